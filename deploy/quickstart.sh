@@ -1,0 +1,368 @@
+#!/usr/bin/env bash
+# sse-fcgi quick start: build the worker and run the live demo on this machine.
+#
+#   deploy/quickstart.sh [start]   install what is missing, build, (re)start
+#   deploy/quickstart.sh stop      stop what the last start launched
+#   deploy/quickstart.sh restart   stop, then start
+#   deploy/quickstart.sh status    show what is running
+#
+# Meant for a fresh Debian 12, run as root, from any directory. Everything
+# listens on 127.0.0.1 only:
+#
+#   browser -> lighttpd :8080 --FastCGI (unix socket)--> 2 x sse-fcgi --> redis :6379
+#
+# The demo page (deploy/demo/index.html) is served at http://127.0.0.1:8080/.
+# Redis is reused when something already answers PING on its port (Debian's
+# redis-server service does); otherwise a throw-away instance (no persistence)
+# is started and stopped again by "stop". Services are stopped by the PIDs
+# recorded in the state directory, never by name.
+#
+# Environment (all optional):
+#   STATE_DIR     state directory: config, sockets, logs, pids
+#                 (default /tmp/sse-fcgi-demo)
+#   PORT          HTTP port of lighttpd (default 8080)
+#   REDIS_PORT    Redis port (default 6379)
+#   WORKERS       number of sse-fcgi processes (default 2)
+#   BUILD_DIR     out-of-tree build directory (default <repo>/build)
+#   SSE_FCGI_BIN  use this sse-fcgi binary instead of building one
+#   SSE_FCGI_ARGS extra worker arguments, e.g. "--keepalive 5 --log-level debug"
+#   SKIP_INSTALL  set to 1 to skip the package check
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+
+STATE_DIR=${STATE_DIR:-/tmp/sse-fcgi-demo}
+PORT=${PORT:-8080}
+REDIS_PORT=${REDIS_PORT:-6379}
+WORKERS=${WORKERS:-2}
+BUILD_DIR=${BUILD_DIR:-$REPO_ROOT/build}
+SSE_FCGI_BIN=${SSE_FCGI_BIN:-}
+SSE_FCGI_ARGS=${SSE_FCGI_ARGS:-}
+SKIP_INSTALL=${SKIP_INSTALL:-0}
+
+PACKAGES=(build-essential autoconf automake libtool pkg-config
+	libfcgi-dev libhiredis-dev libjson-c-dev libevent-dev libssl-dev
+	redis-server lighttpd spawn-fcgi curl)
+
+# Files in STATE_DIR.
+SOCKET="$STATE_DIR/sse.sock"
+DOCROOT="$STATE_DIR/www"
+LIGHTTPD_CONF="$STATE_DIR/lighttpd.conf"
+LIGHTTPD_PID="$STATE_DIR/lighttpd.pid"
+WORKER_PID="$STATE_DIR/sse-fcgi.pid"
+WORKER_BIN="$STATE_DIR/bin/sse-fcgi"
+WORKER_WRAPPER="$STATE_DIR/bin/run-sse-fcgi"
+WORKER_LOG="$STATE_DIR/sse-fcgi.log"
+REDIS_PID="$STATE_DIR/redis.pid"
+REDIS_LOG="$STATE_DIR/redis.log"
+
+log() { printf '==> %s\n' "$*"; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+is_root() { [[ $(id -u) -eq 0 ]]; }
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# True when PID $1 is alive and its command name is $2 (guards against a
+# recycled PID: we only ever signal the process we started).
+pid_is() {
+	local pid=$1 comm=$2
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	kill -0 "$pid" 2>/dev/null || return 1
+	[[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$comm" ]]
+}
+
+# Reads the PIDs (one per line) from file $1.
+read_pids() {
+	[[ -f $1 ]] || return 0
+	grep -Eo '^[0-9]+' "$1" || true
+}
+
+# stop_pids NAME COMM TIMEOUT PIDFILE: SIGTERM every recorded PID that is
+# still COMM, wait up to TIMEOUT seconds, then SIGKILL what is left.
+stop_pids() {
+	local name=$1 comm=$2 timeout=$3 file=$4 pid left i
+	local -a pids=()
+	for pid in $(read_pids "$file"); do
+		if pid_is "$pid" "$comm"; then
+			pids+=("$pid")
+		fi
+	done
+	rm -f "$file"
+	((${#pids[@]})) || return 0
+	log "stopping $name (pid ${pids[*]})"
+	kill -TERM "${pids[@]}" 2>/dev/null || true
+	for ((i = 0; i < timeout * 10; i++)); do
+		left=0
+		for pid in "${pids[@]}"; do
+			if pid_is "$pid" "$comm"; then left=1; fi
+		done
+		((left)) || return 0
+		sleep 0.1
+	done
+	for pid in "${pids[@]}"; do
+		if pid_is "$pid" "$comm"; then
+			warn "$name pid $pid did not stop in ${timeout}s; sending SIGKILL"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done
+}
+
+do_stop() {
+	# lighttpd first (no new streams), then the workers (SIGTERM is their
+	# graceful stop: every stream is ended cleanly), then Redis if ours.
+	stop_pids lighttpd lighttpd 10 "$LIGHTTPD_PID"
+	stop_pids sse-fcgi sse-fcgi 15 "$WORKER_PID"
+	stop_pids redis-server redis-server 10 "$REDIS_PID"
+	rm -f "$SOCKET"
+}
+
+do_status() {
+	local pid any=0
+	for pid in $(read_pids "$LIGHTTPD_PID"); do
+		pid_is "$pid" lighttpd && { echo "lighttpd  pid $pid  http://127.0.0.1:$PORT/"; any=1; }
+	done
+	for pid in $(read_pids "$WORKER_PID"); do
+		pid_is "$pid" sse-fcgi && { echo "sse-fcgi  pid $pid  $SOCKET"; any=1; }
+	done
+	for pid in $(read_pids "$REDIS_PID"); do
+		pid_is "$pid" redis-server && { echo "redis     pid $pid  127.0.0.1:$REDIS_PORT (started by quickstart)"; any=1; }
+	done
+	((any)) || echo "nothing running (state directory $STATE_DIR)"
+}
+
+install_packages() {
+	[[ $SKIP_INSTALL == 1 ]] && return 0
+	if ! command -v dpkg-query >/dev/null 2>&1; then
+		warn "dpkg-query not found: not a Debian system, skipping the package check"
+		return 0
+	fi
+	local pkg
+	local -a missing=()
+	for pkg in "${PACKAGES[@]}"; do
+		if [[ $(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true) != "install ok installed" ]]; then
+			missing+=("$pkg")
+		fi
+	done
+	((${#missing[@]})) || return 0
+	is_root || die "missing packages: ${missing[*]}
+run as root, or: sudo apt-get install -y ${missing[*]}"
+	log "installing ${missing[*]}"
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+}
+
+# Builds the worker; sets SSE_FCGI_BIN.
+build() {
+	if [[ -n $SSE_FCGI_BIN ]]; then
+		[[ -x $SSE_FCGI_BIN ]] || die "SSE_FCGI_BIN=$SSE_FCGI_BIN is not an executable"
+		log "using prebuilt $SSE_FCGI_BIN"
+		return 0
+	fi
+	if [[ ! -f $BUILD_DIR/Makefile && -f $REPO_ROOT/config.status ]]; then
+		# configure refuses an out-of-tree build of a source tree that
+		# was configured in place: use the in-tree build instead.
+		log "the source tree is configured in place; building in $REPO_ROOT"
+		make -C "$REPO_ROOT" -j2
+		SSE_FCGI_BIN="$REPO_ROOT/sse-fcgi"
+		return 0
+	fi
+	if [[ ! -f $BUILD_DIR/Makefile ]]; then
+		log "autoreconf -fi in $REPO_ROOT"
+		(cd "$REPO_ROOT" && autoreconf -fi)
+		log "configuring in $BUILD_DIR"
+		mkdir -p "$BUILD_DIR"
+		(cd "$BUILD_DIR" && "$REPO_ROOT/configure")
+	fi
+	log "make -j2 in $BUILD_DIR"
+	make -C "$BUILD_DIR" -j2
+	SSE_FCGI_BIN="$BUILD_DIR/sse-fcgi"
+	[[ -x $SSE_FCGI_BIN ]] || die "the build did not produce $SSE_FCGI_BIN"
+}
+
+start_redis() {
+	local i
+	if port_open "$REDIS_PORT"; then
+		if [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null || true) == PONG ]]; then
+			log "reusing the Redis already listening on 127.0.0.1:$REDIS_PORT"
+			return 0
+		fi
+		die "127.0.0.1:$REDIS_PORT is in use by something that does not answer Redis PING"
+	fi
+	log "starting redis-server on 127.0.0.1:$REDIS_PORT"
+	# No job control in a script: the background job is not a process group
+	# leader, so setsid and nohup exec in place and $! is redis-server itself.
+	(cd "$STATE_DIR" && exec setsid nohup redis-server --port "$REDIS_PORT" \
+		--bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+		>>"$REDIS_LOG" 2>&1 </dev/null) &
+	local pid=$!
+	for ((i = 0; i < 100; i++)); do
+		if [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null || true) == PONG ]]; then
+			break
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! pid_is "$pid" redis-server; then
+		tail -n 20 "$REDIS_LOG" >&2 || true
+		die "redis-server did not start (log: $REDIS_LOG)"
+	fi
+	echo "$pid" >"$REDIS_PID"
+	[[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null || true) == PONG ]] ||
+		die "redis-server (pid $pid) does not answer PING (log: $REDIS_LOG)"
+}
+
+start_workers() {
+	local pid i alive
+	local -a spawn_opts=()
+	mkdir -p "$STATE_DIR/bin"
+	install -m 0755 "$SSE_FCGI_BIN" "$WORKER_BIN"
+	# spawn-fcgi sends the workers' stderr to /dev/null: keep it in a log.
+	cat >"$WORKER_WRAPPER" <<-EOF
+		#!/bin/sh
+		# Written by deploy/quickstart.sh: runs one sse-fcgi worker on the
+		# listening socket spawn-fcgi passes as fd 0, logging to a file.
+		exec "$WORKER_BIN" --redis "redis://127.0.0.1:$REDIS_PORT" $SSE_FCGI_ARGS 2>>"$WORKER_LOG"
+	EOF
+	chmod 0755 "$WORKER_WRAPPER"
+	touch "$WORKER_LOG"
+	if is_root; then
+		# Workers run as nobody; lighttpd (www-data) may use the socket.
+		chown nobody:nogroup "$WORKER_LOG"
+		spawn_opts=(-u nobody -g nogroup -U www-data -G www-data -M 0660)
+	fi
+	rm -f "$SOCKET"
+	log "starting $WORKERS sse-fcgi workers on $SOCKET"
+	spawn-fcgi -s "$SOCKET" -F "$WORKERS" -P "$WORKER_PID" "${spawn_opts[@]}" \
+		-- "$WORKER_WRAPPER" </dev/null >>"$STATE_DIR/spawn-fcgi.log" 2>&1 ||
+		die "spawn-fcgi failed: $(tail -n 5 "$STATE_DIR/spawn-fcgi.log")"
+	# A worker that rejects its arguments or cannot reach Redis exits at
+	# once: give it a moment, then check that every recorded PID lives.
+	sleep 1
+	alive=0
+	for pid in $(read_pids "$WORKER_PID"); do
+		for ((i = 0; i < 20; i++)); do
+			pid_is "$pid" sse-fcgi && break
+			sleep 0.1
+		done
+		pid_is "$pid" sse-fcgi && alive=$((alive + 1))
+	done
+	if ((alive < WORKERS)); then
+		tail -n 20 "$WORKER_LOG" >&2 || true
+		die "only $alive of $WORKERS sse-fcgi workers are running (log: $WORKER_LOG)"
+	fi
+}
+
+start_lighttpd() {
+	local i
+	if port_open "$PORT"; then
+		die "127.0.0.1:$PORT is already in use (set PORT=... to use another port)"
+	fi
+	rm -rf "$DOCROOT"
+	cp -R "$REPO_ROOT/deploy/demo" "$DOCROOT"
+	chmod -R a+rX "$DOCROOT"
+	sed -e "s|@PORT@|$PORT|g" -e "s|@DOCROOT@|$DOCROOT|g" \
+		-e "s|@SOCKET@|$SOCKET|g" -e "s|@STATEDIR@|$STATE_DIR|g" \
+		"$REPO_ROOT/deploy/lighttpd/sse-fcgi.conf.in" >"$LIGHTTPD_CONF"
+	if is_root; then
+		cat >>"$LIGHTTPD_CONF" <<-'EOF'
+
+			# Added by deploy/quickstart.sh (running as root): drop privileges.
+			server.username  = "www-data"
+			server.groupname = "www-data"
+		EOF
+	fi
+	lighttpd -tt -f "$LIGHTTPD_CONF" >/dev/null || die "lighttpd rejects $LIGHTTPD_CONF"
+	log "starting lighttpd on http://127.0.0.1:$PORT/"
+	rm -f "$LIGHTTPD_PID"
+	# lighttpd daemonizes itself (new session) and writes its pid file.
+	lighttpd -f "$LIGHTTPD_CONF" </dev/null ||
+		die "lighttpd did not start (log: $STATE_DIR/lighttpd-error.log)"
+	for ((i = 0; i < 50; i++)); do
+		[[ -s $LIGHTTPD_PID ]] && break
+		sleep 0.1
+	done
+	[[ -s $LIGHTTPD_PID ]] || die "lighttpd wrote no pid file ($LIGHTTPD_PID)"
+}
+
+wait_http() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		if curl -s -o /dev/null -m 1 "http://127.0.0.1:$PORT/"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "http://127.0.0.1:$PORT/ does not answer after 10 s (log: $STATE_DIR/lighttpd-error.log)"
+}
+
+# Opens a stream for a moment: a working setup answers 200.
+check_stream() {
+	local code
+	code=$(curl -s -N -m 2 -o /dev/null -w '%{http_code}' \
+		-H 'Accept: text/event-stream' \
+		"http://127.0.0.1:$PORT/api/v1/events/project.123" || true)
+	if [[ $code != 200 ]]; then
+		warn "GET /api/v1/events/project.123 answered HTTP $code instead of 200; see $WORKER_LOG and $STATE_DIR/lighttpd-error.log"
+	fi
+}
+
+print_usage_info() {
+	local rcli=redis-cli now
+	[[ $REDIS_PORT == 6379 ]] || rcli="redis-cli -p $REDIS_PORT"
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	cat <<EOF
+
+sse-fcgi demo is running.
+
+  Open:  http://127.0.0.1:$PORT/
+
+Try it (in another terminal):
+
+  $rcli PUBLISH user.1 '{"type":"notification","object":{"message":"Hello user 1","timestamp":"$now"}}'
+  $rcli PUBLISH project.123 '{"type":"notification","object":{"message":"Hello World!","timestamp":"2024-01-01T00:00:00Z"}}'
+  $rcli PUBLISH task.7 '{"type":"progress","object":{"percent":42,"status":"running"}}'
+
+Watch the raw stream:
+
+  curl -N -H 'Accept: text/event-stream' http://127.0.0.1:$PORT/api/v1/events/project.123
+
+Logs:  $WORKER_LOG
+       $STATE_DIR/lighttpd-error.log
+Stop:  $REPO_ROOT/deploy/quickstart.sh stop
+EOF
+	if [[ $STATE_DIR != /tmp/sse-fcgi-demo ]]; then
+		echo "       (with STATE_DIR=$STATE_DIR)"
+	fi
+}
+
+do_start() {
+	[[ $PORT =~ ^[0-9]+$ && $REDIS_PORT =~ ^[0-9]+$ && $WORKERS =~ ^[1-9][0-9]*$ ]] ||
+		die "PORT, REDIS_PORT and WORKERS must be numbers"
+	install_packages
+	build
+	mkdir -p "$STATE_DIR"
+	chmod 0755 "$STATE_DIR"
+	# A previous instance from this state directory goes first.
+	do_stop
+	start_redis
+	start_workers
+	start_lighttpd
+	wait_http
+	check_stream
+	print_usage_info
+}
+
+case ${1:-start} in
+start) do_start ;;
+stop) do_stop ;;
+restart) do_stop; do_start ;;
+status) do_status ;;
+-h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' ;;
+*) die "usage: $0 [start|stop|restart|status]" ;;
+esac

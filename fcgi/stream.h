@@ -1,0 +1,59 @@
+/* sse-fcgi - MIT License
+ *
+ * The stream writer: one open text/event-stream response per FastCGI
+ * connection, owned by the event-loop thread once the acceptor hands the
+ * connection over. It writes FCGI_STDOUT records itself (headers, events,
+ * keepalive comments) from the stream's output queue, watches the
+ * connection for EOF and ABORT_REQUEST, and ends every response with a
+ * clean END_REQUEST on shutdown so EventSource reconnects.
+ *
+ * Writes are deferred: deliveries only queue and mark the stream dirty,
+ * and one flush pass after the current loop callbacks writes each dirty
+ * stream once, so a burst of events leaves in one writev per stream.
+ * Streams are freed only in that pass, never inside a hub fan-out.
+ */
+#ifndef SSE_STREAM_H
+#define SSE_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cfg;
+struct hub;
+struct loop;
+struct stream_ctx;
+
+/* What the acceptor hands over for one stream. */
+struct stream_req {
+	int		fd;		/* non-blocking FastCGI connection */
+	uint16_t	request_id;
+	size_t		channel_len;
+	char		channel[256];	/* validated channel name */
+};
+
+/* Called once on the loop thread when stream_ctx_shutdown() finished. */
+typedef void (*stream_drained_fn)(void *arg);
+
+/* Returns the writer for the loop L; CFG and HUB are borrowed and must
+ * outlive it. */
+struct stream_ctx *stream_ctx_create(struct loop *l, struct hub *hub,
+		    const struct cfg *cfg);
+/* Closes every stream at once and frees the writer. NULL is ignored. */
+void		 stream_ctx_free(struct stream_ctx *);
+/* Reserves a slot for one more stream; returns 0, or -1 when max-streams
+ * are open. Any thread. A reserved slot is used by stream_submit(). */
+int		 stream_ctx_reserve(struct stream_ctx *);
+/* Gives back a slot reserved but not used. Any thread. */
+void		 stream_ctx_unreserve(struct stream_ctx *);
+/* Hands REQ (ownership passes) to the loop thread, which opens the
+ * stream. Any thread; needs a reserved slot. */
+void		 stream_submit(struct stream_ctx *, struct stream_req *req);
+/* Ends every stream gracefully (final comment, END_REQUEST); calls DONE
+ * when all are closed, or when GRACE seconds have passed (then the rest
+ * are closed hard). */
+void		 stream_ctx_shutdown(struct stream_ctx *, unsigned grace,
+		    stream_drained_fn done, void *arg);
+/* Returns the number of open (and reserved) streams. Any thread. */
+unsigned	 stream_ctx_count(const struct stream_ctx *);
+
+#endif

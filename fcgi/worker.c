@@ -1,0 +1,253 @@
+/* sse-fcgi - MIT License
+ *
+ * sse-fcgi: a long-running FastCGI worker that streams Redis Pub/Sub
+ * channels to EventSource clients through a front web server.
+ *
+ * Threads: the event loop (this thread: Redis, every open stream, timers,
+ * signals) and the acceptor (libfcgi's blocking accept and params read).
+ * Signals: SIGTERM, SIGINT and SIGUSR1 stop gracefully (every stream ends
+ * with END_REQUEST so clients reconnect); SIGHUP reopens the log file.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <fcgiapp.h>
+
+#include "acceptor.h"
+#include "broker.h"
+#include "cfg.h"
+#include "hub.h"
+#include "log.h"
+#include "loop.h"
+#include "stream.h"
+
+extern char **environ;
+
+struct worker {
+	struct cfg		 cfg;
+	struct loop		*loop;
+	struct hub		*hub;
+	struct broker		*broker;
+	struct stream_ctx	*streams;
+	struct acceptor		*acceptor;
+	struct event		*sig_ev[5];
+	int			 stopping;
+};
+
+static void
+worker_on_first(void *arg, const char *channel, size_t len)
+{
+	struct worker	*w = arg;
+
+	broker_watch(w->broker, channel, len);
+}
+
+static void
+worker_on_last(void *arg, const char *channel, size_t len)
+{
+	struct worker	*w = arg;
+
+	broker_unwatch(w->broker, channel, len);
+}
+
+static void
+worker_on_message(void *arg, const char *channel, size_t clen,
+    const char *payload, size_t plen)
+{
+	struct worker	*w = arg;
+
+	hub_publish(w->hub, channel, clen, NULL, NULL, payload, plen);
+}
+
+static void
+worker_on_drained(void *arg)
+{
+	struct worker	*w = arg;
+
+	loop_exit(w->loop);
+}
+
+static void
+worker_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	if (sig == SIGHUP) {
+		if (log_reopen() == -1)
+			log_error("cannot reopen the log file: %s",
+			    strerror(errno));
+		else
+			log_info("SIGHUP: log file reopened");
+		return;
+	}
+	if (w->stopping) {
+		log_warn("second stop signal: exiting now");
+		loop_exit(w->loop);
+		return;
+	}
+	w->stopping = 1;
+	log_info("signal %d: stopping; ending %u streams", (int)sig,
+	    stream_ctx_count(w->streams));
+	acceptor_stop(w->acceptor);
+	stream_ctx_shutdown(w->streams, w->cfg.shutdown_grace,
+	    worker_on_drained, w);
+}
+
+/* Returns the listening socket: --listen, or the one inherited on fd 0. */
+static int
+worker_listen(const struct cfg *cfg, char *err, size_t errlen)
+{
+	struct stat	 st;
+	const char	*spec = cfg->listen;
+	int		 fd, on = 0;
+	socklen_t	 len = sizeof on;
+
+	if (spec == NULL) {
+		if (fstat(0, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+		    getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
+		    !on) {
+			snprintf(err, errlen, "no --listen given and fd 0 is "
+			    "not a listening socket (run under spawn-fcgi or "
+			    "mod_fcgid, or pass --listen unix:PATH or "
+			    "--listen HOST:PORT)");
+			return -1;
+		}
+		return 0;
+	}
+	if (strncmp(spec, "unix:", 5) == 0) {
+		spec += 5;
+		if (*spec == '\0' || strchr(spec, ':') != NULL) {
+			snprintf(err, errlen, "--listen: bad unix socket path "
+			    "\"%s\"", spec);
+			return -1;
+		}
+		if (lstat(spec, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(spec);	/* a stale socket from a past run */
+	} else if (strchr(spec, ':') == NULL) {
+		snprintf(err, errlen, "--listen: expected unix:PATH or "
+		    "HOST:PORT, got \"%s\"", spec);
+		return -1;
+	}
+	fd = FCGX_OpenSocket(spec, cfg->backlog);
+	if (fd < 0) {
+		snprintf(err, errlen, "--listen %s: cannot listen (%s)",
+		    cfg->listen, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+static int
+worker_signals(struct worker *w)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1, SIGHUP };
+	size_t		 i;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		w->sig_ev[i] = evsignal_new(loop_base(w->loop), sigs[i],
+		    worker_on_signal, w);
+		if (w->sig_ev[i] == NULL || event_add(w->sig_ev[i], NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	size_t	i;
+
+	if (w->acceptor != NULL) {
+		acceptor_stop(w->acceptor);
+		acceptor_free(w->acceptor);
+	}
+	stream_ctx_free(w->streams);
+	broker_free(w->broker);
+	hub_free(w->hub);
+	for (i = 0; i < sizeof w->sig_ev / sizeof w->sig_ev[0]; i++)
+		if (w->sig_ev[i] != NULL)
+			event_free(w->sig_ev[i]);
+	loop_free(w->loop);
+	cfg_clear(&w->cfg);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct worker	w;
+	char		err[512];
+	int		fd, rc = 1;
+
+	memset(&w, 0, sizeof w);
+	switch (cfg_load(&w.cfg, argc, argv, environ, stdout, err,
+	    sizeof err)) {
+	case CFG_EXIT:
+		cfg_clear(&w.cfg);
+		return 0;
+	case CFG_ERROR:
+		fprintf(stderr, "sse-fcgi: %s\nTry 'sse-fcgi --help'.\n", err);
+		cfg_clear(&w.cfg);
+		return 2;
+	case CFG_OK:
+		break;
+	}
+	log_set_level(w.cfg.log_level);
+	if (w.cfg.log_file != NULL && log_open(w.cfg.log_file) == -1) {
+		fprintf(stderr, "sse-fcgi: --log-file %s: %s\n",
+		    w.cfg.log_file, strerror(errno));
+		cfg_clear(&w.cfg);
+		return 2;
+	}
+	if ((fd = worker_listen(&w.cfg, err, sizeof err)) == -1) {
+		log_error("%s", err);
+		cfg_clear(&w.cfg);
+		return 2;
+	}
+	if ((w.loop = loop_create(err, sizeof err)) == NULL) {
+		log_error("%s", err);
+		goto out;
+	}
+	/* Our handlers go in before FCGX_Init so libfcgi keeps its own out. */
+	if (worker_signals(&w) == -1) {
+		log_error("cannot install signal handlers");
+		goto out;
+	}
+	w.hub = hub_create(worker_on_first, worker_on_last, &w);
+	w.broker = broker_create(loop_base(w.loop), w.cfg.redis,
+	    worker_on_message, &w, err, sizeof err);
+	if (w.broker == NULL) {
+		log_error("--redis: %s", err);
+		rc = 2;
+		goto out;
+	}
+	w.streams = stream_ctx_create(w.loop, w.hub, &w.cfg);
+	if (FCGX_Init() != 0) {
+		log_error("FCGX_Init failed");
+		goto out;
+	}
+	w.acceptor = acceptor_create(fd, &w.cfg, w.broker, w.streams);
+	broker_start(w.broker);
+	if (acceptor_start(w.acceptor) == -1) {
+		log_error("cannot start the acceptor thread: %s",
+		    strerror(errno));
+		goto out;
+	}
+	log_info("sse-fcgi %s ready: %s, keepalive %us, max %u streams",
+	    PACKAGE_VERSION, w.cfg.listen ? w.cfg.listen : "socket on fd 0",
+	    w.cfg.keepalive, w.cfg.max_streams);
+	rc = loop_run(w.loop) == 0 ? 0 : 1;
+	log_info("stopped");
+out:
+	worker_free(&w);
+	return rc;
+}

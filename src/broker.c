@@ -1,0 +1,525 @@
+/* sse-fcgi - MIT License
+ *
+ * The Redis broker (see broker.h). Connection states:
+ *   DOWN -> CONNECTING (non-blocking connect) -> HANDSHAKE (AUTH, SELECT,
+ *   PING sent; waiting for their replies) -> UP (subscriptions flow).
+ * Any error closes the socket, marks every channel unsubscribed and arms
+ * the reconnect timer. Channel states: IDLE, SUBSCRIBING, SUBSCRIBED,
+ * UNSUBSCRIBING, plus a "wanted" bit set by watch/unwatch; a reply moves
+ * the state and, if it no longer matches what is wanted, sends the next
+ * command.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+
+#include "broker.h"
+#include "dict.h"
+#include "log.h"
+#include "redis_url.h"
+#include "xmalloc.h"
+
+#define BROKER_BACKOFF_MIN_MS	100
+#define BROKER_BACKOFF_MAX_MS	5000
+#define BROKER_CONNECT_TIMEOUT	5	/* seconds for connect + handshake */
+
+enum broker_state {
+	BROKER_DOWN = 0,
+	BROKER_CONNECTING,
+	BROKER_HANDSHAKE,
+	BROKER_UP
+};
+
+enum bchan_state {
+	BCHAN_IDLE = 0,
+	BCHAN_SUBSCRIBING,
+	BCHAN_SUBSCRIBED,
+	BCHAN_UNSUBSCRIBING
+};
+
+struct bchan {
+	enum bchan_state state;
+	int		 wanted;
+};
+
+struct broker {
+	struct event_base	*base;
+	struct redis_url	 url;
+	char			 ip[INET6_ADDRSTRLEN];	/* resolved once */
+	char			 desc[256];		/* for logs */
+	broker_message_fn	 on_message;
+	void			*arg;
+
+	redisContext		*ctx;
+	enum broker_state	 state;
+	int			 handshake_left;	/* replies awaited */
+	struct event		*rd_ev, *wr_ev, *timer_ev;
+	unsigned		 backoff_ms;
+	struct dict		*chans;		/* name -> struct bchan */
+	atomic_int		 up;
+	atomic_int		 was_up;
+	unsigned long		 reconnects;
+	int			 lost_logged;
+};
+
+static void	broker_connect(struct broker *);
+static void	broker_fail(struct broker *, const char *why);
+static void	broker_send_sub(struct broker *, const char *, size_t,
+		    struct bchan *, int subscribe);
+
+static int
+broker_resolve(struct broker *b, char *err, size_t errlen)
+{
+	struct addrinfo	 hints, *res;
+	int		 rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(b->url.host, NULL, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "redis host \"%s\": %s", b->url.host,
+		    gai_strerror(rc));
+		return -1;
+	}
+	if (res->ai_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr,
+		    b->ip, sizeof b->ip);
+	else
+		inet_ntop(AF_INET,
+		    &((struct sockaddr_in *)res->ai_addr)->sin_addr,
+		    b->ip, sizeof b->ip);
+	freeaddrinfo(res);
+	return 0;
+}
+
+static void broker_on_timer(evutil_socket_t, short, void *);
+static void broker_on_read(evutil_socket_t, short, void *);
+static void broker_on_write(evutil_socket_t, short, void *);
+
+struct broker *
+broker_create(struct event_base *base, const char *url,
+    broker_message_fn on_message, void *arg, char *err, size_t errlen)
+{
+	struct broker	*b;
+
+	b = xcalloc(1, sizeof *b);
+	b->base = base;
+	b->on_message = on_message;
+	b->arg = arg;
+	b->backoff_ms = BROKER_BACKOFF_MIN_MS;
+	if (redis_url_parse(url, &b->url, err, errlen) == -1)
+		goto fail;
+	if (b->url.host != NULL && broker_resolve(b, err, errlen) == -1)
+		goto fail;
+	redis_url_describe(&b->url, b->desc, sizeof b->desc);
+	b->chans = dict_create();
+	b->timer_ev = evtimer_new(base, broker_on_timer, b);
+	return b;
+fail:
+	redis_url_clear(&b->url);
+	free(b);
+	return NULL;
+}
+
+static void
+broker_free_chan(const char *key, size_t klen, void *val, void *arg)
+{
+	free(val);
+}
+
+/* Closes the socket and forgets the context; channels become IDLE. */
+static void
+broker_close(struct broker *b)
+{
+	if (b->rd_ev != NULL) {
+		event_free(b->rd_ev);
+		b->rd_ev = NULL;
+	}
+	if (b->wr_ev != NULL) {
+		event_free(b->wr_ev);
+		b->wr_ev = NULL;
+	}
+	if (b->ctx != NULL) {
+		redisFree(b->ctx);
+		b->ctx = NULL;
+	}
+	b->state = BROKER_DOWN;
+	atomic_store(&b->up, 0);
+}
+
+void
+broker_free(struct broker *b)
+{
+	if (b == NULL)
+		return;
+	broker_close(b);
+	if (b->timer_ev != NULL)
+		event_free(b->timer_ev);
+	if (b->chans != NULL) {
+		dict_foreach(b->chans, broker_free_chan, NULL);
+		dict_free(b->chans);
+	}
+	redis_url_clear(&b->url);
+	free(b);
+}
+
+void
+broker_start(struct broker *b)
+{
+	broker_connect(b);
+}
+
+int
+broker_is_up(const struct broker *b)
+{
+	return atomic_load(&((struct broker *)b)->up);
+}
+
+int
+broker_was_up(const struct broker *b)
+{
+	return atomic_load(&((struct broker *)b)->was_up);
+}
+
+unsigned long
+broker_reconnects(const struct broker *b)
+{
+	return b->reconnects;
+}
+
+/* Arms the write event if hiredis holds unsent bytes. */
+static void
+broker_want_write(struct broker *b)
+{
+	if (b->ctx != NULL && b->wr_ev != NULL && sdslen(b->ctx->obuf) > 0)
+		event_add(b->wr_ev, NULL);
+}
+
+static void
+broker_arm_timer(struct broker *b, unsigned ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(b->timer_ev, &tv);
+}
+
+static void
+broker_reset_chan(const char *key, size_t klen, void *val, void *arg)
+{
+	struct broker	*b = arg;
+	struct bchan	*c = val;
+
+	c->state = BCHAN_IDLE;
+	if (!c->wanted) {
+		dict_del(b->chans, key, klen);
+		free(c);
+	}
+}
+
+/* Drops the connection after an error and schedules a reconnect. */
+static void
+broker_fail(struct broker *b, const char *why)
+{
+	int	was = b->state == BROKER_UP;
+
+	broker_close(b);
+	dict_foreach(b->chans, broker_reset_chan, b);
+	if (was)
+		log_error("redis connection to %s lost: %s; reconnecting "
+		    "(%zu channels to resubscribe)", b->desc, why,
+		    dict_count(b->chans));
+	else if (!b->lost_logged)
+		log_error("cannot connect to redis at %s: %s; retrying",
+		    b->desc, why);
+	else
+		log_debug("redis at %s still unreachable: %s", b->desc, why);
+	b->lost_logged = 1;
+	broker_arm_timer(b, b->backoff_ms);
+	b->backoff_ms *= 2;
+	if (b->backoff_ms > BROKER_BACKOFF_MAX_MS)
+		b->backoff_ms = BROKER_BACKOFF_MAX_MS;
+}
+
+static void
+broker_connect(struct broker *b)
+{
+	int	fd;
+
+	if (b->url.path != NULL)
+		b->ctx = redisConnectUnixNonBlock(b->url.path);
+	else
+		b->ctx = redisConnectNonBlock(b->ip, b->url.port);
+	if (b->ctx == NULL) {
+		broker_fail(b, "out of memory");
+		return;
+	}
+	if (b->ctx->err) {
+		char	why[128];
+
+		snprintf(why, sizeof why, "%s", b->ctx->errstr);
+		broker_fail(b, why);
+		return;
+	}
+	fd = b->ctx->fd;
+	b->state = BROKER_CONNECTING;
+	b->rd_ev = event_new(b->base, fd, EV_READ|EV_PERSIST, broker_on_read,
+	    b);
+	b->wr_ev = event_new(b->base, fd, EV_WRITE, broker_on_write, b);
+	event_add(b->wr_ev, NULL);	/* writable = connect finished */
+	broker_arm_timer(b, BROKER_CONNECT_TIMEOUT * 1000);
+}
+
+/* Queues the handshake: AUTH and SELECT when configured, then PING. */
+static void
+broker_handshake(struct broker *b)
+{
+	b->state = BROKER_HANDSHAKE;
+	b->handshake_left = 0;
+	if (b->url.password != NULL) {
+		if (b->url.user != NULL)
+			redisAppendCommand(b->ctx, "AUTH %s %s", b->url.user,
+			    b->url.password);
+		else
+			redisAppendCommand(b->ctx, "AUTH %s",
+			    b->url.password);
+		b->handshake_left++;
+	}
+	if (b->url.db != 0) {
+		redisAppendCommand(b->ctx, "SELECT %d", b->url.db);
+		b->handshake_left++;
+	}
+	redisAppendCommand(b->ctx, "PING");
+	b->handshake_left++;
+	event_add(b->rd_ev, NULL);
+	broker_want_write(b);
+}
+
+static void
+broker_subscribe_wanted(const char *key, size_t klen, void *val, void *arg)
+{
+	struct broker	*b = arg;
+	struct bchan	*c = val;
+
+	if (c->wanted && c->state == BCHAN_IDLE)
+		broker_send_sub(b, key, klen, c, 1);
+}
+
+static void
+broker_became_up(struct broker *b)
+{
+	evtimer_del(b->timer_ev);
+	b->state = BROKER_UP;
+	b->backoff_ms = BROKER_BACKOFF_MIN_MS;
+	if (atomic_load(&b->was_up))
+		b->reconnects++;
+	log_info("connected to redis at %s; subscribing %zu channels",
+	    b->desc, dict_count(b->chans));
+	b->lost_logged = 0;
+	atomic_store(&b->was_up, 1);
+	atomic_store(&b->up, 1);
+	dict_foreach(b->chans, broker_subscribe_wanted, b);
+	broker_want_write(b);
+}
+
+static void
+broker_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct broker	*b = arg;
+
+	if (b->state == BROKER_DOWN)
+		broker_connect(b);
+	else if (b->state != BROKER_UP)
+		broker_fail(b, "timed out connecting");
+}
+
+static void
+broker_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct broker	*b = arg;
+	int		 done = 0, err = 0;
+	socklen_t	 len = sizeof err;
+
+	if (b->state == BROKER_CONNECTING) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+			err = errno;
+		if (err != 0) {
+			broker_fail(b, strerror(err));
+			return;
+		}
+		b->ctx->flags |= REDIS_CONNECTED;
+		broker_handshake(b);
+		return;
+	}
+	if (redisBufferWrite(b->ctx, &done) == REDIS_ERR) {
+		broker_fail(b, b->ctx->errstr[0] ? b->ctx->errstr :
+		    "write error");
+		return;
+	}
+	if (!done)
+		event_add(b->wr_ev, NULL);
+}
+
+static void
+broker_send_sub(struct broker *b, const char *name, size_t len,
+    struct bchan *c, int subscribe)
+{
+	const char	*argv[2];
+	size_t		 argvlen[2];
+
+	argv[0] = subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE";
+	argvlen[0] = strlen(argv[0]);
+	argv[1] = name;
+	argvlen[1] = len;
+	redisAppendCommandArgv(b->ctx, 2, argv, argvlen);
+	c->state = subscribe ? BCHAN_SUBSCRIBING : BCHAN_UNSUBSCRIBING;
+	broker_want_write(b);
+}
+
+void
+broker_watch(struct broker *b, const char *channel, size_t len)
+{
+	struct bchan	*c;
+
+	if ((c = dict_get(b->chans, channel, len)) == NULL) {
+		c = xcalloc(1, sizeof *c);
+		dict_put(b->chans, channel, len, c);
+	}
+	c->wanted = 1;
+	if (b->state == BROKER_UP && c->state == BCHAN_IDLE)
+		broker_send_sub(b, channel, len, c, 1);
+}
+
+void
+broker_unwatch(struct broker *b, const char *channel, size_t len)
+{
+	struct bchan	*c;
+
+	if ((c = dict_get(b->chans, channel, len)) == NULL)
+		return;
+	c->wanted = 0;
+	if (b->state == BROKER_UP && c->state == BCHAN_SUBSCRIBED)
+		broker_send_sub(b, channel, len, c, 0);
+	else if (c->state == BCHAN_IDLE) {
+		dict_del(b->chans, channel, len);
+		free(c);
+	}
+}
+
+/* A SUBSCRIBE or UNSUBSCRIBE confirmation for NAME. */
+static void
+broker_on_confirm(struct broker *b, const char *name, size_t len,
+    int subscribed)
+{
+	struct bchan	*c;
+
+	if ((c = dict_get(b->chans, name, len)) == NULL)
+		return;
+	if (subscribed) {
+		c->state = BCHAN_SUBSCRIBED;
+		log_debug("subscribed to %.*s", (int)len, name);
+		if (!c->wanted)
+			broker_send_sub(b, name, len, c, 0);
+		return;
+	}
+	c->state = BCHAN_IDLE;
+	log_debug("unsubscribed from %.*s", (int)len, name);
+	if (c->wanted)
+		broker_send_sub(b, name, len, c, 1);
+	else {
+		dict_del(b->chans, name, len);
+		free(c);
+	}
+}
+
+/* Handles one reply; returns -1 if the connection must be dropped. */
+static int
+broker_on_reply(struct broker *b, redisReply *r, char *why, size_t whylen)
+{
+	redisReply	*kind, *name;
+
+	if (b->state == BROKER_HANDSHAKE) {
+		if (r->type == REDIS_REPLY_ERROR) {
+			snprintf(why, whylen, "%.*s", (int)r->len, r->str);
+			return -1;
+		}
+		if (--b->handshake_left == 0)
+			broker_became_up(b);
+		return 0;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		log_error("redis said: %.*s", (int)r->len, r->str);
+		return 0;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING) {
+		log_warn("unexpected reply type %d on the subscriber "
+		    "connection; ignored", r->type);
+		return 0;
+	}
+	kind = r->element[0];
+	name = r->element[1];
+	if (strcasecmp(kind->str, "message") == 0 && r->elements == 3 &&
+	    name->type == REDIS_REPLY_STRING &&
+	    r->element[2]->type == REDIS_REPLY_STRING) {
+		b->on_message(b->arg, name->str, name->len,
+		    r->element[2]->str, r->element[2]->len);
+	} else if (strcasecmp(kind->str, "subscribe") == 0 &&
+	    name->type == REDIS_REPLY_STRING) {
+		broker_on_confirm(b, name->str, name->len, 1);
+	} else if (strcasecmp(kind->str, "unsubscribe") == 0 &&
+	    name->type == REDIS_REPLY_STRING) {
+		broker_on_confirm(b, name->str, name->len, 0);
+	} else if (strcasecmp(kind->str, "pong") != 0) {
+		log_warn("unexpected \"%.*s\" reply on the subscriber "
+		    "connection; ignored", (int)kind->len, kind->str);
+	}
+	return 0;
+}
+
+static void
+broker_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct broker	*b = arg;
+	void		*reply;
+	char		 why[256];
+
+	if (redisBufferRead(b->ctx) == REDIS_ERR) {
+		snprintf(why, sizeof why, "%s", b->ctx->errstr[0] ?
+		    b->ctx->errstr : "connection closed");
+		broker_fail(b, why);
+		return;
+	}
+	for (;;) {
+		if (redisGetReplyFromReader(b->ctx, &reply) == REDIS_ERR) {
+			snprintf(why, sizeof why, "protocol error: %s",
+			    b->ctx->errstr);
+			broker_fail(b, why);
+			return;
+		}
+		if (reply == NULL)
+			break;
+		if (broker_on_reply(b, reply, why, sizeof why) == -1) {
+			freeReplyObject(reply);
+			broker_fail(b, why);
+			return;
+		}
+		freeReplyObject(reply);
+	}
+	broker_want_write(b);
+}

@@ -1,0 +1,51 @@
+/* sse-fcgi - MIT License
+ *
+ * The Redis broker: the worker's one SUBSCRIBE connection, shared by all
+ * of its streams. The hub tells it when a channel gets its first local
+ * subscriber (broker_watch) and loses its last (broker_unwatch); it sends
+ * SUBSCRIBE/UNSUBSCRIBE accordingly and hands every message to a callback.
+ * When the connection is lost it reconnects with exponential backoff
+ * (100 ms doubling to 5 s) and subscribes again to every watched channel.
+ *
+ * The connection is driven by hand on the event loop with hiredis's
+ * non-blocking context and reply reader, not hiredis's async layer: in
+ * hiredis 0.14 that layer aborts when a SUBSCRIBE reply arrives right after
+ * an UNSUBSCRIBE reply that dropped the count to zero, which ordinary
+ * subscriber churn produces. Here a per-channel state machine keeps at most
+ * one SUBSCRIBE or UNSUBSCRIBE in flight per channel.
+ *
+ * Event-loop thread only, except broker_is_up() which any thread may call.
+ */
+#ifndef SSE_BROKER_H
+#define SSE_BROKER_H
+
+#include <stddef.h>
+
+struct broker;
+struct event_base;
+
+/* A message on CHANNEL; both buffers are borrowed for the call. */
+typedef void (*broker_message_fn)(void *arg, const char *channel,
+    size_t clen, const char *payload, size_t plen);
+
+/* Returns a broker for the Redis at URL (see redis_url.h), not yet
+ * connected, or NULL with a reason in ERR (bad URL, unknown host). */
+struct broker	*broker_create(struct event_base *base, const char *url,
+		    broker_message_fn on_message, void *arg, char *err,
+		    size_t errlen);
+/* Closes the connection and frees the broker. NULL is ignored. */
+void		 broker_free(struct broker *);
+/* Starts connecting (and keeps reconnecting until broker_free). */
+void		 broker_start(struct broker *);
+/* Wants CHANNEL subscribed / no longer subscribed. */
+void		 broker_watch(struct broker *, const char *channel, size_t len);
+void		 broker_unwatch(struct broker *, const char *channel,
+		    size_t len);
+/* Returns 1 while the connection is established and authenticated. */
+int		 broker_is_up(const struct broker *);
+/* Returns 1 once the broker has been up at least once. Any thread. */
+int		 broker_was_up(const struct broker *);
+/* Returns how many times the connection was re-established. */
+unsigned long	 broker_reconnects(const struct broker *);
+
+#endif

@@ -1,0 +1,564 @@
+/* sse-fcgi - MIT License
+ *
+ * Worker configuration (see cfg.h). One table, cfg_opts[], names every
+ * setting with its type, place in struct cfg, range, default and help; the
+ * flag, config-file and environment parsers, the defaults and the usage
+ * text are all driven by it, so they cannot drift apart. Defaults are
+ * stored as text and parsed like any other value, which is what lets
+ * --help print them and the tests read them back.
+ *
+ * Limits: no inline comments in the file ('#' may appear in passwords), no
+ * escapes inside "quoted" values, no short flags besides -h and -V.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define CFG_LINE_MAX	4096		/* bytes per config-file line */
+#define CFG_ENV_PREFIX	"SSE_FCGI_"
+#define CFG_ENV_MAX	64		/* room for any env name we build */
+
+enum cfg_type {
+	CFG_T_STRING,			/* char *, owned, never empty */
+	CFG_T_INT,			/* int */
+	CFG_T_UINT,			/* unsigned */
+	CFG_T_SIZE,			/* size_t, with k/m suffixes */
+	CFG_T_LOGLEVEL			/* int, via log_level_parse() */
+};
+
+struct cfg_opt {
+	const char		*name;	/* long flag and file key */
+	enum cfg_type		 type;
+	size_t			 off;	/* offset in struct cfg */
+	unsigned long long	 min;	/* numeric range, inclusive */
+	unsigned long long	 max;
+	const char		*def;	/* default as text, or NULL */
+	const char		*arg;	/* placeholder in the usage text */
+	const char		*help;	/* one line, no trailing period */
+};
+
+#define CFG_OFF(f)	offsetof(struct cfg, f)
+
+static const struct cfg_opt cfg_opts[] = {
+	{ "config", CFG_T_STRING, CFG_OFF(config_file), 0, 0, NULL, "FILE",
+	  "read settings from FILE (\"key = value\" lines, # comments)" },
+	{ "listen", CFG_T_STRING, CFG_OFF(listen), 0, 0, NULL, "ADDR",
+	  "listen on ADDR instead of the FastCGI socket on fd 0" },
+	{ "backlog", CFG_T_INT, CFG_OFF(backlog), 1, 65535, "1024", "N",
+	  "listen(2) backlog for --listen" },
+	{ "redis", CFG_T_STRING, CFG_OFF(redis), 0, 0,
+	  "redis://127.0.0.1:6379", "URL",
+	  "redis://[[user]:password@]host[:port][/db] or unix:/path.sock" },
+	{ "keepalive", CFG_T_UINT, CFG_OFF(keepalive), 1, 3600, "15",
+	  "SECONDS", "seconds between keepalive comments on idle streams" },
+	{ "retry", CFG_T_UINT, CFG_OFF(retry_ms), 0, 3600000, "3000", "MS",
+	  "reconnect delay sent to clients as \"retry:\", 0 = none" },
+	{ "queue-limit", CFG_T_SIZE, CFG_OFF(queue_limit), 4096,
+	  1024ULL * 1024 * 1024, "256k", "BYTES",
+	  "close a stream with more unsent bytes than this (k, m suffixes)" },
+	{ "max-streams", CFG_T_UINT, CFG_OFF(max_streams), 0, 1000000,
+	  "10000", "N", "open streams per worker, 0 = no cap" },
+	{ "shutdown-grace", CFG_T_UINT, CFG_OFF(shutdown_grace), 0, 3600,
+	  "5", "SECONDS", "seconds to let streams drain on SIGTERM" },
+	{ "log-level", CFG_T_LOGLEVEL, CFG_OFF(log_level), 0, 0, "info",
+	  "LEVEL", "error, warn, info or debug" },
+	{ "log-file", CFG_T_STRING, CFG_OFF(log_file), 0, 0, NULL, "FILE",
+	  "append log lines to FILE (reopened on SIGHUP), not stderr" },
+};
+
+#define CFG_NOPTS	(sizeof cfg_opts / sizeof cfg_opts[0])
+
+/* One flag from argv, applied after the file and the environment. */
+struct cfg_arg {
+	const struct cfg_opt	*opt;
+	const char		*value;	/* borrowed from argv */
+};
+
+static const struct cfg_opt *
+cfg_find(const char *name, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < CFG_NOPTS; i++)
+		if (strlen(cfg_opts[i].name) == len &&
+		    strncmp(cfg_opts[i].name, name, len) == 0)
+			return &cfg_opts[i];
+	return NULL;
+}
+
+/* Writes "SSE_FCGI_QUEUE_LIMIT" for "queue-limit" into BUF. */
+static void
+cfg_env_name(const struct cfg_opt *o, char *buf, size_t len)
+{
+	size_t	i, n;
+
+	n = strlen(CFG_ENV_PREFIX);
+	memcpy(buf, CFG_ENV_PREFIX, n);
+	for (i = 0; o->name[i] != '\0' && n + 1 < len; i++, n++)
+		buf[n] = o->name[i] == '-' ? '_' :
+		    toupper((unsigned char)o->name[i]);
+	buf[n] = '\0';
+}
+
+/* Parses decimal digits, with a k/K or m/M suffix when SIZE is set. */
+static int
+cfg_parse_number(const char *s, int size, unsigned long long *out)
+{
+	unsigned long long	v = 0, mult = 1;
+	unsigned		d;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	for (; isdigit((unsigned char)*s); s++) {
+		d = *s - '0';
+		if (v > (~0ULL - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (size && (*s == 'k' || *s == 'K')) {
+		mult = 1024;
+		s++;
+	} else if (size && (*s == 'm' || *s == 'M')) {
+		mult = 1024 * 1024;
+		s++;
+	}
+	if (*s != '\0' || v > ~0ULL / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+/* Stores VALUE into the field O describes; SOURCE prefixes any error. */
+static int
+cfg_apply(struct cfg *c, const struct cfg_opt *o, const char *value,
+    const char *source, char *err, size_t errlen)
+{
+	void			*field = (char *)c + o->off;
+	char			**sp;
+	unsigned long long	 v;
+	int			 lvl;
+
+	if (value == NULL) {
+		snprintf(err, errlen, "%s: missing value", source);
+		return -1;
+	}
+	if (*value == '\0') {
+		snprintf(err, errlen, "%s: empty value", source);
+		return -1;
+	}
+	switch (o->type) {
+	case CFG_T_STRING:
+		sp = field;
+		free(*sp);
+		*sp = xstrdup(value);
+		return 0;
+	case CFG_T_LOGLEVEL:
+		if ((lvl = log_level_parse(value)) == -1) {
+			snprintf(err, errlen, "%s: \"%.64s\" is not one of "
+			    "error, warn, info, debug", source, value);
+			return -1;
+		}
+		*(int *)field = lvl;
+		return 0;
+	case CFG_T_INT:
+	case CFG_T_UINT:
+	case CFG_T_SIZE:
+		break;
+	}
+	if (cfg_parse_number(value, o->type == CFG_T_SIZE, &v) == -1) {
+		if (o->type == CFG_T_SIZE)
+			snprintf(err, errlen, "%s: \"%.64s\" is not a size "
+			    "(bytes, or a number with suffix k or m)", source,
+			    value);
+		else
+			snprintf(err, errlen, "%s: \"%.64s\" is not a number",
+			    source, value);
+		return -1;
+	}
+	if (v < o->min || v > o->max) {
+		snprintf(err, errlen, "%s: \"%.64s\" is out of range "
+		    "(%llu..%llu)", source, value, o->min, o->max);
+		return -1;
+	}
+	switch (o->type) {
+	case CFG_T_INT:
+		*(int *)field = (int)v;
+		break;
+	case CFG_T_UINT:
+		*(unsigned *)field = (unsigned)v;
+		break;
+	default:
+		*(size_t *)field = (size_t)v;
+		break;
+	}
+	return 0;
+}
+
+/* Fills *C with the table's defaults, dropping whatever *C held. */
+void
+cfg_defaults(struct cfg *c)
+{
+	char	err[256];
+	size_t	i;
+
+	memset(c, 0, sizeof *c);
+	for (i = 0; i < CFG_NOPTS; i++) {
+		if (cfg_opts[i].def == NULL)
+			continue;
+		if (cfg_apply(c, &cfg_opts[i], cfg_opts[i].def, "default",
+		    err, sizeof err) == -1) {
+			fprintf(stderr, "%s: %s\n", __func__, err);
+			abort();
+		}
+	}
+}
+
+/* Frees the strings *C holds and sets them to NULL; numbers stay. */
+void
+cfg_clear(struct cfg *c)
+{
+	char	**sp;
+	size_t	  i;
+
+	for (i = 0; i < CFG_NOPTS; i++) {
+		if (cfg_opts[i].type != CFG_T_STRING)
+			continue;
+		sp = (char **)((char *)c + cfg_opts[i].off);
+		free(*sp);
+		*sp = NULL;
+	}
+}
+
+/* Sets KEY to VALUE, replacing (and freeing) an old string; SOURCE, or KEY
+ * when NULL, starts the error text. */
+int
+cfg_set(struct cfg *c, const char *key, const char *value,
+    const char *source, char *err, size_t errlen)
+{
+	const struct cfg_opt	*o;
+
+	if (source == NULL)
+		source = key;
+	if ((o = cfg_find(key, strlen(key))) == NULL) {
+		snprintf(err, errlen, "%s: unknown key \"%.64s\"", source, key);
+		return -1;
+	}
+	return cfg_apply(c, o, value, source, err, errlen);
+}
+
+static char *
+cfg_trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Applies one "key = value" line; WHERE is "file:line". */
+static int
+cfg_file_line(struct cfg *c, char *line, const char *where, char *err,
+    size_t errlen)
+{
+	char	*s, *eq, *key, *value;
+	size_t	 n;
+
+	s = cfg_trim(line);
+	if (*s == '\0' || *s == '#')
+		return 0;
+	if ((eq = strchr(s, '=')) == NULL) {
+		snprintf(err, errlen, "%s: missing \"=\" after \"%.64s\"",
+		    where, s);
+		return -1;
+	}
+	*eq = '\0';
+	key = cfg_trim(s);
+	value = cfg_trim(eq + 1);
+	if (*key == '\0') {
+		snprintf(err, errlen, "%s: missing key before \"=\"", where);
+		return -1;
+	}
+	if (*value == '"') {
+		n = strlen(value);
+		if (n < 2 || value[n - 1] != '"') {
+			snprintf(err, errlen, "%s: unterminated quote", where);
+			return -1;
+		}
+		value[n - 1] = '\0';
+		value++;
+	}
+	if (strcmp(key, "config") == 0) {
+		snprintf(err, errlen, "%s: \"config\" cannot be set in a "
+		    "config file", where);
+		return -1;
+	}
+	return cfg_set(c, key, value, where, err, errlen);
+}
+
+/* Reads PATH line by line, refusing NUL bytes and lines longer than
+ * CFG_LINE_MAX without buffering them. */
+int
+cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
+{
+	FILE		*fp;
+	char		*line, *where;
+	size_t		 n, wlen;
+	unsigned	 lineno = 0;
+	int		 ch, rc = -1;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	line = xmalloc(CFG_LINE_MAX + 1);
+	wlen = strlen(path) + 16;
+	where = xmalloc(wlen);
+	for (;;) {
+		n = 0;
+		while ((ch = getc(fp)) != EOF && ch != '\n') {
+			if (n == CFG_LINE_MAX) {
+				snprintf(err, errlen, "%s:%u: line longer "
+				    "than %d bytes", path, lineno + 1,
+				    CFG_LINE_MAX);
+				goto out;
+			}
+			if (ch == '\0') {
+				snprintf(err, errlen, "%s:%u: NUL byte in "
+				    "line", path, lineno + 1);
+				goto out;
+			}
+			line[n++] = ch;
+		}
+		if (ch == EOF && ferror(fp)) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (ch == EOF && n == 0)
+			break;
+		line[n] = '\0';
+		lineno++;
+		snprintf(where, wlen, "%s:%u", path, lineno);
+		if (cfg_file_line(c, line, where, err, errlen) == -1)
+			goto out;
+		if (ch == EOF)
+			break;
+	}
+	rc = 0;
+out:
+	free(where);
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+/* Returns the value of the last NAME=... in ENVP, or NULL. */
+static const char *
+cfg_getenv(char **envp, const char *name)
+{
+	const char	*v = NULL;
+	size_t		 n = strlen(name);
+
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			v = *envp + n + 1;
+	return v;
+}
+
+/* Applies every SSE_FCGI_<KEY>=value in ENVP; other names are ignored. */
+static int
+cfg_load_env(struct cfg *c, char **envp, char *err, size_t errlen)
+{
+	char		 name[CFG_ENV_MAX];
+	const char	*e, *eq;
+	size_t		 i;
+
+	for (; envp != NULL && *envp != NULL; envp++) {
+		e = *envp;
+		if (strncmp(e, CFG_ENV_PREFIX, strlen(CFG_ENV_PREFIX)) != 0 ||
+		    (eq = strchr(e, '=')) == NULL)
+			continue;
+		for (i = 0; i < CFG_NOPTS; i++) {
+			cfg_env_name(&cfg_opts[i], name, sizeof name);
+			if (strlen(name) == (size_t)(eq - e) &&
+			    strncmp(name, e, eq - e) == 0)
+				break;
+		}
+		if (i == CFG_NOPTS)
+			continue;
+		if (cfg_apply(c, &cfg_opts[i], eq + 1, name, err,
+		    errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Splits ARGV into ARGS without applying anything. Returns CFG_OK, or
+ * CFG_EXIT once --help or --version has printed, or CFG_ERROR. */
+static enum cfg_result
+cfg_scan_argv(int argc, char **argv, struct cfg_arg *args, size_t *nargs,
+    FILE *out, char *err, size_t errlen)
+{
+	const struct cfg_opt	*o;
+	const char		*a, *name, *eq;
+	size_t			 len;
+	int			 i;
+
+	*nargs = 0;
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			cfg_usage(out);
+			return CFG_EXIT;
+		}
+		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			fprintf(out, "sse-fcgi %s\n", PACKAGE_VERSION);
+			return CFG_EXIT;
+		}
+		if (strcmp(a, "--") == 0) {
+			if (i + 1 < argc) {
+				snprintf(err, errlen, "unexpected argument "
+				    "\"%.64s\"", argv[i + 1]);
+				return CFG_ERROR;
+			}
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0') {
+			snprintf(err, errlen, "unexpected argument \"%.64s\"",
+			    a);
+			return CFG_ERROR;
+		}
+		if (a[1] != '-') {
+			snprintf(err, errlen, "unknown option \"%.64s\" (see "
+			    "--help)", a);
+			return CFG_ERROR;
+		}
+		name = a + 2;
+		eq = strchr(name, '=');
+		len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+		if ((len == 4 && strncmp(name, "help", 4) == 0) ||
+		    (len == 7 && strncmp(name, "version", 7) == 0)) {
+			snprintf(err, errlen, "--%.*s: takes no value",
+			    (int)len, name);
+			return CFG_ERROR;
+		}
+		if ((o = cfg_find(name, len)) == NULL) {
+			snprintf(err, errlen, "unknown option \"--%.*s\" (see "
+			    "--help)", (int)(len > 64 ? 64 : len), name);
+			return CFG_ERROR;
+		}
+		args[*nargs].opt = o;
+		if (eq != NULL)
+			args[*nargs].value = eq + 1;
+		else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
+			args[*nargs].value = argv[++i];
+		else {
+			snprintf(err, errlen, "--%s: missing value", o->name);
+			return CFG_ERROR;
+		}
+		(*nargs)++;
+	}
+	return CFG_OK;
+}
+
+/* Applies defaults, file, environment and flags in that order. On
+ * CFG_EXIT and CFG_ERROR the strings in *C are already freed, so calling
+ * cfg_clear() afterwards is optional but harmless. */
+enum cfg_result
+cfg_load(struct cfg *c, int argc, char **argv, char **envp, FILE *out,
+    char *err, size_t errlen)
+{
+	struct cfg_arg		*args;
+	const char		*path = NULL, *source = NULL;
+	char			 flag[CFG_ENV_MAX];
+	size_t			 nargs, i;
+	enum cfg_result		 rc;
+
+	cfg_defaults(c);
+	args = xcalloc(argc > 0 ? argc : 1, sizeof *args);
+	rc = cfg_scan_argv(argc, argv, args, &nargs, out, err, errlen);
+	if (rc != CFG_OK)
+		goto done;
+	rc = CFG_ERROR;
+
+	for (i = 0; i < nargs; i++) {
+		if (strcmp(args[i].opt->name, "config") == 0) {
+			path = args[i].value;
+			source = "--config";
+		}
+	}
+	if (path == NULL && (path = cfg_getenv(envp, CFG_ENV_PREFIX
+	    "CONFIG")) != NULL)
+		source = CFG_ENV_PREFIX "CONFIG";
+	if (path != NULL) {
+		if (cfg_set(c, "config", path, source, err, errlen) == -1 ||
+		    cfg_load_file(c, c->config_file, err, errlen) == -1)
+			goto done;
+	}
+
+	if (cfg_load_env(c, envp, err, errlen) == -1)
+		goto done;
+
+	for (i = 0; i < nargs; i++) {
+		snprintf(flag, sizeof flag, "--%s", args[i].opt->name);
+		if (cfg_apply(c, args[i].opt, args[i].value, flag, err,
+		    errlen) == -1)
+			goto done;
+	}
+	rc = CFG_OK;
+done:
+	free(args);
+	if (rc != CFG_OK)
+		cfg_clear(c);
+	return rc;
+}
+
+/* Prints every option with its environment name, range and default. */
+void
+cfg_usage(FILE *out)
+{
+	const struct cfg_opt	*o;
+	char			 env[CFG_ENV_MAX];
+	size_t			 i;
+
+	fprintf(out,
+	    "usage: sse-fcgi [-hV] [--key value | --key=value]...\n"
+	    "\n"
+	    "Streams Redis Pub/Sub channels as Server-Sent Events over "
+	    "FastCGI.\n"
+	    "Each setting is taken from, later ones winning: built-in "
+	    "default <\n"
+	    "config file (\"key = value\") < environment SSE_FCGI_<KEY> < "
+	    "command line.\n"
+	    "\n"
+	    "  -h, --help\n"
+	    "      print this help and exit\n"
+	    "  -V, --version\n"
+	    "      print the version and exit\n");
+	for (i = 0; i < CFG_NOPTS; i++) {
+		o = &cfg_opts[i];
+		cfg_env_name(o, env, sizeof env);
+		fprintf(out, "  --%s %s\n      %s\n      env %s, ", o->name,
+		    o->arg, o->help, env);
+		if (o->def != NULL)
+			fprintf(out, "default %s", o->def);
+		else
+			fprintf(out, "no default");
+		if (o->type == CFG_T_INT || o->type == CFG_T_UINT ||
+		    o->type == CFG_T_SIZE)
+			fprintf(out, ", range %llu..%llu", o->min, o->max);
+		fprintf(out, "\n");
+	}
+}

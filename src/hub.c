@@ -1,0 +1,185 @@
+/* sse-fcgi - MIT License
+ *
+ * Channel table and fan-out (see hub.h). Each channel keeps an intrusive
+ * doubly linked list of subscriptions, so subscribe and unsubscribe are
+ * O(1) and fan-out walks the list once. During fan-out the channel is
+ * pinned: if its last subscriber leaves from inside a deliver callback,
+ * the channel is freed only after the walk.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "dict.h"
+#include "frame.h"
+#include "hub.h"
+#include "sse.h"
+#include "xmalloc.h"
+
+struct hub_channel {
+	const char	*name;		/* the dict's copy of the key */
+	size_t		 len;
+	struct hub_sub	*head;
+	size_t		 nsubs;
+	unsigned	 pinned;	/* fan-outs in progress */
+};
+
+struct hub_sub {
+	struct hub_sub		*prev, *next;
+	struct hub_channel	*chan;
+	hub_deliver_fn		 deliver;
+	void			*owner;
+};
+
+struct hub {
+	struct dict		*channels;
+	hub_channel_fn		 on_first, on_last;
+	void			*arg;
+	unsigned long long	 messages, deliveries;
+};
+
+struct hub *
+hub_create(hub_channel_fn on_first, hub_channel_fn on_last, void *arg)
+{
+	struct hub	*h;
+
+	h = xcalloc(1, sizeof *h);
+	h->channels = dict_create();
+	h->on_first = on_first;
+	h->on_last = on_last;
+	h->arg = arg;
+	return h;
+}
+
+static void
+hub_free_channel(const char *key, size_t klen, void *val, void *arg)
+{
+	free(val);
+}
+
+void
+hub_free(struct hub *h)
+{
+	if (h == NULL)
+		return;
+	dict_foreach(h->channels, hub_free_channel, NULL);
+	dict_free(h->channels);
+	free(h);
+}
+
+struct hub_sub *
+hub_subscribe(struct hub *h, const char *channel, size_t len,
+    hub_deliver_fn deliver, void *owner)
+{
+	struct hub_channel	*c;
+	struct hub_sub		*s;
+
+	c = dict_get(h->channels, channel, len);
+	if (c == NULL) {
+		c = xcalloc(1, sizeof *c);
+		c->name = dict_put(h->channels, channel, len, c);
+		c->len = len;
+	}
+	s = xmalloc(sizeof *s);
+	s->prev = NULL;
+	s->next = c->head;
+	if (c->head != NULL)
+		c->head->prev = s;
+	c->head = s;
+	s->chan = c;
+	s->deliver = deliver;
+	s->owner = owner;
+	if (c->nsubs++ == 0 && h->on_first != NULL)
+		h->on_first(h->arg, c->name, c->len);
+	return s;
+}
+
+/* Frees an empty, unpinned channel and tells the broker. */
+static void
+hub_release_channel(struct hub *h, struct hub_channel *c)
+{
+	if (c->nsubs > 0 || c->pinned > 0)
+		return;
+	if (h->on_last != NULL)
+		h->on_last(h->arg, c->name, c->len);
+	dict_del(h->channels, c->name, c->len);
+	free(c);
+}
+
+void
+hub_unsubscribe(struct hub *h, struct hub_sub *s)
+{
+	struct hub_channel	*c = s->chan;
+
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		c->head = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	free(s);
+	c->nsubs--;
+	hub_release_channel(h, c);
+}
+
+size_t
+hub_deliver(struct hub *h, const char *channel, size_t len, struct frame *f)
+{
+	struct hub_channel	*c;
+	struct hub_sub		*s, *next;
+	size_t			 n = 0;
+
+	h->messages++;
+	if ((c = dict_get(h->channels, channel, len)) == NULL)
+		return 0;
+	c->pinned++;
+	for (s = c->head; s != NULL; s = next) {
+		next = s->next;	/* S may unsubscribe itself */
+		s->deliver(s->owner, f);
+		n++;
+	}
+	c->pinned--;
+	hub_release_channel(h, c);
+	h->deliveries += n;
+	return n;
+}
+
+size_t
+hub_publish(struct hub *h, const char *channel, size_t len, const char *id,
+    const char *event, const char *data, size_t dlen)
+{
+	struct frame	*f;
+	size_t		 n;
+
+	if (dict_get(h->channels, channel, len) == NULL) {
+		h->messages++;
+		return 0;
+	}
+	f = sse_frame_event(id, event, data, dlen);
+	n = hub_deliver(h, channel, len, f);
+	frame_unref(f);
+	return n;
+}
+
+size_t
+hub_channel_count(const struct hub *h)
+{
+	return dict_count(h->channels);
+}
+
+size_t
+hub_subscriber_count(const struct hub *h, const char *channel, size_t len)
+{
+	struct hub_channel	*c;
+
+	c = dict_get(h->channels, channel, len);
+	return c != NULL ? c->nsubs : 0;
+}
+
+void
+hub_counters(const struct hub *h, unsigned long long *messages,
+    unsigned long long *deliveries)
+{
+	*messages = h->messages;
+	*deliveries = h->deliveries;
+}

@@ -1,0 +1,37 @@
+/* sse-fcgi - MIT License
+ *
+ * Logging: one line per record on stderr (which every front server collects
+ * from FastCGI workers) or in a file given by --log-file, reopened on SIGHUP
+ * for log rotation. Each line carries UTC time, pid, level and the function.
+ * Safe to call from any thread: each record is one write(2).
+ */
+#ifndef SSE_LOG_H
+#define SSE_LOG_H
+
+enum log_level {
+	LOG_LVL_ERROR = 0,
+	LOG_LVL_WARN,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG
+};
+
+/* Sets the threshold; records above it are dropped. */
+void	log_set_level(enum log_level);
+enum log_level log_get_level(void);
+/* Parses "error", "warn", "info" or "debug"; returns -1 on anything else. */
+int	log_level_parse(const char *);
+/* Sends records to PATH (appending), or back to stderr when PATH is NULL.
+ * Returns 0, or -1 with errno set and the old target kept. */
+int	log_open(const char *path);
+/* Reopens the current file (after rotation). No-op on stderr. */
+int	log_reopen(void);
+
+void	log_write(enum log_level, const char *func, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+#define log_error(...)	log_write(LOG_LVL_ERROR, __func__, __VA_ARGS__)
+#define log_warn(...)	log_write(LOG_LVL_WARN, __func__, __VA_ARGS__)
+#define log_info(...)	log_write(LOG_LVL_INFO, __func__, __VA_ARGS__)
+#define log_debug(...)	log_write(LOG_LVL_DEBUG, __func__, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,154 @@
+/* sse-fcgi - MIT License
+ *
+ * Output queue of shared frame slices written with writev (see outq.h).
+ * The ring keeps its storage while the stream lives (it starts at 4 items
+ * and doubles), so steady-state delivery allocates nothing; a ring that
+ * grew past OUTQ_KEEP items during a burst is freed once it drains.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "frame.h"
+#include "outq.h"
+#include "xmalloc.h"
+
+#define OUTQ_IOV_MAX	128	/* iovecs per writev */
+#define OUTQ_KEEP	64	/* ring size kept after a burst drains */
+
+void
+outq_init(struct outq *q)
+{
+	memset(q, 0, sizeof *q);
+}
+
+void
+outq_clear(struct outq *q)
+{
+	uint32_t	i;
+
+	for (i = 0; i < q->count; i++)
+		frame_unref(q->items[(q->head + i) & (q->cap - 1)].frame);
+	free(q->items);
+	outq_init(q);
+}
+
+static void
+outq_grow(struct outq *q)
+{
+	struct outq_item	*n;
+	uint32_t		 ncap, i;
+
+	ncap = q->cap ? q->cap * 2 : 4;
+	n = xmalloc(ncap * sizeof *n);
+	for (i = 0; i < q->count; i++)
+		n[i] = q->items[(q->head + i) & (q->cap - 1)];
+	free(q->items);
+	q->items = n;
+	q->cap = ncap;
+	q->head = 0;
+}
+
+void
+outq_push(struct outq *q, const void *prefix, size_t plen, struct frame *f,
+    size_t off, size_t len)
+{
+	struct outq_item	*it;
+
+	if (plen + len == 0)
+		return;
+	if (q->count == q->cap)
+		outq_grow(q);
+	it = &q->items[(q->head + q->count) & (q->cap - 1)];
+	it->frame = len > 0 ? frame_ref(f) : NULL;
+	it->off = (uint32_t)off;
+	it->len = (uint32_t)len;
+	it->plen = (uint8_t)plen;
+	if (plen > 0)
+		memcpy(it->prefix, prefix, plen);
+	q->count++;
+	q->bytes += plen + len;
+}
+
+/* Fills IOV from the queue; returns the number of entries used. */
+static int
+outq_gather(const struct outq *q, struct iovec *iov)
+{
+	const struct outq_item	*it;
+	uint32_t		 i, skip;
+	int			 n = 0;
+
+	for (i = 0; i < q->count && n + 2 <= OUTQ_IOV_MAX; i++) {
+		it = &q->items[(q->head + i) & (q->cap - 1)];
+		skip = i == 0 ? q->head_sent : 0;
+		if (skip < it->plen) {
+			iov[n].iov_base = (char *)it->prefix + skip;
+			iov[n].iov_len = it->plen - skip;
+			n++;
+			skip = 0;
+		} else
+			skip -= it->plen;
+		if (it->len > skip) {
+			iov[n].iov_base = it->frame->data + it->off + skip;
+			iov[n].iov_len = it->len - skip;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Drops WRITTEN bytes from the front of the queue. */
+static void
+outq_consume(struct outq *q, size_t written)
+{
+	struct outq_item	*it;
+	size_t			 left;
+
+	q->bytes -= written;
+	while (written > 0) {
+		it = &q->items[q->head];
+		left = it->plen + it->len - q->head_sent;
+		if (written < left) {
+			q->head_sent += (uint32_t)written;
+			return;
+		}
+		written -= left;
+		frame_unref(it->frame);
+		q->head = (q->head + 1) & (q->cap - 1);
+		q->count--;
+		q->head_sent = 0;
+	}
+}
+
+enum outq_status
+outq_flush(struct outq *q, int fd)
+{
+	struct iovec	iov[OUTQ_IOV_MAX];
+	ssize_t		n;
+	int		cnt;
+
+	while (q->count > 0) {
+		cnt = outq_gather(q, iov);
+		n = writev(fd, iov, cnt);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return OUTQ_AGAIN;
+			return OUTQ_ERROR;
+		}
+		outq_consume(q, (size_t)n);
+	}
+	q->head = 0;
+	q->head_sent = 0;
+	if (q->cap > OUTQ_KEEP) {
+		free(q->items);
+		q->items = NULL;
+		q->cap = 0;
+	}
+	return OUTQ_EMPTY;
+}

@@ -1,0 +1,419 @@
+/* sse-fcgi - MIT License
+ *
+ * Redis address parsing (see redis_url.h). The parser is strict: it refuses
+ * anything it does not fully understand (unknown schemes, options or
+ * trailing bytes) rather than guess, so a typo fails at start-up with a
+ * reason instead of connecting somewhere unexpected. It does not resolve
+ * names; the broker does. TLS ("rediss://") is not supported.
+ *
+ * A userinfo without ':' ("redis://secret@host") is a password, as in
+ * redis-cli. The userinfo ends at the last '@', so a password may hold
+ * '/', '?' or '@' unescaped; only '%' must be written "%25".
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "redis_url.h"
+#include "xmalloc.h"
+
+#define REDIS_URL_PORT		6379
+#define REDIS_URL_DB_MAX	100000
+#define REDIS_URL_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path))
+
+static int
+redis_url_hex(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Decodes %XX escapes in the N bytes at S into a new string in *OUT.
+ * WHAT names the field for the error text. */
+static int
+redis_url_decode(const char *s, size_t n, const char *what, char **out,
+    char *err, size_t errlen)
+{
+	char	*d;
+	size_t	 i, j;
+	int	 hi, lo;
+
+	d = xmalloc(n + 1);
+	for (i = j = 0; i < n; i++) {
+		if (s[i] != '%') {
+			d[j++] = s[i];
+			continue;
+		}
+		hi = i + 1 < n ? redis_url_hex((unsigned char)s[i + 1]) : -1;
+		lo = i + 2 < n ? redis_url_hex((unsigned char)s[i + 2]) : -1;
+		if (hi == -1 || lo == -1) {
+			snprintf(err, errlen, "bad percent-escape in %s "
+			    "(write %% as %%25)", what);
+			goto fail;
+		}
+		if (hi == 0 && lo == 0) {
+			snprintf(err, errlen, "%%00 is not allowed in %s",
+			    what);
+			goto fail;
+		}
+		d[j++] = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	d[j] = '\0';
+	*out = d;
+	return 0;
+fail:
+	free(d);
+	return -1;
+}
+
+/* Parses the N bytes at S as a decimal number in MIN..MAX. */
+static int
+redis_url_number(const char *s, size_t n, long min, long max, long *out)
+{
+	long	v = 0;
+	size_t	i;
+
+	if (n == 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+		if (v > max)
+			return -1;
+	}
+	if (v < min)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+redis_url_db(const char *s, size_t n, struct redis_url *u, char *err,
+    size_t errlen)
+{
+	long	v;
+
+	if (redis_url_number(s, n, 0, REDIS_URL_DB_MAX, &v) == -1) {
+		snprintf(err, errlen, "database \"%.*s\" is not a number in "
+		    "0..%d", (int)n, s, REDIS_URL_DB_MAX);
+		return -1;
+	}
+	u->db = (int)v;
+	return 0;
+}
+
+/* Checks the N bytes at S form a host name or IPv4 address. */
+static int
+redis_url_hostname_ok(const char *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '.' && s[i] != '_')
+			return 0;
+	return 1;
+}
+
+/* Checks the N bytes at S form an IPv6 address (without brackets). */
+static int
+redis_url_ipv6_ok(const char *s, size_t n)
+{
+	size_t	i;
+	int	colons = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == ':')
+			colons++;
+		else if (!isxdigit((unsigned char)s[i]) && s[i] != '.')
+			return 0;
+	}
+	return colons >= 2;
+}
+
+/* Parses "[[user]:password@]host[:port][/db]", the part after "redis://". */
+static int
+redis_url_parse_tcp(const char *s, struct redis_url *u, char *err,
+    size_t errlen)
+{
+	const char	*at, *colon, *host, *end, *p;
+	size_t		 hlen;
+	long		 port;
+
+	if ((at = strrchr(s, '@')) != NULL) {
+		colon = memchr(s, ':', at - s);
+		if (colon != NULL && colon > s &&
+		    redis_url_decode(s, colon - s, "user", &u->user, err,
+		    errlen) == -1)
+			return -1;
+		p = colon != NULL ? colon + 1 : s;
+		if (p == at) {
+			snprintf(err, errlen, "empty password before '@'");
+			return -1;
+		}
+		if (redis_url_decode(p, at - p, "password", &u->password,
+		    err, errlen) == -1)
+			return -1;
+		s = at + 1;
+	}
+
+	if (*s == '[') {
+		host = s + 1;
+		if ((end = strchr(host, ']')) == NULL) {
+			snprintf(err, errlen, "missing ']' after IPv6 address");
+			return -1;
+		}
+		hlen = end - host;
+		if (!redis_url_ipv6_ok(host, hlen)) {
+			snprintf(err, errlen, "bad IPv6 address \"%.*s\"",
+			    (int)hlen, host);
+			return -1;
+		}
+		p = end + 1;
+	} else {
+		host = s;
+		hlen = strcspn(s, ":/?#");
+		p = s + hlen;
+		if (*p == ':' && memchr(p + 1, ':', strcspn(p + 1, "/")) !=
+		    NULL) {
+			snprintf(err, errlen, "IPv6 address must be in "
+			    "brackets: redis://[addr]:port");
+			return -1;
+		}
+		if (hlen == 0) {
+			snprintf(err, errlen, "empty host");
+			return -1;
+		}
+		if (!redis_url_hostname_ok(host, hlen)) {
+			snprintf(err, errlen, "bad host name \"%.*s\"",
+			    (int)hlen, host);
+			return -1;
+		}
+	}
+	u->host = xstrndup(host, hlen);
+
+	u->port = REDIS_URL_PORT;
+	if (*p == ':') {
+		p++;
+		hlen = strcspn(p, "/");
+		if (redis_url_number(p, hlen, 1, 65535, &port) == -1) {
+			snprintf(err, errlen, "port \"%.*s\" is not a number "
+			    "in 1..65535", (int)hlen, p);
+			return -1;
+		}
+		u->port = (int)port;
+		p += hlen;
+	}
+
+	if (*p == '/') {
+		p++;
+		if (*p != '\0')
+			return redis_url_db(p, strlen(p), u, err, errlen);
+	} else if (*p != '\0') {
+		snprintf(err, errlen, "unexpected \"%s\" after host", p);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses the "db=N&password=P" query of a unix URL. */
+static int
+redis_url_parse_query(const char *q, struct redis_url *u, char *err,
+    size_t errlen)
+{
+	const char	*eq, *v;
+	size_t		 n, klen, vlen;
+	int		 seen_db = 0;
+
+	while (*q != '\0') {
+		n = strcspn(q, "&");
+		eq = memchr(q, '=', n);
+		if (eq == NULL || eq == q) {
+			snprintf(err, errlen, "expected name=value in query, "
+			    "not \"%.*s\"", (int)n, q);
+			return -1;
+		}
+		klen = eq - q;
+		v = eq + 1;
+		vlen = n - (v - q);
+		if (klen == 2 && strncmp(q, "db", 2) == 0) {
+			if (seen_db++) {
+				snprintf(err, errlen, "db given twice");
+				return -1;
+			}
+			if (redis_url_db(v, vlen, u, err, errlen) == -1)
+				return -1;
+		} else if (klen == 8 && strncmp(q, "password", 8) == 0) {
+			if (u->password != NULL) {
+				snprintf(err, errlen, "password given twice");
+				return -1;
+			}
+			if (vlen == 0) {
+				snprintf(err, errlen, "empty password");
+				return -1;
+			}
+			if (redis_url_decode(v, vlen, "password",
+			    &u->password, err, errlen) == -1)
+				return -1;
+		} else if (klen == 4 && strncmp(q, "user", 4) == 0) {
+			if (u->user != NULL) {
+				snprintf(err, errlen, "user given twice");
+				return -1;
+			}
+			if (vlen == 0) {
+				snprintf(err, errlen, "empty user");
+				return -1;
+			}
+			if (redis_url_decode(v, vlen, "user", &u->user, err,
+			    errlen) == -1)
+				return -1;
+		} else {
+			snprintf(err, errlen, "unknown parameter \"%.*s\" "
+			    "(expected db, password or user)", (int)klen, q);
+			return -1;
+		}
+		q += n;
+		if (*q == '&') {
+			q++;
+			if (*q == '\0') {
+				snprintf(err, errlen, "trailing '&' in query");
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Parses the part after "unix:": "//" + "/path" or "/path", then a query. */
+static int
+redis_url_parse_unix(const char *s, struct redis_url *u, char *err,
+    size_t errlen)
+{
+	size_t	n;
+
+	if (*s == '\0' || strcmp(s, "//") == 0) {
+		snprintf(err, errlen, "empty socket path");
+		return -1;
+	}
+	if (strncmp(s, "//", 2) == 0) {
+		s += 2;
+		if (*s != '/') {
+			snprintf(err, errlen, "unix URL names a host; write "
+			    "unix:///path/to/redis.sock");
+			return -1;
+		}
+	} else if (*s != '/') {
+		snprintf(err, errlen, "socket path must be absolute: "
+		    "unix:/path/to/redis.sock");
+		return -1;
+	}
+	n = strcspn(s, "?");
+	if (n == 1) {
+		snprintf(err, errlen, "empty socket path");
+		return -1;
+	}
+	if (n >= REDIS_URL_PATH_MAX) {
+		snprintf(err, errlen, "socket path longer than %zu bytes",
+		    REDIS_URL_PATH_MAX - 1);
+		return -1;
+	}
+	u->path = xstrndup(s, n);
+	if (s[n] == '?') {
+		if (s[n + 1] == '\0') {
+			snprintf(err, errlen, "empty query after '?'");
+			return -1;
+		}
+		return redis_url_parse_query(s + n + 1, u, err, errlen);
+	}
+	return 0;
+}
+
+/* Parses S into *OUT; on error *OUT is left zeroed (see redis_url.h). */
+int
+redis_url_parse(const char *s, struct redis_url *out, char *err,
+    size_t errlen)
+{
+	char	 dummy[1];
+	size_t	 n;
+	int	 rc;
+
+	memset(out, 0, sizeof *out);
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof dummy;
+	}
+	if (s == NULL || *s == '\0') {
+		snprintf(err, errlen, "empty Redis URL");
+		return -1;
+	}
+	for (n = 0; s[n] != '\0'; n++) {
+		if (iscntrl((unsigned char)s[n]) || s[n] == ' ') {
+			snprintf(err, errlen, "Redis URL holds a space or "
+			    "control character at offset %zu", n);
+			return -1;
+		}
+	}
+	if (strncasecmp(s, "redis://", 8) == 0)
+		rc = redis_url_parse_tcp(s + 8, out, err, errlen);
+	else if (strncasecmp(s, "unix:", 5) == 0)
+		rc = redis_url_parse_unix(s + 5, out, err, errlen);
+	else {
+		n = strcspn(s, ":");
+		if (s[n] == ':')
+			snprintf(err, errlen, "unknown scheme \"%.*s\" "
+			    "(expected redis:// or unix:)", (int)n, s);
+		else
+			snprintf(err, errlen, "missing scheme (expected "
+			    "redis://host:port or unix:/path)");
+		rc = -1;
+	}
+	if (rc == -1)
+		redis_url_clear(out);
+	return rc;
+}
+
+/* Frees the strings *U holds and zeroes it; safe on a zeroed struct. */
+void
+redis_url_clear(struct redis_url *u)
+{
+	free(u->host);
+	free(u->path);
+	free(u->user);
+	free(u->password);
+	memset(u, 0, sizeof *u);
+}
+
+/* Formats *U without user or password, in a form redis_url_parse takes. */
+char *
+redis_url_describe(const struct redis_url *u, char *buf, size_t len)
+{
+	if (len == 0)
+		return buf;
+	if (u->path != NULL) {
+		if (u->db != 0)
+			snprintf(buf, len, "unix://%s?db=%d", u->path, u->db);
+		else
+			snprintf(buf, len, "unix://%s", u->path);
+	} else if (u->host == NULL)
+		snprintf(buf, len, "(no redis URL)");
+	else if (strchr(u->host, ':') != NULL)
+		snprintf(buf, len, "redis://[%s]:%d/%d", u->host, u->port,
+		    u->db);
+	else
+		snprintf(buf, len, "redis://%s:%d/%d", u->host, u->port,
+		    u->db);
+	return buf;
+}

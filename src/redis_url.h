@@ -1,0 +1,34 @@
+/* sse-fcgi - MIT License
+ *
+ * Redis address parsing. Accepted forms:
+ *   redis://[[user]:password@]host[:port][/db]    (port 6379, db 0 by default)
+ *   unix:///path/to/redis.sock[?db=N&password=P]
+ *   unix:/path/to/redis.sock                       (same, short form)
+ * host may be a name, an IPv4 address or a bracketed IPv6 address.
+ * Percent-escapes are decoded in user and password.
+ */
+#ifndef SSE_REDIS_URL_H
+#define SSE_REDIS_URL_H
+
+#include <stddef.h>
+
+struct redis_url {
+	char	*host;		/* NULL for unix sockets */
+	int	 port;
+	char	*path;		/* unix socket path, or NULL */
+	char	*user;		/* ACL user, or NULL */
+	char	*password;	/* or NULL */
+	int	 db;
+};
+
+/* Parses S into *OUT (which it zeroes first; free with redis_url_clear()).
+ * Returns 0, or -1 with a one-line reason in ERR and *OUT left empty. */
+int	redis_url_parse(const char *s, struct redis_url *out, char *err,
+	    size_t errlen);
+/* Frees what *U holds and zeroes it. */
+void	redis_url_clear(struct redis_url *u);
+/* Writes a printable form without the password ("redis://host:port/db")
+ * into BUF; returns BUF. */
+char	*redis_url_describe(const struct redis_url *u, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,48 @@
+#!/bin/bash
+# sse-fcgi - MIT License
+#
+# Scenario: bad requests get a clear status and one-line reason, and leave
+# an open stream untouched: 400 bad channel names (characters, length,
+# encoding), 404 unknown paths, 405 wrong methods, 503 with Retry-After
+# when Redis is down at connect time.
+. "$(dirname "$0")/lib.sh"
+
+start_redis
+start_workers 1
+start_lighttpd
+U=$BASE/api/v1
+
+stream good "$U/events/ok.chan"
+wait_until 5 numsub_is ok.chan 1
+
+check "400 bad character" [ "$(status "$U/events/a%20b")" = 400 ]
+check "400 reason names the grammar" grep -q 'A-Z a-z 0-9' "$T/last.body"
+check "400 reason is one line" [ "$(wc -l < "$T/last.body")" = 1 ]
+check "400 slash inside" [ "$(status "$U/events/a%2Fb")" = 400 ]
+check "400 empty channel" [ "$(status "$U/events/")" = 400 ]
+LONG=$(head -c 201 /dev/zero | tr '\0' x)
+check "400 201-byte name" [ "$(status "$U/events/$LONG")" = 400 ]
+check "200-byte name accepted" bash -c "curl -s -m 2 -o /dev/null -w '%{http_code}' '$U/events/${LONG:1}' | grep -q 200"
+check "400 bad percent-encoding" [ "$(status "$U/events/%zz")" = 400 ]
+check "400 NUL" [ "$(status "$U/events/a%00b")" = 400 ]
+check "404 unknown path" [ "$(status "$U/nothing/here")" = 404 ]
+check "404 events without channel segment" [ "$(status "$U/events")" = 404 ]
+check "405 POST" [ "$(status "$U/events/x" -X POST -d 'x=1')" = 405 ]
+check "405 DELETE" [ "$(status "$U/events/x" -X DELETE)" = 405 ]
+check "405 has Allow" bash -c "curl -s -D - -o /dev/null -X PUT '$U/events/x' | grep -qi '^Allow: GET'"
+check "400 on huge header is not a crash" bash -c "curl -s -m 5 -o /dev/null -H \"X-Big: \$(head -c 60000 /dev/zero | tr '\\\\0' y)\" '$U/events/x'; true"
+
+rcli PUBLISH ok.chan still-here >/dev/null
+wait_until 5 body_has good 'data: still-here'
+check "open stream untouched by bad requests" body_has good 'data: still-here'
+check "worker alive" alive "$WPIDS"
+
+# Redis down when a client connects: 503 + Retry-After.
+kill "$RPID"; wait "$RPID" 2>/dev/null
+wait_until 5 grep -q 'lost' "$T/worker.log"
+code=$(curl -s -D "$T/503.hdr" -o "$T/503.body" -w '%{http_code}' -m 5 "$U/events/x")
+check "503 when redis is down" [ "$code" = 503 ]
+check "Retry-After on 503" grep -qi '^Retry-After: [0-9]' "$T/503.hdr"
+check "503 reason" grep -q 'redis' "$T/503.body"
+check "worker alive after 503" alive "$WPIDS"
+finish

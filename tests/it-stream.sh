@@ -1,0 +1,44 @@
+#!/bin/bash
+# sse-fcgi - MIT License
+#
+# Scenario: streaming through lighttpd + spawn-fcgi.
+# Exercises: response headers (200, text/event-stream, no-cache,
+# X-Accel-Buffering), the comment right after the headers, retry:, the
+# keepalive comment, one PUBLISH = one event, CR/LF/CRLF splitting into
+# data: lines, two channels on one worker, and the worker mounted at two
+# different prefixes.
+. "$(dirname "$0")/lib.sh"
+
+start_redis
+start_workers 1 --keepalive 1 --retry 2500
+start_lighttpd 'fastcgi.server += ( "/deep/mount/point" => (( "socket" => "'"$T"'/sse.sock", "check-local" => "disable" )) )'
+
+stream a "$BASE/api/v1/events/project.123"
+A=$CURL_PID
+stream b "$BASE/deep/mount/point/events/user.1"
+wait_until 5 numsub_is project.123 1
+check "subscribed project.123 in redis" numsub_is project.123 1
+wait_until 5 numsub_is user.1 1
+check "subscribed user.1 (other mount)" numsub_is user.1 1
+
+check "status 200" has "$T/a.hdr" '^HTTP/1.1 200'
+check "content type" grep -qi '^Content-Type: text/event-stream' "$T/a.hdr"
+check "cache-control" grep -qi '^Cache-Control: no-cache' "$T/a.hdr"
+check "x-accel-buffering" grep -qi '^X-Accel-Buffering: no' "$T/a.hdr"
+check "comment first" bash -c "head -c 5 '$T/a.out' | grep -q '^: ok'"
+check "retry sent" body_has a 'retry: 2500'
+
+rcli PUBLISH project.123 'hello' >/dev/null
+rcli PUBLISH project.123 "$(printf 'l1\nl2\r\nl3\rl4')" >/dev/null
+rcli PUBLISH user.1 'for user 1' >/dev/null
+wait_until 5 body_has a 'data: l4'
+check "one publish, one event" body_has a $'data: hello\n\n'
+check "lines split on LF, CRLF, CR" body_has a $'data: l1\ndata: l2\ndata: l3\ndata: l4\n\n'
+check "no cross-channel leak" bash -c "! grep -q 'for user 1' '$T/a.out'"
+wait_until 5 body_has b 'data: for user 1'
+check "second mount receives" body_has b $'data: for user 1\n\n'
+check "second mount no leak" bash -c "! grep -q hello '$T/b.out'"
+wait_until 4 body_has a ': keepalive'
+check "keepalive comment" body_has a ': keepalive'
+check "stream still open" alive $A
+finish

@@ -1,0 +1,1121 @@
+/* sse-fcgi - MIT License
+ *
+ * sse-client: the Server-Sent Events client used by the integration and
+ * scale tests. One process and one epoll loop drive N non-blocking HTTP/1.1
+ * GET streams to an http:// URL, parse each text/event-stream body
+ * (identity or chunked; lines end in LF, CR or CRLF; ':' starts a comment; a
+ * blank line dispatches an event; "data" lines are joined with LF as in
+ * EventSource) and count. It prints one summary line on stdout and exits 0
+ * when the run met its expectation, else 1 (2 for a usage error).
+ *
+ * Limits, on purpose: libc only; IPv4 literals (and "localhost") only, no
+ * DNS, TLS, redirects or reconnection; a response head is at most 16 KiB; an
+ * SSE line is cut at CLIENT_LINE_MAX (the rest is dropped, the cut line
+ * still counts as its field). The id written by -o is the id field of the
+ * event's own block (empty if it has none), not EventSource's last event ID,
+ * which carries over to later events.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CLIENT_HEAD_MAX		16384		/* status line + headers */
+#define CLIENT_LINE_MAX		(1024 * 1024 + 1024) /* longest line kept */
+#define CLIENT_LINE_KEEP	65536		/* larger buffers are freed */
+#define CLIENT_DATA_MAX		(16 * 1024 * 1024) /* -o data per event */
+#define CLIENT_READ_SIZE	65536
+#define CLIENT_READS_PER_WAKE	4		/* then let others run */
+#define CLIENT_EPOLL_BATCH	1024
+#define CLIENT_CHUNK_MAX	((uint64_t)1 << 40) /* sanity bound */
+#define CLIENT_SRC_PER_ADDR	20000		/* -s: connections per address */
+#define CLIENT_MAX_CONNS	1000000
+#define CLIENT_MAX_SECONDS	604800.0	/* -d: one week */
+#define CLIENT_NOTES_MAX	10		/* per-connection errors shown */
+#define BUF_NOLIMIT		SIZE_MAX
+
+/* A growable byte buffer; the owner frees p. */
+struct buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+enum conn_state {
+	CONN_IDLE = 0,		/* not started yet */
+	CONN_CONNECTING,	/* non-blocking connect() in progress */
+	CONN_SENDING,		/* writing the request */
+	CONN_HEAD,		/* reading the status line and headers */
+	CONN_BODY,		/* got 200: parsing the event stream */
+	CONN_CLOSED		/* failed, or closed by the server */
+};
+
+enum chunk_state {
+	CHUNK_SIZE = 0,		/* hex digits of the next chunk size */
+	CHUNK_EXT,		/* extensions or blanks up to the LF */
+	CHUNK_DATA,		/* chunk_left payload bytes */
+	CHUNK_DATA_END		/* the CRLF after the payload */
+};
+
+#define CONN_CHUNKED	0x01	/* Transfer-Encoding: chunked */
+#define CONN_SKIP_LF	0x02	/* the last line ended in CR: drop one LF */
+#define CONN_LINE_CUT	0x04	/* the line in progress hit CLIENT_LINE_MAX */
+#define CONN_HAS_DATA	0x08	/* this event block has a data field */
+#define CONN_SAW_LINE	0x10	/* past the first line (and any BOM) */
+#define CONN_COMPLETE	0x20	/* got -e events */
+#define CONN_DIGIT	0x40	/* the chunk size line has a hex digit */
+
+struct conn {
+	int			 fd;		/* -1 unless connected */
+	unsigned		 idx;		/* {i} in the path, -s address */
+	enum conn_state		 state;
+	enum chunk_state	 chunk;
+	unsigned		 flags;		/* CONN_* */
+	uint64_t		 chunk_left;	/* size being read, then left */
+	long long		 body_left;	/* Content-Length left, or -1 */
+	long long		 events;	/* events dispatched */
+	struct buf		 out;		/* the request while sending */
+	size_t			 out_off;	/* bytes of out already sent */
+	struct buf		 head;		/* the response head */
+	struct buf		 line;		/* a line split across reads */
+};
+
+struct options {
+	struct sockaddr_in	 addr;		/* server */
+	char			*hostport;	/* for Host: */
+	const char		*path;		/* template with {i}, {i%K} */
+	unsigned		 n;		/* -n */
+	unsigned		 conc;		/* -c */
+	long long		 expect;	/* -e */
+	double			 seconds;	/* -d */
+	const char		*ready_file;	/* -r */
+	const char		*out_file;	/* -o */
+	const char		**headers;	/* -H, borrowed from argv */
+	size_t			 nheaders;
+	int			 own_host;	/* a -H gives Host */
+	int			 own_accept;	/* a -H gives Accept */
+	int			 srcbase;	/* -s, or -1 */
+	int			 quiet;		/* -q */
+};
+
+struct stats {
+	long long	 established;	/* got a 200 response */
+	long long	 failed;	/* never got one */
+	long long	 non200;	/* failed with another status */
+	long long	 received;	/* events, all connections */
+	long long	 complete;	/* connections with -e events */
+	long long	 closed_early;	/* ended by the server, incomplete */
+	long long	 comments;	/* ':' lines */
+	int		 first_status;	/* first status code seen, or 0 */
+};
+
+/* The events of connection 0, for -o. */
+struct recorder {
+	FILE		*f;
+	struct buf	 id;
+	struct buf	 event;
+	struct buf	 data;
+};
+
+static struct options		 opt;
+static struct stats		 st;
+static struct recorder		 rec;
+static struct conn		*conns;
+static int			 epfd = -1;
+static unsigned			 started;	/* conns past CONN_IDLE */
+static unsigned			 inflight;	/* connecting..head */
+static unsigned			 open_streams;	/* in CONN_BODY */
+static volatile sig_atomic_t	 stop_signal;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: sse-client -u URL [-n N] [-c CONCURRENCY] [-e EXPECT] "
+	    "[-d SECONDS]\n"
+	    "                  [-r READYFILE] [-H 'Name: value']... "
+	    "[-o FILE] [-s SRCBASE] [-q]\n"
+	    "  URL is http://IPV4:PORT/path; {i} in the path becomes the "
+	    "connection index,\n"
+	    "  {i%%K} the index modulo K.\n");
+	exit(2);
+}
+
+static void *
+xrealloc(void *p, size_t n)
+{
+	if ((p = realloc(p, n ? n : 1)) == NULL) {
+		fprintf(stderr, "sse-client: out of memory allocating %zu "
+		    "bytes\n", n);
+		abort();
+	}
+	return p;
+}
+
+/* Appends up to N bytes at P to B, never letting B grow past MAX bytes;
+ * returns the number of bytes that did not fit. */
+static size_t
+buf_add(struct buf *b, const void *p, size_t n, size_t max)
+{
+	size_t	keep, want;
+
+	if (b->len >= max)
+		keep = 0;
+	else
+		keep = n < max - b->len ? n : max - b->len;
+	if (b->len + keep > b->cap) {
+		want = b->cap != 0 ? b->cap : 256;
+		while (want < b->len + keep)
+			want *= 2;
+		if (want > max)
+			want = max;
+		b->p = xrealloc(b->p, want);
+		b->cap = want;
+	}
+	if (keep != 0)
+		memcpy(b->p + b->len, p, keep);
+	b->len += keep;
+	return n - keep;
+}
+
+static void
+buf_addstr(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s), BUF_NOLIMIT);
+}
+
+static void
+buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* Reports a problem with one connection on stderr, unless -q; only the
+ * first CLIENT_NOTES_MAX reach the terminal, so 30k refusals stay short. */
+static void __attribute__((format(printf, 2, 3)))
+conn_note(const struct conn *c, const char *fmt, ...)
+{
+	static unsigned	shown;
+	va_list		ap;
+
+	if (opt.quiet || shown > CLIENT_NOTES_MAX)
+		return;
+	if (shown++ == CLIENT_NOTES_MAX) {
+		fprintf(stderr, "sse-client: further connection errors are "
+		    "not shown\n");
+		return;
+	}
+	fprintf(stderr, "sse-client: conn %u: ", c->idx);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+conn_release(struct conn *c)
+{
+	if (c->fd != -1)
+		close(c->fd);		/* also leaves the epoll set */
+	c->fd = -1;
+	c->state = CONN_CLOSED;
+	buf_free(&c->out);
+	buf_free(&c->head);
+	buf_free(&c->line);
+}
+
+/* Ends a connection that never got a 200 response. */
+static void __attribute__((format(printf, 2, 3)))
+conn_fail(struct conn *c, const char *fmt, ...)
+{
+	char	msg[256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	conn_note(c, "%s", msg);
+	st.failed++;
+	inflight--;
+	conn_release(c);
+}
+
+/* Ends an established stream: the server closed it or broke the framing. */
+static void
+conn_end(struct conn *c, const char *why)
+{
+	if (!(c->flags & CONN_COMPLETE)) {
+		st.closed_early++;
+		conn_note(c, "%s after %lld events", why, c->events);
+	}
+	open_streams--;
+	conn_release(c);
+}
+
+static int
+recording(const struct conn *c)
+{
+	return rec.f != NULL && c->idx == 0;
+}
+
+/* Writes the dispatched event of connection 0 as one -o line. */
+static void
+record_event(void)
+{
+	const char	*p, *end, *run;
+
+	fputs("id=", rec.f);
+	fwrite(rec.id.p != NULL ? rec.id.p : "", 1, rec.id.len, rec.f);
+	fputs("\tevent=", rec.f);
+	fwrite(rec.event.p != NULL ? rec.event.p : "", 1, rec.event.len,
+	    rec.f);
+	fputs("\tdata=", rec.f);
+	p = run = rec.data.p;
+	end = p + rec.data.len;
+	for (; p < end; p++) {
+		if (*p != '\n' && *p != '\\')
+			continue;
+		fwrite(run, 1, p - run, rec.f);
+		fputs(*p == '\n' ? "\\n" : "\\\\", rec.f);
+		run = p + 1;
+	}
+	if (run < end)
+		fwrite(run, 1, end - run, rec.f);
+	fputc('\n', rec.f);
+	fflush(rec.f);
+}
+
+/* A blank line: the block is an event if it had a data field. */
+static void
+sse_dispatch(struct conn *c)
+{
+	if (c->flags & CONN_HAS_DATA) {
+		c->flags &= ~CONN_HAS_DATA;
+		c->events++;
+		st.received++;
+		if (recording(c))
+			record_event();
+		if (opt.expect > 0 && c->events == opt.expect) {
+			c->flags |= CONN_COMPLETE;
+			st.complete++;
+		}
+	}
+	if (recording(c))
+		rec.id.len = rec.event.len = rec.data.len = 0;
+}
+
+static int
+field_is(const char *p, size_t len, const char *name)
+{
+	return len == strlen(name) && memcmp(p, name, len) == 0;
+}
+
+/* One complete line of LEN bytes at P, without its line end. */
+static void
+sse_line(struct conn *c, const char *p, size_t len)
+{
+	const char	*colon, *v;
+	size_t		 flen, vlen;
+
+	if (!(c->flags & CONN_SAW_LINE)) {
+		c->flags |= CONN_SAW_LINE;
+		if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+			p += 3;
+			len -= 3;
+		}
+	}
+	if (len == 0) {
+		sse_dispatch(c);
+		return;
+	}
+	if (p[0] == ':') {
+		st.comments++;
+		return;
+	}
+	if ((colon = memchr(p, ':', len)) != NULL) {
+		flen = colon - p;
+		v = colon + 1;
+		vlen = len - flen - 1;
+		if (vlen > 0 && *v == ' ') {
+			v++;
+			vlen--;
+		}
+	} else {
+		flen = len;
+		v = "";
+		vlen = 0;
+	}
+	/* "retry" and unknown fields change nothing this client counts. */
+	if (field_is(p, flen, "data")) {
+		if (recording(c)) {
+			if (c->flags & CONN_HAS_DATA)
+				buf_add(&rec.data, "\n", 1, CLIENT_DATA_MAX);
+			buf_add(&rec.data, v, vlen, CLIENT_DATA_MAX);
+		}
+		c->flags |= CONN_HAS_DATA;
+	} else if (field_is(p, flen, "id")) {
+		if (recording(c) && memchr(v, '\0', vlen) == NULL) {
+			rec.id.len = 0;
+			buf_add(&rec.id, v, vlen, CLIENT_LINE_MAX);
+		}
+	} else if (field_is(p, flen, "event")) {
+		if (recording(c)) {
+			rec.event.len = 0;
+			buf_add(&rec.event, v, vlen, CLIENT_LINE_MAX);
+		}
+	}
+}
+
+/* Finishes the line held in c->line; frees a buffer an outsized line grew. */
+static void
+line_flush(struct conn *c)
+{
+	sse_line(c, c->line.p != NULL ? c->line.p : "", c->line.len);
+	c->line.len = 0;
+	c->flags &= ~CONN_LINE_CUT;
+	if (c->line.cap > CLIENT_LINE_KEEP)
+		buf_free(&c->line);
+}
+
+static void
+line_add(struct conn *c, const char *p, size_t n)
+{
+	if (buf_add(&c->line, p, n, CLIENT_LINE_MAX) != 0 &&
+	    !(c->flags & CONN_LINE_CUT)) {
+		c->flags |= CONN_LINE_CUT;
+		conn_note(c, "line longer than %d bytes cut", CLIENT_LINE_MAX);
+	}
+}
+
+/* Splits N bytes of event stream into lines. */
+static void
+sse_feed(struct conn *c, const char *p, size_t n)
+{
+	const char	*end = p + n, *eol;
+
+	while (p < end) {
+		if (c->flags & CONN_SKIP_LF) {
+			c->flags &= ~CONN_SKIP_LF;
+			if (*p == '\n') {
+				p++;
+				continue;
+			}
+		}
+		for (eol = p; eol < end && *eol != '\n' && *eol != '\r'; eol++)
+			;
+		if (eol == end) {
+			line_add(c, p, end - p);
+			return;
+		}
+		if (*eol == '\r')
+			c->flags |= CONN_SKIP_LF;
+		if (c->line.len == 0 && !(c->flags & CONN_LINE_CUT) &&
+		    (size_t)(eol - p) <= CLIENT_LINE_MAX)
+			sse_line(c, p, eol - p);	/* no copy needed */
+		else {
+			line_add(c, p, eol - p);
+			line_flush(c);
+		}
+		p = eol + 1;
+	}
+}
+
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* The chunk size line ended: a zero size ends the response. */
+static void
+chunk_size_done(struct conn *c)
+{
+	c->flags &= ~CONN_DIGIT;
+	if (c->chunk_left == 0)
+		conn_end(c, "response ended (last chunk)");
+	else
+		c->chunk = CHUNK_DATA;
+}
+
+/* N body bytes at P: undo the transfer coding, pass on the event stream. */
+static void
+body_feed(struct conn *c, const char *p, size_t n)
+{
+	const char	*lf;
+	size_t		 k;
+	int		 d;
+
+	if (!(c->flags & CONN_CHUNKED)) {
+		if (c->body_left < 0) {
+			sse_feed(c, p, n);
+			return;
+		}
+		if ((unsigned long long)n > (unsigned long long)c->body_left)
+			n = (size_t)c->body_left;
+		sse_feed(c, p, n);
+		c->body_left -= n;
+		if (c->body_left == 0)
+			conn_end(c, "response ended (Content-Length)");
+		return;
+	}
+	while (n > 0 && c->state == CONN_BODY) {
+		switch (c->chunk) {
+		case CHUNK_SIZE:
+			n--;
+			if ((d = hexval(*p)) >= 0) {
+				if (c->chunk_left >= CLIENT_CHUNK_MAX) {
+					conn_end(c, "chunk size too large");
+					return;
+				}
+				c->chunk_left = c->chunk_left * 16 + d;
+				c->flags |= CONN_DIGIT;
+			} else if (!(c->flags & CONN_DIGIT)) {
+				conn_end(c, "bad chunk size");
+				return;
+			} else if (*p == '\n')
+				chunk_size_done(c);
+			else
+				c->chunk = CHUNK_EXT;
+			p++;
+			break;
+		case CHUNK_EXT:
+			if ((lf = memchr(p, '\n', n)) == NULL)
+				return;
+			n -= lf + 1 - p;
+			p = lf + 1;
+			chunk_size_done(c);
+			break;
+		case CHUNK_DATA:
+			k = n;
+			if ((uint64_t)k > c->chunk_left)
+				k = (size_t)c->chunk_left;
+			sse_feed(c, p, k);
+			p += k;
+			n -= k;
+			if ((c->chunk_left -= k) == 0)
+				c->chunk = CHUNK_DATA_END;
+			break;
+		case CHUNK_DATA_END:
+			n--;
+			if (*p == '\n')
+				c->chunk = CHUNK_SIZE;
+			else if (*p != '\r') {
+				conn_end(c, "no CRLF after chunk data");
+				return;
+			}
+			p++;
+			break;
+		}
+	}
+}
+
+/* Returns 1 if the LEN bytes at V hold TOKEN, ignoring case. */
+static int
+value_has(const char *v, size_t len, const char *token)
+{
+	size_t	tlen = strlen(token), i;
+
+	for (i = 0; i + tlen <= len; i++)
+		if (strncasecmp(v + i, token, tlen) == 0)
+			return 1;
+	return 0;
+}
+
+/* Parses the response head in c->head.p[0..hend); the body follows. */
+static void
+head_done(struct conn *c, size_t hend)
+{
+	const char	*p = c->head.p, *end = p + hend, *eol, *colon, *v;
+	struct buf	 head;
+	size_t		 nlen, vlen;
+	long long	 clen = -1;
+	int		 status;
+
+	eol = memchr(p, '\n', end - p);
+	if (eol - p < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ' ||
+	    !isdigit((unsigned char)p[9]) || !isdigit((unsigned char)p[10]) ||
+	    !isdigit((unsigned char)p[11])) {
+		conn_fail(c, "malformed status line");
+		return;
+	}
+	status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+	if (st.first_status == 0)
+		st.first_status = status;
+	if (status != 200) {
+		st.non200++;
+		conn_fail(c, "HTTP status %d", status);
+		return;
+	}
+	for (p = eol + 1; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', end - p);
+		if ((colon = memchr(p, ':', eol - p)) == NULL)
+			continue;
+		nlen = colon - p;
+		for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+			;
+		vlen = eol - v;
+		if (nlen == 17 && strncasecmp(p, "Transfer-Encoding", 17) == 0 &&
+		    value_has(v, vlen, "chunked"))
+			c->flags |= CONN_CHUNKED;
+		if (nlen == 14 && strncasecmp(p, "Content-Length", 14) == 0) {
+			for (clen = 0; v < eol && isdigit((unsigned char)*v) &&
+			    clen < (1LL << 50); v++)
+				clen = clen * 10 + (*v - '0');
+		}
+	}
+	st.established++;
+	inflight--;
+	open_streams++;
+	c->state = CONN_BODY;
+	c->body_left = (c->flags & CONN_CHUNKED) ? -1 : clen;
+	/* body_feed() may end the connection: keep the bytes it reads. */
+	head = c->head;
+	memset(&c->head, 0, sizeof c->head);
+	body_feed(c, head.p + hend, head.len - hend);
+	buf_free(&head);
+}
+
+/* Looks for the blank line that ends the head, from byte FROM on. */
+static void
+head_check(struct conn *c, size_t from)
+{
+	const char	*p = c->head.p;
+	size_t		 i, len = c->head.len;
+
+	for (i = from; i < len; i++) {
+		if (p[i] != '\n')
+			continue;
+		if (i + 1 < len && p[i + 1] == '\n') {
+			head_done(c, i + 2);
+			return;
+		}
+		if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n') {
+			head_done(c, i + 3);
+			return;
+		}
+	}
+	if (len == CLIENT_HEAD_MAX)
+		conn_fail(c, "response head longer than %d bytes",
+		    CLIENT_HEAD_MAX);
+}
+
+static void
+conn_readable(struct conn *c)
+{
+	static char	 rbuf[CLIENT_READ_SIZE];
+	ssize_t		 n;
+	size_t		 want, from;
+	int		 i;
+
+	for (i = 0; i < CLIENT_READS_PER_WAKE; i++) {
+		if (c->state == CONN_HEAD) {
+			want = CLIENT_HEAD_MAX - c->head.len;
+			n = read(c->fd, c->head.p + c->head.len, want);
+		} else {
+			want = sizeof rbuf;
+			n = read(c->fd, rbuf, want);
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			if (c->state == CONN_HEAD)
+				conn_fail(c, "closed before the response head"
+				    " (%s)", n == 0 ? "EOF" : strerror(errno));
+			else
+				conn_end(c, n == 0 ? "closed by the server" :
+				    strerror(errno));
+			return;
+		}
+		if (c->state == CONN_HEAD) {
+			from = c->head.len >= 2 ? c->head.len - 2 : 0;
+			c->head.len += n;
+			head_check(c, from);
+		} else
+			body_feed(c, rbuf, n);
+		if (c->state == CONN_CLOSED || (size_t)n < want)
+			return;
+	}
+}
+
+/* Appends the path template with {i} and {i%K} replaced for IDX. */
+static void
+path_expand(struct buf *b, const char *tpl, unsigned idx)
+{
+	const char	*p, *q;
+	char		*end, num[32];
+	unsigned long	 k;
+
+	for (p = tpl; *p != '\0'; p++) {
+		if (p[0] == '{' && p[1] == 'i') {
+			q = p + 2;
+			if (*q == '}') {
+				snprintf(num, sizeof num, "%u", idx);
+				buf_addstr(b, num);
+				p = q;
+				continue;
+			}
+			if (*q == '%' && isdigit((unsigned char)q[1])) {
+				errno = 0;
+				k = strtoul(q + 1, &end, 10);
+				if (errno == 0 && k > 0 && *end == '}') {
+					snprintf(num, sizeof num, "%lu",
+					    idx % k);
+					buf_addstr(b, num);
+					p = end;
+					continue;
+				}
+			}
+		}
+		buf_add(b, p, 1, BUF_NOLIMIT);
+	}
+}
+
+static void
+request_build(struct conn *c)
+{
+	struct buf	*b = &c->out;
+	size_t		 i;
+
+	buf_addstr(b, "GET ");
+	path_expand(b, opt.path, c->idx);
+	buf_addstr(b, " HTTP/1.1\r\n");
+	if (!opt.own_host) {
+		buf_addstr(b, "Host: ");
+		buf_addstr(b, opt.hostport);
+		buf_addstr(b, "\r\n");
+	}
+	if (!opt.own_accept)
+		buf_addstr(b, "Accept: text/event-stream\r\n");
+	buf_addstr(b, "Cache-Control: no-cache\r\n");
+	for (i = 0; i < opt.nheaders; i++) {
+		buf_addstr(b, opt.headers[i]);
+		buf_addstr(b, "\r\n");
+	}
+	buf_addstr(b, "\r\n");
+	c->out_off = 0;
+}
+
+static void
+conn_writable(struct conn *c)
+{
+	struct epoll_event	 ev;
+	socklen_t		 len;
+	ssize_t			 n;
+	int			 error;
+
+	if (c->state == CONN_CONNECTING) {
+		error = 0;
+		len = sizeof error;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error,
+		    &len) == -1)
+			error = errno;
+		if (error != 0) {
+			conn_fail(c, "connect: %s", strerror(error));
+			return;
+		}
+		request_build(c);
+		c->state = CONN_SENDING;
+	}
+	while (c->out_off < c->out.len) {
+		n = send(c->fd, c->out.p + c->out_off,
+		    c->out.len - c->out_off, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;		/* wait for EPOLLOUT again */
+		if (n == -1) {
+			conn_fail(c, "send: %s", strerror(errno));
+			return;
+		}
+		c->out_off += n;
+	}
+	buf_free(&c->out);
+	c->state = CONN_HEAD;
+	c->head.p = xrealloc(NULL, CLIENT_HEAD_MAX);
+	c->head.cap = CLIENT_HEAD_MAX;
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN;
+	ev.data.ptr = c;
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) == -1)
+		conn_fail(c, "epoll_ctl: %s", strerror(errno));
+}
+
+static void
+conn_start(struct conn *c)
+{
+	struct sockaddr_in	 src;
+	struct epoll_event	 ev;
+	int			 one = 1;
+
+	started++;
+	inflight++;
+	c->state = CONN_CONNECTING;
+	c->body_left = -1;
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd == -1) {
+		conn_fail(c, "socket: %s", strerror(errno));
+		return;
+	}
+	if (opt.srcbase >= 0) {
+#ifdef IP_BIND_ADDRESS_NO_PORT
+		/* Pick the port at connect(): 4-tuples, not ports, must be
+		 * unique, so one address serves more than one port range. */
+		setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+		    sizeof one);
+#else
+		(void)one;
+#endif
+		memset(&src, 0, sizeof src);
+		src.sin_family = AF_INET;
+		src.sin_addr.s_addr = htonl(0x7f000000U | (unsigned)
+		    (opt.srcbase + c->idx / CLIENT_SRC_PER_ADDR));
+		if (bind(c->fd, (struct sockaddr *)&src, sizeof src) == -1) {
+			conn_fail(c, "bind: %s", strerror(errno));
+			return;
+		}
+	} else
+		(void)one;
+	if (connect(c->fd, (struct sockaddr *)&opt.addr,
+	    sizeof opt.addr) == -1 && errno != EINPROGRESS) {
+		conn_fail(c, "connect: %s", strerror(errno));
+		return;
+	}
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLOUT;
+	ev.data.ptr = c;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) == -1)
+		conn_fail(c, "epoll_ctl: %s", strerror(errno));
+}
+
+static void
+conn_event(struct conn *c)
+{
+	switch (c->state) {
+	case CONN_CONNECTING:
+	case CONN_SENDING:
+		conn_writable(c);
+		break;
+	case CONN_HEAD:
+	case CONN_BODY:
+		conn_readable(c);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Returns 1 when nothing more can change the counts. */
+static int
+run_finished(void)
+{
+	if (started < opt.n || inflight > 0)
+		return 0;
+	if (opt.expect > 0)
+		return st.complete + st.closed_early == st.established;
+	return open_streams == 0;
+}
+
+static void
+ready_write(long long t0)
+{
+	int	fd;
+
+	if (!opt.quiet)
+		fprintf(stderr, "sse-client: ready: established=%lld "
+		    "failed=%lld after %.3fs\n", st.established, st.failed,
+		    (now_ms() - t0) / 1000.0);
+	if (opt.ready_file == NULL)
+		return;
+	fd = open(opt.ready_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644);
+	if (fd == -1)
+		warn("%s", opt.ready_file);
+	else
+		close(fd);
+}
+
+static long long
+parse_num(const char *s, long long min, long long max, const char *what)
+{
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		errx(2, "%s: %s is not a number from %lld to %lld", what, s,
+		    min, max);
+	return v;
+}
+
+static void
+parse_url(const char *url)
+{
+	const char	*p, *slash, *colon;
+	char		 host[64];
+	size_t		 len;
+	long long	 port = 80;
+
+	if (strncasecmp(url, "http://", 7) != 0)
+		errx(2, "-u %s: only http:// URLs are supported", url);
+	p = url + 7;
+	slash = strchr(p, '/');
+	len = slash != NULL ? (size_t)(slash - p) : strlen(p);
+	if (len == 0 || len >= sizeof host)
+		errx(2, "-u %s: bad host", url);
+	opt.hostport = xrealloc(NULL, len + 1);
+	memcpy(opt.hostport, p, len);
+	opt.hostport[len] = '\0';
+	memcpy(host, p, len);
+	host[len] = '\0';
+	if ((colon = strchr(host, ':')) != NULL) {
+		port = parse_num(colon + 1, 1, 65535, "-u port");
+		host[colon - host] = '\0';
+	}
+	memset(&opt.addr, 0, sizeof opt.addr);
+	opt.addr.sin_family = AF_INET;
+	opt.addr.sin_port = htons((uint16_t)port);
+	if (strcasecmp(host, "localhost") == 0)
+		opt.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (inet_pton(AF_INET, host, &opt.addr.sin_addr) != 1)
+		errx(2, "-u %s: the host must be an IPv4 address", url);
+	opt.path = slash != NULL ? slash : "/";
+	for (p = opt.path; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			errx(2, "-u %s: blank or control byte in the path", url);
+}
+
+static void
+add_header(const char *h)
+{
+	const char	*colon = strchr(h, ':');
+
+	if (colon == NULL || colon == h || strpbrk(h, "\r\n") != NULL)
+		errx(2, "-H %s: want 'Name: value' on one line", h);
+	if (colon - h == 4 && strncasecmp(h, "Host", 4) == 0)
+		opt.own_host = 1;
+	if (colon - h == 6 && strncasecmp(h, "Accept", 6) == 0)
+		opt.own_accept = 1;
+	opt.headers[opt.nheaders++] = h;
+}
+
+/* Lets RLIMIT_NOFILE's soft limit rise to the hard limit. */
+static void
+raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 &&
+	    rl.rlim_max == RLIM_INFINITY) {
+		rl.rlim_cur = 1048576;	/* Linux's default fs.nr_open */
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && !opt.quiet &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < opt.n + 16ULL)
+		warnx("RLIMIT_NOFILE is %llu: not every one of %u connections "
+		    "can open", (unsigned long long)rl.rlim_cur, opt.n);
+}
+
+static void
+parse_args(int argc, char **argv)
+{
+	const char	*url = NULL;
+	char		*end;
+	int		 ch;
+
+	opt.n = 1;
+	opt.conc = 500;
+	opt.seconds = 30;
+	opt.srcbase = -1;
+	opt.headers = xrealloc(NULL, argc * sizeof *opt.headers);
+	while ((ch = getopt(argc, argv, "c:d:e:H:hn:o:qr:s:u:")) != -1) {
+		switch (ch) {
+		case 'c':
+			opt.conc = parse_num(optarg, 1, CLIENT_MAX_CONNS, "-c");
+			break;
+		case 'd':
+			errno = 0;
+			opt.seconds = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    !(opt.seconds > 0 &&
+			    opt.seconds <= CLIENT_MAX_SECONDS))
+				errx(2, "-d %s: want seconds, more than 0 and "
+				    "at most %.0f", optarg, CLIENT_MAX_SECONDS);
+			break;
+		case 'e':
+			opt.expect = parse_num(optarg, 0, LLONG_MAX / 2, "-e");
+			break;
+		case 'H':
+			add_header(optarg);
+			break;
+		case 'n':
+			opt.n = parse_num(optarg, 1, CLIENT_MAX_CONNS, "-n");
+			break;
+		case 'o':
+			opt.out_file = optarg;
+			break;
+		case 'q':
+			opt.quiet = 1;
+			break;
+		case 'r':
+			opt.ready_file = optarg;
+			break;
+		case 's':
+			opt.srcbase = parse_num(optarg, 1, 254, "-s");
+			break;
+		case 'u':
+			url = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || url == NULL)
+		usage();
+	parse_url(url);
+	if (opt.srcbase >= 0 &&
+	    opt.srcbase + (opt.n - 1) / CLIENT_SRC_PER_ADDR > 254)
+		errx(2, "-s %d: %u connections need addresses past "
+		    "127.0.0.254", opt.srcbase, opt.n);
+}
+
+static void
+summary(void)
+{
+	printf("established=%lld failed=%lld http_non200=%lld received=%lld "
+	    "expected=%lld complete=%lld closed_early=%lld comments=%lld "
+	    "first_status=%d\n", st.established, st.failed, st.non200,
+	    st.received, st.established * opt.expect,
+	    opt.expect > 0 ? st.complete : st.established, st.closed_early,
+	    st.comments, st.first_status);
+	fflush(stdout);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct epoll_event	 evs[CLIENT_EPOLL_BATCH];
+	struct sigaction	 sa;
+	sigset_t		 block, waitmask;
+	long long		 t0, deadline, left, unfinished = 0;
+	unsigned		 i;
+	int			 k, j, ready = 0;
+
+	parse_args(argc, argv);
+	raise_nofile();
+	if (opt.out_file != NULL && (rec.f = fopen(opt.out_file, "w")) == NULL)
+		err(2, "%s", opt.out_file);
+
+	/* Signals are blocked except inside epoll_pwait(), so none is lost
+	 * between the check of stop_signal and the wait. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		err(2, "epoll_create1");
+	conns = xrealloc(NULL, opt.n * sizeof *conns);
+	memset(conns, 0, opt.n * sizeof *conns);
+	for (i = 0; i < opt.n; i++) {
+		conns[i].fd = -1;
+		conns[i].idx = i;
+	}
+
+	t0 = now_ms();
+	deadline = t0 + (long long)(opt.seconds * 1000 + 0.5);
+	for (;;) {
+		while (started < opt.n && inflight < opt.conc)
+			conn_start(&conns[started]);
+		if (!ready && started == opt.n && inflight == 0) {
+			ready = 1;
+			ready_write(t0);
+		}
+		if (stop_signal != 0 || run_finished())
+			break;
+		if ((left = deadline - now_ms()) <= 0)
+			break;
+		k = epoll_pwait(epfd, evs, CLIENT_EPOLL_BATCH, (int)left,
+		    &waitmask);
+		if (k == -1 && errno != EINTR)
+			err(2, "epoll_pwait");
+		for (j = 0; j < k; j++)
+			conn_event(evs[j].data.ptr);
+	}
+
+	/* Connections still without a response head failed too. */
+	for (i = 0; i < opt.n; i++) {
+		if (conns[i].state < CONN_BODY)
+			unfinished++;
+	}
+	st.failed += unfinished;
+	if (!opt.quiet) {
+		if (stop_signal != 0)
+			warnx("stopped by signal %d", (int)stop_signal);
+		else if (!run_finished())
+			warnx("deadline of %gs reached", opt.seconds);
+		if (unfinished > 0)
+			warnx("%lld connections got no response head",
+			    unfinished);
+	}
+	if (rec.f != NULL && (ferror(rec.f) || fclose(rec.f) != 0))
+		warnx("%s: write error", opt.out_file);
+	summary();
+	if (opt.expect > 0)
+		return st.complete == opt.n ? 0 : 1;
+	return st.failed == 0 ? 0 : 1;
+}

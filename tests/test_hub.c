@@ -1,0 +1,96 @@
+/* sse-fcgi - MIT License
+ *
+ * Hub: first/last callbacks, one frame shared by every subscriber, and a
+ * subscriber that leaves from inside its own delivery.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "frame.h"
+#include "hub.h"
+#include "testlib.h"
+
+struct owner {
+	struct hub	*hub;
+	struct hub_sub	*sub;
+	struct frame	*last;
+	int		 got;
+	int		 leave_on_delivery;
+};
+
+static int firsts, lasts;
+static char last_first[64];
+
+static void
+on_first(void *arg, const char *c, size_t len)
+{
+	firsts++;
+	memcpy(last_first, c, len);
+	last_first[len] = '\0';
+}
+
+static void
+on_last(void *arg, const char *c, size_t len)
+{
+	lasts++;
+}
+
+static void
+deliver(void *arg, struct frame *f)
+{
+	struct owner	*o = arg;
+
+	o->got++;
+	o->last = f;
+	if (o->leave_on_delivery) {
+		hub_unsubscribe(o->hub, o->sub);
+		o->sub = NULL;
+	}
+}
+
+int
+main(void)
+{
+	struct hub		*h;
+	struct owner		 o[3];
+	unsigned long long	 msgs, dels;
+	int			 i;
+
+	memset(o, 0, sizeof o);
+	h = hub_create(on_first, on_last, NULL);
+	for (i = 0; i < 3; i++) {
+		o[i].hub = h;
+		o[i].sub = hub_subscribe(h, "project.123", 11, deliver, &o[i]);
+	}
+	test_cond("first once", firsts == 1 &&
+	    strcmp(last_first, "project.123") == 0);
+	test_cond("counts", hub_channel_count(h) == 1 &&
+	    hub_subscriber_count(h, "project.123", 11) == 3);
+	test_cond("publish reaches 3",
+	    hub_publish(h, "project.123", 11, NULL, NULL, "x", 1) == 3);
+	test_cond("same frame for all", o[0].last == o[1].last &&
+	    o[1].last == o[2].last);
+	test_cond("other channel reaches 0",
+	    hub_publish(h, "user.1", 6, NULL, NULL, "x", 1) == 0);
+
+	/* Everyone leaves during one fan-out: the channel survives the walk
+	 * and is released after it, with one on_last. */
+	for (i = 0; i < 3; i++)
+		o[i].leave_on_delivery = 1;
+	test_cond("publish while leaving",
+	    hub_publish(h, "project.123", 11, "1", "e", "y", 1) == 3);
+	test_cond("last once", lasts == 1 && hub_channel_count(h) == 0);
+	hub_counters(h, &msgs, &dels);
+	test_cond("counters", msgs == 3 && dels == 6);
+
+	/* Subscribe again after the channel went away. */
+	o[0].leave_on_delivery = 0;
+	o[0].sub = hub_subscribe(h, "project.123", 11, deliver, &o[0]);
+	test_cond("first again", firsts == 2);
+	hub_unsubscribe(h, o[0].sub);
+	test_cond("last again", lasts == 2);
+	hub_free(h);
+	hub_free(NULL);
+	return test_report("test_hub");
+}

@@ -1,0 +1,296 @@
+/* sse-fcgi - MIT License
+ *
+ * Unit tests for redis_url: a table of accepted URLs with the fields they
+ * must yield, a table of refused ones with a word the reason must hold, the
+ * "left empty on error" promise, and a round trip through
+ * redis_url_describe().
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "redis_url.h"
+#include "testlib.h"
+
+struct good_case {
+	const char	*in;
+	const char	*host;
+	int		 port;
+	const char	*path;
+	const char	*user;
+	const char	*password;
+	int		 db;
+};
+
+static const struct good_case good[] = {
+	{ "redis://127.0.0.1:6379", "127.0.0.1", 6379, NULL, NULL, NULL, 0 },
+	{ "redis://localhost", "localhost", 6379, NULL, NULL, NULL, 0 },
+	{ "redis://localhost/", "localhost", 6379, NULL, NULL, NULL, 0 },
+	{ "redis://localhost/3", "localhost", 6379, NULL, NULL, NULL, 3 },
+	{ "redis://localhost:1/0", "localhost", 1, NULL, NULL, NULL, 0 },
+	{ "redis://h:65535/100000", "h", 65535, NULL, NULL, NULL, 100000 },
+	{ "REDIS://Cache-1.example.org:7000/15", "Cache-1.example.org", 7000,
+	    NULL, NULL, NULL, 15 },
+	{ "redis://my_host:6380", "my_host", 6380, NULL, NULL, NULL, 0 },
+	{ "redis://[::1]", "::1", 6379, NULL, NULL, NULL, 0 },
+	{ "redis://[::1]:6380/2", "::1", 6380, NULL, NULL, NULL, 2 },
+	{ "redis://[2001:db8::7]:1234", "2001:db8::7", 1234, NULL, NULL, NULL,
+	    0 },
+	{ "redis://[::ffff:10.0.0.1]/1", "::ffff:10.0.0.1", 6379, NULL, NULL,
+	    NULL, 1 },
+	{ "redis://:secret@h", "h", 6379, NULL, NULL, "secret", 0 },
+	{ "redis://secret@h", "h", 6379, NULL, NULL, "secret", 0 },
+	{ "redis://alice:secret@h:7/1", "h", 7, NULL, "alice", "secret", 1 },
+	{ "redis://al%69ce:p%40ss%3a%2F@h", "h", 6379, NULL, "alice",
+	    "p@ss:/", 0 },
+	{ "redis://u:a@b@h", "h", 6379, NULL, "u", "a@b", 0 },
+	{ "redis://u:a:b/c?d@[::1]:9/4", "::1", 9, NULL, "u", "a:b/c?d", 4 },
+	{ "redis://u:%25@h", "h", 6379, NULL, "u", "%", 0 },
+	{ "redis://h:007/007", "h", 7, NULL, NULL, NULL, 7 },
+	{ "unix:///run/redis/redis.sock", NULL, 0, "/run/redis/redis.sock",
+	    NULL, NULL, 0 },
+	{ "unix:/run/redis.sock", NULL, 0, "/run/redis.sock", NULL, NULL, 0 },
+	{ "UNIX:/r.sock", NULL, 0, "/r.sock", NULL, NULL, 0 },
+	{ "unix:///r.sock?db=5", NULL, 0, "/r.sock", NULL, NULL, 5 },
+	{ "unix:///r.sock?password=p%26w", NULL, 0, "/r.sock", NULL, "p&w",
+	    0 },
+	{ "unix:/r.sock?db=2&password=pw", NULL, 0, "/r.sock", NULL, "pw", 2 },
+	{ "unix:/r.sock?password=pw&db=2&user=bob", NULL, 0, "/r.sock", "bob",
+	    "pw", 2 },
+};
+
+struct bad_case {
+	const char	*in;
+	const char	*why;	/* substring of the error text */
+};
+
+static const struct bad_case bad[] = {
+	{ "", "empty" },
+	{ "localhost", "missing scheme" },
+	{ "localhost:6379", "unknown scheme \"localhost\"" },
+	{ "http://h", "unknown scheme \"http\"" },
+	{ "rediss://h", "unknown scheme \"rediss\"" },
+	{ "redis:/h", "unknown scheme" },
+	{ "redis://", "empty host" },
+	{ "redis://:6379", "empty host" },
+	{ "redis:///0", "empty host" },
+	{ "redis://:pw@", "empty host" },
+	{ "redis://h:", "port \"\"" },
+	{ "redis://h:0", "1..65535" },
+	{ "redis://h:65536", "1..65535" },
+	{ "redis://h:99999999999999999999", "1..65535" },
+	{ "redis://h:-1", "port" },
+	{ "redis://h:+1", "port" },
+	{ "redis://h:63x79", "port \"63x79\"" },
+	{ "redis://h:6379x", "port" },
+	{ "redis://h/x", "database \"x\"" },
+	{ "redis://h/-1", "database" },
+	{ "redis://h/100001", "0..100000" },
+	{ "redis://h/1/2", "database \"1/2\"" },
+	{ "redis://h/1?x=y", "database" },
+	{ "redis://h?db=1", "unexpected \"?db=1\"" },
+	{ "redis://h#frag", "unexpected" },
+	{ "redis://h x", "space" },
+	{ "redis://h\tx", "control" },
+	{ "redis://h\n", "control" },
+	{ "redis://bad!host", "bad host name" },
+	{ "redis://::1", "brackets" },
+	{ "redis://::1:6379", "brackets" },
+	{ "redis://[::1", "missing ']'" },
+	{ "redis://[]:6379", "bad IPv6" },
+	{ "redis://[host]:6379", "bad IPv6" },
+	{ "redis://[::1]x", "unexpected \"x\"" },
+	{ "redis://[::1]:", "port" },
+	{ "redis://@h", "empty password" },
+	{ "redis://u:@h", "empty password" },
+	{ "redis://:@h", "empty password" },
+	{ "redis://u:p%4@h", "percent-escape in password" },
+	{ "redis://u:p%zz@h", "percent-escape in password" },
+	{ "redis://u:p%@h", "percent-escape in password" },
+	{ "redis://u%g1:p@h", "percent-escape in user" },
+	{ "redis://u:p%00@h", "%00" },
+	{ "unix:", "empty socket path" },
+	{ "unix://", "empty socket path" },
+	{ "unix:/", "empty socket path" },
+	{ "unix:///", "empty socket path" },
+	{ "unix:///?db=1", "empty socket path" },
+	{ "unix://host/r.sock", "names a host" },
+	{ "unix:r.sock", "absolute" },
+	{ "unix:/r.sock?", "empty query" },
+	{ "unix:/r.sock?db", "name=value" },
+	{ "unix:/r.sock?=1", "name=value" },
+	{ "unix:/r.sock?db=", "database \"\"" },
+	{ "unix:/r.sock?db=x", "database \"x\"" },
+	{ "unix:/r.sock?db=100001", "0..100000" },
+	{ "unix:/r.sock?db=1&", "trailing '&'" },
+	{ "unix:/r.sock?db=1&&db=2", "name=value" },
+	{ "unix:/r.sock?db=1&db=2", "db given twice" },
+	{ "unix:/r.sock?password=a&password=b", "password given twice" },
+	{ "unix:/r.sock?user=a&user=b", "user given twice" },
+	{ "unix:/r.sock?password=", "empty password" },
+	{ "unix:/r.sock?user=", "empty user" },
+	{ "unix:/r.sock?password=%zz", "percent-escape" },
+	{ "unix:/r.sock?timeout=1", "unknown parameter \"timeout\"" },
+	{ "unix:/r.sock?db=1&pass=x", "unknown parameter \"pass\"" },
+};
+
+static int
+streq_null(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static int
+url_is_empty(const struct redis_url *u)
+{
+	return u->host == NULL && u->path == NULL && u->user == NULL &&
+	    u->password == NULL && u->port == 0 && u->db == 0;
+}
+
+static void
+test_good(void)
+{
+	struct redis_url	 u;
+	char			 err[256];
+	size_t			 i;
+	int			 rc, ok;
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		err[0] = '\0';
+		rc = redis_url_parse(good[i].in, &u, err, sizeof err);
+		ok = rc == 0 && streq_null(u.host, good[i].host) &&
+		    u.port == good[i].port &&
+		    streq_null(u.path, good[i].path) &&
+		    streq_null(u.user, good[i].user) &&
+		    streq_null(u.password, good[i].password) &&
+		    u.db == good[i].db;
+		if (!ok)
+			fprintf(stderr, "good[%zu] \"%s\": rc %d err \"%s\"\n",
+			    i, good[i].in, rc, err);
+		test_cond(good[i].in, ok);
+		redis_url_clear(&u);
+		test_cond("clear zeroes", url_is_empty(&u));
+	}
+}
+
+static void
+test_bad(void)
+{
+	struct redis_url	 u;
+	char			 err[256];
+	size_t			 i;
+	int			 rc, ok;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		memset(&u, 0xa5, sizeof u);	/* parse must zero it */
+		rc = redis_url_parse(bad[i].in, &u, err, sizeof err);
+		ok = rc == -1 && strstr(err, bad[i].why) != NULL &&
+		    strchr(err, '\n') == NULL && url_is_empty(&u);
+		if (!ok)
+			fprintf(stderr, "bad[%zu] \"%s\": rc %d err \"%s\", "
+			    "want \"%s\"\n", i, bad[i].in, rc, err,
+			    bad[i].why);
+		test_cond(bad[i].in, ok);
+		redis_url_clear(&u);
+	}
+}
+
+/* Errors after fields were filled must free them (ASan finds leaks) and
+ * leave *out empty; no error buffer at all must also work. */
+static void
+test_error_paths(void)
+{
+	struct redis_url	 u;
+	char			 err[8];
+
+	test_cond("late error frees user/password/host",
+	    redis_url_parse("redis://u:p@h:0", &u, NULL, 0) == -1 &&
+	    url_is_empty(&u));
+	test_cond("late error frees path/password",
+	    redis_url_parse("unix:/s?password=x&db=z", &u, NULL, 0) == -1 &&
+	    url_is_empty(&u));
+	test_cond("NULL url refused",
+	    redis_url_parse(NULL, &u, NULL, 0) == -1 && url_is_empty(&u));
+	test_cond("short err buffer is truncated",
+	    redis_url_parse("redis://h:0", &u, err, sizeof err) == -1 &&
+	    strlen(err) == sizeof err - 1);
+	test_cond("password never in error text",
+	    redis_url_parse("redis://u:hunter2@h:0", &u, err, sizeof err) ==
+	    -1 && strstr(err, "hunter2") == NULL);
+	memset(&u, 0, sizeof u);
+	redis_url_clear(&u);
+	test_cond("clear on zeroed struct", url_is_empty(&u));
+}
+
+struct describe_case {
+	const char	*in;
+	const char	*out;
+};
+
+static const struct describe_case describe[] = {
+	{ "redis://h", "redis://h:6379/0" },
+	{ "redis://u:secret@h:7/3", "redis://h:7/3" },
+	{ "redis://secret@[::1]:7/3", "redis://[::1]:7/3" },
+	{ "unix:/r.sock", "unix:///r.sock" },
+	{ "unix:///r.sock?db=4&password=secret", "unix:///r.sock?db=4" },
+};
+
+/* describe() hides secrets, and its output parses back to the same
+ * address (host, port, path, db) and describes to itself. */
+static void
+test_describe(void)
+{
+	struct redis_url	 u, v;
+	char			 buf[256], buf2[256], small[8];
+	size_t			 i;
+
+	for (i = 0; i < sizeof describe / sizeof describe[0]; i++) {
+		test_cond("parse", redis_url_parse(describe[i].in, &u, NULL,
+		    0) == 0);
+		redis_url_describe(&u, buf, sizeof buf);
+		test_cond(describe[i].out, strcmp(buf, describe[i].out) == 0);
+		test_cond("no secret", strstr(buf, "secret") == NULL);
+		test_cond("reparse", redis_url_parse(buf, &v, NULL, 0) == 0);
+		test_cond("round trip", streq_null(u.host, v.host) &&
+		    u.port == v.port && streq_null(u.path, v.path) &&
+		    u.db == v.db && v.password == NULL && v.user == NULL);
+		test_cond("idempotent", strcmp(redis_url_describe(&v, buf2,
+		    sizeof buf2), buf) == 0);
+		redis_url_clear(&u);
+		redis_url_clear(&v);
+	}
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		test_cond("good parses", redis_url_parse(good[i].in, &u, NULL,
+		    0) == 0);
+		redis_url_describe(&u, buf, sizeof buf);
+		test_cond(good[i].in, redis_url_parse(buf, &v, NULL, 0) == 0 &&
+		    streq_null(u.host, v.host) && u.port == v.port &&
+		    streq_null(u.path, v.path) && u.db == v.db);
+		redis_url_clear(&u);
+		redis_url_clear(&v);
+	}
+
+	redis_url_parse("redis://a-long-host-name:6379/0", &u, NULL, 0);
+	test_cond("describe truncates", redis_url_describe(&u, small,
+	    sizeof small) == small && strcmp(small, "redis:/") == 0);
+	small[0] = 'x';
+	test_cond("describe len 0", redis_url_describe(&u, small, 0) == small &&
+	    small[0] == 'x');
+	redis_url_clear(&u);
+	test_cond("describe empty", strcmp(redis_url_describe(&u, buf,
+	    sizeof buf), "(no redis URL)") == 0);
+}
+
+int
+main(void)
+{
+	test_good();
+	test_bad();
+	test_error_paths();
+	test_describe();
+	return test_report("test_redis_url");
+}
