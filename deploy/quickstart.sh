@@ -56,6 +56,7 @@ WORKER_WRAPPER="$STATE_DIR/bin/run-sse-fcgi"
 WORKER_LOG="$STATE_DIR/sse-fcgi.log"
 REDIS_PID="$STATE_DIR/redis.pid"
 REDIS_LOG="$STATE_DIR/redis.log"
+PORTS_FILE="$STATE_DIR/ports"
 
 log() { printf '==> %s\n' "$*"; }
 warn() { printf 'WARNING: %s\n' "$*" >&2; }
@@ -69,12 +70,16 @@ port_open() {
 }
 
 # True when PID $1 is alive and its command name is $2 (guards against a
-# recycled PID: we only ever signal the process we started).
+# recycled PID: we only ever signal the process we started). A zombie
+# waiting for init to reap it counts as gone.
 pid_is() {
-	local pid=$1 comm=$2
+	local pid=$1 comm=$2 stat
 	[[ $pid =~ ^[0-9]+$ ]] || return 1
 	kill -0 "$pid" 2>/dev/null || return 1
-	[[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$comm" ]]
+	[[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$comm" ]] || return 1
+	stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat:0:1} != Z ]]
 }
 
 # Reads the PIDs (one per line) from file $1.
@@ -124,6 +129,11 @@ do_stop() {
 
 do_status() {
 	local pid any=0
+	# Ports of the last start (status may run with a different environment).
+	if [[ -f $PORTS_FILE ]]; then
+		PORT=$(sed -n 's/^PORT=\([0-9]*\)$/\1/p' "$PORTS_FILE")
+		REDIS_PORT=$(sed -n 's/^REDIS_PORT=\([0-9]*\)$/\1/p' "$PORTS_FILE")
+	fi
 	for pid in $(read_pids "$LIGHTTPD_PID"); do
 		pid_is "$pid" lighttpd && { echo "lighttpd  pid $pid  http://127.0.0.1:$PORT/"; any=1; }
 	done
@@ -230,7 +240,7 @@ start_workers() {
 		exec "$WORKER_BIN" --redis "redis://127.0.0.1:$REDIS_PORT" $SSE_FCGI_ARGS 2>>"$WORKER_LOG"
 	EOF
 	chmod 0755 "$WORKER_WRAPPER"
-	touch "$WORKER_LOG"
+	printf '=== %s quickstart: starting %s workers\n' "$(date -u +%FT%TZ)" "$WORKERS" >>"$WORKER_LOG"
 	if is_root; then
 		# Workers run as nobody; lighttpd (www-data) may use the socket.
 		chown nobody:nogroup "$WORKER_LOG"
@@ -238,11 +248,16 @@ start_workers() {
 	fi
 	rm -f "$SOCKET"
 	log "starting $WORKERS sse-fcgi workers on $SOCKET"
-	spawn-fcgi -s "$SOCKET" -F "$WORKERS" -P "$WORKER_PID" "${spawn_opts[@]}" \
-		-- "$WORKER_WRAPPER" </dev/null >>"$STATE_DIR/spawn-fcgi.log" 2>&1 ||
-		die "spawn-fcgi failed: $(tail -n 5 "$STATE_DIR/spawn-fcgi.log")"
-	# A worker that rejects its arguments or cannot reach Redis exits at
-	# once: give it a moment, then check that every recorded PID lives.
+	# spawn-fcgi exits non-zero when a worker dies at once (bad arguments,
+	# missing library): show why.
+	if ! spawn-fcgi -s "$SOCKET" -F "$WORKERS" -P "$WORKER_PID" "${spawn_opts[@]}" \
+		-- "$WORKER_WRAPPER" </dev/null >"$STATE_DIR/spawn-fcgi.log" 2>&1; then
+		cat "$STATE_DIR/spawn-fcgi.log" >&2 || true
+		tail -n 20 "$WORKER_LOG" >&2 || true
+		die "spawn-fcgi could not start the workers (log: $WORKER_LOG)"
+	fi
+	# A worker that rejects its arguments exits at once: give it a moment,
+	# then check that every recorded PID lives.
 	sleep 1
 	alive=0
 	for pid in $(read_pids "$WORKER_PID"); do
@@ -260,9 +275,6 @@ start_workers() {
 
 start_lighttpd() {
 	local i
-	if port_open "$PORT"; then
-		die "127.0.0.1:$PORT is already in use (set PORT=... to use another port)"
-	fi
 	rm -rf "$DOCROOT"
 	cp -R "$REPO_ROOT/deploy/demo" "$DOCROOT"
 	chmod -R a+rX "$DOCROOT"
@@ -276,6 +288,9 @@ start_lighttpd() {
 			server.username  = "www-data"
 			server.groupname = "www-data"
 		EOF
+		# lighttpd opens its error log after dropping privileges.
+		touch "$STATE_DIR/lighttpd-error.log"
+		chown www-data:www-data "$STATE_DIR/lighttpd-error.log"
 	fi
 	lighttpd -tt -f "$LIGHTTPD_CONF" >/dev/null || die "lighttpd rejects $LIGHTTPD_CONF"
 	log "starting lighttpd on http://127.0.0.1:$PORT/"
@@ -313,8 +328,9 @@ check_stream() {
 }
 
 print_usage_info() {
-	local rcli=redis-cli now
+	local rcli=redis-cli now stop="$REPO_ROOT/deploy/quickstart.sh stop"
 	[[ $REDIS_PORT == 6379 ]] || rcli="redis-cli -p $REDIS_PORT"
+	[[ $STATE_DIR == /tmp/sse-fcgi-demo ]] || stop="STATE_DIR=$STATE_DIR $stop"
 	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	cat <<EOF
 
@@ -334,11 +350,8 @@ Watch the raw stream:
 
 Logs:  $WORKER_LOG
        $STATE_DIR/lighttpd-error.log
-Stop:  $REPO_ROOT/deploy/quickstart.sh stop
+Stop:  $stop
 EOF
-	if [[ $STATE_DIR != /tmp/sse-fcgi-demo ]]; then
-		echo "       (with STATE_DIR=$STATE_DIR)"
-	fi
 }
 
 do_start() {
@@ -350,10 +363,17 @@ do_start() {
 	chmod 0755 "$STATE_DIR"
 	# A previous instance from this state directory goes first.
 	do_stop
+	if port_open "$PORT"; then
+		die "127.0.0.1:$PORT is already in use (set PORT=... to use another port)"
+	fi
+	# On failure, do not leave half a setup running.
+	trap 'rc=$?; if ((rc)); then warn "start failed: stopping what was started"; do_stop; fi' EXIT
+	printf 'PORT=%s\nREDIS_PORT=%s\n' "$PORT" "$REDIS_PORT" >"$PORTS_FILE"
 	start_redis
 	start_workers
 	start_lighttpd
 	wait_http
+	trap - EXIT
 	check_stream
 	print_usage_info
 }

@@ -52,7 +52,7 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "config", CFG_T_STRING, CFG_OFF(config_file), 0, 0, NULL, "FILE",
 	  "read settings from FILE (\"key = value\" lines, # comments)" },
 	{ "listen", CFG_T_STRING, CFG_OFF(listen), 0, 0, NULL, "ADDR",
-	  "listen on ADDR instead of the FastCGI socket on fd 0" },
+	  "HOST:PORT or unix:PATH to listen on, not the socket on fd 0" },
 	{ "backlog", CFG_T_INT, CFG_OFF(backlog), 1, 65535, "1024", "N",
 	  "listen(2) backlog for --listen" },
 	{ "redis", CFG_T_STRING, CFG_OFF(redis), 0, 0,
@@ -109,7 +109,8 @@ cfg_env_name(const struct cfg_opt *o, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
-/* Parses decimal digits, with a k/K or m/M suffix when SIZE is set. */
+/* Parses decimal digits, with a k/K or m/M suffix when SIZE is set. A
+ * number too big for the type saturates, so it fails the range check. */
 static int
 cfg_parse_number(const char *s, int size, unsigned long long *out)
 {
@@ -120,9 +121,7 @@ cfg_parse_number(const char *s, int size, unsigned long long *out)
 		return -1;
 	for (; isdigit((unsigned char)*s); s++) {
 		d = *s - '0';
-		if (v > (~0ULL - d) / 10)
-			return -1;
-		v = v * 10 + d;
+		v = v > (~0ULL - d) / 10 ? ~0ULL : v * 10 + d;
 	}
 	if (size && (*s == 'k' || *s == 'K')) {
 		mult = 1024;
@@ -131,9 +130,9 @@ cfg_parse_number(const char *s, int size, unsigned long long *out)
 		mult = 1024 * 1024;
 		s++;
 	}
-	if (*s != '\0' || v > ~0ULL / mult)
+	if (*s != '\0')
 		return -1;
-	*out = v * mult;
+	*out = v > ~0ULL / mult ? ~0ULL : v * mult;
 	return 0;
 }
 
@@ -227,12 +226,14 @@ void
 cfg_clear(struct cfg *c)
 {
 	char	**sp;
+	void	 *field;
 	size_t	  i;
 
 	for (i = 0; i < CFG_NOPTS; i++) {
 		if (cfg_opts[i].type != CFG_T_STRING)
 			continue;
-		sp = (char **)((char *)c + cfg_opts[i].off);
+		field = (char *)c + cfg_opts[i].off;
+		sp = field;
 		free(*sp);
 		*sp = NULL;
 	}
@@ -364,7 +365,8 @@ out:
 	return rc;
 }
 
-/* Returns the value of the last NAME=... in ENVP, or NULL. */
+/* Returns the value of the last NAME=... in ENVP, or NULL; an empty
+ * value counts as unset. */
 static const char *
 cfg_getenv(char **envp, const char *name)
 {
@@ -374,10 +376,12 @@ cfg_getenv(char **envp, const char *name)
 	for (; envp != NULL && *envp != NULL; envp++)
 		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
 			v = *envp + n + 1;
-	return v;
+	return v != NULL && *v != '\0' ? v : NULL;
 }
 
-/* Applies every SSE_FCGI_<KEY>=value in ENVP; other names are ignored. */
+/* Applies every SSE_FCGI_<KEY>=value in ENVP. Other names are ignored, and
+ * so are empty values: "SSE_FCGI_RETRY= cmd" means unset, as in the shell,
+ * not "empty". */
 static int
 cfg_load_env(struct cfg *c, char **envp, char *err, size_t errlen)
 {
@@ -388,7 +392,7 @@ cfg_load_env(struct cfg *c, char **envp, char *err, size_t errlen)
 	for (; envp != NULL && *envp != NULL; envp++) {
 		e = *envp;
 		if (strncmp(e, CFG_ENV_PREFIX, strlen(CFG_ENV_PREFIX)) != 0 ||
-		    (eq = strchr(e, '=')) == NULL)
+		    (eq = strchr(e, '=')) == NULL || eq[1] == '\0')
 			continue;
 		for (i = 0; i < CFG_NOPTS; i++) {
 			cfg_env_name(&cfg_opts[i], name, sizeof name);
@@ -441,8 +445,7 @@ cfg_scan_argv(int argc, char **argv, struct cfg_arg *args, size_t *nargs,
 			return CFG_ERROR;
 		}
 		if (a[1] != '-') {
-			snprintf(err, errlen, "unknown option \"%.64s\" (see "
-			    "--help)", a);
+			snprintf(err, errlen, "unknown option \"%.64s\"", a);
 			return CFG_ERROR;
 		}
 		name = a + 2;
@@ -455,8 +458,8 @@ cfg_scan_argv(int argc, char **argv, struct cfg_arg *args, size_t *nargs,
 			return CFG_ERROR;
 		}
 		if ((o = cfg_find(name, len)) == NULL) {
-			snprintf(err, errlen, "unknown option \"--%.*s\" (see "
-			    "--help)", (int)(len > 64 ? 64 : len), name);
+			snprintf(err, errlen, "unknown option \"--%.*s\"",
+			    (int)(len > 64 ? 64 : len), name);
 			return CFG_ERROR;
 		}
 		args[*nargs].opt = o;
@@ -542,6 +545,7 @@ cfg_usage(FILE *out)
 	    "default <\n"
 	    "config file (\"key = value\") < environment SSE_FCGI_<KEY> < "
 	    "command line.\n"
+	    "An empty SSE_FCGI_ variable counts as unset.\n"
 	    "\n"
 	    "  -h, --help\n"
 	    "      print this help and exit\n"

@@ -39,7 +39,7 @@ run_standalone() {
 	wait_until 5 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$LPORT_W) 2>/dev/null"
 }
 light_tcp() {
-	start_lighttpd 'fastcgi.server = ( "/api/v1" => (( "host" => "127.0.0.1", "port" => '"$LPORT_W"', "check-local" => "disable" )) )'
+	start_lighttpd 'fastcgi.server := ( "/api/v1" => (( "host" => "127.0.0.1", "port" => '"$LPORT_W"', "check-local" => "disable" )) )'
 }
 run_standalone
 light_tcp

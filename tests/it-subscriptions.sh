@@ -41,10 +41,11 @@ check "other channel unaffected" numsub_is c2 1
 
 # Churn: 30 short-lived streams on one channel, 3 at a time.
 for i in $(seq 1 10); do
-	for j in 1 2 3; do curl -s -m 0.3 -o /dev/null "$U/events/churn" & done
+	cp=""
+	for j in 1 2 3; do curl -s -m 0.3 -o /dev/null "$U/events/churn" & cp="$cp $!"; done
 	wait_until 1 numsub_is churn 1
 	rcli PUBLISH churn x >/dev/null
-	wait
+	wait $cp
 done
 rcli PUBLISH churn x >/dev/null
 wait_until 10 numsub_is churn 0

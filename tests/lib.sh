@@ -54,11 +54,12 @@ finish() {
 	exit 0
 }
 
-# free_port: prints a TCP port nobody listens on.
+# free_port: prints a TCP port nobody listens on, below the ephemeral
+# range (32768+) so no client connection can be holding it.
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % 22000))
 		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
 	done
 }
@@ -88,13 +89,14 @@ numsub() { rcli PUBSUB NUMSUB "$1" | sed -n 2p; }
 numsub_is() { [ "$(numsub "$1")" = "$2" ]; }
 
 # start_workers N [ARGS...]: spawn-fcgi workers on $T/sse.sock; sets WPIDS.
+# spawn-fcgi sends the workers' stderr to /dev/null, hence --log-file.
 start_workers() {
 	local n=$1; shift
 	SOCK=$T/sse.sock
 	rm -f "$SOCK" "$T/spawn.pid"
 	spawn-fcgi -s "$SOCK" -F "$n" -P "$T/spawn.pid" -- \
-	    $TEST_PREFIX "$SSE_FCGI" --redis "redis://127.0.0.1:$RPORT" "$@" \
-	    >> "$T/worker.log" 2>&1 || { echo "spawn-fcgi failed"; cat "$T/worker.log"; exit 1; }
+	    $TEST_PREFIX "$SSE_FCGI" --redis "redis://127.0.0.1:$RPORT" \
+	    --log-file "$T/worker.log" "$@" >> "$T/worker.log" 2>&1 || { echo "spawn-fcgi failed"; cat "$T/worker.log"; exit 1; }
 	WPIDS=$(tr '\n' ' ' < "$T/spawn.pid"); track $WPIDS
 }
 
@@ -106,11 +108,16 @@ start_lighttpd() {
 	sed -e "s|@PORT@|$LPORT|g" -e "s|@DOCROOT@|$T/www|g" \
 	    -e "s|@SOCKET@|$T/sse.sock|g" -e "s|@STATEDIR@|$T|g" \
 	    "$top_srcdir/deploy/lighttpd/sse-fcgi.conf.in" > "$T/lighttpd.conf"
+	[ "${1:-}" = "--retried" ] && shift
 	[ $# -gt 0 ] && printf '%s\n' "$@" >> "$T/lighttpd.conf"
 	lighttpd -D -f "$T/lighttpd.conf" > "$T/lighttpd.out" 2>&1 &
 	LPID=$!; track $LPID
-	wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$LPORT/" ||
-	    { echo "lighttpd did not start"; cat "$T/lighttpd.out"; exit 1; }
+	if ! wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$LPORT/"; then
+		# Lost a race for the port with a parallel scenario: once more.
+		kill $LPID 2>/dev/null; wait $LPID 2>/dev/null
+		[ "${1:-}" = "--retried" ] && { echo "lighttpd did not start"; cat "$T/lighttpd.out"; exit 1; }
+		start_lighttpd --retried "$@"; return
+	fi
 	BASE=http://127.0.0.1:$LPORT
 }
 

@@ -28,6 +28,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -38,18 +39,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CLIENT_HEAD_MAX		16384		/* status line + headers */
-#define CLIENT_LINE_MAX		(1024 * 1024 + 1024) /* longest line kept */
-#define CLIENT_LINE_KEEP	65536		/* larger buffers are freed */
-#define CLIENT_DATA_MAX		(16 * 1024 * 1024) /* -o data per event */
+/* Every buffer is bounded: the head, a line, the -o data of one event. */
+#define CLIENT_HEAD_MAX		16384
+#define CLIENT_LINE_MAX		(1024 * 1024 + 1024)
+#define CLIENT_LINE_KEEP	65536	/* bigger line buffers are freed */
+#define CLIENT_DATA_MAX		(16 * 1024 * 1024)
+#define CLIENT_CHUNK_MAX	((uint64_t)1 << 40)
 #define CLIENT_READ_SIZE	65536
-#define CLIENT_READS_PER_WAKE	4		/* then let others run */
+#define CLIENT_READS_PER_WAKE	4	/* then other sockets get a turn */
 #define CLIENT_EPOLL_BATCH	1024
-#define CLIENT_CHUNK_MAX	((uint64_t)1 << 40) /* sanity bound */
-#define CLIENT_SRC_PER_ADDR	20000		/* -s: connections per address */
+#define CLIENT_SRC_PER_ADDR	20000	/* -s: connections per address */
 #define CLIENT_MAX_CONNS	1000000
-#define CLIENT_MAX_SECONDS	604800.0	/* -d: one week */
-#define CLIENT_NOTES_MAX	10		/* per-connection errors shown */
+#define CLIENT_MAX_SECONDS	604800.0 /* -d: one week */
+#define CLIENT_NOTES_MAX	10	/* connection errors shown */
 #define BUF_NOLIMIT		SIZE_MAX
 
 /* A growable byte buffer; the owner frees p. */
@@ -76,44 +78,44 @@ enum chunk_state {
 };
 
 #define CONN_CHUNKED	0x01	/* Transfer-Encoding: chunked */
-#define CONN_SKIP_LF	0x02	/* the last line ended in CR: drop one LF */
-#define CONN_LINE_CUT	0x04	/* the line in progress hit CLIENT_LINE_MAX */
+#define CONN_SKIP_LF	0x02	/* the last line ended in CR */
+#define CONN_LINE_CUT	0x04	/* this line hit CLIENT_LINE_MAX */
 #define CONN_HAS_DATA	0x08	/* this event block has a data field */
-#define CONN_SAW_LINE	0x10	/* past the first line (and any BOM) */
+#define CONN_SAW_LINE	0x10	/* past the first line and any BOM */
 #define CONN_COMPLETE	0x20	/* got -e events */
-#define CONN_DIGIT	0x40	/* the chunk size line has a hex digit */
+#define CONN_DIGIT	0x40	/* the chunk size has a hex digit */
 
 struct conn {
-	int			 fd;		/* -1 unless connected */
-	unsigned		 idx;		/* {i} in the path, -s address */
-	enum conn_state		 state;
-	enum chunk_state	 chunk;
-	unsigned		 flags;		/* CONN_* */
-	uint64_t		 chunk_left;	/* size being read, then left */
-	long long		 body_left;	/* Content-Length left, or -1 */
-	long long		 events;	/* events dispatched */
-	struct buf		 out;		/* the request while sending */
-	size_t			 out_off;	/* bytes of out already sent */
-	struct buf		 head;		/* the response head */
-	struct buf		 line;		/* a line split across reads */
+	int		 fd;		/* -1 unless connected */
+	unsigned	 idx;		/* {i} in the path, -s address */
+	enum conn_state	 state;
+	enum chunk_state chunk;
+	unsigned	 flags;		/* CONN_* */
+	uint64_t	 chunk_left;	/* size being read, then left */
+	long long	 body_left;	/* Content-Length left, or -1 */
+	long long	 events;	/* events dispatched */
+	struct buf	 out;		/* the request while sending */
+	size_t		 out_off;	/* bytes of out already sent */
+	struct buf	 head;		/* the response head */
+	struct buf	 line;		/* a line split across reads */
 };
 
 struct options {
-	struct sockaddr_in	 addr;		/* server */
-	char			*hostport;	/* for Host: */
-	const char		*path;		/* template with {i}, {i%K} */
-	unsigned		 n;		/* -n */
-	unsigned		 conc;		/* -c */
-	long long		 expect;	/* -e */
-	double			 seconds;	/* -d */
-	const char		*ready_file;	/* -r */
-	const char		*out_file;	/* -o */
-	const char		**headers;	/* -H, borrowed from argv */
-	size_t			 nheaders;
-	int			 own_host;	/* a -H gives Host */
-	int			 own_accept;	/* a -H gives Accept */
-	int			 srcbase;	/* -s, or -1 */
-	int			 quiet;		/* -q */
+	struct sockaddr_in addr;	/* the server */
+	char		*hostport;	/* for Host: */
+	const char	*path;		/* template with {i}, {i%K} */
+	unsigned	 n;		/* -n */
+	unsigned	 conc;		/* -c */
+	long long	 expect;	/* -e */
+	double		 seconds;	/* -d */
+	const char	*ready_file;	/* -r */
+	const char	*out_file;	/* -o */
+	const char	**headers;	/* -H, borrowed from argv */
+	size_t		 nheaders;
+	int		 own_host;	/* a -H gives Host */
+	int		 own_accept;	/* a -H gives Accept */
+	int		 srcbase;	/* -s, or -1 */
+	int		 quiet;		/* -q */
 };
 
 struct stats {
@@ -135,15 +137,15 @@ struct recorder {
 	struct buf	 data;
 };
 
-static struct options		 opt;
-static struct stats		 st;
-static struct recorder		 rec;
-static struct conn		*conns;
-static int			 epfd = -1;
-static unsigned			 started;	/* conns past CONN_IDLE */
-static unsigned			 inflight;	/* connecting..head */
-static unsigned			 open_streams;	/* in CONN_BODY */
-static volatile sig_atomic_t	 stop_signal;
+static struct options	 opt;
+static struct stats	 st;
+static struct recorder	 rec;
+static struct conn	*conns;
+static int		 epfd = -1;
+static unsigned		 started;	/* conns past CONN_IDLE */
+static unsigned		 inflight;	/* connecting, sending or head */
+static unsigned		 open_streams;	/* conns in CONN_BODY */
+static volatile sig_atomic_t stop_signal; /* the signal that stops us */
 
 static void __attribute__((noreturn))
 usage(void)
@@ -231,20 +233,19 @@ static void __attribute__((format(printf, 2, 3)))
 conn_note(const struct conn *c, const char *fmt, ...)
 {
 	static unsigned	shown;
+	char		msg[256];
 	va_list		ap;
 
 	if (opt.quiet || shown > CLIENT_NOTES_MAX)
 		return;
 	if (shown++ == CLIENT_NOTES_MAX) {
-		fprintf(stderr, "sse-client: further connection errors are "
-		    "not shown\n");
+		warnx("further connection errors are not shown");
 		return;
 	}
-	fprintf(stderr, "sse-client: conn %u: ", c->idx);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	warnx("conn %u: %s", c->idx, msg);
 }
 
 static void
@@ -305,7 +306,7 @@ record_event(void)
 	fwrite(rec.event.p != NULL ? rec.event.p : "", 1, rec.event.len,
 	    rec.f);
 	fputs("\tdata=", rec.f);
-	p = run = rec.data.p;
+	p = run = rec.data.len > 0 ? rec.data.p : "";
 	end = p + rec.data.len;
 	for (; p < end; p++) {
 		if (*p != '\n' && *p != '\\')
@@ -445,9 +446,9 @@ sse_feed(struct conn *c, const char *p, size_t n)
 		if (*eol == '\r')
 			c->flags |= CONN_SKIP_LF;
 		if (c->line.len == 0 && !(c->flags & CONN_LINE_CUT) &&
-		    (size_t)(eol - p) <= CLIENT_LINE_MAX)
+		    (size_t)(eol - p) <= CLIENT_LINE_MAX) {
 			sse_line(c, p, eol - p);	/* no copy needed */
-		else {
+		} else {
 			line_add(c, p, eol - p);
 			line_flush(c);
 		}
@@ -513,9 +514,9 @@ body_feed(struct conn *c, const char *p, size_t n)
 			} else if (!(c->flags & CONN_DIGIT)) {
 				conn_end(c, "bad chunk size");
 				return;
-			} else if (*p == '\n')
+			} else if (*p == '\n') {
 				chunk_size_done(c);
-			else
+			} else
 				c->chunk = CHUNK_EXT;
 			p++;
 			break;
@@ -595,7 +596,8 @@ head_done(struct conn *c, size_t hend)
 		for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
 			;
 		vlen = eol - v;
-		if (nlen == 17 && strncasecmp(p, "Transfer-Encoding", 17) == 0 &&
+		if (nlen == 17 &&
+		    strncasecmp(p, "Transfer-Encoding", 17) == 0 &&
 		    value_has(v, vlen, "chunked"))
 			c->flags |= CONN_CHUNKED;
 		if (nlen == 14 && strncasecmp(p, "Content-Length", 14) == 0) {
@@ -788,7 +790,6 @@ conn_start(struct conn *c)
 {
 	struct sockaddr_in	 src;
 	struct epoll_event	 ev;
-	int			 one = 1;
 
 	started++;
 	inflight++;
@@ -803,10 +804,10 @@ conn_start(struct conn *c)
 #ifdef IP_BIND_ADDRESS_NO_PORT
 		/* Pick the port at connect(): 4-tuples, not ports, must be
 		 * unique, so one address serves more than one port range. */
+		int	one = 1;
+
 		setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
 		    sizeof one);
-#else
-		(void)one;
 #endif
 		memset(&src, 0, sizeof src);
 		src.sin_family = AF_INET;
@@ -816,8 +817,7 @@ conn_start(struct conn *c)
 			conn_fail(c, "bind: %s", strerror(errno));
 			return;
 		}
-	} else
-		(void)one;
+	}
 	if (connect(c->fd, (struct sockaddr *)&opt.addr,
 	    sizeof opt.addr) == -1 && errno != EINPROGRESS) {
 		conn_fail(c, "connect: %s", strerror(errno));
@@ -864,9 +864,8 @@ ready_write(long long t0)
 	int	fd;
 
 	if (!opt.quiet)
-		fprintf(stderr, "sse-client: ready: established=%lld "
-		    "failed=%lld after %.3fs\n", st.established, st.failed,
-		    (now_ms() - t0) / 1000.0);
+		warnx("ready: established=%lld failed=%lld after %.3fs",
+		    st.established, st.failed, (now_ms() - t0) / 1000.0);
 	if (opt.ready_file == NULL)
 		return;
 	fd = open(opt.ready_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -925,7 +924,8 @@ parse_url(const char *url)
 	opt.path = slash != NULL ? slash : "/";
 	for (p = opt.path; *p != '\0'; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			errx(2, "-u %s: blank or control byte in the path", url);
+			errx(2, "-u %s: blank or control byte in the path",
+			    url);
 }
 
 static void
