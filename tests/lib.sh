@@ -108,14 +108,15 @@ start_lighttpd() {
 	sed -e "s|@PORT@|$LPORT|g" -e "s|@DOCROOT@|$T/www|g" \
 	    -e "s|@SOCKET@|$T/sse.sock|g" -e "s|@STATEDIR@|$T|g" \
 	    "$top_srcdir/deploy/lighttpd/sse-fcgi.conf.in" > "$T/lighttpd.conf"
-	[ "${1:-}" = "--retried" ] && shift
+	local retried=
+	[ "${1:-}" = "--retried" ] && { retried=1; shift; }
 	[ $# -gt 0 ] && printf '%s\n' "$@" >> "$T/lighttpd.conf"
 	lighttpd -D -f "$T/lighttpd.conf" > "$T/lighttpd.out" 2>&1 &
 	LPID=$!; track $LPID
 	if ! wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$LPORT/"; then
 		# Lost a race for the port with a parallel scenario: once more.
 		kill $LPID 2>/dev/null; wait $LPID 2>/dev/null
-		[ "${1:-}" = "--retried" ] && { echo "lighttpd did not start"; cat "$T/lighttpd.out"; exit 1; }
+		[ -n "$retried" ] && { echo "lighttpd did not start"; cat "$T/lighttpd.out"; exit 1; }
 		start_lighttpd --retried "$@"; return
 	fi
 	BASE=http://127.0.0.1:$LPORT

@@ -1,0 +1,92 @@
+#!/bin/bash
+# sse-fcgi - MIT License
+#
+# The test command: installs what is missing (Debian 12, as root), builds,
+# and runs every test:
+#   1. a normal build with warnings as errors: unit tests + integration
+#      scenarios against real redis-server, spawn-fcgi and lighttpd;
+#   2. the same suite built with ASan + UBSan (--enable-sanitizers);
+#   3. make distcheck (tarball builds, installs and passes its own check);
+#   4. make install into a DESTDIR.
+# Ends with "N passed, M failed" and exits non-zero on any failure.
+# Set SKIP_INSTALL=1 to skip apt-get, JOBS=n for make -j (default 2).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+JOBS=${JOBS:-2}
+PACKAGES="build-essential autoconf automake libtool pkg-config libfcgi-dev
+libhiredis-dev libjson-c-dev libevent-dev libssl-dev redis-server lighttpd
+spawn-fcgi curl procps"
+passed=0
+failed=0
+
+install_packages() {
+	local missing="" p
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		    missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "missing packages:$missing (run as root to install them)" >&2
+		return 1
+	fi
+	echo "== installing:$missing"
+	apt-get update -qq &&
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+}
+
+# count_suite DIR LABEL: adds the automake results of DIR/test-suite.log.
+count_suite() {
+	local log=$1/test-suite.log p f
+	if [ ! -f "$log" ]; then
+		echo "== $2: no test-suite.log"; failed=$((failed + 1)); return
+	fi
+	p=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
+	f=$(( $(sed -n 's/^# FAIL: *//p' "$log" | head -1) + \
+	    $(sed -n 's/^# ERROR: *//p' "$log" | head -1) + \
+	    $(sed -n 's/^# XPASS: *//p' "$log" | head -1) ))
+	echo "== $2: $p passed, $f failed"
+	passed=$((passed + p)); failed=$((failed + f))
+	[ "$f" -gt 0 ] && grep -E '^(FAIL|ERROR|XPASS):' "$log"
+}
+
+# step LABEL COMMAND...: one pass/fail for a whole command.
+step() {
+	local label=$1; shift
+	echo "== $label"
+	if "$@"; then passed=$((passed + 1)); else
+		echo "== $label: FAILED"; failed=$((failed + 1)); fi
+}
+
+# build DIR CONFIGURE-ARGS...: configures and builds out of tree.
+build() {
+	local dir=$1; shift
+	mkdir -p "$dir" && cd "$dir" &&
+	    "$ROOT/configure" -q --enable-werror "$@" && make -s -j"$JOBS"
+	local rc=$?; cd "$ROOT"; return $rc
+}
+
+suite() {
+	local dir=$1 label=$2; shift 2
+	if build "$dir" "$@"; then
+		(cd "$dir" && make -s -j"$JOBS" check >/dev/null 2>&1)
+		count_suite "$dir" "$label"
+	else
+		echo "== $label: build failed"; failed=$((failed + 1))
+	fi
+}
+
+cd "$ROOT" || exit 1
+[ "${SKIP_INSTALL:-}" = 1 ] || install_packages || { echo "0 passed, 1 failed"; exit 1; }
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+echo "== autoreconf"
+autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
+
+suite "$ROOT/build-test" "unit + integration"
+suite "$ROOT/build-asan" "unit + integration under ASan+UBSan" --enable-sanitizers
+step "make distcheck" bash -c "cd '$ROOT/build-test' && make -s distcheck >distcheck.log 2>&1 || { tail -40 distcheck.log; exit 1; }"
+step "make install DESTDIR" bash -c "cd '$ROOT/build-test' && rm -rf inst && make -s install DESTDIR=\$PWD/inst >/dev/null &&
+    test -x inst/usr/local/bin/sse-fcgi && inst/usr/local/bin/sse-fcgi --version"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
