@@ -111,7 +111,9 @@ start_lighttpd() {
 	local retried=
 	[ "${1:-}" = "--retried" ] && { retried=1; shift; }
 	[ $# -gt 0 ] && printf '%s\n' "$@" >> "$T/lighttpd.conf"
-	lighttpd -D -f "$T/lighttpd.conf" > "$T/lighttpd.out" 2>&1 &
+	# Own session: with server.max-worker, lighttpd's master ends its
+	# workers with kill(0, SIGTERM), which would hit this script too.
+	setsid lighttpd -D -f "$T/lighttpd.conf" > "$T/lighttpd.out" 2>&1 &
 	LPID=$!; track $LPID
 	if ! wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$LPORT/"; then
 		# Lost a race for the port with a parallel scenario: once more.
