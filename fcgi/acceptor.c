@@ -20,17 +20,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <json-c/json.h>
 
 #include "acceptor.h"
 #include "broker.h"
 #include "cfg.h"
 #include "channel.h"
+#include "event_id.h"
+#include "publisher.h"
 #include "log.h"
 #include "route.h"
+#include "sse.h"
 #include "stream.h"
 #include "xmalloc.h"
 
@@ -43,6 +48,7 @@ struct acceptor {
 	const struct cfg	*cfg;
 	struct broker		*broker;
 	struct stream_ctx	*streams;
+	struct publisher	*publisher;	/* this thread's own */
 	pthread_t		 thread;
 	int			 started;
 	int			 abandoned;	/* thread left running */
@@ -61,20 +67,27 @@ acceptor_create(int listen_fd, const struct cfg *cfg, struct broker *broker,
     struct stream_ctx *streams)
 {
 	struct acceptor	*a;
+	char		 err[256];
 
 	a = xcalloc(1, sizeof *a);
 	a->listen_fd = listen_fd;
 	a->cfg = cfg;
 	a->broker = broker;
 	a->streams = streams;
+	a->publisher = publisher_create(cfg->redis, cfg->history_prefix,
+	    cfg->publish_timeout_ms, err, sizeof err);
+	if (a->publisher == NULL)
+		log_error("HTTP publishing unavailable: %s", err);
 	return a;
 }
 
 void
 acceptor_free(struct acceptor *a)
 {
-	if (a != NULL && !a->abandoned)
+	if (a != NULL && !a->abandoned) {
+		publisher_free(a->publisher);
 		free(a);
+	}
 }
 
 /* Sends a complete short response with a plain-text body. EXTRA holds
@@ -131,19 +144,30 @@ acceptor_redis_up(struct acceptor *a)
 	return 0;
 }
 
-/* Hands the connection to the stream writer. */
+/* Sends a JSON object (consumed) as a complete response. */
 static void
-acceptor_handoff(struct acceptor *a, FCGX_Request *r, const char *channel,
-    size_t len)
+acceptor_reply_json(FCGX_Request *r, int status, const char *reason,
+    const char *extra, struct json_object *o)
 {
-	struct stream_req	*req;
-	int			 fl;
+	FCGX_FPrintF(r->out,
+	    "Status: %d %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "%s"
+	    "\r\n"
+	    "%s\n", status, reason, extra,
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
 
-	req = xcalloc(1, sizeof *req);
+/* Hands the connection to the stream writer; REQ becomes its. */
+static void
+acceptor_handoff(struct acceptor *a, FCGX_Request *r, struct stream_req *req)
+{
+	int	fl;
+
 	req->fd = r->ipcFd;
 	req->request_id = (uint16_t)r->requestId;
-	memcpy(req->channel, channel, len);
-	req->channel_len = len;
 	FCGX_Free(r, 0);
 	r->ipcFd = -1;
 	fl = fcntl(req->fd, F_GETFL);
@@ -152,69 +176,353 @@ acceptor_handoff(struct acceptor *a, FCGX_Request *r, const char *channel,
 	stream_submit(a->streams, req);
 }
 
+/* Adds the channel NAME[0..LEN) to REQ unless it is there already.
+ * Returns 0, or -1 with a reason in ERR. */
+static int
+acceptor_add_channel(struct acceptor *a, struct stream_req *req,
+    const char *name, size_t len, char *err, size_t errlen)
+{
+	const char	*why;
+	size_t		 i;
+
+	if (!channel_name_valid(name, len, &why)) {
+		snprintf(err, errlen, "bad channel name: %s", why);
+		return -1;
+	}
+	for (i = 0; i < req->nchannels; i++)
+		if (req->lens[i] == len && memcmp(req->channels[i], name,
+		    len) == 0)
+			return 0;
+	if (req->nchannels == a->cfg->max_channels) {
+		snprintf(err, errlen, "too many channels in one stream "
+		    "(max-channels is %u)", a->cfg->max_channels);
+		return -1;
+	}
+	req->channels[req->nchannels] = xstrndup(name, len);
+	req->lens[req->nchannels++] = len;
+	return 0;
+}
+
+/* Builds the stream request: channels from the path ("a,b") and from
+ * channel= parameters, the resume id from Last-Event-ID or lastEventId.
+ * Returns it, or NULL with a reason for a 400 in ERR. */
+static struct stream_req *
+acceptor_stream_req(struct acceptor *a, FCGX_Request *r, const char *target,
+    size_t tlen, char *err, size_t errlen)
+{
+	struct stream_req	*req;
+	struct event_id		 id;
+	const char		*p, *comma, *q, *hdr;
+	char			 key[32], val[512], qid[EVENT_ID_MAX];
+	int			 rc;
+
+	req = stream_req_create(a->cfg->max_channels);
+	qid[0] = '\0';
+	for (p = target; p <= target + tlen; p = comma + 1) {
+		comma = memchr(p, ',', (size_t)(target + tlen - p));
+		if (comma == NULL)
+			comma = target + tlen;
+		if (acceptor_add_channel(a, req, p, (size_t)(comma - p), err,
+		    errlen) == -1)
+			goto bad;
+	}
+	q = FCGX_GetParam("QUERY_STRING", r->envp);
+	while (q != NULL && (rc = route_query_next(&q, key, sizeof key, val,
+	    sizeof val)) != 0) {
+		if (rc == -1) {
+			snprintf(err, errlen, "bad query string");
+			goto bad;
+		}
+		if (strcmp(key, "channel") == 0) {
+			if (acceptor_add_channel(a, req, val, strlen(val), err,
+			    errlen) == -1)
+				goto bad;
+		} else if (strcmp(key, "lastEventId") == 0) {
+			if (strlen(val) >= sizeof qid) {
+				snprintf(err, errlen, "malformed lastEventId");
+				goto bad;
+			}
+			strcpy(qid, val);
+		}
+	}
+	/* The header wins: EventSource sends it on every reconnect, while
+	 * the URL keeps the lastEventId of the first connect. */
+	hdr = FCGX_GetParam("HTTP_LAST_EVENT_ID", r->envp);
+	if (hdr == NULL || hdr[0] == '\0')
+		hdr = qid;
+	if (hdr[0] != '\0') {
+		if (strlen(hdr) >= sizeof req->last_id ||
+		    event_id_parse(hdr, strlen(hdr), &id) == -1) {
+			snprintf(err, errlen, "malformed Last-Event-ID: "
+			    "expected an id like 1700000000000-42");
+			goto bad;
+		}
+		strcpy(req->last_id, hdr);
+	}
+	return req;
+bad:
+	stream_req_free(req);
+	return NULL;
+}
+
+/* Compares the Authorization header with the publisher secret in time
+ * independent of where they differ. Returns 1 when it matches. */
+static int
+acceptor_authorized(const struct acceptor *a, FCGX_Request *r)
+{
+	const char	*h = FCGX_GetParam("HTTP_AUTHORIZATION", r->envp);
+	const char	*secret = a->cfg->publisher_secret;
+	size_t		 i, n, m;
+	unsigned char	 diff;
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return 0;
+	h += 7;
+	n = strlen(h);
+	m = strlen(secret);
+	if (m == 0)
+		return 0;
+	diff = n != m;
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)h[i] ^ (unsigned char)secret[i % m];
+	return diff == 0;
+}
+
+/* Reads a body of CONTENT_LENGTH bytes up to MAX. Returns it (caller
+ * frees) with *LEN, or NULL when it is larger than MAX or truncated. */
+static char *
+acceptor_read_body(FCGX_Request *r, size_t max, size_t *len, int *too_big)
+{
+	const char	*cl = FCGX_GetParam("CONTENT_LENGTH", r->envp);
+	char		*body, *end;
+	unsigned long long want = 0;
+	int		 n;
+
+	*too_big = 0;
+	if (cl != NULL && cl[0] != '\0') {
+		want = strtoull(cl, &end, 10);
+		if (*end != '\0' || cl[0] == '-')
+			return NULL;
+	}
+	if (want > max) {
+		*too_big = 1;
+		return NULL;
+	}
+	body = xmalloc((size_t)want + 1);
+	*len = 0;
+	while (*len < want && (n = FCGX_GetStr(body + *len,
+	    (int)(want - *len), r->in)) > 0)
+		*len += (size_t)n;
+	if (*len != want) {
+		free(body);
+		return NULL;
+	}
+	body[*len] = '\0';
+	return body;
+}
+
+static struct json_object *
+acceptor_json_error(const char *msg)
+{
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	return o;
+}
+
+/* POST <mount>/publish/<channel>: publish the body; GET: channel info. */
+static void
+acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
+    const char *channel, size_t clen)
+{
+	const struct cfg_history *rule;
+	struct publisher_info	 info;
+	struct json_object	*o;
+	const char		*why, *q, *event = NULL;
+	char			 key[32], val[512], err[512], id[EVENT_ID_MAX];
+	char			 retry[64];
+	char			*body;
+	size_t			 len;
+	long long		 receivers;
+	int			 too_big, rc;
+
+	snprintf(retry, sizeof retry, "Retry-After: %d\r\n",
+	    ACCEPTOR_RETRY_AFTER);
+	if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
+		acceptor_reply(r, 405, "Method Not Allowed",
+		    "Allow: GET, POST\r\n", "method not allowed: POST to "
+		    "publish, GET for channel info");
+		return;
+	}
+	if (a->cfg->publisher_secret == NULL) {
+		acceptor_reply(r, 403, "Forbidden", "", "publishing over HTTP "
+		    "is disabled: set publisher-secret");
+		return;
+	}
+	if (!acceptor_authorized(a, r)) {
+		log_warn("publish to %.*s refused: missing or wrong bearer "
+		    "secret", (int)clen, channel);
+		acceptor_reply(r, 401, "Unauthorized",
+		    "WWW-Authenticate: Bearer realm=\"sse-fcgi publish\"\r\n",
+		    "missing or wrong publisher secret "
+		    "(Authorization: Bearer ...)");
+		return;
+	}
+	if (!channel_name_valid(channel, clen, &why)) {
+		snprintf(err, sizeof err, "bad channel name: %s", why);
+		acceptor_reply(r, 400, "Bad Request", "", err);
+		return;
+	}
+	if (a->publisher == NULL) {
+		acceptor_reply(r, 503, "Service Unavailable", retry,
+		    "publishing is unavailable on this worker");
+		return;
+	}
+	if (strcmp(method, "GET") == 0) {
+		if (publisher_info(a->publisher, channel, &info, err,
+		    sizeof err) == -1) {
+			log_error("channel info %s: %s", channel, err);
+			acceptor_reply_json(r, 503, "Service Unavailable",
+			    retry, acceptor_json_error(err));
+			return;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "channel",
+		    json_object_new_string(channel));
+		json_object_object_add(o, "length",
+		    json_object_new_int64(info.length));
+		json_object_object_add(o, "first_id", info.first_id[0] ?
+		    json_object_new_string(info.first_id) : NULL);
+		json_object_object_add(o, "last_id", info.last_id[0] ?
+		    json_object_new_string(info.last_id) : NULL);
+		acceptor_reply_json(r, 200, "OK", "", o);
+		return;
+	}
+	event = FCGX_GetParam("HTTP_SSE_EVENT", r->envp);
+	q = FCGX_GetParam("QUERY_STRING", r->envp);
+	while (q != NULL && (rc = route_query_next(&q, key, sizeof key, val,
+	    sizeof val)) != 0) {
+		if (rc == -1) {
+			acceptor_reply(r, 400, "Bad Request", "",
+			    "bad query string (or %00 in it)");
+			return;
+		}
+		if (strcmp(key, "event") == 0)
+			event = val;
+	}
+	if (event != NULL && (strlen(event) > 255 ||
+	    !sse_field_ok(event, strlen(event)))) {
+		acceptor_reply(r, 400, "Bad Request", "", "bad event name: at "
+		    "most 255 bytes, no CR or LF");
+		return;
+	}
+	body = acceptor_read_body(r, a->cfg->max_message, &len, &too_big);
+	if (body == NULL) {
+		if (too_big) {
+			snprintf(err, sizeof err, "message larger than "
+			    "max-message (%zu bytes)", a->cfg->max_message);
+			acceptor_reply(r, 413, "Payload Too Large", "", err);
+		} else
+			acceptor_reply(r, 400, "Bad Request", "",
+			    "request body shorter than its Content-Length");
+		return;
+	}
+	rule = cfg_history_for(a->cfg, channel, clen);
+	if (publisher_publish(a->publisher, channel, event, body, len,
+	    rule->maxlen, rule->maxage_ms, id, &receivers, err,
+	    sizeof err) == -1) {
+		free(body);
+		log_error("publish to %s: %s", channel, err);
+		acceptor_reply_json(r, 503, "Service Unavailable", retry,
+		    acceptor_json_error(err));
+		return;
+	}
+	free(body);
+	log_debug("published %zu bytes to %s as %s (%lld workers)", len,
+	    channel, id, receivers);
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "channel", json_object_new_string(channel));
+	json_object_object_add(o, "receivers",
+	    json_object_new_int64(receivers));
+	acceptor_reply_json(r, 200, "OK", "", o);
+}
+
 /* Routes one request: answers it, or hands it over as a stream. */
 static void
 acceptor_handle(struct acceptor *a, FCGX_Request *r)
 {
-	struct route	 rt;
-	const char	*method, *why;
-	char		 body[512], extra[64];
+	struct route		 rt;
+	struct stream_req	*req;
+	const char		*method;
+	char			 err[512], extra[64];
 
 	/* One request per connection: a kept-alive idle connection would
 	 * block this thread in its next read. */
 	r->keepConnection = 0;
 	method = FCGX_GetParam("REQUEST_METHOD", r->envp);
+	if (method == NULL)
+		method = "";
+	route_parse(FCGX_GetParam("REQUEST_URI", r->envp),
+	    FCGX_GetParam("SCRIPT_NAME", r->envp),
+	    FCGX_GetParam("PATH_INFO", r->envp), &rt);
+	if (rt.kind == ROUTE_PUBLISH) {
+		acceptor_publish(a, r, method, rt.target, rt.target_len);
+		return;
+	}
 	if (acceptor_drain_body(r) == -1) {
 		acceptor_reply(r, 413, "Payload Too Large", "",
 		    "request body too large");
 		return;
 	}
-	route_parse(FCGX_GetParam("REQUEST_URI", r->envp),
-	    FCGX_GetParam("SCRIPT_NAME", r->envp),
-	    FCGX_GetParam("PATH_INFO", r->envp), &rt);
 	switch (rt.kind) {
 	case ROUTE_NOT_FOUND:
 		acceptor_reply(r, 404, "Not Found", "", "unknown path: "
-		    "expected <mount>/events/<channel>");
+		    "expected <mount>/events/<channel> or "
+		    "<mount>/publish/<channel>");
 		return;
 	case ROUTE_BAD:
 		acceptor_reply(r, 400, "Bad Request", "", rt.why);
 		return;
 	case ROUTE_EVENTS:
+	case ROUTE_PUBLISH:
 		break;
 	}
-	if (method == NULL || (strcmp(method, "GET") != 0 &&
-	    strcmp(method, "HEAD") != 0)) {
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		acceptor_reply(r, 405, "Method Not Allowed",
 		    "Allow: GET, HEAD\r\n", "method not allowed: use GET");
 		return;
 	}
-	if (!channel_name_valid(rt.target, rt.target_len, &why)) {
-		snprintf(body, sizeof body, "bad channel name: %s", why);
-		acceptor_reply(r, 400, "Bad Request", "", body);
+	req = acceptor_stream_req(a, r, rt.target, rt.target_len, err,
+	    sizeof err);
+	if (req == NULL) {
+		acceptor_reply(r, 400, "Bad Request", "", err);
 		return;
 	}
 	snprintf(extra, sizeof extra, "Retry-After: %d\r\n",
 	    ACCEPTOR_RETRY_AFTER);
 	if (!acceptor_redis_up(a)) {
+		stream_req_free(req);
 		acceptor_reply(r, 503, "Service Unavailable", extra,
 		    "redis is unreachable; try again later");
 		return;
 	}
 	if (strcmp(method, "HEAD") == 0) {
+		stream_req_free(req);
 		FCGX_FPrintF(r->out, "Status: 200 OK\r\n"
 		    "Content-Type: text/event-stream\r\n"
 		    "Cache-Control: no-cache\r\n\r\n");
 		return;
 	}
 	if (stream_ctx_reserve(a->streams) == -1) {
+		stream_req_free(req);
 		log_warn("refusing a stream: max-streams (%u) reached",
 		    a->cfg->max_streams);
 		acceptor_reply(r, 503, "Service Unavailable", extra,
 		    "too many streams on this worker; try again later");
 		return;
 	}
-	acceptor_handoff(a, r, rt.target, rt.target_len);
+	acceptor_handoff(a, r, req);
 }
 
 static void *

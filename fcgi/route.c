@@ -83,13 +83,75 @@ route_parse(const char *request_uri, const char *script_name,
 		return;
 	for (prev = last - 1; prev > path && prev[-1] != '/'; prev--)
 		;
-	if ((size_t)(last - 1 - prev) != 6 || memcmp(prev, "events", 6) != 0)
+	if ((size_t)(last - 1 - prev) == 6 && memcmp(prev, "events", 6) == 0)
+		out->kind = ROUTE_EVENTS;
+	else if ((size_t)(last - 1 - prev) == 7 &&
+	    memcmp(prev, "publish", 7) == 0)
+		out->kind = ROUTE_PUBLISH;
+	else
 		return;
 	n = route_decode(last, (size_t)(end - last), out->target, &out->why);
 	if (n < 0) {
 		out->kind = ROUTE_BAD;
 		return;
 	}
-	out->kind = ROUTE_EVENTS;
 	out->target_len = (size_t)n;
+}
+
+/* Decodes one query component S[0..LEN) into OUT[0..CAP). */
+static int
+route_query_decode(const char *s, size_t len, char *out, size_t cap)
+{
+	size_t	i, n = 0;
+	int	hi, lo;
+
+	for (i = 0; i < len; i++) {
+		if (n + 1 >= cap)
+			return -1;
+		if (s[i] == '+') {
+			out[n++] = ' ';
+		} else if (s[i] == '%') {
+			if (i + 2 >= len)
+				return -1;
+			hi = route_hex((unsigned char)s[i + 1]);
+			lo = route_hex((unsigned char)s[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				return -1;
+			out[n++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else
+			out[n++] = s[i];
+	}
+	out[n] = '\0';
+	return (int)n;
+}
+
+int
+route_query_next(const char **query, char *key, size_t klen, char *val,
+    size_t vlen)
+{
+	const char	*p = *query, *amp, *eq;
+	size_t		 len;
+
+	while (*p == '&')
+		p++;
+	if (*p == '\0' || *p == '#') {
+		*query = p;
+		return 0;
+	}
+	len = strcspn(p, "&#");
+	amp = p + len;
+	*query = amp;
+	eq = memchr(p, '=', len);
+	if (eq == NULL)
+		eq = amp;
+	if (route_query_decode(p, (size_t)(eq - p), key, klen) < 0)
+		return -1;
+	if (eq == amp) {
+		val[0] = '\0';
+		return 1;
+	}
+	if (route_query_decode(eq + 1, (size_t)(amp - eq - 1), val, vlen) < 0)
+		return -1;
+	return 1;
 }

@@ -17,7 +17,8 @@
 enum route_kind {
 	ROUTE_NOT_FOUND = 0,	/* 404 */
 	ROUTE_BAD,		/* 400; why says what is wrong */
-	ROUTE_EVENTS		/* GET <mount>/events/<target> */
+	ROUTE_EVENTS,		/* GET <mount>/events/<target> */
+	ROUTE_PUBLISH		/* POST or GET <mount>/publish/<target> */
 };
 
 struct route {
@@ -31,5 +32,12 @@ struct route {
  * request that names nothing known is ROUTE_NOT_FOUND. */
 void	route_parse(const char *request_uri, const char *script_name,
 	    const char *path_info, struct route *out);
+
+/* Reads the next "key=value" pair of the query string at *QUERY (which it
+ * advances) into KEY and VAL, percent-decoded ('+' is a space) and
+ * NUL-terminated. Returns 1 for a pair, 0 at the end, or -1 when a pair is
+ * longer than its buffer or badly encoded, %00 included (it is skipped). */
+int	route_query_next(const char **query, char *key, size_t klen,
+	    char *val, size_t vlen);
 
 #endif

@@ -20,9 +20,11 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "broker.h"
 #include "cfg.h"
 #include "fcgi_proto.h"
 #include "frame.h"
+#include "history.h"
 #include "hub.h"
 #include "log.h"
 #include "loop.h"
@@ -35,12 +37,31 @@
 #define STREAM_WRITING	0x02	/* waiting for EV_WRITE */
 #define STREAM_ENDING	0x04	/* END_REQUEST queued; free once sent */
 #define STREAM_DEAD	0x08	/* free in the next flush pass */
+#define STREAM_SYNCING	0x10	/* resuming: live events are buffered */
+
+#define STREAM_REPLAY_MAX	10000	/* history entries per channel */
+
+/* A live event that arrived while the stream was replaying history. */
+struct pending {
+	struct pending	*next;
+	struct frame	*frame;
+	int		 has_id;
+	struct event_id	 id;
+};
 
 struct stream {
 	struct stream_ctx	*ctx;
 	struct stream		*prev, *next;	/* all open streams */
 	struct stream		*dirty_next;
-	struct hub_sub		*sub;
+	struct stream		*wait_next;	/* waiting for subscriptions */
+	struct hub_sub		**subs;		/* one per channel */
+	size_t			 nsubs;
+	struct stream_req	*req;		/* kept while resuming */
+	struct history_req	*hreq;		/* history read in flight */
+	struct pending		*pending, **pending_tail;
+	size_t			 replay_bytes;	/* allowed over queue-limit */
+	int			 has_last;
+	struct event_id		 last;		/* last id delivered */
 	struct outq		 q;
 	struct fcgi_in		 in;
 	struct event		 ev;
@@ -53,10 +74,14 @@ struct stream_ctx {
 	struct loop		*loop;
 	struct event_base	*base;
 	struct hub		*hub;
+	struct broker		*broker;
+	struct history		*history;
+	struct stream		*waiting;	/* resuming, not yet subscribed */
 	const struct cfg	*cfg;
 	struct frame		*preamble;	/* headers, ": ok", retry */
 	struct frame		*keepalive;
 	struct frame		*farewell;	/* last comment on shutdown */
+	struct frame		*history_down;	/* last comment: no history */
 	struct event		*keepalive_ev;
 	struct event		*flush_ev;
 	struct event		*grace_ev;
@@ -93,8 +118,35 @@ stream_make_preamble(const struct cfg *cfg)
 	return frame_from(buf, (size_t)n);
 }
 
+struct stream_req *
+stream_req_create(size_t n)
+{
+	struct stream_req	*req;
+
+	req = xcalloc(1, sizeof *req);
+	req->fd = -1;
+	req->channels = xcalloc(n, sizeof *req->channels);
+	req->lens = xcalloc(n, sizeof *req->lens);
+	return req;
+}
+
+void
+stream_req_free(struct stream_req *req)
+{
+	size_t	i;
+
+	if (req == NULL)
+		return;
+	for (i = 0; i < req->nchannels; i++)
+		free(req->channels[i]);
+	free(req->channels);
+	free(req->lens);
+	free(req);
+}
+
 struct stream_ctx *
-stream_ctx_create(struct loop *l, struct hub *hub, const struct cfg *cfg)
+stream_ctx_create(struct loop *l, struct hub *hub, struct broker *broker,
+    struct history *history, const struct cfg *cfg)
 {
 	struct stream_ctx	*ctx;
 	struct timeval		 tv;
@@ -103,10 +155,13 @@ stream_ctx_create(struct loop *l, struct hub *hub, const struct cfg *cfg)
 	ctx->loop = l;
 	ctx->base = loop_base(l);
 	ctx->hub = hub;
+	ctx->broker = broker;
+	ctx->history = history;
 	ctx->cfg = cfg;
 	ctx->preamble = stream_make_preamble(cfg);
 	ctx->keepalive = sse_frame_comment("keepalive");
 	ctx->farewell = sse_frame_comment("worker restarting; reconnect");
+	ctx->history_down = sse_frame_comment("history unavailable; reconnect");
 	ctx->flush_ev = event_new(ctx->base, -1, 0, stream_on_flush, ctx);
 	ctx->grace_ev = evtimer_new(ctx->base, stream_on_grace, ctx);
 	ctx->keepalive_ev = event_new(ctx->base, -1, EV_PERSIST,
@@ -117,14 +172,52 @@ stream_ctx_create(struct loop *l, struct hub *hub, const struct cfg *cfg)
 	return ctx;
 }
 
+/* Ends S's subscriptions (no more deliveries). */
+static void
+stream_unsubscribe(struct stream *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nsubs; i++) {
+		if (s->subs[i] != NULL)
+			hub_unsubscribe(s->ctx->hub, s->subs[i]);
+		s->subs[i] = NULL;
+	}
+}
+
+/* Releases the events buffered while resuming. */
+static void
+stream_drop_pending(struct stream *s)
+{
+	struct pending	*p, *next;
+
+	for (p = s->pending; p != NULL; p = next) {
+		next = p->next;
+		frame_unref(p->frame);
+		free(p);
+	}
+	s->pending = NULL;
+	s->pending_tail = &s->pending;
+}
+
 /* Unlinks and frees S; the connection is closed. */
 static void
 stream_free(struct stream *s)
 {
 	struct stream_ctx	*ctx = s->ctx;
+	struct stream		**ws;
 
-	if (s->sub != NULL)
-		hub_unsubscribe(ctx->hub, s->sub);
+	stream_unsubscribe(s);
+	stream_drop_pending(s);
+	history_cancel(s->hreq);
+	for (ws = &ctx->waiting; *ws != NULL; ws = &(*ws)->wait_next) {
+		if (*ws == s) {
+			*ws = s->wait_next;
+			break;
+		}
+	}
+	stream_req_free(s->req);
+	free(s->subs);
 	event_del(&s->ev);
 	close(s->fd);
 	outq_clear(&s->q);
@@ -160,6 +253,7 @@ stream_ctx_free(struct stream_ctx *ctx)
 	frame_unref(ctx->preamble);
 	frame_unref(ctx->keepalive);
 	frame_unref(ctx->farewell);
+	frame_unref(ctx->history_down);
 	free(ctx);
 }
 
@@ -233,14 +327,30 @@ stream_push(struct stream *s, struct frame *f)
 
 /* Hub callback: one event for this stream. */
 static void
-stream_deliver(void *owner, struct frame *f)
+stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 {
 	struct stream	*s = owner;
+	struct pending	*p;
 
 	if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 		return;
+	if (s->flags & STREAM_SYNCING) {
+		p = xmalloc(sizeof *p);
+		p->next = NULL;
+		p->frame = frame_ref(f);
+		p->has_id = id != NULL;
+		if (id != NULL)
+			p->id = *id;
+		*s->pending_tail = p;
+		s->pending_tail = &p->next;
+		return;
+	}
+	if (id != NULL) {
+		s->last = *id;
+		s->has_last = 1;
+	}
 	stream_push(s, f);
-	if (outq_bytes(&s->q) > s->ctx->cfg->queue_limit) {
+	if (outq_bytes(&s->q) > s->ctx->cfg->queue_limit + s->replay_bytes) {
 		log_warn("stream %d/%u: client not reading, %zu bytes queued "
 		    "(queue-limit %zu); closing it", s->fd, s->request_id,
 		    outq_bytes(&s->q), s->ctx->cfg->queue_limit);
@@ -260,10 +370,7 @@ stream_end(struct stream *s, struct frame *last_comment)
 
 	if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 		return;
-	if (s->sub != NULL) {
-		hub_unsubscribe(s->ctx->hub, s->sub);
-		s->sub = NULL;
-	}
+	stream_unsubscribe(s);
 	if (last_comment != NULL)
 		stream_push(s, last_comment);
 	fcgi_proto_end(end, s->request_id, 0);
@@ -301,6 +408,7 @@ stream_flush(struct stream *s)
 	case OUTQ_EMPTY:
 		if (s->flags & STREAM_ENDING)
 			return -1;
+		s->replay_bytes = 0;
 		stream_watch(s, 0);
 		break;
 	case OUTQ_AGAIN:
@@ -372,6 +480,121 @@ stream_on_io(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Queues the named event telling the client that history after its id
+ * is incomplete (see README "History and resume"). */
+static void
+stream_push_gap(struct stream *s, size_t channel, int gap)
+{
+	static const char *reasons[] = { "", "trimmed", "unknown",
+	    "truncated" };
+	struct frame	*f;
+	char		 data[512];
+	int		 n;
+
+	n = snprintf(data, sizeof data, "{\"channel\":\"%s\","
+	    "\"lastEventId\":\"%s\",\"reason\":\"%s\"}",
+	    s->req->channels[channel], s->req->last_id, reasons[gap]);
+	f = sse_frame_event(NULL, "sse-gap", data, (size_t)n);
+	stream_push(s, f);
+	frame_unref(f);
+}
+
+/* History callback: replay the snapshot, then the buffer, then go live. */
+static void
+stream_on_history(void *arg, const struct history_snapshot *snap,
+    const char *err)
+{
+	struct stream		*s = arg;
+	const struct history_entry *e;
+	struct hub_msg		 m;
+	struct frame		*f;
+	struct pending		*p;
+	size_t			 i, before;
+	int			 tagged = s->nsubs > 1;
+
+	s->hreq = NULL;
+	if (snap == NULL) {
+		log_warn("stream %d/%u: cannot read history (%s); ending the "
+		    "stream so the client retries", s->fd, s->request_id, err);
+		stream_drop_pending(s);
+		s->flags &= ~STREAM_SYNCING;
+		stream_end(s, s->ctx->history_down);
+		return;
+	}
+	before = outq_bytes(&s->q);
+	for (i = 0; i < s->req->nchannels; i++)
+		if (snap->gap[i] != HISTORY_GAP_NONE)
+			stream_push_gap(s, i, snap->gap[i]);
+	for (i = 0; i < snap->nentries; i++) {
+		e = &snap->entries[i];
+		m.id = &e->id;
+		m.id_text = e->id_text;
+		m.event = e->event;
+		m.data = e->data;
+		m.len = e->len;
+		f = hub_frame(s->req->channels[e->channel],
+		    s->req->lens[e->channel], tagged, &m);
+		stream_push(s, f);
+		frame_unref(f);
+		s->last = e->id;
+		s->has_last = 1;
+	}
+	/* Live events the snapshot already covered were published before
+	 * it was taken: their ids are at most its clock. */
+	for (p = s->pending; p != NULL; p = p->next) {
+		if (p->has_id && p->id.seq <= snap->clock_seq)
+			continue;
+		stream_push(s, p->frame);
+		if (p->has_id) {
+			s->last = p->id;
+			s->has_last = 1;
+		}
+	}
+	stream_drop_pending(s);
+	s->flags &= ~STREAM_SYNCING;
+	s->replay_bytes = outq_bytes(&s->q) - before;
+	log_debug("stream %d/%u resumed after %s: %zu events replayed",
+	    s->fd, s->request_id, s->req->last_id, snap->nentries);
+	stream_req_free(s->req);
+	s->req = NULL;
+	stream_mark_dirty(s);
+}
+
+/* Starts the history read once Redis confirmed every channel of S;
+ * returns 1 if S no longer waits. */
+static int
+stream_try_resume(struct stream *s)
+{
+	struct stream_req	*req = s->req;
+	size_t			 i;
+
+	for (i = 0; i < req->nchannels; i++)
+		if (!broker_channel_ready(s->ctx->broker, req->channels[i],
+		    req->lens[i]))
+			return 0;
+	s->hreq = history_resume(s->ctx->history,
+	    (const char *const *)req->channels, req->lens, req->nchannels,
+	    req->last_id, STREAM_REPLAY_MAX, stream_on_history, s);
+	if (s->hreq == NULL)
+		stream_on_history(s, NULL, "redis unavailable");
+	return 1;
+}
+
+void
+stream_ctx_channel_ready(struct stream_ctx *ctx, const char *channel,
+    size_t len)
+{
+	struct stream	**ws, *s;
+
+	for (ws = &ctx->waiting; (s = *ws) != NULL; ) {
+		if (stream_try_resume(s)) {
+			*ws = s->wait_next;
+			s->wait_next = NULL;
+		} else
+			ws = &s->wait_next;
+	}
+}
+
 /* Loop thread: opens the stream the acceptor handed over. */
 static void
 stream_open(void *arg)
@@ -379,12 +602,14 @@ stream_open(void *arg)
 	struct stream_req	*req = arg;
 	struct stream_ctx	*ctx;
 	struct stream		*s;
+	size_t			 i;
 
-	ctx = *(struct stream_ctx **)(req + 1);
+	ctx = req->ctx;
 	s = xcalloc(1, sizeof *s);
 	s->ctx = ctx;
 	s->fd = req->fd;
 	s->request_id = req->request_id;
+	s->pending_tail = &s->pending;
 	outq_init(&s->q);
 	event_assign(&s->ev, ctx->base, s->fd, EV_READ|EV_PERSIST,
 	    stream_on_io, s);
@@ -395,29 +620,38 @@ stream_open(void *arg)
 	ctx->all = s;
 	ctx->open++;
 	stream_push(s, ctx->preamble);
+	log_debug("stream %d/%u opened: %zu channels, first %s%s%s", s->fd,
+	    s->request_id, req->nchannels, req->channels[0],
+	    req->last_id[0] ? ", resuming after " : "", req->last_id);
 	if (ctx->stopping) {
+		stream_req_free(req);
 		stream_end(s, ctx->farewell);
-	} else {
-		s->sub = hub_subscribe(ctx->hub, req->channel,
-		    req->channel_len, stream_deliver, s);
-		stream_mark_dirty(s);
+		return;
 	}
-	log_debug("stream %d/%u opened on channel %s", s->fd, s->request_id,
-	    req->channel);
-	free(req);
+	s->subs = xcalloc(req->nchannels, sizeof *s->subs);
+	s->nsubs = req->nchannels;
+	if (req->last_id[0] != '\0')
+		s->flags |= STREAM_SYNCING;
+	for (i = 0; i < req->nchannels; i++)
+		s->subs[i] = hub_subscribe(ctx->hub, req->channels[i],
+		    req->lens[i], req->nchannels > 1, stream_deliver, s);
+	stream_mark_dirty(s);
+	if (!(s->flags & STREAM_SYNCING)) {
+		stream_req_free(req);
+		return;
+	}
+	s->req = req;
+	if (!stream_try_resume(s)) {
+		s->wait_next = ctx->waiting;
+		ctx->waiting = s;
+	}
 }
 
 void
 stream_submit(struct stream_ctx *ctx, struct stream_req *req)
 {
-	struct stream_req	*copy;
-
-	/* The context rides behind the request so loop_post needs one arg. */
-	copy = xmalloc(sizeof *copy + sizeof ctx);
-	memcpy(copy, req, sizeof *req);
-	memcpy(copy + 1, &ctx, sizeof ctx);
-	free(req);
-	loop_post(ctx->loop, stream_open, copy);
+	req->ctx = ctx;
+	loop_post(ctx->loop, stream_open, req);
 }
 
 static void

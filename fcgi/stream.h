@@ -7,6 +7,11 @@
  * connection for EOF and ABORT_REQUEST, and ends every response with a
  * clean END_REQUEST on shutdown so EventSource reconnects.
  *
+ * A stream that resumes (Last-Event-ID) first waits until Redis confirms
+ * all its channels while buffering what arrives live, then replays the
+ * history snapshot after its id, then the buffer minus what the snapshot
+ * already covered, then goes live: no gap, no duplicate.
+ *
  * Writes are deferred: deliveries only queue and mark the stream dirty,
  * and one flush pass after the current loop callbacks writes each dirty
  * stream once, so a burst of events leaves in one writev per stream.
@@ -18,26 +23,42 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event_id.h"
+
+struct broker;
 struct cfg;
+struct history;
 struct hub;
 struct loop;
 struct stream_ctx;
 
 /* What the acceptor hands over for one stream. */
 struct stream_req {
-	int		fd;		/* non-blocking FastCGI connection */
-	uint16_t	request_id;
-	size_t		channel_len;
-	char		channel[256];	/* validated channel name */
+	int		 fd;		/* non-blocking FastCGI connection */
+	uint16_t	 request_id;
+	size_t		 nchannels;
+	char		**channels;	/* validated names, owned */
+	size_t		*lens;
+	char		 last_id[EVENT_ID_MAX];	/* "" when not resuming */
+	struct stream_ctx *ctx;		/* set by stream_submit() */
 };
+
+/* Returns an empty request for N channels (names added by the caller). */
+struct stream_req *stream_req_create(size_t n);
+/* Frees REQ and its names (not the fd). NULL is ignored. */
+void		 stream_req_free(struct stream_req *req);
 
 /* Called once on the loop thread when stream_ctx_shutdown() finished. */
 typedef void (*stream_drained_fn)(void *arg);
 
-/* Returns the writer for the loop L; CFG and HUB are borrowed and must
- * outlive it. */
+/* Returns the writer for the loop L; the other arguments are borrowed and
+ * must outlive it (HISTORY serves resuming clients). */
 struct stream_ctx *stream_ctx_create(struct loop *l, struct hub *hub,
+		    struct broker *broker, struct history *history,
 		    const struct cfg *cfg);
+/* Tells waiting streams that Redis confirmed CHANNEL's subscription. */
+void		 stream_ctx_channel_ready(struct stream_ctx *,
+		    const char *channel, size_t len);
 /* Closes every stream at once and frees the writer. NULL is ignored. */
 void		 stream_ctx_free(struct stream_ctx *);
 /* Reserves a slot for one more stream; returns 0, or -1 when max-streams

@@ -25,6 +25,8 @@
 #include "acceptor.h"
 #include "broker.h"
 #include "cfg.h"
+#include "envelope.h"
+#include "history.h"
 #include "hub.h"
 #include "log.h"
 #include "loop.h"
@@ -37,6 +39,7 @@ struct worker {
 	struct loop		*loop;
 	struct hub		*hub;
 	struct broker		*broker;
+	struct history		*history;
 	struct stream_ctx	*streams;
 	struct acceptor		*acceptor;
 	struct event		*sig_ev[5];
@@ -64,8 +67,36 @@ worker_on_message(void *arg, const char *channel, size_t clen,
     const char *payload, size_t plen)
 {
 	struct worker	*w = arg;
+	struct envelope	 env;
+	struct hub_msg	 m;
 
-	hub_publish(w->hub, channel, clen, NULL, NULL, payload, plen);
+	memset(&m, 0, sizeof m);
+	switch (envelope_parse(payload, plen, &env)) {
+	case ENVELOPE_BAD:
+		log_warn("malformed event envelope on channel %.*s; "
+		    "delivering it as a raw message", (int)clen, channel);
+		/* FALLTHROUGH */
+	case ENVELOPE_RAW:
+		m.data = payload;
+		m.len = plen;
+		break;
+	case ENVELOPE_EVENT:
+		m.id = &env.id;
+		m.id_text = env.id_text;
+		m.event = env.event;
+		m.data = env.data;
+		m.len = env.len;
+		break;
+	}
+	hub_publish(w->hub, channel, clen, &m);
+}
+
+static void
+worker_on_ready(void *arg, const char *channel, size_t len)
+{
+	struct worker	*w = arg;
+
+	stream_ctx_channel_ready(w->streams, channel, len);
 }
 
 static void
@@ -172,6 +203,7 @@ worker_free(struct worker *w)
 		acceptor_free(w->acceptor);
 	}
 	stream_ctx_free(w->streams);
+	history_free(w->history);
 	broker_free(w->broker);
 	hub_free(w->hub);
 	for (i = 0; i < sizeof w->sig_ev / sizeof w->sig_ev[0]; i++)
@@ -230,7 +262,16 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	w.streams = stream_ctx_create(w.loop, w.hub, &w.cfg);
+	broker_on_ready(w.broker, worker_on_ready);
+	w.history = history_create(loop_base(w.loop), w.cfg.redis,
+	    w.cfg.history_prefix, err, sizeof err);
+	if (w.history == NULL) {
+		log_error("--redis: %s", err);
+		rc = 2;
+		goto out;
+	}
+	w.streams = stream_ctx_create(w.loop, w.hub, w.broker, w.history,
+	    &w.cfg);
 	if (FCGX_Init() != 0) {
 		log_error("FCGX_Init failed");
 		goto out;

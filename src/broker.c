@@ -12,15 +12,12 @@
 #include "config.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
@@ -57,9 +54,10 @@ struct bchan {
 struct broker {
 	struct event_base	*base;
 	struct redis_url	 url;
-	char			 ip[INET6_ADDRSTRLEN];	/* resolved once */
+	char			 ip[REDIS_URL_IP_MAX];	/* resolved once */
 	char			 desc[256];		/* for logs */
 	broker_message_fn	 on_message;
+	broker_ready_fn		 on_ready;
 	void			*arg;
 
 	redisContext		*ctx;
@@ -79,33 +77,6 @@ static void	broker_fail(struct broker *, const char *why);
 static void	broker_send_sub(struct broker *, const char *, size_t,
 		    struct bchan *, int subscribe);
 
-static int
-broker_resolve(struct broker *b, char *err, size_t errlen)
-{
-	struct addrinfo	 hints, *res;
-	int		 rc;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(b->url.host, NULL, &hints, &res);
-	if (rc != 0) {
-		snprintf(err, errlen, "redis host \"%s\": %s", b->url.host,
-		    gai_strerror(rc));
-		return -1;
-	}
-	if (res->ai_family == AF_INET6)
-		inet_ntop(AF_INET6,
-		    &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr,
-		    b->ip, sizeof b->ip);
-	else
-		inet_ntop(AF_INET,
-		    &((struct sockaddr_in *)res->ai_addr)->sin_addr,
-		    b->ip, sizeof b->ip);
-	freeaddrinfo(res);
-	return 0;
-}
-
 static void broker_on_timer(evutil_socket_t, short, void *);
 static void broker_on_read(evutil_socket_t, short, void *);
 static void broker_on_write(evutil_socket_t, short, void *);
@@ -123,7 +94,8 @@ broker_create(struct event_base *base, const char *url,
 	b->backoff_ms = BROKER_BACKOFF_MIN_MS;
 	if (redis_url_parse(url, &b->url, err, errlen) == -1)
 		goto fail;
-	if (b->url.host != NULL && broker_resolve(b, err, errlen) == -1)
+	if (b->url.host != NULL &&
+	    redis_url_resolve(&b->url, b->ip, sizeof b->ip, err, errlen) == -1)
 		goto fail;
 	redis_url_describe(&b->url, b->desc, sizeof b->desc);
 	b->chans = dict_create();
@@ -392,6 +364,21 @@ broker_send_sub(struct broker *b, const char *name, size_t len,
 }
 
 void
+broker_on_ready(struct broker *b, broker_ready_fn fn)
+{
+	b->on_ready = fn;
+}
+
+int
+broker_channel_ready(const struct broker *b, const char *channel, size_t len)
+{
+	const struct bchan	*c;
+
+	c = dict_get(b->chans, channel, len);
+	return c != NULL && c->wanted && c->state == BCHAN_SUBSCRIBED;
+}
+
+void
 broker_watch(struct broker *b, const char *channel, size_t len)
 {
 	struct bchan	*c;
@@ -435,6 +422,8 @@ broker_on_confirm(struct broker *b, const char *name, size_t len,
 		log_debug("subscribed to %.*s", (int)len, name);
 		if (!c->wanted)
 			broker_send_sub(b, name, len, c, 0);
+		else if (b->on_ready != NULL)
+			b->on_ready(b->arg, name, len);
 		return;
 	}
 	c->state = BCHAN_IDLE;

@@ -41,6 +41,15 @@ void		 broker_start(struct broker *);
 void		 broker_watch(struct broker *, const char *channel, size_t len);
 void		 broker_unwatch(struct broker *, const char *channel,
 		    size_t len);
+/* Called when Redis confirms the subscription to CHANNEL (borrowed): from
+ * then on every message published to it reaches the hub. */
+typedef void (*broker_ready_fn)(void *arg, const char *channel, size_t len);
+
+/* Sets the callback for confirmed subscriptions (ARG as for on_message). */
+void		 broker_on_ready(struct broker *, broker_ready_fn fn);
+/* Returns 1 if Redis has confirmed the subscription to CHANNEL. */
+int		 broker_channel_ready(const struct broker *, const char *channel,
+		    size_t len);
 /* Returns 1 while the connection is established and authenticated. */
 int		 broker_is_up(const struct broker *);
 /* Returns 1 once the broker has been up at least once. Any thread. */

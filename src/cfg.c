@@ -7,6 +7,12 @@
  * stored as text and parsed like any other value, which is what lets
  * --help print them and the tests read them back.
  *
+ * "history" is the one repeatable option (CFG_T_HISTORY): each value adds a
+ * rule instead of replacing the last, and cfg_load() moves each layer's
+ * rules ahead of the layers before it, giving the lookup order cfg.h
+ * promises. publisher-secret-file is read only once every layer is in, so
+ * a flag can point elsewhere than a broken path in the file.
+ *
  * Limits: no inline comments in the file ('#' may appear in passwords), no
  * escapes inside "quoted" values, no short flags besides -h and -V.
  */
@@ -14,36 +20,45 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cfg.h"
+#include "channel.h"
+#include "glob.h"
 #include "log.h"
 #include "xmalloc.h"
 
 #define CFG_LINE_MAX	4096		/* bytes per config-file line */
 #define CFG_ENV_PREFIX	"SSE_FCGI_"
 #define CFG_ENV_MAX	64		/* room for any env name we build */
+#define CFG_SECRET_MAX	4096		/* bytes in a publisher secret */
+#define CFG_MAXLEN_MAX	10000000ULL	/* history MAXLEN */
+#define CFG_MAXAGE_MAX	(365ULL * 24 * 3600 * 1000)	/* MAXAGE, in ms */
 
 enum cfg_type {
 	CFG_T_STRING,			/* char *, owned, never empty */
+	CFG_T_TOKEN,			/* same, min..max bytes of [!-~] */
+	CFG_T_SECRET,			/* a token never echoed in errors */
 	CFG_T_INT,			/* int */
 	CFG_T_UINT,			/* unsigned */
 	CFG_T_SIZE,			/* size_t, with k/m suffixes */
-	CFG_T_LOGLEVEL			/* int, via log_level_parse() */
+	CFG_T_LOGLEVEL,			/* int, via log_level_parse() */
+	CFG_T_HISTORY			/* appends to cfg.history */
 };
 
 struct cfg_opt {
 	const char		*name;	/* long flag and file key */
 	enum cfg_type		 type;
 	size_t			 off;	/* offset in struct cfg */
-	unsigned long long	 min;	/* numeric range, inclusive */
+	unsigned long long	 min;	/* range (or token length) */
 	unsigned long long	 max;
 	const char		*def;	/* default as text, or NULL */
 	const char		*arg;	/* placeholder in the usage text */
-	const char		*help;	/* one line, no trailing period */
+	const char		*help;	/* lines, no trailing period */
 };
 
 #define CFG_OFF(f)	offsetof(struct cfg, f)
@@ -67,12 +82,40 @@ static const struct cfg_opt cfg_opts[] = {
 	  "close a stream with more unsent bytes than this (k, m suffixes)" },
 	{ "max-streams", CFG_T_UINT, CFG_OFF(max_streams), 0, 1000000,
 	  "10000", "N", "open streams per worker, 0 = no cap" },
+	{ "max-channels", CFG_T_UINT, CFG_OFF(max_channels), 1, 1024, "16",
+	  "N", "channels one stream may subscribe to" },
 	{ "shutdown-grace", CFG_T_UINT, CFG_OFF(shutdown_grace), 0, 3600,
 	  "5", "SECONDS", "seconds to let streams drain on SIGTERM" },
 	{ "log-level", CFG_T_LOGLEVEL, CFG_OFF(log_level), 0, 0, "info",
 	  "LEVEL", "error, warn, info or debug" },
 	{ "log-file", CFG_T_STRING, CFG_OFF(log_file), 0, 0, NULL, "FILE",
 	  "append log lines to FILE (reopened on SIGHUP), not stderr" },
+	{ "history", CFG_T_HISTORY, CFG_OFF(history), 0, 0, NULL, "RULE",
+	  "\"PATTERN MAXLEN MAXAGE\", e.g. \"task.* 100 1h\": keep the last "
+	  "MAXLEN\n"
+	  "messages (0 = none), up to MAXAGE old (s, m, h, d suffix; 0 = no "
+	  "limit;\n"
+	  "max 365d), of channels matching the glob PATTERN (* and ?); "
+	  "repeatable:\n"
+	  "the first match wins, flags before env before file, then "
+	  "\"* 1000 24h\"" },
+	{ "history-prefix", CFG_T_TOKEN, CFG_OFF(history_prefix), 1, 64,
+	  "sse:", "PREFIX",
+	  "prefix of the Redis keys holding history (printable, no spaces)" },
+	{ "publisher-secret", CFG_T_SECRET, CFG_OFF(publisher_secret), 1,
+	  CFG_SECRET_MAX, NULL, "SECRET",
+	  "bearer secret HTTP publishers must send (ps(1) shows flags: "
+	  "prefer\n"
+	  "--publisher-secret-file)" },
+	{ "publisher-secret-file", CFG_T_STRING,
+	  CFG_OFF(publisher_secret_file), 0, 0, NULL, "FILE",
+	  "read the publisher secret from the first line of FILE" },
+	{ "publish-timeout", CFG_T_UINT, CFG_OFF(publish_timeout_ms), 10,
+	  60000, "2000", "MS",
+	  "timeout of the worker's Redis calls when publishing over HTTP" },
+	{ "max-message", CFG_T_SIZE, CFG_OFF(max_message), 1,
+	  512ULL * 1024 * 1024, "1m", "BYTES",
+	  "largest message payload accepted for publishing (k, m suffixes)" },
 };
 
 #define CFG_NOPTS	(sizeof cfg_opts / sizeof cfg_opts[0])
@@ -109,12 +152,31 @@ cfg_env_name(const struct cfg_opt *o, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
-/* Parses decimal digits, with a k/K or m/M suffix when SIZE is set. A
- * number too big for the type saturates, so it fails the range check. */
+/* A suffix a number may carry; '\0' gives the unit of a bare number. */
+struct cfg_unit {
+	char			suffix;
+	unsigned long long	mult;	/* 0 ends a table */
+};
+
+static const struct cfg_unit cfg_units_plain[] = {
+	{ '\0', 1 }, { 0, 0 }
+};
+static const struct cfg_unit cfg_units_size[] = {
+	{ '\0', 1 }, { 'k', 1024 }, { 'K', 1024 }, { 'm', 1024 * 1024 },
+	{ 'M', 1024 * 1024 }, { 0, 0 }
+};
+static const struct cfg_unit cfg_units_ms[] = {	/* durations, in ms */
+	{ '\0', 1000 }, { 's', 1000 }, { 'm', 60 * 1000 },
+	{ 'h', 3600 * 1000 }, { 'd', 24 * 3600 * 1000 }, { 0, 0 }
+};
+
+/* Parses decimal digits with at most one suffix from UNITS. A number too
+ * big for the type saturates, so it fails the range check. */
 static int
-cfg_parse_number(const char *s, int size, unsigned long long *out)
+cfg_parse_number(const char *s, const struct cfg_unit *units,
+    unsigned long long *out)
 {
-	unsigned long long	v = 0, mult = 1;
+	unsigned long long	v = 0;
 	unsigned		d;
 
 	if (!isdigit((unsigned char)*s))
@@ -123,17 +185,202 @@ cfg_parse_number(const char *s, int size, unsigned long long *out)
 		d = *s - '0';
 		v = v > (~0ULL - d) / 10 ? ~0ULL : v * 10 + d;
 	}
-	if (size && (*s == 'k' || *s == 'K')) {
-		mult = 1024;
-		s++;
-	} else if (size && (*s == 'm' || *s == 'M')) {
-		mult = 1024 * 1024;
-		s++;
-	}
-	if (*s != '\0')
+	for (; units->mult != 0; units++)
+		if (units->suffix == *s)
+			break;
+	if (units->mult == 0 || (*s != '\0' && s[1] != '\0'))
 		return -1;
-	*out = v > ~0ULL / mult ? ~0ULL : v * mult;
+	*out = v > ~0ULL / units->mult ? ~0ULL : v * units->mult;
 	return 0;
+}
+
+static char *
+cfg_trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Returns 1 if S is MIN..MAX bytes of printable ASCII other than space. */
+static int
+cfg_token_ok(const char *s, unsigned long long min, unsigned long long max)
+{
+	size_t	n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if ((unsigned char)s[n] <= ' ' || (unsigned char)s[n] > '~')
+			return 0;
+	return n >= min && n <= max;
+}
+
+/* Returns 1 if C may appear in a history pattern: the channel-name
+ * grammar of channel.h plus the two wildcards. */
+static int
+cfg_glob_char_ok(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+	    c == '-' || c == '*' || c == '?';
+}
+
+/* Parses RULE, "PATTERN MAXLEN MAXAGE", into *H; the pattern is allocated
+ * only on success. SOURCE starts the error text. */
+static int
+cfg_history_parse(const char *rule, struct cfg_history *h,
+    const char *source, char *err, size_t errlen)
+{
+	unsigned long long	 maxlen, maxage;
+	char			*buf, *p, *f[4];
+	size_t			 n = 0, i;
+	int			 rc = -1;
+
+	buf = xstrdup(rule);
+	for (p = buf; n < 4; n++) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		f[n] = p;
+		while (*p != '\0' && !isspace((unsigned char)*p))
+			p++;
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+	if (n != 3) {
+		snprintf(err, errlen, "%s: history rule \"%.64s\" is not "
+		    "\"PATTERN MAXLEN MAXAGE\"%s", source, rule,
+		    strchr(rule, ';') != NULL ? " (only SSE_FCGI_HISTORY "
+		    "splits rules at \";\")" : "");
+		goto out;
+	}
+	for (i = 0; f[0][i] != '\0'; i++) {
+		if (!cfg_glob_char_ok((unsigned char)f[0][i])) {
+			snprintf(err, errlen, "%s: history pattern \"%.64s\" "
+			    "may only contain A-Z a-z 0-9 . _ : - * ?", source,
+			    f[0]);
+			goto out;
+		}
+	}
+	if (i > CHANNEL_NAME_MAX) {
+		snprintf(err, errlen, "%s: history pattern is longer than %d "
+		    "bytes", source, CHANNEL_NAME_MAX);
+		goto out;
+	}
+	if (cfg_parse_number(f[1], cfg_units_plain, &maxlen) == -1) {
+		snprintf(err, errlen, "%s: history MAXLEN \"%.64s\" is not a "
+		    "number", source, f[1]);
+		goto out;
+	}
+	if (maxlen > CFG_MAXLEN_MAX) {
+		snprintf(err, errlen, "%s: history MAXLEN \"%.64s\" is out of "
+		    "range (0..%llu)", source, f[1], CFG_MAXLEN_MAX);
+		goto out;
+	}
+	if (cfg_parse_number(f[2], cfg_units_ms, &maxage) == -1) {
+		snprintf(err, errlen, "%s: history MAXAGE \"%.64s\" is not a "
+		    "duration (seconds, or a number with suffix s, m, h or d)",
+		    source, f[2]);
+		goto out;
+	}
+	/* The second test only bites where unsigned long is 32 bits. */
+	if (maxage > CFG_MAXAGE_MAX || maxage > ULONG_MAX) {
+		snprintf(err, errlen, "%s: history MAXAGE \"%.64s\" is out of "
+		    "range (0..365d)", source, f[2]);
+		goto out;
+	}
+	h->pattern = xstrdup(f[0]);
+	h->maxlen = (unsigned long)maxlen;
+	h->maxage_ms = (unsigned long)maxage;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+/* Appends the rule RULE to C's list. */
+static int
+cfg_history_add(struct cfg *c, const char *rule, const char *source,
+    char *err, size_t errlen)
+{
+	struct cfg_history	h;
+
+	if (cfg_history_parse(rule, &h, source, err, errlen) == -1)
+		return -1;
+	c->history = xrealloc(c->history, (c->nhistory + 1) *
+	    sizeof *c->history);
+	c->history[c->nhistory++] = h;
+	return 0;
+}
+
+/* Drops the rules from index N on. */
+static void
+cfg_history_truncate(struct cfg *c, size_t n)
+{
+	while (c->nhistory > n)
+		free(c->history[--c->nhistory].pattern);
+	if (c->nhistory == 0) {
+		free(c->history);
+		c->history = NULL;
+	}
+}
+
+/* Appends the ';'-separated rules in LIST (blank ones skipped), all or
+ * none. Errors name the rule by its position, from 1. */
+static int
+cfg_history_add_list(struct cfg *c, const char *list, const char *source,
+    char *err, size_t errlen)
+{
+	char		*buf, *rule, *next, where[CFG_ENV_MAX + 32];
+	size_t		 n0 = c->nhistory;
+	unsigned	 pos = 0;
+	int		 rc = -1;
+
+	buf = xstrdup(list);
+	for (rule = buf; rule != NULL; rule = next) {
+		if ((next = strchr(rule, ';')) != NULL)
+			*next++ = '\0';
+		pos++;
+		rule = cfg_trim(rule);
+		if (*rule == '\0')
+			continue;
+		snprintf(where, sizeof where, "%s rule %u", source, pos);
+		if (cfg_history_add(c, rule, where, err, errlen) == -1)
+			goto out;
+	}
+	if (c->nhistory == n0) {
+		snprintf(err, errlen, "%s: no history rule in \"%.64s\"",
+		    source, list);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1)
+		cfg_history_truncate(c, n0);
+	free(buf);
+	return rc;
+}
+
+/* Moves the rules from index FROM on ahead of the older ones, keeping the
+ * order within each group: a later layer's rules are looked at first. */
+static void
+cfg_history_front(struct cfg *c, size_t from)
+{
+	struct cfg_history	*tmp;
+	size_t			 n = c->nhistory, sz = sizeof *tmp;
+
+	if (from == 0 || from == n)
+		return;
+	tmp = xcalloc(n, sz);
+	memcpy(tmp, c->history + from, (n - from) * sz);
+	memcpy(tmp + (n - from), c->history, from * sz);
+	free(c->history);
+	c->history = tmp;
 }
 
 /* Stores VALUE into the field O describes; SOURCE prefixes any error. */
@@ -156,10 +403,28 @@ cfg_apply(struct cfg *c, const struct cfg_opt *o, const char *value,
 	}
 	switch (o->type) {
 	case CFG_T_STRING:
+	case CFG_T_TOKEN:
+	case CFG_T_SECRET:
+		if (o->type != CFG_T_STRING &&
+		    !cfg_token_ok(value, o->min, o->max)) {
+			/* Never echo a secret, not even a bad one. */
+			if (o->type == CFG_T_SECRET)
+				snprintf(err, errlen, "%s: the secret is not "
+				    "%llu..%llu bytes of printable ASCII "
+				    "without spaces", source, o->min, o->max);
+			else
+				snprintf(err, errlen, "%s: \"%.64s\" is not "
+				    "%llu..%llu bytes of printable ASCII "
+				    "without spaces", source, value, o->min,
+				    o->max);
+			return -1;
+		}
 		sp = field;
 		free(*sp);
 		*sp = xstrdup(value);
 		return 0;
+	case CFG_T_HISTORY:
+		return cfg_history_add(c, value, source, err, errlen);
 	case CFG_T_LOGLEVEL:
 		if ((lvl = log_level_parse(value)) == -1) {
 			snprintf(err, errlen, "%s: \"%.64s\" is not one of "
@@ -173,7 +438,8 @@ cfg_apply(struct cfg *c, const struct cfg_opt *o, const char *value,
 	case CFG_T_SIZE:
 		break;
 	}
-	if (cfg_parse_number(value, o->type == CFG_T_SIZE, &v) == -1) {
+	if (cfg_parse_number(value, o->type == CFG_T_SIZE ? cfg_units_size :
+	    cfg_units_plain, &v) == -1) {
 		if (o->type == CFG_T_SIZE)
 			snprintf(err, errlen, "%s: \"%.64s\" is not a size "
 			    "(bytes, or a number with suffix k or m)", source,
@@ -221,7 +487,8 @@ cfg_defaults(struct cfg *c)
 	}
 }
 
-/* Frees the strings *C holds and sets them to NULL; numbers stay. */
+/* Frees the strings and history rules *C holds and sets them to NULL;
+ * numbers stay. */
 void
 cfg_clear(struct cfg *c)
 {
@@ -230,17 +497,35 @@ cfg_clear(struct cfg *c)
 	size_t	  i;
 
 	for (i = 0; i < CFG_NOPTS; i++) {
-		if (cfg_opts[i].type != CFG_T_STRING)
+		if (cfg_opts[i].type != CFG_T_STRING &&
+		    cfg_opts[i].type != CFG_T_TOKEN &&
+		    cfg_opts[i].type != CFG_T_SECRET)
 			continue;
 		field = (char *)c + cfg_opts[i].off;
 		sp = field;
 		free(*sp);
 		*sp = NULL;
 	}
+	cfg_history_truncate(c, 0);
 }
 
-/* Sets KEY to VALUE, replacing (and freeing) an old string; SOURCE, or KEY
- * when NULL, starts the error text. */
+/* Walks the rules in lookup order; the first whose glob matches wins. */
+const struct cfg_history *
+cfg_history_for(const struct cfg *c, const char *channel, size_t len)
+{
+	static char			any[] = "*";
+	static const struct cfg_history	def = { any, 1000,
+					    24UL * 3600 * 1000 };
+	size_t				i;
+
+	for (i = 0; i < c->nhistory; i++)
+		if (glob_match(c->history[i].pattern, channel, len))
+			return &c->history[i];
+	return &def;
+}
+
+/* Sets KEY to VALUE, replacing (and freeing) an old string or appending a
+ * history rule; SOURCE, or KEY when NULL, starts the error text. */
 int
 cfg_set(struct cfg *c, const char *key, const char *value,
     const char *source, char *err, size_t errlen)
@@ -254,19 +539,6 @@ cfg_set(struct cfg *c, const char *key, const char *value,
 		return -1;
 	}
 	return cfg_apply(c, o, value, source, err, errlen);
-}
-
-static char *
-cfg_trim(char *s)
-{
-	char	*e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
 }
 
 /* Applies one "key = value" line; WHERE is "file:line". */
@@ -381,13 +653,15 @@ cfg_getenv(char **envp, const char *name)
 
 /* Applies every SSE_FCGI_<KEY>=value in ENVP. Other names are ignored, and
  * so are empty values: "SSE_FCGI_RETRY= cmd" means unset, as in the shell,
- * not "empty". */
+ * not "empty". SSE_FCGI_HISTORY holds a list of rules; like any other
+ * variable, its last non-empty occurrence wins. */
 static int
 cfg_load_env(struct cfg *c, char **envp, char *err, size_t errlen)
 {
-	char		 name[CFG_ENV_MAX];
-	const char	*e, *eq;
-	size_t		 i;
+	char			 name[CFG_ENV_MAX];
+	const char		*e, *eq, *list = NULL;
+	const struct cfg_opt	*lopt = NULL;
+	size_t			 i;
 
 	for (; envp != NULL && *envp != NULL; envp++) {
 		e = *envp;
@@ -402,11 +676,80 @@ cfg_load_env(struct cfg *c, char **envp, char *err, size_t errlen)
 		}
 		if (i == CFG_NOPTS)
 			continue;
+		if (cfg_opts[i].type == CFG_T_HISTORY) {
+			lopt = &cfg_opts[i];
+			list = eq + 1;
+			continue;
+		}
 		if (cfg_apply(c, &cfg_opts[i], eq + 1, name, err,
 		    errlen) == -1)
 			return -1;
 	}
+	if (list != NULL) {
+		cfg_env_name(lopt, name, sizeof name);
+		return cfg_history_add_list(c, list, name, err, errlen);
+	}
 	return 0;
+}
+
+/* Reads the secret from the first line of publisher-secret-file, without
+ * its trailing white space, into publisher_secret; refuses to run with
+ * both set. Error text never quotes the file's contents. */
+static int
+cfg_load_secret(struct cfg *c, char *err, size_t errlen)
+{
+	const char	*path = c->publisher_secret_file;
+	FILE		*fp;
+	char		*line;
+	size_t		 n = 0;
+	int		 ch, rc = -1;
+
+	if (path == NULL)
+		return 0;
+	if (c->publisher_secret != NULL) {
+		snprintf(err, errlen, "publisher-secret and "
+		    "publisher-secret-file are both set; use one");
+		return -1;
+	}
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "publisher-secret-file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	line = xmalloc(CFG_SECRET_MAX + 1);
+	while ((ch = getc(fp)) != EOF && ch != '\n') {
+		if (n == CFG_SECRET_MAX) {
+			snprintf(err, errlen, "publisher-secret-file %s: first "
+			    "line longer than %d bytes", path, CFG_SECRET_MAX);
+			goto out;
+		}
+		line[n++] = ch;
+	}
+	if (ch == EOF && ferror(fp)) {
+		snprintf(err, errlen, "publisher-secret-file %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	while (n > 0 && isspace((unsigned char)line[n - 1]))
+		n--;
+	line[n] = '\0';
+	if (n == 0) {
+		snprintf(err, errlen, "publisher-secret-file %s: no secret on "
+		    "the first line", path);
+		goto out;
+	}
+	if (!cfg_token_ok(line, 1, CFG_SECRET_MAX)) {
+		snprintf(err, errlen, "publisher-secret-file %s: the secret is "
+		    "not printable ASCII without spaces", path);
+		goto out;
+	}
+	c->publisher_secret = line;
+	line = NULL;
+	rc = 0;
+out:
+	free(line);
+	fclose(fp);
+	return rc;
 }
 
 /* Splits ARGV into ARGS without applying anything. Returns CFG_OK, or
@@ -476,9 +819,11 @@ cfg_scan_argv(int argc, char **argv, struct cfg_arg *args, size_t *nargs,
 	return CFG_OK;
 }
 
-/* Applies defaults, file, environment and flags in that order. On
- * CFG_EXIT and CFG_ERROR the strings in *C are already freed, so calling
- * cfg_clear() afterwards is optional but harmless. */
+/* Applies defaults, file, environment and flags in that order, putting
+ * each layer's history rules ahead of the earlier layers', then reads the
+ * secret file. On CFG_EXIT and CFG_ERROR the strings and rules in *C are
+ * already freed, so calling cfg_clear() afterwards is optional but
+ * harmless. */
 enum cfg_result
 cfg_load(struct cfg *c, int argc, char **argv, char **envp, FILE *out,
     char *err, size_t errlen)
@@ -486,7 +831,7 @@ cfg_load(struct cfg *c, int argc, char **argv, char **envp, FILE *out,
 	struct cfg_arg		*args;
 	const char		*path = NULL, *source = NULL;
 	char			 flag[CFG_ENV_MAX];
-	size_t			 nargs, i;
+	size_t			 nargs, i, nrules;
 	enum cfg_result		 rc;
 
 	cfg_defaults(c);
@@ -511,15 +856,22 @@ cfg_load(struct cfg *c, int argc, char **argv, char **envp, FILE *out,
 			goto done;
 	}
 
+	nrules = c->nhistory;
 	if (cfg_load_env(c, envp, err, errlen) == -1)
 		goto done;
+	cfg_history_front(c, nrules);
 
+	nrules = c->nhistory;
 	for (i = 0; i < nargs; i++) {
 		snprintf(flag, sizeof flag, "--%s", args[i].opt->name);
 		if (cfg_apply(c, args[i].opt, args[i].value, flag, err,
 		    errlen) == -1)
 			goto done;
 	}
+	cfg_history_front(c, nrules);
+
+	if (cfg_load_secret(c, err, errlen) == -1)
+		goto done;
 	rc = CFG_OK;
 done:
 	free(args);
@@ -533,6 +885,7 @@ void
 cfg_usage(FILE *out)
 {
 	const struct cfg_opt	*o;
+	const char		*h, *nl;
 	char			 env[CFG_ENV_MAX];
 	size_t			 i;
 
@@ -545,7 +898,9 @@ cfg_usage(FILE *out)
 	    "default <\n"
 	    "config file (\"key = value\") < environment SSE_FCGI_<KEY> < "
 	    "command line.\n"
-	    "An empty SSE_FCGI_ variable counts as unset.\n"
+	    "An empty SSE_FCGI_ variable counts as unset. History rules from "
+	    "every source\n"
+	    "are kept, flag rules tried first (see --history).\n"
 	    "\n"
 	    "  -h, --help\n"
 	    "      print this help and exit\n"
@@ -554,15 +909,21 @@ cfg_usage(FILE *out)
 	for (i = 0; i < CFG_NOPTS; i++) {
 		o = &cfg_opts[i];
 		cfg_env_name(o, env, sizeof env);
-		fprintf(out, "  --%s %s\n      %s\n      env %s, ", o->name,
-		    o->arg, o->help, env);
-		if (o->def != NULL)
-			fprintf(out, "default %s", o->def);
+		fprintf(out, "  --%s %s\n", o->name, o->arg);
+		for (h = o->help; (nl = strchr(h, '\n')) != NULL; h = nl + 1)
+			fprintf(out, "      %.*s\n", (int)(nl - h), h);
+		fprintf(out, "      %s\n      env %s", h, env);
+		if (o->type == CFG_T_HISTORY)
+			fprintf(out, " (rules split by \";\"), repeatable");
+		else if (o->def != NULL)
+			fprintf(out, ", default %s", o->def);
 		else
-			fprintf(out, "no default");
+			fprintf(out, ", no default");
 		if (o->type == CFG_T_INT || o->type == CFG_T_UINT ||
 		    o->type == CFG_T_SIZE)
 			fprintf(out, ", range %llu..%llu", o->min, o->max);
+		else if (o->type == CFG_T_TOKEN || o->type == CFG_T_SECRET)
+			fprintf(out, ", %llu..%llu bytes", o->min, o->max);
 		fprintf(out, "\n");
 	}
 }

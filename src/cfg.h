@@ -1,18 +1,33 @@
 /* sse-fcgi - MIT License
  *
- * Worker configuration from three sources, later ones winning:
+ * Worker configuration from four sources, later ones winning:
  *   1. built-in defaults,
  *   2. the config file (--config FILE or SSE_FCGI_CONFIG), lines of
  *      "key = value", '#' starts a comment,
  *   3. environment variables SSE_FCGI_<KEY> (key upper-cased, '-' -> '_'),
  *   4. command-line flags --key VALUE or --key=VALUE.
  * Every key has the same name in all three places (see cfg.c's table).
+ *
+ * "history" is the one list: each file line and each --history flag adds a
+ * rule, and SSE_FCGI_HISTORY holds one or more rules split by ';'. Rules
+ * from every source are kept, and cfg_load() orders them so that flag rules
+ * come first, then environment rules, then file rules (each group in the
+ * order given). cfg_history_for() takes the first rule that matches, so a
+ * flag or environment rule overrides a file rule for the same channels; the
+ * built-in rule "* 1000 24h" applies when none matches.
  */
 #ifndef SSE_CFG_H
 #define SSE_CFG_H
 
 #include <stddef.h>
 #include <stdio.h>
+
+/* One history rule, "PATTERN MAXLEN MAXAGE". */
+struct cfg_history {
+	char		*pattern;	/* glob over channel names, owned */
+	unsigned long	 maxlen;	/* messages kept, 0 = no history */
+	unsigned long	 maxage_ms;	/* oldest kept, 0 = no age limit */
+};
 
 struct cfg {
 	char		*config_file;	/* or NULL */
@@ -23,9 +38,17 @@ struct cfg {
 	unsigned	 retry_ms;	/* "retry:" sent to clients, 0 = none */
 	size_t		 queue_limit;	/* bytes queued per stream before close */
 	unsigned	 max_streams;	/* open streams per worker, 0 = no cap */
+	unsigned	 max_channels;	/* channels one stream may ask for */
 	unsigned	 shutdown_grace;/* seconds to drain streams on SIGTERM */
 	int		 log_level;	/* enum log_level */
 	char		*log_file;	/* NULL: stderr */
+	struct cfg_history *history;	/* lookup order, see above; owned */
+	size_t		 nhistory;
+	char		*history_prefix;/* of the Redis keys holding history */
+	char		*publisher_secret;	/* bearer secret, or NULL */
+	char		*publisher_secret_file;	/* where it was read, or NULL */
+	unsigned	 publish_timeout_ms;	/* synchronous Redis calls */
+	size_t		 max_message;	/* largest payload one may publish */
 };
 
 enum cfg_result {
@@ -34,21 +57,28 @@ enum cfg_result {
 	CFG_ERROR = -1	/* bad input: message in err, exit 2 */
 };
 
-/* Fills *C with the defaults. */
+/* Fills *C with the defaults (and no history rules). */
 void		cfg_defaults(struct cfg *c);
-/* Frees the strings *C holds. */
+/* Frees the strings and history rules *C holds. */
 void		cfg_clear(struct cfg *c);
 /* Sets KEY (a long flag name without dashes) to VALUE; SOURCE names the
- * origin for the error text. Returns 0, or -1 with a reason in ERR. */
+ * origin for the error text. "history" appends one rule. Returns 0, or -1
+ * with a reason in ERR and *C unchanged. */
 int		cfg_set(struct cfg *c, const char *key, const char *value,
 		    const char *source, char *err, size_t errlen);
 /* Reads a config file. Returns 0, or -1 with "file:line: reason" in ERR. */
 int		cfg_load_file(struct cfg *c, const char *path, char *err,
 		    size_t errlen);
 /* Applies defaults, file, environment (ENVP, NULL-terminated) and ARGV in
- * that order. --help and --version print to OUT and return CFG_EXIT. */
+ * that order, then reads publisher-secret-file into publisher_secret (it is
+ * an error to give both). --help and --version print to OUT and return
+ * CFG_EXIT. */
 enum cfg_result	cfg_load(struct cfg *c, int argc, char **argv, char **envp,
 		    FILE *out, char *err, size_t errlen);
+/* Returns the history rule for CHANNEL (never NULL: the built-in default
+ * applies last). The rule is borrowed from *C, or static. */
+const struct cfg_history *cfg_history_for(const struct cfg *c,
+		    const char *channel, size_t len);
 /* Prints the usage text to OUT. */
 void		cfg_usage(FILE *out);
 

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "dict.h"
 #include "frame.h"
@@ -21,6 +22,7 @@ struct hub_channel {
 	size_t		 len;
 	struct hub_sub	*head;
 	size_t		 nsubs;
+	size_t		 ntagged;	/* of nsubs, tagged ones */
 	unsigned	 pinned;	/* fan-outs in progress */
 };
 
@@ -29,6 +31,7 @@ struct hub_sub {
 	struct hub_channel	*chan;
 	hub_deliver_fn		 deliver;
 	void			*owner;
+	int			 tagged;
 };
 
 struct hub {
@@ -68,7 +71,7 @@ hub_free(struct hub *h)
 }
 
 struct hub_sub *
-hub_subscribe(struct hub *h, const char *channel, size_t len,
+hub_subscribe(struct hub *h, const char *channel, size_t len, int tagged,
     hub_deliver_fn deliver, void *owner)
 {
 	struct hub_channel	*c;
@@ -89,6 +92,8 @@ hub_subscribe(struct hub *h, const char *channel, size_t len,
 	s->chan = c;
 	s->deliver = deliver;
 	s->owner = owner;
+	s->tagged = tagged;
+	c->ntagged += tagged != 0;
 	if (c->nsubs++ == 0 && h->on_first != NULL)
 		h->on_first(h->arg, c->name, c->len);
 	return s;
@@ -117,47 +122,62 @@ hub_unsubscribe(struct hub *h, struct hub_sub *s)
 		c->head = s->next;
 	if (s->next != NULL)
 		s->next->prev = s->prev;
+	c->ntagged -= s->tagged != 0;
 	free(s);
 	c->nsubs--;
 	hub_release_channel(h, c);
 }
 
+struct frame *
+hub_frame(const char *channel, size_t len, int tagged, const struct hub_msg *m)
+{
+	struct frame	*f;
+	const char	*event = m->event != NULL && m->event[0] != '\0' ?
+			    m->event : NULL;
+	char		*name;
+
+	if (!tagged)
+		return sse_frame_event(m->id_text, event, m->data, m->len);
+	name = xmalloc(len + 1 + (event != NULL ? strlen(event) : 0) + 1);
+	memcpy(name, channel, len);
+	if (event != NULL) {
+		name[len] = '/';
+		strcpy(name + len + 1, event);
+	} else
+		name[len] = '\0';
+	f = sse_frame_event(m->id_text, name, m->data, m->len);
+	free(name);
+	return f;
+}
+
 size_t
-hub_deliver(struct hub *h, const char *channel, size_t len, struct frame *f)
+hub_publish(struct hub *h, const char *channel, size_t len,
+    const struct hub_msg *m)
 {
 	struct hub_channel	*c;
 	struct hub_sub		*s, *next;
+	struct frame		*plain = NULL, *tagged = NULL;
 	size_t			 n = 0;
 
 	h->messages++;
 	if ((c = dict_get(h->channels, channel, len)) == NULL)
 		return 0;
+	/* Framed once per kind of subscriber, shared by all of that kind. */
+	if (c->nsubs > c->ntagged)
+		plain = hub_frame(channel, len, 0, m);
+	if (c->ntagged > 0)
+		tagged = hub_frame(channel, len, 1, m);
 	c->pinned++;
 	for (s = c->head; s != NULL; s = next) {
 		next = s->next;	/* S may unsubscribe itself */
-		s->deliver(s->owner, f);
+		s->deliver(s->owner, s->tagged ? tagged : plain, m->id);
 		n++;
 	}
 	c->pinned--;
 	hub_release_channel(h, c);
+	frame_unref(plain);
+	frame_unref(tagged);
 	h->deliveries += n;
-	return n;
-}
-
-size_t
-hub_publish(struct hub *h, const char *channel, size_t len, const char *id,
-    const char *event, const char *data, size_t dlen)
-{
-	struct frame	*f;
-	size_t		 n;
-
-	if (dict_get(h->channels, channel, len) == NULL) {
-		h->messages++;
-		return 0;
-	}
-	f = sse_frame_event(id, event, data, dlen);
-	n = hub_deliver(h, channel, len, f);
-	frame_unref(f);
 	return n;
 }
 

@@ -13,13 +13,26 @@
 
 #include <stddef.h>
 
+struct event_id;
 struct frame;
 struct hub;
 struct hub_sub;
 
-/* Called with a borrowed frame; take a reference to keep it. A deliver
- * callback may unsubscribe its own owner's subscriptions, nothing else. */
-typedef void (*hub_deliver_fn)(void *owner, struct frame *f);
+/* One message as it arrived: raw (no id, no name) or from the publish
+ * script (id and maybe an event name). */
+struct hub_msg {
+	const struct event_id	*id;		/* NULL for a raw message */
+	const char		*id_text;	/* NULL for a raw message */
+	const char		*event;		/* NULL or "" for none */
+	const char		*data;
+	size_t			 len;
+};
+
+/* Called with a borrowed frame; take a reference to keep it. ID is the
+ * message's id or NULL. A deliver callback may unsubscribe its own owner's
+ * subscriptions, nothing else. */
+typedef void (*hub_deliver_fn)(void *owner, struct frame *f,
+    const struct event_id *id);
 /* First subscriber arrived / last one left CHANNEL (borrowed). */
 typedef void (*hub_channel_fn)(void *arg, const char *channel, size_t len);
 
@@ -28,20 +41,21 @@ struct hub	*hub_create(hub_channel_fn on_first, hub_channel_fn on_last,
 		    void *arg);
 /* Frees the hub. All subscriptions must be gone. NULL is ignored. */
 void		 hub_free(struct hub *);
-/* Subscribes OWNER to CHANNEL (copied). Returns the subscription, valid
- * until hub_unsubscribe(). */
+/* Subscribes OWNER to CHANNEL (copied). TAGGED subscribers (streams of
+ * several channels) get frames whose event name carries the channel (see
+ * hub_frame). Returns the subscription, valid until hub_unsubscribe(). */
 struct hub_sub	*hub_subscribe(struct hub *, const char *channel, size_t len,
-		    hub_deliver_fn deliver, void *owner);
+		    int tagged, hub_deliver_fn deliver, void *owner);
 /* Ends a subscription; SUB is invalid afterwards. */
 void		 hub_unsubscribe(struct hub *, struct hub_sub *sub);
-/* Frames the message once and delivers it to every subscriber of CHANNEL.
- * ID and EVENT may be NULL. Returns the number of deliveries. */
+/* Frames M once (once more for tagged subscribers, if any) and delivers
+ * it to every subscriber of CHANNEL. Returns the number of deliveries. */
 size_t		 hub_publish(struct hub *, const char *channel, size_t len,
-		    const char *id, const char *event, const char *data,
-		    size_t dlen);
-/* Delivers an already framed F to every subscriber of CHANNEL. */
-size_t		 hub_deliver(struct hub *, const char *channel, size_t len,
-		    struct frame *f);
+		    const struct hub_msg *m);
+/* Returns a new frame for M on CHANNEL: untagged, the event as published;
+ * TAGGED, the event name is "<channel>" or "<channel>/<event>". */
+struct frame	*hub_frame(const char *channel, size_t len, int tagged,
+		    const struct hub_msg *m);
 /* Returns the number of channels with at least one subscriber. */
 size_t		 hub_channel_count(const struct hub *);
 /* Returns the number of subscribers of CHANNEL. */

@@ -3,14 +3,20 @@
  * Redis address parsing (see redis_url.h). The parser is strict: it refuses
  * anything it does not fully understand (unknown schemes, options or
  * trailing bytes) rather than guess, so a typo fails at start-up with a
- * reason instead of connecting somewhere unexpected. It does not resolve
- * names; the broker does. TLS ("rediss://") is not supported.
+ * reason instead of connecting somewhere unexpected. Names are resolved
+ * once, at start-up, by redis_url_resolve(). TLS ("rediss://") is not
+ * supported.
  *
  * A userinfo without ':' ("redis://secret@host") is a password, as in
  * redis-cli. The userinfo ends at the last '@', so a password may hold
  * '/', '?' or '@' unescaped; only '%' must be written "%25".
  */
 #include "config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <netdb.h>
 
 #include <ctype.h>
 #include <stdio.h>
@@ -416,4 +422,30 @@ redis_url_describe(const struct redis_url *u, char *buf, size_t len)
 		snprintf(buf, len, "redis://%s:%d/%d", u->host, u->port,
 		    u->db);
 	return buf;
+}
+
+int
+redis_url_resolve(const struct redis_url *u, char *ip, size_t iplen,
+    char *err, size_t errlen)
+{
+	struct addrinfo	 hints, *res;
+	const void	*addr;
+	int		 rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(u->host, NULL, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "redis host \"%s\": %s", u->host,
+		    gai_strerror(rc));
+		return -1;
+	}
+	if (res->ai_family == AF_INET6)
+		addr = &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
+	else
+		addr = &((struct sockaddr_in *)res->ai_addr)->sin_addr;
+	inet_ntop(res->ai_family, addr, ip, (socklen_t)iplen);
+	freeaddrinfo(res);
+	return 0;
 }

@@ -27,6 +27,12 @@ int	redis_url_parse(const char *s, struct redis_url *out, char *err,
 	    size_t errlen);
 /* Frees what *U holds and zeroes it. */
 void	redis_url_clear(struct redis_url *u);
+#define REDIS_URL_IP_MAX	46	/* INET6_ADDRSTRLEN */
+
+/* Resolves U's host once (at start-up, never on the event loop) into a
+ * numeric address in IP. Returns 0, or -1 with a reason in ERR. */
+int	redis_url_resolve(const struct redis_url *u, char *ip, size_t iplen,
+	    char *err, size_t errlen);
 /* Writes a printable form without the password ("redis://host:port/db")
  * into BUF; returns BUF. */
 char	*redis_url_describe(const struct redis_url *u, char *buf, size_t len);

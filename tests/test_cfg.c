@@ -2,9 +2,11 @@
  *
  * Unit tests for cfg: defaults, cfg_set on good and bad values, the config
  * file parser (from temporary files in /tmp), the environment and argv
- * parsers, precedence (default < file < environment < flag), --help and
- * --version, and a round trip that reads the defaults back out of the
- * usage text and checks they give the same struct as cfg_defaults().
+ * parsers, precedence (default < file < environment < flag), history rules
+ * (syntax, lookup order flag > env > file > built-in), the publisher secret
+ * file, --help and --version, and a round trip that reads the defaults back
+ * out of the usage text and checks they give the same struct as
+ * cfg_defaults(). glob_match() has its own tests in test_glob.c.
  */
 #include "config.h"
 
@@ -28,6 +30,21 @@ streq_null(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/* Formats the history rules as "pattern maxlen maxage_ms|...", or "" when
+ * there are none. */
+static const char *
+rules(const struct cfg *c, char *buf, size_t len)
+{
+	size_t	i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->nhistory && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s %lu %lu", i ? "|" : "",
+		    c->history[i].pattern, c->history[i].maxlen,
+		    c->history[i].maxage_ms);
+	return buf;
+}
+
 /* Formats the field KEY names as text, so tables can state expectations;
  * a NULL string reads "(null)". */
 static const char *
@@ -43,6 +60,20 @@ field(const struct cfg *c, const char *key, char *buf, size_t len)
 		sp = (const char *const *)&c->redis;
 	else if (strcmp(key, "log-file") == 0)
 		sp = (const char *const *)&c->log_file;
+	else if (strcmp(key, "history-prefix") == 0)
+		sp = (const char *const *)&c->history_prefix;
+	else if (strcmp(key, "publisher-secret") == 0)
+		sp = (const char *const *)&c->publisher_secret;
+	else if (strcmp(key, "publisher-secret-file") == 0)
+		sp = (const char *const *)&c->publisher_secret_file;
+	else if (strcmp(key, "history") == 0)
+		rules(c, buf, len);
+	else if (strcmp(key, "max-channels") == 0)
+		snprintf(buf, len, "%u", c->max_channels);
+	else if (strcmp(key, "publish-timeout") == 0)
+		snprintf(buf, len, "%u", c->publish_timeout_ms);
+	else if (strcmp(key, "max-message") == 0)
+		snprintf(buf, len, "%zu", c->max_message);
 	else if (strcmp(key, "backlog") == 0)
 		snprintf(buf, len, "%d", c->backlog);
 	else if (strcmp(key, "keepalive") == 0)
@@ -65,9 +96,31 @@ field(const struct cfg *c, const char *key, char *buf, size_t len)
 }
 
 static int
+history_equal(const struct cfg *a, const struct cfg *b)
+{
+	size_t	i;
+
+	if (a->nhistory != b->nhistory)
+		return 0;
+	for (i = 0; i < a->nhistory; i++)
+		if (strcmp(a->history[i].pattern, b->history[i].pattern) != 0 ||
+		    a->history[i].maxlen != b->history[i].maxlen ||
+		    a->history[i].maxage_ms != b->history[i].maxage_ms)
+			return 0;
+	return 1;
+}
+
+static int
 cfg_equal(const struct cfg *a, const struct cfg *b)
 {
-	return streq_null(a->config_file, b->config_file) &&
+	return history_equal(a, b) &&
+	    streq_null(a->history_prefix, b->history_prefix) &&
+	    streq_null(a->publisher_secret, b->publisher_secret) &&
+	    streq_null(a->publisher_secret_file, b->publisher_secret_file) &&
+	    a->max_channels == b->max_channels &&
+	    a->publish_timeout_ms == b->publish_timeout_ms &&
+	    a->max_message == b->max_message &&
+	    streq_null(a->config_file, b->config_file) &&
 	    streq_null(a->listen, b->listen) && a->backlog == b->backlog &&
 	    streq_null(a->redis, b->redis) && a->keepalive == b->keepalive &&
 	    a->retry_ms == b->retry_ms && a->queue_limit == b->queue_limit &&
@@ -81,7 +134,10 @@ static int
 cfg_strings_null(const struct cfg *c)
 {
 	return c->config_file == NULL && c->listen == NULL &&
-	    c->redis == NULL && c->log_file == NULL;
+	    c->redis == NULL && c->log_file == NULL &&
+	    c->history_prefix == NULL && c->publisher_secret == NULL &&
+	    c->publisher_secret_file == NULL && c->history == NULL &&
+	    c->nhistory == 0;
 }
 
 /* Writes LEN bytes of DATA to a new file in /tmp; its name goes to PATH. */
@@ -105,7 +161,8 @@ write_tmp(const char *data, size_t len, char *path, size_t pathlen)
 static void
 test_defaults(void)
 {
-	struct cfg	c;
+	struct cfg			 c;
+	const struct cfg_history	*h;
 
 	memset(&c, 0xa5, sizeof c);
 	cfg_defaults(&c);
@@ -120,6 +177,19 @@ test_defaults(void)
 	test_cond("shutdown-grace", c.shutdown_grace == 5);
 	test_cond("log-level", c.log_level == LOG_LVL_INFO);
 	test_cond("log-file", c.log_file == NULL);
+	test_cond("max-channels", c.max_channels == 16);
+	test_cond("history", c.history == NULL && c.nhistory == 0);
+	test_cond("history-prefix", streq_null(c.history_prefix, "sse:"));
+	test_cond("publisher-secret", c.publisher_secret == NULL);
+	test_cond("publisher-secret-file", c.publisher_secret_file == NULL);
+	test_cond("publish-timeout", c.publish_timeout_ms == 2000);
+	test_cond("max-message", c.max_message == 1048576);
+	h = cfg_history_for(&c, "any.thing", 9);
+	test_cond("built-in history rule", h != NULL &&
+	    strcmp(h->pattern, "*") == 0 && h->maxlen == 1000 &&
+	    h->maxage_ms == 24UL * 3600 * 1000);
+	test_cond("built-in rule for an empty name",
+	    cfg_history_for(&c, "", 0) == h);
 	cfg_clear(&c);
 	test_cond("clear", cfg_strings_null(&c));
 	cfg_clear(&c);
@@ -162,6 +232,22 @@ static const struct set_case set_good[] = {
 	{ "log-level", "warning", "1" },
 	{ "log-level", "info", "2" },
 	{ "log-level", "DEBUG", "3" },
+	{ "max-channels", "1", "1" },
+	{ "max-channels", "1024", "1024" },
+	{ "history-prefix", "x", "x" },
+	{ "history-prefix", "app:{sse}:", "app:{sse}:" },
+	{ "history-prefix",
+	  "0123456789012345678901234567890123456789012345678901234567890123",
+	  "0123456789012345678901234567890123456789012345678901234567890123" },
+	{ "publisher-secret", "s3cr3t", "s3cr3t" },
+	{ "publisher-secret", "a#b=c\"d", "a#b=c\"d" },
+	{ "publisher-secret-file", "/etc/sse/secret", "/etc/sse/secret" },
+	{ "publish-timeout", "10", "10" },
+	{ "publish-timeout", "60000", "60000" },
+	{ "max-message", "1", "1" },
+	{ "max-message", "64k", "65536" },
+	{ "max-message", "512m", "536870912" },
+	{ "max-message", "536870912", "536870912" },
 };
 
 static const struct set_case set_bad[] = {
@@ -208,13 +294,71 @@ static const struct set_case set_bad[] = {
 	{ "queue-limit", "99999999999999999999999x", "is not a size" },
 	{ "log-level", "loud", "\"loud\" is not one of error, warn" },
 	{ "log-level", "3", "is not one of" },
+	{ "max-channels", "0", "\"0\" is out of range (1..1024)" },
+	{ "max-channels", "1025", "out of range (1..1024)" },
+	{ "max-channels", "8k", "is not a number" },
+	{ "publish-timeout", "9", "\"9\" is out of range (10..60000)" },
+	{ "publish-timeout", "60001", "out of range" },
+	{ "publish-timeout", "2s", "is not a number" },
+	{ "max-message", "0", "\"0\" is out of range (1..536870912)" },
+	{ "max-message", "513m", "out of range" },
+	{ "max-message", "536870913", "out of range" },
+	{ "max-message", "1g", "is not a size" },
+	{ "history-prefix", "", "empty value" },
+	{ "history-prefix", "a b", "\"a b\" is not 1..64 bytes of printable "
+	  "ASCII without spaces" },
+	{ "history-prefix", "a\tb", "is not 1..64 bytes" },
+	{ "history-prefix", "sse\x7f", "is not 1..64 bytes" },
+	{ "history-prefix", "caf\xc3\xa9:", "is not 1..64 bytes" },
+	{ "history-prefix",
+	  "01234567890123456789012345678901234567890123456789012345678901234",
+	  "is not 1..64 bytes" },
+	{ "publisher-secret", "", "empty value" },
+	{ "publisher-secret", "two words",
+	  "src: the secret is not 1..4096 bytes" },
+	{ "publisher-secret", "Bearer\tx", "the secret is not" },
+	{ "publisher-secret", "x\r", "the secret is not" },
+	{ "publisher-secret-file", "", "empty value" },
+	{ "history", "", "empty value" },
+	{ "history", "*", "src: history rule \"*\" is not \"PATTERN MAXLEN "
+	  "MAXAGE\"" },
+	{ "history", "* 10", "is not \"PATTERN MAXLEN MAXAGE\"" },
+	{ "history", "* 10 1h x", "is not \"PATTERN MAXLEN MAXAGE\"" },
+	{ "history", "   ", "is not \"PATTERN MAXLEN MAXAGE\"" },
+	{ "history", "a.* 1 1h;b.* 2 2h", "(only SSE_FCGI_HISTORY splits "
+	  "rules at \";\")" },
+	{ "history", "task/* 100 1h", "src: history pattern \"task/*\" may "
+	  "only contain A-Z a-z 0-9 . _ : - * ?" },
+	{ "history", "[ab] 100 1h", "may only contain" },
+	{ "history", "a\\* 100 1h", "may only contain" },
+	{ "history", "caf\xc3\xa9 100 1h", "may only contain" },
+	{ "history", "a,b 100 1h", "may only contain" },
+	{ "history", "* -1 1h", "src: history MAXLEN \"-1\" is not a number" },
+	{ "history", "* 1k 1h", "MAXLEN \"1k\" is not a number" },
+	{ "history", "* ten 1h", "MAXLEN \"ten\" is not a number" },
+	{ "history", "* 10000001 1h",
+	  "src: history MAXLEN \"10000001\" is out of range (0..10000000)" },
+	{ "history", "* 99999999999999999999999 1h", "MAXLEN" },
+	{ "history", "* 100 1w", "src: history MAXAGE \"1w\" is not a "
+	  "duration (seconds, or a number with suffix s, m, h or d)" },
+	{ "history", "* 100 1H", "MAXAGE \"1H\" is not a duration" },
+	{ "history", "* 100 1ms", "is not a duration" },
+	{ "history", "* 100 h", "is not a duration" },
+	{ "history", "* 100 -1", "is not a duration" },
+	{ "history", "* 100 1.5h", "is not a duration" },
+	{ "history", "* 100 366d",
+	  "src: history MAXAGE \"366d\" is out of range (0..365d)" },
+	{ "history", "* 100 31536001", "out of range (0..365d)" },
+	{ "history", "* 100 8761h", "out of range" },
+	{ "history", "* 100 525601m", "out of range" },
+	{ "history", "* 100 99999999999999999999d", "out of range" },
 };
 
 static void
 test_set(void)
 {
 	struct cfg	 c;
-	char		 err[256], buf[64];
+	char		 err[256], buf[128];
 	size_t		 i;
 	int		 rc;
 
@@ -296,6 +440,24 @@ static const struct file_case file_cases[] = {
 	  "/var/log/x # not a comment" },
 	{ "queue-limit = 1m\n", "queue-limit", "1048576" },
 	{ "log-level = debug\n", "log-level", "3" },
+	{ "history = task.* 100 1h\n", "history", "task.* 100 3600000" },
+	{ "history = \"task.*\t100  1h\"\n", "history", "task.* 100 3600000" },
+	{ "history = a 1 1\nhistory = b 2 2m\nhistory = a 3 0\n", "history",
+	  "a 1 1000|b 2 120000|a 3 0" },
+	{ "history = a 1 1\nkeepalive = 3\nhistory = b 2 2\n", "history",
+	  "a 1 1000|b 2 2000" },
+	{ "history-prefix = app:\n", "history-prefix", "app:" },
+	{ "publisher-secret = p#w=x\n", "publisher-secret", "p#w=x" },
+	{ "max-message = 64k\n", "max-message", "65536" },
+	{ "history = a 1 1\nhistory = a 1\n", NULL,
+	  ":2: history rule \"a 1\" is not \"PATTERN MAXLEN MAXAGE\"" },
+	{ "history = a b 1 1\n", NULL, ":1: history rule" },
+	{ "history = a 1 1d # daily\n", NULL, ":1: history rule" },
+	{ "history = a/b 1 1\n", NULL, ":1: history pattern \"a/b\"" },
+	{ "\nhistory = a 1 1y\n", NULL, ":2: history MAXAGE \"1y\"" },
+	{ "history = a 10000001 1\n", NULL, ":1: history MAXLEN" },
+	{ "history-prefix = \"a b\"\n", NULL, ":1: \"a b\" is not 1..64" },
+	{ "publisher-secret = \"a b\"\n", NULL, ":1: the secret is not" },
 	{ "foo = 1\n", NULL, ":1: unknown key \"foo\"" },
 	{ "# c\n\nfoo = 1\n", NULL, ":3: unknown key \"foo\"" },
 	{ "keepalive\n", NULL, ":1: missing \"=\" after \"keepalive\"" },
@@ -447,6 +609,71 @@ static const struct load_case load_cases[] = {
 	{ { NULL }, { "SSE_FCGI_QUEUE-LIMIT=1" }, CFG_OK, "queue-limit",
 	  "262144" },
 	{ { "--retry", "5" }, { "SSE_FCGI_RETRY=6" }, CFG_OK, "retry", "5" },
+	{ { "--max-channels", "64" }, { NULL }, CFG_OK, "max-channels", "64" },
+	{ { NULL }, { "SSE_FCGI_MAX_CHANNELS=2" }, CFG_OK, "max-channels",
+	  "2" },
+	{ { "--publish-timeout=500" }, { NULL }, CFG_OK, "publish-timeout",
+	  "500" },
+	{ { NULL }, { "SSE_FCGI_MAX_MESSAGE=2m" }, CFG_OK, "max-message",
+	  "2097152" },
+	{ { "--history-prefix", "q:" }, { "SSE_FCGI_HISTORY_PREFIX=e:" },
+	  CFG_OK, "history-prefix", "q:" },
+	{ { NULL }, { "SSE_FCGI_PUBLISHER_SECRET=tok" }, CFG_OK,
+	  "publisher-secret", "tok" },
+	{ { "--publisher-secret=flag" }, { "SSE_FCGI_PUBLISHER_SECRET=env" },
+	  CFG_OK, "publisher-secret", "flag" },
+	/* History: every source adds, flags first, then env, each in order. */
+	{ { "--history", "a 1 1s" }, { NULL }, CFG_OK, "history",
+	  "a 1 1000" },
+	{ { "--history=a 1 1s", "--history", "b 2 2s" }, { NULL }, CFG_OK,
+	  "history", "a 1 1000|b 2 2000" },
+	{ { NULL }, { "SSE_FCGI_HISTORY=a 1 1s" }, CFG_OK, "history",
+	  "a 1 1000" },
+	{ { NULL }, { "SSE_FCGI_HISTORY=a 1 1s;b 2 2s; c 3 3s ;" }, CFG_OK,
+	  "history", "a 1 1000|b 2 2000|c 3 3000" },
+	{ { NULL }, { "SSE_FCGI_HISTORY=;;a 1 1s" }, CFG_OK, "history",
+	  "a 1 1000" },
+	{ { "--history", "f 1 1s" }, { "SSE_FCGI_HISTORY=e 2 2s;e2 3 3s" },
+	  CFG_OK, "history", "f 1 1000|e 2 2000|e2 3 3000" },
+	{ { NULL }, { "SSE_FCGI_HISTORY=a 1 1s", "SSE_FCGI_HISTORY=b 2 2s" },
+	  CFG_OK, "history", "b 2 2000" },
+	{ { NULL }, { "SSE_FCGI_HISTORY=a 1 1s", "SSE_FCGI_HISTORY=" },
+	  CFG_OK, "history", "a 1 1000" },
+	{ { NULL }, { "SSE_FCGI_HISTORY=" }, CFG_OK, "history", "" },
+	{ { NULL }, { "SSE_FCGI_HISTORY=a 1 1s;b 2" }, CFG_ERROR, NULL,
+	  "SSE_FCGI_HISTORY rule 2: history rule \"b 2\" is not" },
+	{ { NULL }, { "SSE_FCGI_HISTORY=a 1 1s;;b/ 2 2" }, CFG_ERROR, NULL,
+	  "SSE_FCGI_HISTORY rule 3: history pattern \"b/\"" },
+	{ { NULL }, { "SSE_FCGI_HISTORY= ; ;" }, CFG_ERROR, NULL,
+	  "SSE_FCGI_HISTORY: no history rule in \" ; ;\"" },
+	{ { "--history", "a 1 1x" }, { NULL }, CFG_ERROR, NULL,
+	  "--history: history MAXAGE \"1x\" is not a duration" },
+	{ { "--history=" }, { NULL }, CFG_ERROR, NULL,
+	  "--history: empty value" },
+	{ { "--history" }, { NULL }, CFG_ERROR, NULL,
+	  "--history: missing value" },
+	{ { "--history=a 1 1;b 1 1" }, { NULL }, CFG_ERROR, NULL,
+	  "(only SSE_FCGI_HISTORY splits rules" },
+	{ { "--max-message=0" }, { NULL }, CFG_ERROR, NULL,
+	  "--max-message: \"0\" is out of range (1..536870912)" },
+	{ { NULL }, { "SSE_FCGI_PUBLISH_TIMEOUT=5" }, CFG_ERROR, NULL,
+	  "SSE_FCGI_PUBLISH_TIMEOUT: \"5\" is out of range (10..60000)" },
+	{ { NULL }, { "SSE_FCGI_HISTORY_PREFIX=a b" }, CFG_ERROR, NULL,
+	  "SSE_FCGI_HISTORY_PREFIX: \"a b\" is not 1..64 bytes" },
+	{ { "--publisher-secret", "a b" }, { NULL }, CFG_ERROR, NULL,
+	  "--publisher-secret: the secret is not" },
+	/* The secret and its file exclude each other, whatever the layers. */
+	{ { "--publisher-secret=x", "--publisher-secret-file=/nonexistent" },
+	  { NULL }, CFG_ERROR, NULL, "publisher-secret and "
+	  "publisher-secret-file are both set; use one" },
+	{ { "--publisher-secret-file=/nonexistent" },
+	  { "SSE_FCGI_PUBLISHER_SECRET=x" }, CFG_ERROR, NULL,
+	  "are both set" },
+	{ { "--publisher-secret-file=/nonexistent/s" }, { NULL }, CFG_ERROR,
+	  NULL, "publisher-secret-file /nonexistent/s: No such file or "
+	  "directory" },
+	{ { NULL }, { "SSE_FCGI_PUBLISHER_SECRET_FILE=/tmp" }, CFG_ERROR,
+	  NULL, "publisher-secret-file /tmp: Is a directory" },
 	{ { "--nope" }, { NULL }, CFG_ERROR, NULL,
 	  "unknown option \"--nope\"" },
 	{ { "--nope=secret" }, { NULL }, CFG_ERROR, NULL,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "event_id.h"
 #include "hub.h"
 #include "testlib.h"
 
@@ -37,7 +38,7 @@ on_last(void *arg, const char *c, size_t len)
 }
 
 static void
-deliver(void *arg, struct frame *f)
+deliver(void *arg, struct frame *f, const struct event_id *id)
 {
 	struct owner	*o = arg;
 
@@ -55,38 +56,56 @@ main(void)
 	struct hub		*h;
 	struct owner		 o[3];
 	unsigned long long	 msgs, dels;
+	struct event_id		 id = { 5, 7 };
+	struct hub_msg		 raw = { NULL, NULL, NULL, "x", 1 };
+	struct hub_msg		 named = { &id, "5-7", "progress", "y", 1 };
+	const char		*want_named =
+	    "id: 5-7\nevent: task.7/progress\ndata: y\n\n";
+	const char		*want_plain =
+	    "id: 5-7\nevent: progress\ndata: y\n\n";
+	struct frame		*f;
 	int			 i;
 
 	memset(o, 0, sizeof o);
 	h = hub_create(on_first, on_last, NULL);
 	for (i = 0; i < 3; i++) {
 		o[i].hub = h;
-		o[i].sub = hub_subscribe(h, "project.123", 11, deliver, &o[i]);
+		o[i].sub = hub_subscribe(h, "project.123", 11, i == 2,
+		    deliver, &o[i]);
 	}
 	test_cond("first once", firsts == 1 &&
 	    strcmp(last_first, "project.123") == 0);
 	test_cond("counts", hub_channel_count(h) == 1 &&
 	    hub_subscriber_count(h, "project.123", 11) == 3);
-	test_cond("publish reaches 3",
-	    hub_publish(h, "project.123", 11, NULL, NULL, "x", 1) == 3);
-	test_cond("same frame for all", o[0].last == o[1].last &&
-	    o[1].last == o[2].last);
-	test_cond("other channel reaches 0",
-	    hub_publish(h, "user.1", 6, NULL, NULL, "x", 1) == 0);
+	test_cond("publish reaches 3", hub_publish(h, "project.123", 11, &raw) == 3);
+	test_cond("same frame for the untagged", o[0].last == o[1].last);
+	test_cond("untagged frame is the payload alone",
+	    o[0].last->len == 9 && memcmp(o[0].last->data, "data: x\n\n", 9) == 0);
+	test_cond("tagged frame names the channel", o[2].last->len == 28 &&
+	    memcmp(o[2].last->data, "event: project.123\ndata: x\n\n", 28) == 0);
+	test_cond("other channel reaches 0", hub_publish(h, "user.1", 6, &raw) == 0);
+	f = hub_frame("task.7", 6, 1, &named);
+	test_cond("tagged named event", f->len == strlen(want_named) &&
+	    memcmp(f->data, want_named, f->len) == 0);
+	frame_unref(f);
+	f = hub_frame("task.7", 6, 0, &named);
+	test_cond("untagged named event", f->len == strlen(want_plain) &&
+	    memcmp(f->data, want_plain, f->len) == 0);
+	frame_unref(f);
 
 	/* Everyone leaves during one fan-out: the channel survives the walk
 	 * and is released after it, with one on_last. */
 	for (i = 0; i < 3; i++)
 		o[i].leave_on_delivery = 1;
 	test_cond("publish while leaving",
-	    hub_publish(h, "project.123", 11, "1", "e", "y", 1) == 3);
+	    hub_publish(h, "project.123", 11, &named) == 3);
 	test_cond("last once", lasts == 1 && hub_channel_count(h) == 0);
 	hub_counters(h, &msgs, &dels);
 	test_cond("counters", msgs == 3 && dels == 6);
 
 	/* Subscribe again after the channel went away. */
 	o[0].leave_on_delivery = 0;
-	o[0].sub = hub_subscribe(h, "project.123", 11, deliver, &o[0]);
+	o[0].sub = hub_subscribe(h, "project.123", 11, 0, deliver, &o[0]);
 	test_cond("first again", firsts == 2);
 	hub_unsubscribe(h, o[0].sub);
 	test_cond("last again", lasts == 2);

@@ -1,0 +1,306 @@
+/* sse-fcgi - MIT License
+ *
+ * Synchronous publishing (see publisher.h). The script is loaded once per
+ * connection (SCRIPT LOAD) and run with EVALSHA; after a Redis restart or
+ * SCRIPT FLUSH the NOSCRIPT error makes it load the script again. An I/O
+ * error drops the connection and the call is tried once more on a fresh
+ * one, so a Redis restart between two publishes goes unnoticed.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "publisher.h"
+#include "redis_url.h"
+#include "scripts.h"
+#include "sse.h"
+#include "xmalloc.h"
+
+struct publisher {
+	struct redis_url	 url;
+	char			 ip[REDIS_URL_IP_MAX];
+	char			*prefix;
+	struct timeval		 timeout;
+	redisContext		*ctx;
+	char			 sha[41];	/* "" until loaded */
+};
+
+struct publisher *
+publisher_create(const char *url, const char *prefix, unsigned timeout_ms,
+    char *err, size_t errlen)
+{
+	struct publisher	*p;
+
+	p = xcalloc(1, sizeof *p);
+	if (redis_url_parse(url, &p->url, err, errlen) == -1)
+		goto fail;
+	if (p->url.host != NULL &&
+	    redis_url_resolve(&p->url, p->ip, sizeof p->ip, err, errlen) == -1)
+		goto fail;
+	p->prefix = xstrdup(prefix);
+	p->timeout.tv_sec = timeout_ms / 1000;
+	p->timeout.tv_usec = (timeout_ms % 1000) * 1000;
+	return p;
+fail:
+	redis_url_clear(&p->url);
+	free(p);
+	return NULL;
+}
+
+static void
+publisher_close(struct publisher *p)
+{
+	if (p->ctx != NULL)
+		redisFree(p->ctx);
+	p->ctx = NULL;
+	p->sha[0] = '\0';
+}
+
+void
+publisher_free(struct publisher *p)
+{
+	if (p == NULL)
+		return;
+	publisher_close(p);
+	redis_url_clear(&p->url);
+	free(p->prefix);
+	free(p);
+}
+
+/* Runs one command; returns the reply (caller frees) or NULL with ERR set,
+ * in which case the connection was dropped. */
+static redisReply *
+publisher_call(struct publisher *p, int argc, const char **argv,
+    const size_t *argl, char *err, size_t errlen)
+{
+	redisReply	*r;
+
+	r = redisCommandArgv(p->ctx, argc, argv, argl);
+	if (r == NULL) {
+		snprintf(err, errlen, "redis: %s", p->ctx->errstr[0] ?
+		    p->ctx->errstr : "connection lost");
+		publisher_close(p);
+	}
+	return r;
+}
+
+/* Connects, authenticates and loads the script. Returns 0 or -1. */
+static int
+publisher_connect(struct publisher *p, char *err, size_t errlen)
+{
+	redisReply	*r;
+	const char	*argv[3];
+	size_t		 argl[3];
+	char		 db[16];
+	int		 argc;
+
+	if (p->ctx != NULL && p->sha[0] != '\0')
+		return 0;
+	publisher_close(p);
+	if (p->url.path != NULL)
+		p->ctx = redisConnectUnixWithTimeout(p->url.path, p->timeout);
+	else
+		p->ctx = redisConnectWithTimeout(p->ip, p->url.port,
+		    p->timeout);
+	if (p->ctx == NULL || p->ctx->err) {
+		snprintf(err, errlen, "cannot connect to redis: %s",
+		    p->ctx ? p->ctx->errstr : "out of memory");
+		publisher_close(p);
+		return -1;
+	}
+	redisSetTimeout(p->ctx, p->timeout);
+	if (p->url.password != NULL) {
+		argc = 0;
+		argv[argc++] = "AUTH";
+		if (p->url.user != NULL)
+			argv[argc++] = p->url.user;
+		argv[argc++] = p->url.password;
+		argl[0] = 4;
+		argl[1] = strlen(argv[1]);
+		if (argc == 3)
+			argl[2] = strlen(argv[2]);
+		if ((r = publisher_call(p, argc, argv, argl, err, errlen)) ==
+		    NULL)
+			return -1;
+		if (r->type == REDIS_REPLY_ERROR) {
+			snprintf(err, errlen, "redis AUTH: %s", r->str);
+			freeReplyObject(r);
+			publisher_close(p);
+			return -1;
+		}
+		freeReplyObject(r);
+	}
+	if (p->url.db != 0) {
+		snprintf(db, sizeof db, "%d", p->url.db);
+		argv[0] = "SELECT";
+		argv[1] = db;
+		argl[0] = 6;
+		argl[1] = strlen(db);
+		if ((r = publisher_call(p, 2, argv, argl, err, errlen)) == NULL)
+			return -1;
+		freeReplyObject(r);
+	}
+	argv[0] = "SCRIPT";
+	argv[1] = "LOAD";
+	argv[2] = SCRIPT_PUBLISH;
+	argl[0] = 6;
+	argl[1] = 4;
+	argl[2] = strlen(SCRIPT_PUBLISH);
+	if ((r = publisher_call(p, 3, argv, argl, err, errlen)) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
+		snprintf(err, errlen, "redis SCRIPT LOAD: %s",
+		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+		freeReplyObject(r);
+		publisher_close(p);
+		return -1;
+	}
+	memcpy(p->sha, r->str, 40);
+	p->sha[40] = '\0';
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+publisher_publish(struct publisher *p, const char *channel,
+    const char *event, const char *data, size_t len, unsigned long maxlen,
+    unsigned long maxage_ms, char *id, long long *receivers, char *err,
+    size_t errlen)
+{
+	redisReply	*r = NULL;
+	const char	*argv[10];
+	size_t		 argl[10], i;
+	char		 k1[512], k2[128], smaxlen[24], smaxage[24];
+	int		 attempt;
+
+	if (event == NULL)
+		event = "";
+	if (strlen(event) > 255 || !sse_field_ok(event, strlen(event))) {
+		snprintf(err, errlen, "event name longer than 255 bytes or "
+		    "holding CR, LF or NUL");
+		return -1;
+	}
+	snprintf(k1, sizeof k1, "%shistory:%s", p->prefix, channel);
+	snprintf(k2, sizeof k2, "%sclock", p->prefix);
+	snprintf(smaxlen, sizeof smaxlen, "%lu", maxlen);
+	snprintf(smaxage, sizeof smaxage, "%lu", maxage_ms);
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (publisher_connect(p, err, errlen) == -1)
+			continue;
+		argv[0] = "EVALSHA";
+		argv[1] = p->sha;
+		argv[2] = "2";
+		argv[3] = k1;
+		argv[4] = k2;
+		argv[5] = channel;
+		argv[6] = data;
+		argv[7] = event;
+		argv[8] = smaxlen;
+		argv[9] = smaxage;
+		for (i = 0; i < 10; i++)
+			argl[i] = strlen(argv[i]);
+		argl[6] = len;
+		if ((r = publisher_call(p, 10, argv, argl, err, errlen)) ==
+		    NULL)
+			continue;
+		if (r->type == REDIS_REPLY_ERROR &&
+		    strncmp(r->str, "NOSCRIPT", 8) == 0) {
+			freeReplyObject(r);
+			r = NULL;
+			p->sha[0] = '\0';	/* flushed: load again */
+			snprintf(err, errlen, "redis: script not loaded");
+			continue;
+		}
+		break;
+	}
+	if (r == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(err, errlen, "redis: %s", r->str);
+		freeReplyObject(r);
+		return -1;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[0]->len >= EVENT_ID_MAX ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER) {
+		snprintf(err, errlen, "redis: unexpected reply to the "
+		    "publish script");
+		freeReplyObject(r);
+		return -1;
+	}
+	memcpy(id, r->element[0]->str, r->element[0]->len + 1);
+	*receivers = r->element[1]->integer;
+	freeReplyObject(r);
+	return 0;
+}
+
+/* Copies the id of the first entry of an XRANGE/XREVRANGE reply. */
+static void
+publisher_entry_id(const redisReply *r, char *out)
+{
+	const redisReply	*e;
+
+	out[0] = '\0';
+	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
+		return;
+	e = r->element[0];
+	if (e->type == REDIS_REPLY_ARRAY && e->elements > 0 &&
+	    e->element[0]->type == REDIS_REPLY_STRING &&
+	    e->element[0]->len < EVENT_ID_MAX)
+		memcpy(out, e->element[0]->str, e->element[0]->len + 1);
+}
+
+int
+publisher_info(struct publisher *p, const char *channel,
+    struct publisher_info *info, char *err, size_t errlen)
+{
+	redisReply	*r[3];
+	char		 key[512];
+	int		 i, attempt, ok = 0;
+	void		*reply;
+
+	snprintf(key, sizeof key, "%shistory:%s", p->prefix, channel);
+	memset(info, 0, sizeof *info);
+	for (attempt = 0; attempt < 2 && !ok; attempt++) {
+		if (publisher_connect(p, err, errlen) == -1)
+			continue;
+		redisAppendCommand(p->ctx, "XLEN %s", key);
+		redisAppendCommand(p->ctx, "XRANGE %s - + COUNT 1", key);
+		redisAppendCommand(p->ctx, "XREVRANGE %s + - COUNT 1", key);
+		for (i = 0; i < 3; i++) {
+			if (redisGetReply(p->ctx, &reply) != REDIS_OK) {
+				snprintf(err, errlen, "redis: %s",
+				    p->ctx->errstr);
+				while (--i >= 0)
+					freeReplyObject(r[i]);
+				publisher_close(p);
+				break;
+			}
+			r[i] = reply;
+		}
+		ok = i == 3;
+	}
+	if (!ok)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		if (r[i]->type == REDIS_REPLY_ERROR) {
+			snprintf(err, errlen, "redis: %s", r[i]->str);
+			ok = 0;
+		}
+	}
+	if (ok) {
+		info->length = r[0]->type == REDIS_REPLY_INTEGER ?
+		    r[0]->integer : 0;
+		publisher_entry_id(r[1], info->first_id);
+		publisher_entry_id(r[2], info->last_id);
+	}
+	for (i = 0; i < 3; i++)
+		freeReplyObject(r[i]);
+	return ok ? 0 : -1;
+}

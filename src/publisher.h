@@ -1,0 +1,45 @@
+/* sse-fcgi - MIT License
+ *
+ * Publishing with ids and history from C: a synchronous Redis connection
+ * that runs the publish script (deploy/redis/sse-publish.lua) and reads
+ * channel info. Used by the sse-publish tool and by the worker's HTTP
+ * publish endpoint (on the acceptor thread, which may block; never on the
+ * event loop). Calls time out after the configured milliseconds. A lost
+ * connection is reopened on the next call. Not thread-safe: one per thread.
+ */
+#ifndef SSE_PUBLISHER_H
+#define SSE_PUBLISHER_H
+
+#include <stddef.h>
+
+#include "event_id.h"
+
+struct publisher;
+
+/* What a channel's history holds. */
+struct publisher_info {
+	long long	length;			/* retained events */
+	char		first_id[EVENT_ID_MAX];	/* "" when empty */
+	char		last_id[EVENT_ID_MAX];	/* "" when empty */
+};
+
+/* Returns a publisher for the Redis at URL with key PREFIX ("sse:") and
+ * TIMEOUT_MS per call, or NULL with a reason in ERR. Does not connect. */
+struct publisher *publisher_create(const char *url, const char *prefix,
+		    unsigned timeout_ms, char *err, size_t errlen);
+/* Closes the connection and frees. NULL is ignored. */
+void		 publisher_free(struct publisher *);
+/* Publishes LEN bytes of DATA on CHANNEL with EVENT (NULL or "" for
+ * none), keeping MAXLEN events and MAXAGE_MS of history (0: none / no age
+ * limit). Fills ID (EVENT_ID_MAX bytes) and *RECEIVERS (workers that got
+ * it). Returns 0, or -1 with a reason in ERR. */
+int		 publisher_publish(struct publisher *, const char *channel,
+		    const char *event, const char *data, size_t len,
+		    unsigned long maxlen, unsigned long maxage_ms, char *id,
+		    long long *receivers, char *err, size_t errlen);
+/* Reads CHANNEL's history length and first and last ids. Returns 0, or -1
+ * with a reason in ERR. */
+int		 publisher_info(struct publisher *, const char *channel,
+		    struct publisher_info *info, char *err, size_t errlen);
+
+#endif
