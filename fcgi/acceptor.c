@@ -259,6 +259,10 @@ acceptor_stream_req(struct acceptor *a, FCGX_Request *r, const char *target,
 		}
 		strcpy(req->last_id, hdr);
 	}
+	/* The stream keeps these for its life: no unused slots. */
+	req->channels = xrealloc(req->channels,
+	    req->nchannels * sizeof *req->channels);
+	req->lens = xrealloc(req->lens, req->nchannels * sizeof *req->lens);
 	return req;
 bad:
 	stream_req_free(req);

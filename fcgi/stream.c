@@ -56,7 +56,7 @@ struct stream {
 	struct stream		*wait_next;	/* waiting for subscriptions */
 	struct hub_sub		**subs;		/* one per channel */
 	size_t			 nsubs;
-	struct stream_req	*req;		/* kept while resuming */
+	struct stream_req	*req;		/* channels and resume id */
 	struct history_req	*hreq;		/* history read in flight */
 	struct pending		*pending, **pending_tail;
 	size_t			 replay_bytes;	/* allowed over queue-limit */
@@ -349,7 +349,8 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 		s->last = *id;
 		s->has_last = 1;
 	}
-	stream_push(s, f);
+	/* Over the cap is a backlog, not one big message: a stream is closed
+	 * when what was already waiting exceeds it. */
 	if (outq_bytes(&s->q) > s->ctx->cfg->queue_limit + s->replay_bytes) {
 		log_warn("stream %d/%u: client not reading, %zu bytes queued "
 		    "(queue-limit %zu); closing it", s->fd, s->request_id,
@@ -358,6 +359,7 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 		stream_kill(s, "queue over its limit");
 		return;
 	}
+	stream_push(s, f);
 	stream_mark_dirty(s);
 }
 
@@ -555,8 +557,6 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	s->replay_bytes = outq_bytes(&s->q) - before;
 	log_debug("stream %d/%u resumed after %s: %zu events replayed",
 	    s->fd, s->request_id, s->req->last_id, snap->nentries);
-	stream_req_free(s->req);
-	s->req = NULL;
 	stream_mark_dirty(s);
 }
 
@@ -636,15 +636,32 @@ stream_open(void *arg)
 		s->subs[i] = hub_subscribe(ctx->hub, req->channels[i],
 		    req->lens[i], req->nchannels > 1, stream_deliver, s);
 	stream_mark_dirty(s);
-	if (!(s->flags & STREAM_SYNCING)) {
-		stream_req_free(req);
-		return;
-	}
 	s->req = req;
-	if (!stream_try_resume(s)) {
+	if ((s->flags & STREAM_SYNCING) && !stream_try_resume(s)) {
 		s->wait_next = ctx->waiting;
 		ctx->waiting = s;
 	}
+}
+
+void
+stream_ctx_resync(struct stream_ctx *ctx)
+{
+	struct stream	*s;
+	unsigned	 n = 0;
+
+	for (s = ctx->all; s != NULL; s = s->next) {
+		if (!s->has_last ||
+		    (s->flags & (STREAM_SYNCING|STREAM_DEAD|STREAM_ENDING)))
+			continue;
+		event_id_format(&s->last, s->req->last_id);
+		s->flags |= STREAM_SYNCING;
+		s->wait_next = ctx->waiting;
+		ctx->waiting = s;
+		n++;
+	}
+	if (n > 0)
+		log_info("redis is back: %u streams resume from their last "
+		    "event id", n);
 }
 
 void

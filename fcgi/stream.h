@@ -56,6 +56,9 @@ typedef void (*stream_drained_fn)(void *arg);
 struct stream_ctx *stream_ctx_create(struct loop *l, struct hub *hub,
 		    struct broker *broker, struct history *history,
 		    const struct cfg *cfg);
+/* After a lost Redis connection: every stream that has seen an event id
+ * resumes from it, so what was published meanwhile is replayed. */
+void		 stream_ctx_resync(struct stream_ctx *);
 /* Tells waiting streams that Redis confirmed CHANNEL's subscription. */
 void		 stream_ctx_channel_ready(struct stream_ctx *,
 		    const char *channel, size_t len);

@@ -100,6 +100,14 @@ worker_on_ready(void *arg, const char *channel, size_t len)
 }
 
 static void
+worker_on_reconnect(void *arg)
+{
+	struct worker	*w = arg;
+
+	stream_ctx_resync(w->streams);
+}
+
+static void
 worker_on_drained(void *arg)
 {
 	struct worker	*w = arg;
@@ -263,6 +271,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	broker_on_ready(w.broker, worker_on_ready);
+	broker_on_reconnect(w.broker, worker_on_reconnect);
 	w.history = history_create(loop_base(w.loop), w.cfg.redis,
 	    w.cfg.history_prefix, err, sizeof err);
 	if (w.history == NULL) {

@@ -58,6 +58,7 @@ struct broker {
 	char			 desc[256];		/* for logs */
 	broker_message_fn	 on_message;
 	broker_ready_fn		 on_ready;
+	broker_reconnect_fn	 on_reconnect;
 	void			*arg;
 
 	redisContext		*ctx;
@@ -298,8 +299,11 @@ broker_became_up(struct broker *b)
 	evtimer_del(b->timer_ev);
 	b->state = BROKER_UP;
 	b->backoff_ms = BROKER_BACKOFF_MIN_MS;
-	if (atomic_load(&b->was_up))
+	if (atomic_load(&b->was_up)) {
 		b->reconnects++;
+		if (b->on_reconnect != NULL)
+			b->on_reconnect(b->arg);
+	}
 	log_info("connected to redis at %s; subscribing %zu channels",
 	    b->desc, dict_count(b->chans));
 	b->lost_logged = 0;
@@ -367,6 +371,12 @@ void
 broker_on_ready(struct broker *b, broker_ready_fn fn)
 {
 	b->on_ready = fn;
+}
+
+void
+broker_on_reconnect(struct broker *b, broker_reconnect_fn fn)
+{
+	b->on_reconnect = fn;
 }
 
 int

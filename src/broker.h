@@ -45,8 +45,13 @@ void		 broker_unwatch(struct broker *, const char *channel,
  * then on every message published to it reaches the hub. */
 typedef void (*broker_ready_fn)(void *arg, const char *channel, size_t len);
 
-/* Sets the callback for confirmed subscriptions (ARG as for on_message). */
+/* Called when the connection is back after a loss, before the channels
+ * are subscribed again: messages published meanwhile were missed. */
+typedef void (*broker_reconnect_fn)(void *arg);
+
+/* Set the callbacks (ARG as for on_message). */
 void		 broker_on_ready(struct broker *, broker_ready_fn fn);
+void		 broker_on_reconnect(struct broker *, broker_reconnect_fn fn);
 /* Returns 1 if Redis has confirmed the subscription to CHANNEL. */
 int		 broker_channel_ready(const struct broker *, const char *channel,
 		    size_t len);

@@ -28,7 +28,7 @@
 
 #include "cfg.h"
 #include "channel.h"
-#include "glob.h"
+#include "pattern.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -519,7 +519,7 @@ cfg_history_for(const struct cfg *c, const char *channel, size_t len)
 	size_t				i;
 
 	for (i = 0; i < c->nhistory; i++)
-		if (glob_match(c->history[i].pattern, channel, len))
+		if (pattern_match(c->history[i].pattern, channel, len))
 			return &c->history[i];
 	return &def;
 }
@@ -738,7 +738,8 @@ cfg_load_secret(struct cfg *c, char *err, size_t errlen)
 		    "the first line", path);
 		goto out;
 	}
-	if (!cfg_token_ok(line, 1, CFG_SECRET_MAX)) {
+	if (memchr(line, '\0', n) != NULL ||
+	    !cfg_token_ok(line, 1, CFG_SECRET_MAX)) {
 		snprintf(err, errlen, "publisher-secret-file %s: the secret is "
 		    "not printable ASCII without spaces", path);
 		goto out;

@@ -36,18 +36,20 @@ struct cfg {
 	char		*redis;		/* Redis URL (see redis_url.h) */
 	unsigned	 keepalive;	/* seconds between keepalive comments */
 	unsigned	 retry_ms;	/* "retry:" sent to clients, 0 = none */
-	size_t		 queue_limit;	/* bytes queued per stream before close */
-	unsigned	 max_streams;	/* open streams per worker, 0 = no cap */
+	size_t		 queue_limit;	/* unsent bytes allowed per stream */
+	unsigned	 max_streams;	/* streams per worker, 0 = no cap */
 	unsigned	 max_channels;	/* channels one stream may ask for */
-	unsigned	 shutdown_grace;/* seconds to drain streams on SIGTERM */
+	unsigned	 shutdown_grace;/* seconds to drain on SIGTERM */
 	int		 log_level;	/* enum log_level */
 	char		*log_file;	/* NULL: stderr */
 	struct cfg_history *history;	/* lookup order, see above; owned */
 	size_t		 nhistory;
 	char		*history_prefix;/* of the Redis keys holding history */
-	char		*publisher_secret;	/* bearer secret, or NULL */
-	char		*publisher_secret_file;	/* where it was read, or NULL */
-	unsigned	 publish_timeout_ms;	/* synchronous Redis calls */
+	/* Bearer secret for HTTP publishing, or NULL (publishing is off);
+	 * filled from publisher_secret_file when that is set. */
+	char		*publisher_secret;
+	char		*publisher_secret_file;	/* or NULL */
+	unsigned	 publish_timeout_ms;/* synchronous Redis calls */
 	size_t		 max_message;	/* largest payload one may publish */
 };
 

@@ -198,13 +198,13 @@ publisher_publish(struct publisher *p, const char *channel,
 		argv[3] = k1;
 		argv[4] = k2;
 		argv[5] = channel;
-		argv[6] = data;
-		argv[7] = event;
-		argv[8] = smaxlen;
-		argv[9] = smaxage;
-		for (i = 0; i < 10; i++)
+		argv[6] = event;
+		argv[7] = smaxlen;
+		argv[8] = smaxage;
+		argv[9] = data;
+		for (i = 0; i < 9; i++)
 			argl[i] = strlen(argv[i]);
-		argl[6] = len;
+		argl[9] = len;
 		if ((r = publisher_call(p, 10, argv, argl, err, errlen)) ==
 		    NULL)
 			continue;

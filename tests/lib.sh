@@ -74,12 +74,17 @@ wait_until() {
 	return 1
 }
 
-# start_redis [PORT]: sets RPORT, RPID.
+# start_redis [PORT]: sets RPORT, RPID. REDIS_AOF=1: append-only file in
+# $T/redis-PORT (kept across restarts on the same port).
 start_redis() {
 	RPORT=${1:-$(free_port)}
+	local aof=no
+	mkdir -p "$T/redis-$RPORT"
+	[ -n "${REDIS_AOF:-}" ] && aof=yes
 	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' \
-	    --appendonly no --daemonize no --dir "$T" --maxclients 20000 \
-	    > "$T/redis-$RPORT.log" 2>&1 &
+	    --appendonly $aof --appendfsync always --daemonize no \
+	    --dir "$T/redis-$RPORT" --maxclients 20000 \
+	    >> "$T/redis-$RPORT.log" 2>&1 &
 	RPID=$!; track $RPID
 	wait_until 10 rcli PING >/dev/null 2>&1 || { echo "redis did not start"; exit 1; }
 }
@@ -88,25 +93,28 @@ rcli() { redis-cli -p "$RPORT" "$@"; }
 numsub() { rcli PUBSUB NUMSUB "$1" | sed -n 2p; }
 numsub_is() { [ "$(numsub "$1")" = "$2" ]; }
 
-# start_workers N [ARGS...]: spawn-fcgi workers on $T/sse.sock; sets WPIDS.
+# start_workers N [ARGS...]: spawn-fcgi workers on $WSOCK (default
+# $T/sse.sock); sets WPIDS.
 # spawn-fcgi sends the workers' stderr to /dev/null, hence --log-file.
 start_workers() {
 	local n=$1; shift
-	SOCK=$T/sse.sock
-	rm -f "$SOCK" "$T/spawn.pid"
-	spawn-fcgi -s "$SOCK" -F "$n" -P "$T/spawn.pid" -- \
+	local sock=${WSOCK:-$T/sse.sock}
+	rm -f "$sock" "$T/spawn.pid"
+	spawn-fcgi -s "$sock" -F "$n" -P "$T/spawn.pid" -- \
 	    $TEST_PREFIX "$SSE_FCGI" --redis "redis://127.0.0.1:$RPORT" \
 	    --log-file "$T/worker.log" "$@" >> "$T/worker.log" 2>&1 || { echo "spawn-fcgi failed"; cat "$T/worker.log"; exit 1; }
 	WPIDS=$(tr '\n' ' ' < "$T/spawn.pid"); track $WPIDS
 }
 
-# start_lighttpd [EXTRA-CONFIG-LINES]: the shipped template; sets LPORT.
+# start_lighttpd [EXTRA-CONFIG-LINES]: the shipped template, to the workers
+# on $WSOCK (default $T/sse.sock); sets LPORT, LPID, BASE.
 start_lighttpd() {
 	LPORT=$(free_port)
 	mkdir -p "$T/www"
 	cp "$top_srcdir/deploy/demo/index.html" "$T/www/" 2>/dev/null || true
 	sed -e "s|@PORT@|$LPORT|g" -e "s|@DOCROOT@|$T/www|g" \
-	    -e "s|@SOCKET@|$T/sse.sock|g" -e "s|@STATEDIR@|$T|g" \
+	    -e "s|@SOCKET@|${WSOCK:-$T/sse.sock}|g" -e "s|@STATEDIR@|$T|g" \
+	    -e "s|lighttpd.pid|lighttpd-$LPORT.pid|" \
 	    "$top_srcdir/deploy/lighttpd/sse-fcgi.conf.in" > "$T/lighttpd.conf"
 	local retried=
 	[ "${1:-}" = "--retried" ] && { retried=1; shift; }
@@ -143,3 +151,22 @@ alive() { kill -0 "$1" 2>/dev/null; }
 # threads PID: the process's thread count.
 threads() { awk '/^Threads:/{print $2}' "/proc/$1/status"; }
 rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+
+# Publishing helpers. pub_http CHANNEL DATA [EVENT]: HTTP POST through the
+# front server at $BASE with $SECRET; prints the id.
+pub_http() {
+	local q=""; [ $# -ge 3 ] && q="?event=$3"
+	curl -s -m 10 -X POST -H "Authorization: Bearer $SECRET" \
+	    --data-binary "$2" "$BASE/api/v1/publish/$1$q" |
+	    sed -n 's/.*"id":"\([0-9-]*\)".*/\1/p'
+}
+# pub_lua CHANNEL DATA [EVENT]: the documented Redis script; prints the id.
+pub_lua() {
+	rcli --raw EVAL "$(cat "$top_srcdir/deploy/redis/sse-publish.lua")" 2 \
+	    "sse:history:$1" sse:clock "$1" "${3:-}" 1000 0 "$2" | head -1
+}
+# data_of NAME / ids_of NAME: the data or id lines of a stream's body.
+data_of() { sed -n 's/^data: //p' "$T/$1.out"; }
+ids_of() { sed -n 's/^id: //p' "$T/$1.out"; }
+# increasing: are the ids on stdin strictly increasing (by sequence)?
+increasing() { awk -F- 'NR > 1 && $2 <= prev { exit 1 } { prev = $2 }'; }

@@ -6,7 +6,7 @@
  * (syntax, lookup order flag > env > file > built-in), the publisher secret
  * file, --help and --version, and a round trip that reads the defaults back
  * out of the usage text and checks they give the same struct as
- * cfg_defaults(). glob_match() has its own tests in test_glob.c.
+ * cfg_defaults(). pattern_match() has its own tests in test_glob.c.
  */
 #include "config.h"
 
@@ -768,7 +768,7 @@ test_load(void)
 {
 	struct cfg	 c;
 	char		*argv[NARGS + 2], *envp[NARGS + 1];
-	char		 err[256], buf[64];
+	char		 err[256], buf[128];
 	FILE		*null;
 	size_t		 i, j;
 	int		 argc, rc, ok;
@@ -893,6 +893,270 @@ test_precedence(void)
 	unlink(path);
 }
 
+struct lookup_case {
+	const char	*channel;
+	const char	*pattern;	/* of the rule that must win */
+	unsigned long	 maxlen;
+};
+
+/* The file, env and flags each add rules; lookup must try the flag rules,
+ * then the env rules, then the file rules, each in the order given, and
+ * fall back on "* 1000 24h". */
+static void
+test_history(void)
+{
+	static const char text[] =
+	    "history = task.* 100 1h\n"
+	    "history = user.* 500 7d\n"
+	    "history = task.urgent 1 1\n"	/* shadowed by task.* */
+	    "history = a?c 7 0\n"
+	    "history = user.vip 2 2\n";		/* ditto: user.* wins */
+	static const struct lookup_case cases[] = {
+		{ "task.1", "task.*", 999 },	/* flag rule */
+		{ "task.", "task.*", 999 },
+		{ "task.urgent", "task.*", 999 },
+		{ "user.vip", "user.v*", 42 },	/* env rule 1 */
+		{ "user.v", "user.v*", 42 },
+		{ "user.x", "user.*", 43 },	/* env rule 2 */
+		{ "abc", "a?c", 7 },		/* file rule */
+		{ "a.c", "a?c", 7 },
+		{ "ac", "*", 1000 },		/* built-in */
+		{ "task", "*", 1000 },
+		{ "Task.1", "*", 1000 },
+		{ "", "*", 1000 },
+	};
+	const struct cfg_history	*h;
+	struct cfg			 c;
+	char				 path[64], cfgflag[96], err[256];
+	char				 buf[256], pat[256];
+	char				*argv[6], *envp[3];
+	size_t				 i;
+	int				 rc;
+
+	write_tmp(text, sizeof text - 1, path, sizeof path);
+	snprintf(cfgflag, sizeof cfgflag, "--config=%s", path);
+	argv[0] = (char *)"sse-fcgi";
+	argv[1] = (char *)"--history";
+	argv[2] = (char *)"task.* 999 10m";
+	argv[3] = cfgflag;
+	argv[4] = (char *)"--history=nope 0 0";
+	argv[5] = NULL;
+	envp[0] = (char *)"SSE_FCGI_HISTORY=user.v* 42 1d;user.* 43 30s";
+	envp[1] = (char *)"SSE_FCGI_KEEPALIVE=9";
+	envp[2] = NULL;
+	rc = cfg_load(&c, 5, argv, envp, stderr, err, sizeof err);
+	test_cond("history load", rc == CFG_OK);
+	test_cond("history order: flags, env, file", strcmp(rules(&c, buf,
+	    sizeof buf), "task.* 999 600000|nope 0 0|user.v* 42 86400000|"
+	    "user.* 43 30000|task.* 100 3600000|user.* 500 604800000|"
+	    "task.urgent 1 1000|a?c 7 0|user.vip 2 2000") == 0);
+	if (rc == CFG_OK && strstr(buf, "task.* 999") != buf)
+		fprintf(stderr, "history: \"%s\"\n", buf);
+	for (i = 0; rc == CFG_OK && i < sizeof cases / sizeof cases[0];
+	    i++) {
+		h = cfg_history_for(&c, cases[i].channel,
+		    strlen(cases[i].channel));
+		test_cond(cases[i].channel, h != NULL &&
+		    strcmp(h->pattern, cases[i].pattern) == 0 &&
+		    h->maxlen == cases[i].maxlen);
+	}
+	/* LEN, not the NUL, ends the channel name. */
+	h = cfg_history_for(&c, "task.1xyz", 4);
+	test_cond("explicit length", h->maxlen == 1000);
+	h = cfg_history_for(&c, "abcdef", 3);
+	test_cond("explicit length 2", h->maxlen == 7);
+	test_cond("nope matches itself", cfg_history_for(&c, "nope",
+	    4)->maxlen == 0 && cfg_history_for(&c, "nope", 4)->maxage_ms ==
+	    0);
+	cfg_clear(&c);
+	test_cond("clear frees the rules", c.history == NULL &&
+	    c.nhistory == 0);
+
+	/* With no flags the env rules come first; a file alone keeps its
+	 * order; a failed load frees what the file had added. */
+	argv[1] = cfgflag;
+	argv[2] = NULL;
+	rc = cfg_load(&c, 2, argv, envp, stderr, err, sizeof err);
+	test_cond("env before file", rc == CFG_OK && strncmp(rules(&c, buf,
+	    sizeof buf), "user.v* 42 86400000|user.* 43 30000|task.* 100 "
+	    "3600000|", 49) == 0 && c.nhistory == 7);
+	cfg_clear(&c);
+	rc = cfg_load(&c, 2, argv, NULL, stderr, err, sizeof err);
+	test_cond("file alone", rc == CFG_OK && c.nhistory == 5 &&
+	    strcmp(c.history[0].pattern, "task.*") == 0 &&
+	    strcmp(c.history[4].pattern, "user.vip") == 0);
+	cfg_clear(&c);
+	argv[2] = (char *)"--history=x 1";
+	argv[3] = NULL;
+	memset(&c, 0xa5, sizeof c);
+	rc = cfg_load(&c, 3, argv, envp, stderr, err, sizeof err);
+	test_cond("bad flag rule after file and env rules", rc ==
+	    CFG_ERROR && strstr(err, "--history: history rule \"x 1\"") ==
+	    err && cfg_strings_null(&c));
+	cfg_clear(&c);
+	unlink(path);
+
+	/* cfg_set appends, and a failure leaves the list alone. */
+	cfg_defaults(&c);
+	test_cond("set 1", cfg_set(&c, "history", "a* 5 5m", NULL, err,
+	    sizeof err) == 0);
+	test_cond("set bad", cfg_set(&c, "history", "b* 5 5y", NULL, err,
+	    sizeof err) == -1 && strncmp(err, "history: history MAXAGE",
+	    23) == 0);
+	test_cond("set 2", cfg_set(&c, "history", "\tb*  0\t 365d ", NULL,
+	    err, sizeof err) == 0);
+	test_cond("set result", strcmp(rules(&c, buf, sizeof buf),
+	    "a* 5 300000|b* 0 31536000000") == 0 ||
+	    sizeof(unsigned long) < 8);
+	test_cond("maxlen 0", cfg_history_for(&c, "bee", 3)->maxlen == 0);
+	test_cond("limits", cfg_set(&c, "history", "z 10000000 0", NULL,
+	    err, sizeof err) == 0 && cfg_set(&c, "history", "z 0 31536000",
+	    NULL, err, sizeof err) == 0 && cfg_set(&c, "history",
+	    "z 0 525600m", NULL, err, sizeof err) == 0 && cfg_set(&c,
+	    "history", "z 0 8760h", NULL, err, sizeof err) == 0 &&
+	    cfg_set(&c, "history", "z 00 0007s", NULL, err, sizeof err) == 0);
+	test_cond("limits stored", c.nhistory == 7 &&
+	    c.history[2].maxlen == 10000000 && c.history[6].maxage_ms ==
+	    7000);
+
+	/* A pattern may be as long as a channel name, not longer. */
+	memset(pat, 'p', sizeof pat);
+	memcpy(pat + 200, " 1 1", 5);
+	test_cond("200-byte pattern", cfg_set(&c, "history", pat, "s", err,
+	    sizeof err) == 0 && cfg_history_for(&c, pat, 200)->maxlen == 1);
+	memset(pat, '*', 201);
+	memcpy(pat + 201, " 1 1", 5);
+	test_cond("201-byte pattern", cfg_set(&c, "history", pat, "s", err,
+	    sizeof err) == -1 && strcmp(err, "s: history pattern is longer "
+	    "than 200 bytes") == 0 && c.nhistory == 8);
+	cfg_clear(&c);
+}
+
+/* publisher-secret-file: the first line, trailing white space off. */
+struct secret_case {
+	const char	*text;
+	size_t		 len;		/* 0: strlen(text) */
+	const char	*want;		/* the secret, or NULL on error */
+	const char	*errpart;	/* error text after "FILE: " */
+};
+
+static const struct secret_case secret_cases[] = {
+	{ "s3cret", 0, "s3cret", NULL },
+	{ "s3cret\n", 0, "s3cret", NULL },
+	{ "s3cret\r\n", 0, "s3cret", NULL },
+	{ "s3cret \t \n", 0, "s3cret", NULL },
+	{ "s3cret\nsecond line ignored\n", 0, "s3cret", NULL },
+	{ "a#b=c\"d'e\n", 0, "a#b=c\"d'e", NULL },
+	{ "", 0, NULL, "no secret on the first line" },
+	{ "\n", 0, NULL, "no secret on the first line" },
+	{ "  \r\n", 0, NULL, "no secret on the first line" },
+	{ "\nsecret on line 2\n", 0, NULL, "no secret on the first line" },
+	{ " lead\n", 0, NULL, "the secret is not printable ASCII without "
+	  "spaces" },
+	{ "two words\n", 0, NULL, "the secret is not printable" },
+	{ "Bearer\tx\n", 0, NULL, "the secret is not printable" },
+	{ "a\0b\n", 4, NULL, "the secret is not printable" },
+	{ "caf\xc3\xa9\n", 0, NULL, "the secret is not printable" },
+};
+
+static void
+test_secret_file(void)
+{
+	struct cfg	 c;
+	char		 path[64], flag[96], err[256], want[160];
+	char		*argv[3], *text;
+	size_t		 i, len;
+	int		 rc, ok;
+
+	argv[0] = (char *)"sse-fcgi";
+	argv[1] = flag;
+	argv[2] = NULL;
+	for (i = 0; i < sizeof secret_cases / sizeof secret_cases[0]; i++) {
+		len = secret_cases[i].len ? secret_cases[i].len :
+		    strlen(secret_cases[i].text);
+		write_tmp(secret_cases[i].text, len, path, sizeof path);
+		snprintf(flag, sizeof flag, "--publisher-secret-file=%s",
+		    path);
+		err[0] = '\0';
+		rc = cfg_load(&c, 2, argv, NULL, stderr, err, sizeof err);
+		if (secret_cases[i].want != NULL)
+			ok = rc == CFG_OK && streq_null(c.publisher_secret,
+			    secret_cases[i].want) &&
+			    streq_null(c.publisher_secret_file, path);
+		else {
+			snprintf(want, sizeof want, "publisher-secret-file "
+			    "%s: %s", path, secret_cases[i].errpart);
+			ok = rc == CFG_ERROR && strstr(err, want) == err &&
+			    cfg_strings_null(&c);
+		}
+		if (!ok)
+			fprintf(stderr, "secret_cases[%zu]: rc %d err \"%s\"\n",
+			    i, rc, err);
+		test_cond(secret_cases[i].text, ok);
+		cfg_clear(&c);
+		unlink(path);
+	}
+
+	/* 4096 bytes is the most; the error never quotes the file. */
+	text = malloc(4099);
+	memset(text, 'k', 4099);
+	text[4096] = '\n';
+	write_tmp(text, 4097, path, sizeof path);
+	snprintf(flag, sizeof flag, "--publisher-secret-file=%s", path);
+	rc = cfg_load(&c, 2, argv, NULL, stderr, err, sizeof err);
+	test_cond("4096-byte secret", rc == CFG_OK &&
+	    strlen(c.publisher_secret) == 4096);
+	cfg_clear(&c);
+	unlink(path);
+	text[4096] = 'k';
+	write_tmp(text, 4097, path, sizeof path);
+	snprintf(flag, sizeof flag, "--publisher-secret-file=%s", path);
+	rc = cfg_load(&c, 2, argv, NULL, stderr, err, sizeof err);
+	snprintf(want, sizeof want, "publisher-secret-file %s: first line "
+	    "longer than 4096 bytes", path);
+	test_cond("4097-byte secret", rc == CFG_ERROR &&
+	    strcmp(err, want) == 0);
+	cfg_clear(&c);
+	unlink(path);
+	free(text);
+
+	write_tmp("two words\n", 10, path, sizeof path);
+	snprintf(flag, sizeof flag, "--publisher-secret-file=%s", path);
+	rc = cfg_load(&c, 2, argv, NULL, stderr, err, sizeof err);
+	test_cond("secret not echoed", rc == CFG_ERROR &&
+	    strstr(err, "two") == NULL && strstr(err, "words") == NULL);
+	test_cond("flag secret not echoed", cfg_set(&c, "publisher-secret",
+	    "two words", "s", err, sizeof err) == -1 &&
+	    strstr(err, "two") == NULL);
+	cfg_clear(&c);
+	unlink(path);
+
+	/* A flag may point at a good file where the config file names a
+	 * missing one: only the winner is read. */
+	write_tmp("publisher-secret-file = /nonexistent/secret\n", 44, want,
+	    sizeof want);
+	snprintf(err, sizeof err, "SSE_FCGI_CONFIG=%s", want);
+	{
+		char	*envp[2] = { err, NULL };
+		char	 e2[256];
+
+		write_tmp("good\n", 5, path, sizeof path);
+		snprintf(flag, sizeof flag, "--publisher-secret-file=%s",
+		    path);
+		rc = cfg_load(&c, 2, argv, envp, stderr, e2, sizeof e2);
+		test_cond("only the winning file is read", rc == CFG_OK &&
+		    streq_null(c.publisher_secret, "good"));
+		cfg_clear(&c);
+		rc = cfg_load(&c, 1, argv, envp, stderr, e2, sizeof e2);
+		test_cond("missing file from the config file", rc ==
+		    CFG_ERROR && strstr(e2, "/nonexistent/secret: No such "
+		    "file") != NULL);
+		cfg_clear(&c);
+	}
+	unlink(want);
+	unlink(path);
+}
+
 /* Reads all of FP (rewound) into BUF. */
 static const char *
 slurp(FILE *fp, char *buf, size_t len)
@@ -956,6 +1220,23 @@ test_help_version(void)
 	    NULL);
 	test_cond("config", strstr(buf, "SSE_FCGI_CONFIG, no default\n") !=
 	    NULL);
+	test_cond("history", strstr(buf, "  --history RULE\n      \"PATTERN "
+	    "MAXLEN MAXAGE\"") != NULL && strstr(buf, "then \"* 1000 24h\"\n"
+	    "      env SSE_FCGI_HISTORY (rules split by \";\"), repeatable\n")
+	    != NULL);
+	test_cond("history-prefix", strstr(buf, "SSE_FCGI_HISTORY_PREFIX, "
+	    "default sse:, 1..64 bytes\n") != NULL);
+	test_cond("publisher-secret", strstr(buf, "--publisher-secret SECRET"
+	    "\n") != NULL && strstr(buf, "SSE_FCGI_PUBLISHER_SECRET, no "
+	    "default, 1..4096 bytes\n") != NULL);
+	test_cond("publisher-secret-file", strstr(buf,
+	    "--publisher-secret-file FILE\n") != NULL);
+	test_cond("max-message", strstr(buf, "SSE_FCGI_MAX_MESSAGE, default "
+	    "1m, range 1..536870912\n") != NULL);
+	test_cond("max-channels", strstr(buf, "SSE_FCGI_MAX_CHANNELS, default "
+	    "16, range 1..1024\n") != NULL);
+	test_cond("publish-timeout", strstr(buf, "SSE_FCGI_PUBLISH_TIMEOUT, "
+	    "default 2000, range 10..60000\n") != NULL);
 	for (p = buf; *p != '\0'; p += strcspn(p, "\n") + 1) {
 		test_cond("usage fits 80 columns", strcspn(p, "\n") < 80);
 		if (p[strcspn(p, "\n")] == '\0')
@@ -977,12 +1258,13 @@ test_usage_round_trip(void)
 {
 	struct cfg	 c, d, e;
 	char		 buf[8192], key[64], val[256], env[64], err[256];
-	char		 set[256], got[128], want[128];
+	char		 set[256], got[128], want[128], secret[64];
 	char		*envp[2], *argv[1];
 	FILE		*fp;
 	const char	*p, *q, *r;
 	int		 nopts = 0, ndefs = 0, ok;
 
+	write_tmp("s3cret\n", 7, secret, sizeof secret);
 	fp = tmpfile();
 	cfg_usage(fp);
 	slurp(fp, buf, sizeof buf);
@@ -1014,10 +1296,15 @@ test_usage_round_trip(void)
 			sscanf(r, ", range %63[0-9]", want);
 		else if (strcmp(key, "log-level") == 0)
 			snprintf(want, sizeof want, "%d", LOG_LVL_DEBUG);
+		else if (strcmp(key, "history") == 0)
+			snprintf(want, sizeof want, "x.* 1 1000");
+		else if (strcmp(key, "publisher-secret-file") == 0)
+			snprintf(want, sizeof want, "%s", secret);
 		else
 			snprintf(want, sizeof want, "/x/%s", key);
 		snprintf(set, sizeof set, "%s=%s", env,
-		    strcmp(key, "log-level") == 0 ? "debug" : want);
+		    strcmp(key, "log-level") == 0 ? "debug" :
+		    strcmp(key, "history") == 0 ? "x.* 1 1s" : want);
 		envp[0] = set;
 		envp[1] = NULL;
 		ok = cfg_load(&e, 1, argv, envp, stderr, err, sizeof err) ==
@@ -1033,11 +1320,12 @@ test_usage_round_trip(void)
 		test_cond("env name matches key", ok);
 		cfg_clear(&e);
 	}
-	test_cond("11 options listed", nopts == 11);
-	test_cond("8 defaults listed", ndefs == 8);
+	test_cond("18 options listed", nopts == 18);
+	test_cond("12 defaults listed", ndefs == 12);
 	test_cond("usage defaults == cfg_defaults()", cfg_equal(&c, &d));
 	cfg_clear(&c);
 	cfg_clear(&d);
+	unlink(secret);
 }
 
 int
@@ -1049,6 +1337,8 @@ main(void)
 	test_file_limits();
 	test_load();
 	test_precedence();
+	test_history();
+	test_secret_file();
 	test_help_version();
 	test_usage_round_trip();
 	return test_report("test_cfg");

@@ -43,7 +43,8 @@ deliver(void *arg, struct frame *f, const struct event_id *id)
 	struct owner	*o = arg;
 
 	o->got++;
-	o->last = f;
+	frame_unref(o->last);
+	o->last = frame_ref(f);
 	if (o->leave_on_delivery) {
 		hub_unsubscribe(o->hub, o->sub);
 		o->sub = NULL;
@@ -109,6 +110,8 @@ main(void)
 	test_cond("first again", firsts == 2);
 	hub_unsubscribe(h, o[0].sub);
 	test_cond("last again", lasts == 2);
+	for (i = 0; i < 3; i++)
+		frame_unref(o[i].last);
 	hub_free(h);
 	hub_free(NULL);
 	return test_report("test_hub");

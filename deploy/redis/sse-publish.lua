@@ -7,16 +7,21 @@
 --   KEYS[2]  the id clock of the deployment: <prefix>clock
 --            (prefix "sse:" unless sse-fcgi is configured otherwise)
 --   ARGV[1]  channel name ([A-Za-z0-9._:-], 1 to 200 bytes)
---   ARGV[2]  data: any bytes
---   ARGV[3]  event name, or "" for a plain message (no CR, LF or NUL)
---   ARGV[4]  history length to keep (0: no history for this message)
---   ARGV[5]  history age to keep in milliseconds (0: no age limit)
+--   ARGV[2]  event name, or "" for a plain message (at most 255 bytes,
+--            no CR, LF or NUL)
+--   ARGV[3]  history length to keep (0: no history for this message)
+--   ARGV[4]  history age to keep in milliseconds (0: no age limit)
+--   ARGV[5]  data: any bytes (last, so `redis-cli -x` can read it from
+--            standard input)
 -- Returns { id, receivers }: the event id ("MS-SEQ") and how many workers
 -- received it. Example:
---   redis-cli EVAL "$(cat sse-publish.lua)" 2 sse:history:project.123 sse:clock \
---       project.123 '{"type":"notification"}' '' 1000 86400000
-local channel, data, event = ARGV[1], ARGV[2], ARGV[3]
-local maxlen, maxage = tonumber(ARGV[4]), tonumber(ARGV[5])
+--   redis-cli EVAL "$(cat sse-publish.lua)" 2 sse:history:project.123 \
+--       sse:clock project.123 '' 1000 86400000 '{"type":"notification"}'
+if #ARGV ~= 5 or #KEYS ~= 2 then
+  return redis.error_reply('ERR expected 2 keys and 5 arguments')
+end
+local channel, event, data = ARGV[1], ARGV[2], ARGV[5]
+local maxlen, maxage = tonumber(ARGV[3]), tonumber(ARGV[4])
 if not maxlen or not maxage or maxlen < 0 or maxage < 0 then
   return redis.error_reply('ERR maxlen and maxage must be numbers >= 0')
 end
@@ -25,7 +30,7 @@ if #channel == 0 or #channel > 200 or
   return redis.error_reply('ERR bad channel name')
 end
 if #event > 255 or string.find(event, '[%z\r\n]') then
-  return redis.error_reply('ERR event name longer than 255 bytes or contains CR, LF or NUL')
+  return redis.error_reply('ERR event name: at most 255 bytes, no CR, LF, NUL')
 end
 -- The id: the time (never going back) and the deployment-wide sequence.
 local t = redis.call('TIME')
@@ -34,10 +39,25 @@ local ms = math.max(now, tonumber(redis.call('HGET', KEYS[2], 'ms')) or 0)
 local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
 redis.call('HSET', KEYS[2], 'ms', string.format('%d', ms))
 local id = string.format('%d-%d', ms, seq)
+-- History: trimmed with XDEL rather than MAXLEN/MINID, because XDEL
+-- records the newest deleted id (max-deleted-entry-id), which is how a
+-- resuming client learns that events after its id are gone.
+local function drop(entries)
+  for i = 1, #entries, 500 do
+    local ids = {}
+    for j = i, math.min(i + 499, #entries) do ids[#ids + 1] = entries[j][1] end
+    redis.call('XDEL', KEYS[1], unpack(ids))
+  end
+end
 if maxlen > 0 then
-  redis.call('XADD', KEYS[1], 'MAXLEN', maxlen, id, 'd', data, 'e', event)
+  redis.call('XADD', KEYS[1], id, 'd', data, 'e', event)
+  local excess = redis.call('XLEN', KEYS[1]) - maxlen
+  if excess > 0 then
+    drop(redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess))
+  end
   if maxage > 0 then
-    redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d', now - maxage))
+    drop(redis.call('XRANGE', KEYS[1], '-',
+        string.format('(%d', now - maxage), 'COUNT', 10000))
     redis.call('PEXPIRE', KEYS[1], maxage)
   end
 end

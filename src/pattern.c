@@ -1,6 +1,6 @@
 /* sse-fcgi - MIT License
  *
- * Glob matching (see glob.h). The classic star-backtracking loop: on a
+ * Glob matching (see pattern.h). The classic star-backtracking loop: on a
  * mismatch, go back to the last '*' seen and let it swallow one more byte
  * of S. Only the last star matters, because whatever an earlier star could
  * swallow the later one can too, so there is no recursion and no
@@ -10,10 +10,10 @@
 
 #include <stddef.h>
 
-#include "glob.h"
+#include "pattern.h"
 
 int
-glob_match(const char *pattern, const char *s, size_t len)
+pattern_match(const char *pattern, const char *s, size_t len)
 {
 	const char	*p = pattern, *star = NULL;
 	size_t		 i = 0, mark = 0;

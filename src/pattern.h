@@ -6,17 +6,14 @@
  * '*' and '?' never occur in channel names (see channel.h), so none are
  * needed. Matching is iterative and takes O(pattern * subject) time at
  * worst, whatever the pattern.
- *
- * The name shadows the system <glob.h> only for files that include
- * "glob.h" with quotes; nothing here uses glob(3).
  */
-#ifndef SSE_GLOB_H
-#define SSE_GLOB_H
+#ifndef SSE_PATTERN_H
+#define SSE_PATTERN_H
 
 #include <stddef.h>
 
 /* Returns 1 if the NUL-terminated PATTERN matches all LEN bytes at S,
  * else 0. S need not be NUL-terminated; both are borrowed. */
-int	glob_match(const char *pattern, const char *s, size_t len);
+int	pattern_match(const char *pattern, const char *s, size_t len);
 
 #endif
