@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -65,6 +66,7 @@ struct stream {
 	struct outq		 q;
 	struct fcgi_in		 in;
 	struct event		 ev;
+	time_t			 opened;	/* for max-lifetime */
 	int			 fd;
 	uint16_t		 request_id;
 	uint8_t			 flags;
@@ -82,6 +84,7 @@ struct stream_ctx {
 	struct frame		*keepalive;
 	struct frame		*farewell;	/* last comment on shutdown */
 	struct frame		*history_down;	/* last comment: no history */
+	struct frame		*expired;	/* last comment: max-lifetime */
 	struct event		*keepalive_ev;
 	struct event		*flush_ev;
 	struct event		*grace_ev;
@@ -162,6 +165,7 @@ stream_ctx_create(struct loop *l, struct hub *hub, struct broker *broker,
 	ctx->keepalive = sse_frame_comment("keepalive");
 	ctx->farewell = sse_frame_comment("worker restarting; reconnect");
 	ctx->history_down = sse_frame_comment("history unavailable; reconnect");
+	ctx->expired = sse_frame_comment("stream lifetime reached; reconnect");
 	ctx->flush_ev = event_new(ctx->base, -1, 0, stream_on_flush, ctx);
 	ctx->grace_ev = evtimer_new(ctx->base, stream_on_grace, ctx);
 	ctx->keepalive_ev = event_new(ctx->base, -1, EV_PERSIST,
@@ -254,6 +258,7 @@ stream_ctx_free(struct stream_ctx *ctx)
 	frame_unref(ctx->keepalive);
 	frame_unref(ctx->farewell);
 	frame_unref(ctx->history_down);
+	frame_unref(ctx->expired);
 	free(ctx);
 }
 
@@ -609,6 +614,7 @@ stream_open(void *arg)
 	s->ctx = ctx;
 	s->fd = req->fd;
 	s->request_id = req->request_id;
+	s->opened = time(NULL);
 	s->pending_tail = &s->pending;
 	outq_init(&s->q);
 	event_assign(&s->ev, ctx->base, s->fd, EV_READ|EV_PERSIST,
@@ -671,15 +677,25 @@ stream_submit(struct stream_ctx *ctx, struct stream_req *req)
 	loop_post(ctx->loop, stream_open, req);
 }
 
+/* The worker-wide tick: a keepalive comment on every stream (the same
+ * shared frame), and the end of streams past max-lifetime. */
 static void
 stream_on_keepalive(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream_ctx	*ctx = arg;
 	struct stream		*s;
+	unsigned		 max = ctx->cfg->max_lifetime;
+	time_t			 now = time(NULL);
 
 	for (s = ctx->all; s != NULL; s = s->next) {
 		if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 			continue;
+		if (max != 0 && now - s->opened >= (time_t)max) {
+			log_debug("stream %d/%u: max-lifetime reached", s->fd,
+			    s->request_id);
+			stream_end(s, ctx->expired);
+			continue;
+		}
 		stream_push(s, ctx->keepalive);
 		stream_mark_dirty(s);
 	}

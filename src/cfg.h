@@ -40,6 +40,7 @@ struct cfg {
 	unsigned	 max_streams;	/* streams per worker, 0 = no cap */
 	unsigned	 max_channels;	/* channels one stream may ask for */
 	unsigned	 shutdown_grace;/* seconds to drain on SIGTERM */
+	unsigned	 max_lifetime;	/* seconds a stream may last, 0 = any */
 	int		 log_level;	/* enum log_level */
 	char		*log_file;	/* NULL: stderr */
 	struct cfg_history *history;	/* lookup order, see above; owned */

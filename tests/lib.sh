@@ -17,6 +17,8 @@ CHECKS_OK=0
 CHECKS_FAILED=0
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+# make distcheck runs the unit tests only: the scenarios already ran twice.
+[ -n "${SSE_UNIT_ONLY:-}" ] && { echo "SKIP: SSE_UNIT_ONLY is set"; exit 77; }
 for tool in redis-server redis-cli spawn-fcgi lighttpd curl; do
 	command -v $tool >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
 done
