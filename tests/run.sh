@@ -87,7 +87,11 @@ suite "$ROOT/build-test" "unit + integration"
 suite "$ROOT/build-asan" "unit + integration under ASan+UBSan" --enable-sanitizers
 step "make distcheck (unit tests)" bash -c "cd '$ROOT/build-test' && SSE_UNIT_ONLY=1 make -s distcheck >distcheck.log 2>&1 || { tail -40 distcheck.log; exit 1; }"
 step "make install DESTDIR" bash -c "cd '$ROOT/build-test' && rm -rf inst && make -s install DESTDIR=\$PWD/inst >/dev/null &&
-    test -x inst/usr/local/bin/sse-fcgi && inst/usr/local/bin/sse-fcgi --version"
+    test -x inst/usr/local/bin/sse-fcgi && inst/usr/local/bin/sse-fcgi --version &&
+    test -x inst/usr/local/bin/sse-publish && test -s inst/usr/local/share/man/man8/sse-fcgi.8 &&
+    test -s inst/usr/local/share/man/man1/sse-publish.1 &&
+    test -s inst/usr/local/share/sse-fcgi/sse-publish.lua &&
+    test -s inst/usr/local/share/doc/sse-fcgi/examples/sse-fcgi@.service"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -40,7 +40,7 @@ await build({
     format: "iife",
     jsx: "automatic",
     target: "es2020",
-    minify: true,
+    minify: false,
     sourcemap: false,
     logLevel: "warning",
     define: { "process.env.NODE_ENV": '"production"' },
