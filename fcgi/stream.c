@@ -60,6 +60,7 @@ struct stream {
 	struct stream_req	*req;		/* channels and resume id */
 	struct history_req	*hreq;		/* history read in flight */
 	struct pending		*pending, **pending_tail;
+	size_t			 pending_bytes;
 	size_t			 replay_bytes;	/* allowed over queue-limit */
 	int			 has_last;
 	struct event_id		 last;		/* last id delivered */
@@ -202,6 +203,7 @@ stream_drop_pending(struct stream *s)
 	}
 	s->pending = NULL;
 	s->pending_tail = &s->pending;
+	s->pending_bytes = 0;
 }
 
 /* Unlinks and frees S; the connection is closed. */
@@ -340,6 +342,16 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 	if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 		return;
 	if (s->flags & STREAM_SYNCING) {
+		/* Live events wait while history is read; bounded like the
+		 * queue, so a stalled Redis cannot grow the worker. */
+		s->pending_bytes += f->len;
+		if (s->pending_bytes > s->ctx->cfg->queue_limit) {
+			log_warn("stream %d/%u: %zu bytes of live events "
+			    "waiting for history; closing it", s->fd,
+			    s->request_id, s->pending_bytes);
+			stream_kill(s, "too much waiting for history");
+			return;
+		}
 		p = xmalloc(sizeof *p);
 		p->next = NULL;
 		p->frame = frame_ref(f);
