@@ -1,7 +1,8 @@
 /* sse-fcgi - MIT License
  *
  * The stream writer (see stream.h). A stream's life:
- *   submit -> open (queue the preamble, subscribe) -> events and keepalive
+ *   submit -> open (subscribe) -> Redis confirms the channels: headers
+ *   (and, when resuming, the history replay) -> events and keepalive
  *   comments queue as shared frames -> flush pass writes them
  *   -> EOF / ABORT / error / over its queue cap / shutdown -> dead or
  *   ending -> freed in the flush pass.
@@ -39,6 +40,8 @@
 #define STREAM_ENDING	0x04	/* END_REQUEST queued; free once sent */
 #define STREAM_DEAD	0x08	/* free in the next flush pass */
 #define STREAM_SYNCING	0x10	/* resuming: live events are buffered */
+#define STREAM_STARTED	0x20	/* headers queued: Redis confirmed all
+				   channels, so onopen means subscribed */
 
 #define STREAM_REPLAY_MAX	10000	/* history entries per channel */
 
@@ -341,9 +344,10 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 
 	if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 		return;
-	if (s->flags & STREAM_SYNCING) {
-		/* Live events wait while history is read; bounded like the
-		 * queue, so a stalled Redis cannot grow the worker. */
+	if ((s->flags & STREAM_SYNCING) || !(s->flags & STREAM_STARTED)) {
+		/* Live events wait for the headers and while history is
+		 * read; bounded like the queue, so a stalled Redis cannot
+		 * grow the worker. */
 		s->pending_bytes += f->len;
 		if (s->pending_bytes > s->ctx->cfg->queue_limit) {
 			log_warn("stream %d/%u: %zu bytes of live events "
@@ -390,6 +394,10 @@ stream_end(struct stream *s, struct frame *last_comment)
 	if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 		return;
 	stream_unsubscribe(s);
+	if (!(s->flags & STREAM_STARTED)) {
+		stream_push(s, s->ctx->preamble);
+		s->flags |= STREAM_STARTED;
+	}
 	if (last_comment != NULL)
 		stream_push(s, last_comment);
 	fcgi_proto_end(end, s->request_id, 0);
@@ -577,10 +585,27 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	stream_mark_dirty(s);
 }
 
-/* Starts the history read once Redis confirmed every channel of S;
- * returns 1 if S no longer waits. */
+/* Queues the live events that waited for the headers. */
+static void
+stream_flush_pending(struct stream *s)
+{
+	struct pending	*p;
+
+	for (p = s->pending; p != NULL; p = p->next) {
+		stream_push(s, p->frame);
+		if (p->has_id) {
+			s->last = p->id;
+			s->has_last = 1;
+		}
+	}
+	stream_drop_pending(s);
+}
+
+/* Starts S once Redis confirmed every channel of S: queues the headers
+ * (so the client's onopen means it is subscribed) and, when resuming,
+ * reads the history. Returns 1 if S no longer waits. */
 static int
-stream_try_resume(struct stream *s)
+stream_try_start(struct stream *s)
 {
 	struct stream_req	*req = s->req;
 	size_t			 i;
@@ -589,6 +614,15 @@ stream_try_resume(struct stream *s)
 		if (!broker_channel_ready(s->ctx->broker, req->channels[i],
 		    req->lens[i]))
 			return 0;
+	if (!(s->flags & STREAM_STARTED)) {
+		stream_push(s, s->ctx->preamble);
+		s->flags |= STREAM_STARTED;
+		stream_mark_dirty(s);
+	}
+	if (!(s->flags & STREAM_SYNCING)) {
+		stream_flush_pending(s);
+		return 1;
+	}
 	s->hreq = history_resume(s->ctx->history,
 	    (const char *const *)req->channels, req->lens, req->nchannels,
 	    req->last_id, STREAM_REPLAY_MAX, stream_on_history, s);
@@ -604,7 +638,7 @@ stream_ctx_channel_ready(struct stream_ctx *ctx, const char *channel,
 	struct stream	**ws, *s;
 
 	for (ws = &ctx->waiting; (s = *ws) != NULL; ) {
-		if (stream_try_resume(s)) {
+		if (stream_try_start(s)) {
 			*ws = s->wait_next;
 			s->wait_next = NULL;
 		} else
@@ -637,7 +671,6 @@ stream_open(void *arg)
 		ctx->all->prev = s;
 	ctx->all = s;
 	ctx->open++;
-	stream_push(s, ctx->preamble);
 	log_debug("stream %d/%u opened: %zu channels, first %s%s%s", s->fd,
 	    s->request_id, req->nchannels, req->channels[0],
 	    req->last_id[0] ? ", resuming after " : "", req->last_id);
@@ -653,9 +686,8 @@ stream_open(void *arg)
 	for (i = 0; i < req->nchannels; i++)
 		s->subs[i] = hub_subscribe(ctx->hub, req->channels[i],
 		    req->lens[i], req->nchannels > 1, stream_deliver, s);
-	stream_mark_dirty(s);
 	s->req = req;
-	if ((s->flags & STREAM_SYNCING) && !stream_try_resume(s)) {
+	if (!stream_try_start(s)) {
 		s->wait_next = ctx->waiting;
 		ctx->waiting = s;
 	}
@@ -700,7 +732,8 @@ stream_on_keepalive(evutil_socket_t fd, short what, void *arg)
 	time_t			 now = time(NULL);
 
 	for (s = ctx->all; s != NULL; s = s->next) {
-		if (s->flags & (STREAM_DEAD|STREAM_ENDING))
+		if ((s->flags & (STREAM_DEAD|STREAM_ENDING)) ||
+		    !(s->flags & STREAM_STARTED))
 			continue;
 		if (max != 0 && now - s->opened >= (time_t)max) {
 			log_debug("stream %d/%u: max-lifetime reached", s->fd,

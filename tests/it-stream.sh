@@ -5,8 +5,8 @@
 # Exercises: response headers (200, text/event-stream, no-cache,
 # X-Accel-Buffering), the comment right after the headers, retry:, the
 # keepalive comment, one PUBLISH = one event, CR/LF/CRLF splitting into
-# data: lines, two channels on one worker, and the worker mounted at two
-# different prefixes.
+# data: lines, two channels on one worker, the worker mounted at two
+# different prefixes, and headers sent only once the subscription is live.
 . "$(dirname "$0")/lib.sh"
 
 start_redis
@@ -41,4 +41,16 @@ check "second mount no leak" bash -c "! grep -q hello '$T/b.out'"
 wait_until 4 body_has a ': keepalive'
 check "keepalive comment" body_has a ': keepalive'
 check "stream still open" alive $A
+
+# The headers (EventSource onopen) come only once Redis confirmed the
+# subscription: an event published the moment they arrive is delivered.
+ok=0
+for i in $(seq 1 10); do
+	stream o$i "$BASE/api/v1/events/open.$i"
+	wait_until 5 body_has o$i ': ok'
+	rcli PUBLISH open.$i right-after-open >/dev/null
+	wait_until 2 body_has o$i 'data: right-after-open' && ok=$((ok + 1))
+	kill $CURL_PID
+done
+check "published right after the headers: delivered ($ok/10)" [ $ok = 10 ]
 finish

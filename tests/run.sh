@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 JOBS=${JOBS:-2}
 PACKAGES="build-essential autoconf automake libtool pkg-config libfcgi-dev
 libhiredis-dev libjson-c-dev libevent-dev libssl-dev redis-server lighttpd
-spawn-fcgi curl procps python3 nginx"
+spawn-fcgi curl procps python3 nginx chromium"
 passed=0
 failed=0
 
@@ -80,6 +80,12 @@ suite() {
 cd "$ROOT" || exit 1
 [ "${SKIP_INSTALL:-}" = 1 ] || install_packages || { echo "0 passed, 1 failed"; exit 1; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
+# Browser tests: playwright-core drives Debian's chromium (never a download).
+if command -v npm >/dev/null && [ -f "$ROOT/tests/browser/package-lock.json" ]; then
+	echo "== npm ci (tests/browser)"
+	(cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund >/dev/null 2>&1) ||
+	    echo "== npm ci failed: browser tests will be skipped"
+fi
 echo "== autoreconf"
 autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
 
