@@ -90,20 +90,29 @@ acceptor_free(struct acceptor *a)
 	}
 }
 
-/* Sends a complete short response with a plain-text body. EXTRA holds
- * more header lines (each ending in \r\n) or is "". */
+/* Sends a complete short response. EXTRA holds more header lines (each
+ * ending in \r\n) or is "". */
+static void
+acceptor_respond(FCGX_Request *r, int status, const char *reason,
+    const char *type, const char *extra, const char *body)
+{
+	FCGX_FPrintF(r->out,
+	    "Status: %d %s\r\n"
+	    "Content-Type: %s\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "%s"
+	    "\r\n"
+	    "%s\n", status, reason, type, extra, body);
+	log_debug("%d %s: %s", status, reason, body);
+}
+
+/* Sends a complete short response with a one-line plain-text body. */
 static void
 acceptor_reply(FCGX_Request *r, int status, const char *reason,
     const char *extra, const char *body)
 {
-	FCGX_FPrintF(r->out,
-	    "Status: %d %s\r\n"
-	    "Content-Type: text/plain; charset=utf-8\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "%s"
-	    "\r\n"
-	    "%s\n", status, reason, extra, body);
-	log_debug("%d %s: %s", status, reason, body);
+	acceptor_respond(r, status, reason, "text/plain; charset=utf-8",
+	    extra, body);
 }
 
 /* Reads and drops the request body. Returns its length, or -1 if it is
@@ -149,13 +158,7 @@ static void
 acceptor_reply_json(FCGX_Request *r, int status, const char *reason,
     const char *extra, struct json_object *o)
 {
-	FCGX_FPrintF(r->out,
-	    "Status: %d %s\r\n"
-	    "Content-Type: application/json\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "%s"
-	    "\r\n"
-	    "%s\n", status, reason, extra,
+	acceptor_respond(r, status, reason, "application/json", extra,
 	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 }

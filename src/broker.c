@@ -93,10 +93,8 @@ broker_create(struct event_base *base, const char *url,
 	b->on_message = on_message;
 	b->arg = arg;
 	b->backoff_ms = BROKER_BACKOFF_MIN_MS;
-	if (redis_url_parse(url, &b->url, err, errlen) == -1)
-		goto fail;
-	if (b->url.host != NULL &&
-	    redis_url_resolve(&b->url, b->ip, sizeof b->ip, err, errlen) == -1)
+	if (redis_url_prepare(url, &b->url, b->ip, sizeof b->ip, err,
+	    errlen) == -1)
 		goto fail;
 	redis_url_describe(&b->url, b->desc, sizeof b->desc);
 	b->chans = dict_create();

@@ -88,7 +88,7 @@ static const struct cfg_opt cfg_opts[] = {
 	  "5", "SECONDS", "seconds to let streams drain on SIGTERM" },
 	{ "max-lifetime", CFG_T_UINT, CFG_OFF(max_lifetime), 0, 604800,
 	  "0", "SECONDS", "end streams cleanly after SECONDS, 0 = never "
-	  "(mod_fcgid: below FcgidBusyTimeout)" },
+	  "(< FcgidBusyTimeout)" },
 	{ "log-level", CFG_T_LOGLEVEL, CFG_OFF(log_level), 0, 0, "info",
 	  "LEVEL", "error, warn, info or debug" },
 	{ "log-file", CFG_T_STRING, CFG_OFF(log_file), 0, 0, NULL, "FILE",

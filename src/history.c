@@ -47,10 +47,8 @@ history_create(struct event_base *base, const char *url, const char *prefix,
 
 	h = xcalloc(1, sizeof *h);
 	h->base = base;
-	if (redis_url_parse(url, &h->url, err, errlen) == -1)
-		goto fail;
-	if (h->url.host != NULL &&
-	    redis_url_resolve(&h->url, h->ip, sizeof h->ip, err, errlen) == -1)
+	if (redis_url_prepare(url, &h->url, h->ip, sizeof h->ip, err,
+	    errlen) == -1)
 		goto fail;
 	h->prefix = xstrdup(prefix);
 	return h;

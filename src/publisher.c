@@ -37,10 +37,8 @@ publisher_create(const char *url, const char *prefix, unsigned timeout_ms,
 	struct publisher	*p;
 
 	p = xcalloc(1, sizeof *p);
-	if (redis_url_parse(url, &p->url, err, errlen) == -1)
-		goto fail;
-	if (p->url.host != NULL &&
-	    redis_url_resolve(&p->url, p->ip, sizeof p->ip, err, errlen) == -1)
+	if (redis_url_prepare(url, &p->url, p->ip, sizeof p->ip, err,
+	    errlen) == -1)
 		goto fail;
 	p->prefix = xstrdup(prefix);
 	p->timeout.tv_sec = timeout_ms / 1000;

@@ -449,3 +449,17 @@ redis_url_resolve(const struct redis_url *u, char *ip, size_t iplen,
 	freeaddrinfo(res);
 	return 0;
 }
+
+int
+redis_url_prepare(const char *s, struct redis_url *out, char *ip,
+    size_t iplen, char *err, size_t errlen)
+{
+	if (redis_url_parse(s, out, err, errlen) == -1)
+		return -1;
+	if (out->host != NULL &&
+	    redis_url_resolve(out, ip, iplen, err, errlen) == -1) {
+		redis_url_clear(out);
+		return -1;
+	}
+	return 0;
+}

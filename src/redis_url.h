@@ -33,6 +33,11 @@ void	redis_url_clear(struct redis_url *u);
  * numeric address in IP. Returns 0, or -1 with a reason in ERR. */
 int	redis_url_resolve(const struct redis_url *u, char *ip, size_t iplen,
 	    char *err, size_t errlen);
+/* Parses S into *OUT and resolves its host into IP: what every Redis
+ * client of the project does at start-up. Returns 0, or -1 with a reason
+ * in ERR and *OUT left empty. */
+int	redis_url_prepare(const char *s, struct redis_url *out, char *ip,
+	    size_t iplen, char *err, size_t errlen);
 /* Writes a printable form without the password ("redis://host:port/db")
  * into BUF; returns BUF. */
 char	*redis_url_describe(const struct redis_url *u, char *buf, size_t len);

@@ -1,14 +1,22 @@
 /* sse-fcgi - MIT License
  *
- * sse-publish: publish one event with an id and history from the command
- * line (or a cron job, a shell script, a deploy hook). It runs the same
- * Redis script as the worker's HTTP endpoint and reads the same settings:
- * defaults < config file (--config or SSE_FCGI_CONFIG) < environment
- * (SSE_FCGI_REDIS, SSE_FCGI_HISTORY_PREFIX, SSE_FCGI_MAX_MESSAGE,
- * SSE_FCGI_PUBLISH_TIMEOUT, SSE_FCGI_HISTORY) < its own flags.
+ * sse-publish: publishes one event with an id and history from the command
+ * line (a shell script, a cron job, a deploy hook). It runs the same Redis
+ * script as the worker's HTTP endpoint (deploy/redis/sse-publish.lua,
+ * through publisher.c) and reads the same settings: defaults < config file
+ * (--config or SSE_FCGI_CONFIG) < environment (SSE_FCGI_REDIS,
+ * SSE_FCGI_HISTORY_PREFIX, SSE_FCGI_MAX_MESSAGE, SSE_FCGI_PUBLISH_TIMEOUT,
+ * SSE_FCGI_HISTORY) < its own flags. The other worker settings in the file
+ * are checked but unused; publisher-secret-file is never read.
  *
- * Exit status: 0 published, 1 Redis unreachable or refusing, 2 bad
- * arguments or configuration, 3 payload larger than max-message.
+ * The data comes from an argument or, binary-safe, from standard input; it
+ * is held in memory whole (at most max-message bytes, 512 MiB at most).
+ * Channel and event name are checked before Redis is contacted. The id
+ * goes to standard output, alone; everything else to standard error.
+ *
+ * Exit status: 0 published, 1 Redis unreachable or refused (or standard
+ * input unreadable), 2 bad arguments or configuration, 3 payload larger
+ * than max-message.
  */
 #include "config.h"
 
@@ -21,101 +29,374 @@
 #include "cfg.h"
 #include "channel.h"
 #include "publisher.h"
+#include "redis_url.h"
 #include "sse.h"
 #include "xmalloc.h"
 
+#define EXIT_PUBLISHED	0
 #define EXIT_REDIS	1
 #define EXIT_USAGE	2
 #define EXIT_TOO_BIG	3
 
-extern char **environ;
+#define EVENT_NAME_MAX	255		/* bytes, as the script checks */
+#define MAXLEN_MAX	10000000UL	/* as cfg.c's history MAXLEN */
+#define MAXAGE_MAX_S	(365UL * 86400)	/* as cfg.c's history MAXAGE */
+#define READ_CHUNK	65536
+
+/* The environment variables shared with the worker, in the order applied. */
+static const struct {
+	const char	*key;		/* cfg_set() key */
+	const char	*env;
+} env_keys[] = {
+	{ "redis", "SSE_FCGI_REDIS" },
+	{ "history-prefix", "SSE_FCGI_HISTORY_PREFIX" },
+	{ "max-message", "SSE_FCGI_MAX_MESSAGE" },
+	{ "publish-timeout", "SSE_FCGI_PUBLISH_TIMEOUT" },
+};
+
+/* What the command line asked for; strings are borrowed from argv. */
+struct opts {
+	const char	*event;		/* NULL: plain message */
+	const char	*redis;		/* NULL: from config or default */
+	const char	*config;	/* NULL: SSE_FCGI_CONFIG or none */
+	const char	*channel;
+	const char	*data;		/* NULL or "-": standard input */
+	unsigned long	 maxlen;
+	unsigned long	 maxage_ms;
+	int		 have_maxlen;
+	int		 have_maxage;
+	int		 quiet;
+};
 
 static void
 usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: sse-publish [--event NAME] [--redis URL] [--config FILE]\n"
-	    "                   [--maxlen N] [--maxage DURATION] [-q]\n"
-	    "                   CHANNEL [DATA | -]\n"
+	    "                   [--maxlen N] [--maxage DURATION] [-q] "
+	    "CHANNEL [DATA | -]\n"
+	    "       sse-publish -h | --help | -V | --version\n"
 	    "\n"
-	    "Publishes DATA (or standard input, when DATA is - or missing) on\n"
-	    "CHANNEL with an event id and history, and prints the id.\n"
+	    "Publishes DATA on CHANNEL for the sse-fcgi workers, with an event "
+	    "id and\n"
+	    "history, and prints the id. Without DATA, or with -, the data is "
+	    "read from\n"
+	    "standard input (binary-safe, at most max-message bytes).\n"
 	    "\n"
-	    "  --event NAME      event name (EventSource addEventListener)\n"
-	    "  --redis URL       Redis (default from the config, then\n"
-	    "                    redis://127.0.0.1:6379)\n"
-	    "  --config FILE     sse-fcgi config file to read settings from\n"
-	    "  --maxlen N        history length for this channel (overrides\n"
-	    "                    the history rules)\n"
-	    "  --maxage DURATION history age, e.g. 30s, 10m, 1h, 7d\n"
-	    "  -q                print only the id\n"
-	    "  -h, --help        this help;  -V, --version  the version\n"
+	    "  --event NAME       event name (at most 255 bytes, no CR, LF)\n"
+	    "  --redis URL        Redis to publish to (default: the config, "
+	    "then\n"
+	    "                     SSE_FCGI_REDIS, then redis://127.0.0.1:6379)\n"
+	    "  --config FILE      sse-fcgi config file to take settings from\n"
+	    "                     (default: SSE_FCGI_CONFIG)\n"
+	    "  --maxlen N         events kept in the channel's history "
+	    "(0 = none),\n"
+	    "                     instead of the matching history rule\n"
+	    "  --maxage DURATION  age of the history kept: seconds, or 30s, "
+	    "10m, 1h,\n"
+	    "                     7d (0 = no limit, at most 365d)\n"
+	    "  -q                 print only the id (no message on stderr)\n"
+	    "  -h, --help         print this help and exit\n"
+	    "  -V, --version      print the version and exit\n"
 	    "\n"
-	    "Exit status: 0 published, 1 Redis unreachable or refused,\n"
-	    "2 bad arguments or configuration, 3 payload larger than\n"
-	    "max-message.\n");
+	    "Environment: SSE_FCGI_CONFIG, SSE_FCGI_REDIS, "
+	    "SSE_FCGI_HISTORY_PREFIX,\n"
+	    "SSE_FCGI_MAX_MESSAGE, SSE_FCGI_PUBLISH_TIMEOUT, SSE_FCGI_HISTORY "
+	    "(as for\n"
+	    "sse-fcgi). Precedence: default < config file < environment < "
+	    "flags.\n"
+	    "\n"
+	    "Exit status: 0 published; 1 Redis unreachable or it refused; 2 bad "
+	    "arguments\n"
+	    "or configuration; 3 payload larger than max-message.\n");
 }
 
-/* Parses a duration (seconds, or with an s/m/h/d suffix) into ms. */
+/* Parses a decimal number of at most MAX into *OUT. */
+static int
+parse_number(const char *s, unsigned long max, unsigned long *out,
+    const char **end)
+{
+	unsigned long	v = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (max - (unsigned long)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	*out = v;
+	*end = s;
+	return 0;
+}
+
+/* Parses N (events, 0..MAXLEN_MAX). */
+static int
+parse_maxlen(const char *s, unsigned long *n)
+{
+	const char	*end;
+
+	return parse_number(s, MAXLEN_MAX, n, &end) == -1 || *end != '\0' ?
+	    -1 : 0;
+}
+
+/* Parses a duration, seconds or a number with an s/m/h/d suffix, of at
+ * most 365 days, into milliseconds. */
 static int
 parse_duration(const char *s, unsigned long *ms)
 {
-	char			*end;
-	unsigned long long	 v, mul = 1000;
+	const char	*end;
+	unsigned long	 v, mul;
 
-	if (s[0] < '0' || s[0] > '9')
+	if (parse_number(s, MAXAGE_MAX_S, &v, &end) == -1)
 		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
+	switch (*end) {
+	case '\0':
+	case 's':
+		mul = 1;
+		break;
+	case 'm':
+		mul = 60;
+		break;
+	case 'h':
+		mul = 3600;
+		break;
+	case 'd':
+		mul = 86400;
+		break;
+	default:
 		return -1;
-	if (*end != '\0') {
-		if (end[1] != '\0')
-			return -1;
-		switch (*end) {
-		case 's': mul = 1000; break;
-		case 'm': mul = 60000; break;
-		case 'h': mul = 3600000; break;
-		case 'd': mul = 86400000; break;
-		default: return -1;
-		}
 	}
-	if (v > 365ULL * 86400 * 1000 / mul)
+	if (*end != '\0' && end[1] != '\0')
 		return -1;
-	*ms = (unsigned long)(v * mul);
+	if (v > MAXAGE_MAX_S / mul)
+		return -1;
+	*ms = v * mul * 1000;
 	return 0;
 }
 
-static int
-parse_count(const char *s, unsigned long *n)
+/* Returns VAL for --NAME: "--NAME=VAL" in A, or the next argument (then
+ * *I moves past it). NULL when A is not --NAME or has no value; *MISSING
+ * says which. */
+static const char *
+flag_value(const char *name, int argc, char **argv, int *i, int *missing)
 {
-	char			*end;
-	unsigned long long	 v;
+	const char	*a = argv[*i] + 2;
+	size_t		 n = strlen(name);
 
-	if (s[0] < '0' || s[0] > '9')
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = 1;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+/* Fills *O from the command line. Returns 0, 1 after --help or --version,
+ * or -1 with a message printed. */
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	const char	*a, *v, *why, *pos[3];
+	int		 i, npos = 0, missing = 0, dashdash = 0;
+
+	memset(o, 0, sizeof *o);
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (dashdash || a[0] != '-' || strcmp(a, "-") == 0) {
+			if (npos < 3)
+				pos[npos] = a;
+			npos++;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			dashdash = 1;
+			continue;
+		}
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 1;
+		}
+		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			printf("sse-publish (%s) %s\n", PACKAGE_NAME,
+			    PACKAGE_VERSION);
+			return 1;
+		}
+		if (strcmp(a, "-q") == 0) {
+			o->quiet = 1;
+			continue;
+		}
+		if (strncmp(a, "--", 2) != 0)
+			goto unknown;
+		if ((v = flag_value("event", argc, argv, &i, &missing)) != NULL)
+			o->event = v;
+		else if (missing)
+			goto missing;
+		else if ((v = flag_value("redis", argc, argv, &i,
+		    &missing)) != NULL)
+			o->redis = v;
+		else if (missing)
+			goto missing;
+		else if ((v = flag_value("config", argc, argv, &i,
+		    &missing)) != NULL)
+			o->config = v;
+		else if (missing)
+			goto missing;
+		else if ((v = flag_value("maxlen", argc, argv, &i,
+		    &missing)) != NULL) {
+			if (parse_maxlen(v, &o->maxlen) == -1) {
+				fprintf(stderr, "sse-publish: --maxlen: \"%.64s\" "
+				    "is not a number of events (0..%lu)\n", v,
+				    MAXLEN_MAX);
+				return -1;
+			}
+			o->have_maxlen = 1;
+		} else if (missing)
+			goto missing;
+		else if ((v = flag_value("maxage", argc, argv, &i,
+		    &missing)) != NULL) {
+			if (parse_duration(v, &o->maxage_ms) == -1) {
+				fprintf(stderr, "sse-publish: --maxage: \"%.64s\" "
+				    "is not a duration (seconds, or like 30s, "
+				    "10m, 1h, 7d; at most 365d)\n", v);
+				return -1;
+			}
+			o->have_maxage = 1;
+		} else if (missing)
+			goto missing;
+		else
+			goto unknown;
+	}
+
+	if (npos == 0) {
+		fprintf(stderr, "sse-publish: no channel given\n");
 		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > 10000000)
+	}
+	if (npos > 2) {
+		fprintf(stderr, "sse-publish: too many arguments (%d); quote "
+		    "the data, or give it on standard input\n", npos);
 		return -1;
-	*n = (unsigned long)v;
+	}
+	o->channel = pos[0];
+	o->data = npos == 2 ? pos[1] : NULL;
+	if (!channel_name_valid(o->channel, strlen(o->channel), &why)) {
+		fprintf(stderr, "sse-publish: bad channel name \"%.64s\": %s\n",
+		    o->channel, why);
+		return -1;
+	}
+	if (o->event != NULL && (strlen(o->event) > EVENT_NAME_MAX ||
+	    !sse_field_ok(o->event, strlen(o->event)))) {
+		fprintf(stderr, "sse-publish: --event: an event name is at "
+		    "most %d bytes, without CR or LF\n", EVENT_NAME_MAX);
+		return -1;
+	}
+	return 0;
+
+missing:
+	fprintf(stderr, "sse-publish: %s needs a value\n", a);
+	return -1;
+unknown:
+	fprintf(stderr, "sse-publish: unknown option %.64s\n", a);
+	return -1;
+}
+
+/* Appends the ';'-separated rules of SSE_FCGI_HISTORY (blank ones skipped)
+ * and moves them ahead of the config file's, as the worker does. */
+static int
+load_env_history(struct cfg *c, const char *list, char *err, size_t errlen)
+{
+	struct cfg_history	*tmp;
+	char			*buf, *rule, *next, *e, where[64];
+	size_t			 n0 = c->nhistory, nnew, sz = sizeof *tmp;
+	unsigned		 pos = 0;
+	int			 rc = -1;
+
+	buf = xstrdup(list);
+	for (rule = buf; rule != NULL; rule = next) {
+		if ((next = strchr(rule, ';')) != NULL)
+			*next++ = '\0';
+		pos++;
+		while (*rule == ' ' || *rule == '\t')
+			rule++;
+		e = rule + strlen(rule);
+		while (e > rule && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (*rule == '\0')
+			continue;
+		snprintf(where, sizeof where, "SSE_FCGI_HISTORY rule %u", pos);
+		if (cfg_set(c, "history", rule, where, err, errlen) == -1)
+			goto out;
+	}
+	if (c->nhistory == n0) {
+		snprintf(err, errlen, "SSE_FCGI_HISTORY: no history rule in "
+		    "\"%.64s\"", list);
+		goto out;
+	}
+	nnew = c->nhistory - n0;
+	if (n0 > 0) {
+		tmp = xcalloc(c->nhistory, sz);
+		memcpy(tmp, c->history + n0, nnew * sz);
+		memcpy(tmp + nnew, c->history, n0 * sz);
+		free(c->history);
+		c->history = tmp;
+	}
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+/* Builds the settings: defaults, config file, environment, flags. */
+static int
+load_settings(struct cfg *c, const struct opts *o, char *err, size_t errlen)
+{
+	const char	*config = o->config, *source = "--config", *v;
+	size_t		 i;
+
+	if (config == NULL && (config = getenv("SSE_FCGI_CONFIG")) != NULL) {
+		source = "SSE_FCGI_CONFIG";
+		if (*config == '\0')
+			config = NULL;
+	}
+	if (config != NULL && (cfg_set(c, "config", config, source, err,
+	    errlen) == -1 || cfg_load_file(c, config, err, errlen) == -1))
+		return -1;
+	for (i = 0; i < sizeof env_keys / sizeof env_keys[0]; i++) {
+		if ((v = getenv(env_keys[i].env)) == NULL || *v == '\0')
+			continue;
+		if (cfg_set(c, env_keys[i].key, v, env_keys[i].env, err,
+		    errlen) == -1)
+			return -1;
+	}
+	if ((v = getenv("SSE_FCGI_HISTORY")) != NULL && *v != '\0' &&
+	    load_env_history(c, v, err, errlen) == -1)
+		return -1;
+	if (o->redis != NULL && cfg_set(c, "redis", o->redis, "--redis", err,
+	    errlen) == -1)
+		return -1;
 	return 0;
 }
 
-/* Reads standard input up to MAX bytes; *LEN > MAX means too big. */
+/* Reads standard input, keeping at most MAX + 1 bytes: *LEN > MAX means
+ * the data is too big. Returns the bytes (caller frees), or NULL with
+ * errno set. */
 static char *
-read_stdin(size_t max, size_t *len)
+read_input(size_t max, size_t *len)
 {
 	char	*buf;
-	size_t	 cap = 65536, n = 0;
+	size_t	 cap, n = 0;
 	ssize_t	 r;
 
+	cap = max < READ_CHUNK ? max + 1 : READ_CHUNK;
 	buf = xmalloc(cap);
-	for (;;) {
+	while (n <= max) {
 		if (n == cap) {
-			if (cap > max)
-				break;
-			cap *= 2;
+			cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
 			buf = xrealloc(buf, cap);
 		}
 		r = read(STDIN_FILENO, buf + n, cap - n);
@@ -133,211 +414,80 @@ read_stdin(size_t max, size_t *len)
 	return buf;
 }
 
-/* Applies the environment variables sse-publish shares with the worker. */
-static int
-load_env(struct cfg *c, char *err, size_t errlen)
-{
-	static const char *keys[] = { "redis", "history-prefix",
-	    "max-message", "publish-timeout", "history" };
-	char		 name[64], *p;
-	const char	*v;
-	size_t		 i;
-
-	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		snprintf(name, sizeof name, "SSE_FCGI_%s", keys[i]);
-		for (p = name; *p != '\0'; p++)
-			*p = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ?
-			    *p - 32 : *p);
-		if ((v = getenv(name)) == NULL || v[0] == '\0')
-			continue;
-		if (strcmp(keys[i], "history") == 0) {
-			char	*copy = xstrdup(v), *rule, *save = NULL;
-			int	 rc = 0;
-
-			for (rule = strtok_r(copy, ";", &save); rule != NULL &&
-			    rc == 0; rule = strtok_r(NULL, ";", &save))
-				rc = cfg_set(c, "history", rule, name, err,
-				    errlen);
-			free(copy);
-			if (rc == -1)
-				return -1;
-			continue;
-		}
-		if (cfg_set(c, keys[i], v, name, err, errlen) == -1)
-			return -1;
-	}
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
-	struct cfg		 c;
-	struct publisher	*pub = NULL;
-	const struct cfg_history *rule;
-	const char		*event = NULL, *config = NULL, *redis = NULL;
-	const char		*channel = NULL, *arg_data = NULL, *why, *val;
-	char			 err[512], id[EVENT_ID_MAX];
-	char			*data = NULL;
-	unsigned long		 maxlen = 0, maxage = 0;
-	int			 have_maxlen = 0, have_maxage = 0, quiet = 0;
-	int			 i, npos = 0, rc = EXIT_USAGE;
-	size_t			 len;
-	long long		 receivers;
+	struct cfg			 c;
+	struct opts			 o;
+	struct redis_url		 url;
+	struct publisher		*pub = NULL;
+	const struct cfg_history	*rule;
+	char				 err[512], id[EVENT_ID_MAX];
+	char				*data = NULL;
+	size_t				 len;
+	long long			 receivers;
+	unsigned long			 maxlen, maxage_ms;
+	int				 rc = EXIT_USAGE;
 
 	cfg_defaults(&c);
-	for (i = 1; i < argc; i++) {
-		const char	*a = argv[i];
-		const char	*eq = NULL;
-		char		 flag[32];
-
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			rc = 0;
-			goto out;
-		}
-		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-			printf("sse-publish %s\n", PACKAGE_VERSION);
-			rc = 0;
-			goto out;
-		}
-		if (strcmp(a, "-q") == 0) {
-			quiet = 1;
-			continue;
-		}
-		if (strcmp(a, "-") == 0 || a[0] != '-' || strcmp(a, "--") == 0) {
-			if (strcmp(a, "--") == 0) {
-				for (i++; i < argc; i++) {
-					if (npos == 0)
-						channel = argv[i];
-					else if (npos == 1)
-						arg_data = argv[i];
-					npos++;
-				}
-				break;
-			}
-			if (npos == 0)
-				channel = a;
-			else if (npos == 1)
-				arg_data = a;
-			npos++;
-			continue;
-		}
-		/* --flag VALUE or --flag=VALUE */
-		if (strncmp(a, "--", 2) != 0 || strlen(a) >= sizeof flag) {
-			fprintf(stderr, "sse-publish: unknown option %s\n", a);
-			goto usage;
-		}
-		strcpy(flag, a);
-		if ((eq = strchr(flag, '=')) != NULL) {
-			flag[eq - flag] = '\0';
-			val = a + (eq - flag) + 1;
-		} else if (i + 1 < argc) {
-			val = argv[++i];
-		} else {
-			fprintf(stderr, "sse-publish: %s needs a value\n", a);
-			goto usage;
-		}
-		if (strcmp(flag, "--event") == 0)
-			event = val;
-		else if (strcmp(flag, "--redis") == 0)
-			redis = val;
-		else if (strcmp(flag, "--config") == 0)
-			config = val;
-		else if (strcmp(flag, "--maxlen") == 0) {
-			if (parse_count(val, &maxlen) == -1) {
-				fprintf(stderr, "sse-publish: --maxlen: \"%s\" "
-				    "is not a number of events (0..10000000)\n",
-				    val);
-				goto usage;
-			}
-			have_maxlen = 1;
-		} else if (strcmp(flag, "--maxage") == 0) {
-			if (parse_duration(val, &maxage) == -1) {
-				fprintf(stderr, "sse-publish: --maxage: \"%s\" "
-				    "is not a duration (like 30s, 10m, 1h, 7d; "
-				    "at most 365d)\n", val);
-				goto usage;
-			}
-			have_maxage = 1;
-		} else {
-			fprintf(stderr, "sse-publish: unknown option %s\n",
-			    flag);
-			goto usage;
-		}
-	}
-	if (npos == 0) {
-		fprintf(stderr, "sse-publish: no channel given\n");
-		goto usage;
-	}
-	if (npos > 2) {
-		fprintf(stderr, "sse-publish: too many arguments (quote the "
-		    "data)\n");
-		goto usage;
-	}
-	if (!channel_name_valid(channel, strlen(channel), &why)) {
-		fprintf(stderr, "sse-publish: bad channel name \"%s\": %s\n",
-		    channel, why);
-		goto usage;
-	}
-	if (event != NULL && (strlen(event) > 255 ||
-	    !sse_field_ok(event, strlen(event)))) {
-		fprintf(stderr, "sse-publish: bad event name: at most 255 "
-		    "bytes, no CR or LF\n");
-		goto usage;
-	}
-	if (config == NULL && (val = getenv("SSE_FCGI_CONFIG")) != NULL &&
-	    val[0] != '\0')
-		config = val;
-	if ((config != NULL && cfg_load_file(&c, config, err,
-	    sizeof err) == -1) || load_env(&c, err, sizeof err) == -1 ||
-	    (redis != NULL && cfg_set(&c, "redis", redis, "--redis", err,
-	    sizeof err) == -1)) {
-		fprintf(stderr, "sse-publish: %s\n", err);
+	switch (parse_args(argc, argv, &o)) {
+	case 1:
+		rc = EXIT_PUBLISHED;
 		goto out;
+	case -1:
+		goto usage;
 	}
+	if (load_settings(&c, &o, err, sizeof err) == -1) {
+		fprintf(stderr, "sse-publish: %s\n", err);
+		goto usage;
+	}
+	/* A malformed URL is a configuration error; a host that does not
+	 * resolve, below, is an unreachable Redis. */
+	if (redis_url_parse(c.redis, &url, err, sizeof err) == -1) {
+		fprintf(stderr, "sse-publish: redis URL: %s\n", err);
+		goto usage;
+	}
+	redis_url_clear(&url);
 
-	if (arg_data == NULL || strcmp(arg_data, "-") == 0) {
-		data = read_stdin(c.max_message, &len);
-		if (data == NULL) {
-			fprintf(stderr, "sse-publish: reading standard input: "
-			    "%s\n", strerror(errno));
+	if (o.data == NULL || strcmp(o.data, "-") == 0) {
+		if ((data = read_input(c.max_message, &len)) == NULL) {
+			fprintf(stderr, "sse-publish: standard input: %s\n",
+			    strerror(errno));
 			rc = EXIT_REDIS;
 			goto out;
 		}
 	} else {
-		len = strlen(arg_data);
-		data = xstrndup(arg_data, len);
+		len = strlen(o.data);
+		if (len <= c.max_message)
+			data = xstrndup(o.data, len);
 	}
 	if (len > c.max_message) {
-		fprintf(stderr, "sse-publish: payload larger than max-message "
-		    "(%zu bytes)\n", c.max_message);
+		fprintf(stderr, "sse-publish: the data is larger than "
+		    "max-message (%zu bytes)\n", c.max_message);
 		rc = EXIT_TOO_BIG;
 		goto out;
 	}
-	rule = cfg_history_for(&c, channel, strlen(channel));
-	if (!have_maxlen)
-		maxlen = rule->maxlen;
-	if (!have_maxage)
-		maxage = rule->maxage_ms;
+
+	rule = cfg_history_for(&c, o.channel, strlen(o.channel));
+	maxlen = o.have_maxlen ? o.maxlen : rule->maxlen;
+	maxage_ms = o.have_maxage ? o.maxage_ms : rule->maxage_ms;
+	rc = EXIT_REDIS;
 	pub = publisher_create(c.redis, c.history_prefix, c.publish_timeout_ms,
 	    err, sizeof err);
-	if (pub == NULL) {
-		fprintf(stderr, "sse-publish: --redis: %s\n", err);
+	if (pub == NULL || publisher_publish(pub, o.channel, o.event, data,
+	    len, maxlen, maxage_ms, id, &receivers, err, sizeof err) == -1) {
+		fprintf(stderr, "sse-publish: not published: %s\n", err);
 		goto out;
 	}
-	if (publisher_publish(pub, channel, event, data, len, maxlen, maxage,
-	    id, &receivers, err, sizeof err) == -1) {
-		fprintf(stderr, "sse-publish: %s\n", err);
-		rc = EXIT_REDIS;
-		goto out;
-	}
-	printf("%s\n", id);
-	if (!quiet)
+	rc = EXIT_PUBLISHED;
+	if (printf("%s\n", id) < 0 || fflush(stdout) == EOF)
+		fprintf(stderr, "sse-publish: published as %s, but writing "
+		    "the id failed: %s\n", id, strerror(errno));
+	if (!o.quiet)
 		fprintf(stderr, "published to %s as %s (%lld workers received "
-		    "it)\n", channel, id, receivers);
-	rc = 0;
+		    "it)\n", o.channel, id, receivers);
 	goto out;
+
 usage:
 	fprintf(stderr, "Try 'sse-publish --help'.\n");
 	rc = EXIT_USAGE;

@@ -10,9 +10,10 @@
 
 start_redis
 
-out=$("$SSE_FCGI" --help); rc=$?
+"$SSE_FCGI" --help > "$T/help.out"; rc=$?
 check "--help exits 0" [ $rc = 0 ]
-check "--help lists --keepalive and its env var" bash -c "grep -q -- '--keepalive' <<<'$out' && grep -q SSE_FCGI_KEEPALIVE <<<'$out'"
+check "--help lists --keepalive and its env var" bash -c "grep -q -- '--keepalive' '$T/help.out' && grep -q SSE_FCGI_KEEPALIVE '$T/help.out'"
+check "--help fits 80 columns" bash -c "! awk 'length > 79' '$T/help.out' | grep -q ."
 check "--version" bash -c "'$SSE_FCGI' --version | grep -q '^sse-fcgi [0-9]'"
 for bad in "--nope" "--keepalive" "--keepalive abc" "--keepalive 0" "--retry -1" \
     "--queue-limit 12q" "--log-level loud" "extra-arg" "--listen nowhere"; do

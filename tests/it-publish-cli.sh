@@ -1,54 +1,143 @@
 #!/bin/bash
 # sse-fcgi - MIT License
 #
-# Scenario: the sse-publish tool. Exercises: it prints the id; the event is
-# in the history and reaches a stream through lighttpd with its id and
-# name; data from an argument, from "-" and from standard input when
-# omitted, binary-safe; 1 MiB is accepted and 1 MiB + 1 byte refused (exit
-# 3); --maxlen trims; ids increase across channels; bad arguments exit 2
-# and publish nothing; an unreachable Redis exits 1.
+# Scenario: the sse-publish tool, against a private Redis and one worker
+# behind lighttpd. Exercises: stdout holds only the id (MS-SEQ), stderr the
+# "published to" line unless -q; the event lands in the history and reaches
+# a stream with its id, data and --event name; data from an argument, from
+# "-" and from standard input when omitted, binary-safe (a NUL byte is
+# stored intact); 1 MiB from standard input reaches the stream complete,
+# 1 MiB + 1 byte exits 3; ids increase, also across channels; --maxlen
+# trims; bad arguments exit 2 with a message and publish nothing; an
+# unreachable Redis exits 1 with the reason; settings from the config
+# file, then the environment, then the flags.
 . "$(dirname "$0")/lib.sh"
 SSE_PUBLISH=${SSE_PUBLISH:-$top_builddir/sse-publish}
 
 start_redis
 start_workers 1
 start_lighttpd
-P() { "$SSE_PUBLISH" -q --redis "redis://127.0.0.1:$RPORT" "$@"; }
+R="redis://127.0.0.1:$RPORT"
+P() { "$SSE_PUBLISH" -q --redis "$R" "$@"; }
+# clock_seq: the deployment's id counter, bumped by every publish.
+clock_seq() { rcli HGET sse:clock seq; }
+# before A B: is id A older than id B (milliseconds, then sequence)?
+before() {
+	local a=$1 b=$2
+	[[ $a =~ ^[0-9]+-[0-9]+$ && $b =~ ^[0-9]+-[0-9]+$ ]] || return 1
+	[ "${a%-*}" -lt "${b%-*}" ] ||
+	    { [ "${a%-*}" -eq "${b%-*}" ] && [ "${a#*-}" -lt "${b#*-}" ]; }
+}
 
 stream a "$BASE/api/v1/events/cli.chan"
+stream big "$BASE/api/v1/events/cli.big"
 wait_until 5 numsub_is cli.chan 1
-ID=$(P cli.chan 'from argv')
-check "prints an id" grep -qx '[0-9]*-[0-9]*' <<<"$ID"
-check "stored in the history" [ "$(rcli XLEN sse:history:cli.chan)" = 1 ]
-ID2=$(echo -n 'from stdin' | P --event progress cli.chan -)
-ID3=$(echo -n 'stdin, no dash' | P cli.chan)
+wait_until 5 numsub_is cli.big 1
+
+# The id, alone on stdout; the report on stderr.
+"$SSE_PUBLISH" --redis "$R" cli.chan 'from argv' > "$T/id.out" 2> "$T/id.err"
+ID=$(cat "$T/id.out")
+check "prints an id" grep -Eqx '[0-9]+-[0-9]+' "$T/id.out"
+check "stdout holds only the id" [ "$(wc -l < "$T/id.out")" = 1 ]
+check "stderr: published to CHANNEL as ID (N workers)" \
+    grep -qx "published to cli.chan as $ID (1 workers received it)" "$T/id.err"
+P cli.chan quiet > /dev/null 2> "$T/q.err"
+check "-q: nothing on stderr" [ ! -s "$T/q.err" ]
+check "stored in the history" [ "$(rcli XLEN sse:history:cli.chan)" = 2 ]
+
+ID2=$(printf 'from stdin' | P --event progress cli.chan -)
+ID3=$(printf 'stdin, no dash' | P cli.chan)
 wait_until 5 body_has a 'data: stdin, no dash'
 check "the stream got the id" body_has a "id: $ID"
 check "the stream got the data" body_has a 'data: from argv'
-check "--event gives event:" bash -c "grep -A1 '^event: progress' '$T/a.out' | grep -q 'data: from stdin'"
-check "data omitted reads stdin" body_has a 'data: stdin, no dash'
-check "ids increase" bash -c "[ ${ID2#*-} -gt ${ID#*-} ] && [ ${ID3#*-} -gt ${ID2#*-} ]"
+check "--event progress gives event: progress" \
+    bash -c "grep -A1 -x 'event: progress' '$T/a.out' | grep -qx 'data: from stdin'"
+check "- reads standard input" grep -qx "id: $ID2" "$T/a.out"
+check "DATA omitted reads standard input" body_has a 'data: stdin, no dash'
+check "ids of consecutive publishes increase" \
+    bash -c "$(declare -f before); before '$ID' '$ID2' && before '$ID2' '$ID3'"
 IDX=$(P cli.other x)
-check "ids increase across channels" [ "${IDX#*-}" -gt "${ID3#*-}" ]
-printf 'a\0b\nc' | P cli.bin - >/dev/null
-check "binary-safe (NUL kept)" bash -c "redis-cli -p $RPORT --raw XRANGE sse:history:cli.bin - + | od -c | grep -q 'a  \\\\0   b'"
+IDY=$(P cli.other2 y)
+check "ids increase across channels" \
+    bash -c "$(declare -f before); before '$ID3' '$IDX' && before '$IDX' '$IDY'"
+
+# Binary-safe: the history entry holds exactly a NUL b LF c.
+printf 'a\0b\nc' | P cli.bin - > "$T/bin.id"
+printf '%s\nd\na\0b\nc\ne\n\n' "$(cat "$T/bin.id")" > "$T/bin.want"
+rcli --raw XRANGE sse:history:cli.bin - + > "$T/bin.got"
+check "binary-safe: NUL byte stored intact" cmp -s "$T/bin.want" "$T/bin.got"
+
+# 1 MiB (base64, one line) from stdin, through Redis, worker and lighttpd.
 head -c 786432 /dev/urandom | base64 -w0 > "$T/big"
-check "1 MiB from stdin accepted" bash -c "'$SSE_PUBLISH' -q --redis redis://127.0.0.1:$RPORT cli.big - < '$T/big' >/dev/null"
-check "1 MiB stored intact" bash -c "[ \$(redis-cli -p $RPORT XRANGE sse:history:cli.big - + | sed -n 3p | tr -d '\\n' | wc -c) = 1048576 ]"
-head -c 1048577 /dev/zero | P cli.big - 2> "$T/big.err"; rc=$?
+check "the payload is 1 MiB" [ "$(wc -c < "$T/big")" = 1048576 ]
+check "1 MiB from stdin: exit 0" bash -c "'$SSE_PUBLISH' -q --redis '$R' cli.big < '$T/big' > '$T/big.id'"
+# big_got: the data lines of stream big, without their line ends.
+big_got() { sed -n 's/^data: //p' "$T/big.out" | tr -d '\n' > "$T/big.got"; }
+big_complete() { big_got; cmp -s "$T/big" "$T/big.got"; }
+wait_until 10 big_complete
+check "1 MiB arrives complete through the stream" big_complete
+check "1 MiB: one event, one data line" bash -c \
+    "[ \$(grep -c '^data: ' '$T/big.out') = 1 ] && grep -qx 'id: $(cat "$T/big.id")' '$T/big.out'"
+check "1 MiB: same sha256" [ "$(sha256sum < "$T/big")" = "$(sha256sum < "$T/big.got")" ]
+s0=$(clock_seq)
+head -c 1048577 /dev/zero | P cli.big - > "$T/big1.out" 2> "$T/big1.err"; rc=$?
 check "1 MiB + 1 byte: exit 3" [ $rc = 3 ]
-for i in 1 2 3 4 5; do P --maxlen 3 cli.trim "t$i" >/dev/null; done
-check "--maxlen 3 keeps 3" [ "$(rcli XLEN sse:history:cli.trim)" = 3 ]
-before=$(rcli XLEN sse:history:cli.chan)
-for bad in "" "a/b x" "cli.chan x y" "--nope cli.chan x" "--maxlen abc cli.chan x" \
-    "--maxage 1w cli.chan x" "--event"; do
-	P $bad < /dev/null > /dev/null 2> "$T/bad.err"; rc=$?
-	check "bad arguments '$bad': exit 2 with a message" bash -c "[ $rc = 2 ] && [ -s '$T/bad.err' ]"
+check "1 MiB + 1 byte: says why, publishes nothing" \
+    bash -c "grep -q max-message '$T/big1.err' && [ ! -s '$T/big1.out' ] && [ '$(clock_seq)' = '$s0' ]"
+
+for i in 1 2 3 4 5; do P --maxlen 3 cli.trim "t$i" > /dev/null; done
+check "--maxlen 3 keeps 3 of 5" [ "$(rcli XLEN sse:history:cli.trim)" = 3 ]
+check "--maxlen keeps the newest" \
+    bash -c "redis-cli -p $RPORT --raw XRANGE sse:history:cli.trim - + | grep -x 't[0-9]' | tr -d '\n' | grep -qx t3t4t5"
+
+# Bad arguments: exit 2, a message, nothing published.
+s0=$(clock_seq)
+bad() {
+	local what=$1; shift
+	P "$@" < /dev/null > "$T/bad.out" 2> "$T/bad.err"; local rc=$?
+	check "$what: exit 2 with a message" \
+	    bash -c "[ $rc = 2 ] && [ -s '$T/bad.err' ] && [ ! -s '$T/bad.out' ]"
+}
+bad "no channel"
+bad "bad channel a/b" a/b x
+bad "too many arguments" cli.chan x y
+bad "unknown flag" --nope cli.chan x
+bad "event name with a newline" --event "$(printf 'a\nb')" cli.chan x
+bad "event name over 255 bytes" --event "$(printf 'e%.0s' {1..256})" cli.chan x
+bad "--maxlen abc" --maxlen abc cli.chan x
+bad "--maxage 1w" --maxage 1w cli.chan x
+bad "--event without a value" cli.chan x --event
+bad "bad redis URL" --redis foo://bar cli.chan x
+check "bad arguments published nothing" [ "$(clock_seq)" = "$s0" ]
+
+"$SSE_PUBLISH" --redis redis://127.0.0.1:1 cli.chan x > "$T/down.out" 2> "$T/down.err"; rc=$?
+check "redis unreachable: exit 1" [ $rc = 1 ]
+check "redis unreachable: the reason on stderr" \
+    bash -c "grep -qi 'connect' '$T/down.err' && [ ! -s '$T/down.out' ]"
+
+# Settings: config file < environment < flags, as for the worker.
+printf 'redis = redis://127.0.0.1:1\nhistory = cli.cfg 2 0\n' > "$T/pub.conf"
+for i in 1 2 3; do
+	SSE_FCGI_REDIS=$R "$SSE_PUBLISH" -q --config "$T/pub.conf" cli.cfg "c$i" > /dev/null
 done
-P --event "$(printf 'a\nb')" cli.chan x 2>/dev/null; rc=$?
-check "event name with a newline: exit 2" [ $rc = 2 ]
-check "bad arguments published nothing" [ "$(rcli XLEN sse:history:cli.chan)" = "$before" ]
-"$SSE_PUBLISH" --redis redis://127.0.0.1:1 cli.chan x 2> "$T/down.err"; rc=$?
-check "redis unreachable: exit 1 with the reason" bash -c "[ $rc = 1 ] && grep -q 'connect' '$T/down.err'"
-check "--help exits 0" bash -c "'$SSE_PUBLISH' --help >/dev/null"
+check "environment over config file (redis); file history rule" \
+    [ "$(rcli XLEN sse:history:cli.cfg)" = 2 ]
+for i in 1 2 3 4 5; do
+	SSE_FCGI_CONFIG=$T/pub.conf SSE_FCGI_HISTORY='x 1 0; cli.cfg 4 0' \
+	    "$SSE_PUBLISH" -q --redis "$R" cli.cfg "d$i" > /dev/null
+done
+check "SSE_FCGI_CONFIG read; SSE_FCGI_HISTORY over the file's rule" \
+    [ "$(rcli XLEN sse:history:cli.cfg)" = 4 ]
+SSE_FCGI_REDIS=redis://127.0.0.1:1 P cli.cfg flag > /dev/null; rc=$?
+check "--redis over SSE_FCGI_REDIS" [ $rc = 0 ]
+SSE_FCGI_MAX_MESSAGE=10 P cli.cfg 01234567890 2> /dev/null; rc=$?
+check "SSE_FCGI_MAX_MESSAGE=10: 11 bytes exit 3" [ $rc = 3 ]
+printf 'no-such-key = 1\n' > "$T/bad.conf"
+"$SSE_PUBLISH" --config "$T/bad.conf" cli.cfg x 2> "$T/conf.err"; rc=$?
+check "bad config file: exit 2 naming file:line" \
+    bash -c "[ $rc = 2 ] && grep -q 'bad.conf:1' '$T/conf.err'"
+
+check "--help exits 0 and lists the exit status" \
+    bash -c "'$SSE_PUBLISH' --help | grep -q 'Exit status'"
+check "--version exits 0" bash -c "'$SSE_PUBLISH' --version | grep -q ."
 finish
