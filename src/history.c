@@ -216,7 +216,8 @@ history_parse(const struct history_req *q, const redisReply *r,
 			n++;
 		}
 	}
-	qsort(v, n, sizeof *v, history_entry_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof *v, history_entry_cmp);
 	snap->gap = gap;
 	snap->entries = v;
 	snap->nentries = n;

@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,6 +415,26 @@ read_input(size_t max, size_t *len)
 	return buf;
 }
 
+/* Opens /dev/null on a closed stdout or stderr, so that the Redis socket
+ * cannot take that descriptor and receive the id or a message. */
+static void
+guard_fds(void)
+{
+	int	fd, null;
+
+	for (fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if ((null = open("/dev/null", O_WRONLY)) == -1)
+			exit(EXIT_REDIS);
+		if (null != fd) {
+			if (dup2(null, fd) == -1)
+				exit(EXIT_REDIS);
+			close(null);
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -429,6 +450,7 @@ main(int argc, char **argv)
 	unsigned long			 maxlen, maxage_ms;
 	int				 rc = EXIT_USAGE;
 
+	guard_fds();
 	cfg_defaults(&c);
 	switch (parse_args(argc, argv, &o)) {
 	case 1:

@@ -16,6 +16,10 @@ PIDS=""
 CHECKS_OK=0
 CHECKS_FAILED=0
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# Sanitizer reports of a --enable-sanitizers build land here (a worker's
+# stderr may be /dev/null under spawn-fcgi); finish() fails on any.
+export ASAN_OPTIONS="log_path=$T/asan:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="log_path=$T/ubsan:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 
 # make distcheck runs the unit tests only: the scenarios already ran twice.
 [ -n "${SSE_UNIT_ONLY:-}" ] && { echo "SKIP: SSE_UNIT_ONLY is set"; exit 77; }
@@ -47,6 +51,10 @@ check() {
 
 # finish: the scenario's verdict.
 finish() {
+	if ls "$T"/asan.* "$T"/ubsan.* >/dev/null 2>&1; then
+		CHECKS_FAILED=$((CHECKS_FAILED + 1))
+		echo "not ok - sanitizer reports:"; head -n 60 "$T"/asan.* "$T"/ubsan.* 2>/dev/null
+	fi
 	echo "# $(basename "$0"): $CHECKS_OK checks passed, $CHECKS_FAILED failed"
 	if [ "$CHECKS_FAILED" -ne 0 ]; then
 		echo "--- worker log"; tail -n 40 "$T"/worker*.log 2>/dev/null

@@ -97,7 +97,8 @@ step "make install DESTDIR" bash -c "cd '$ROOT/build-test' && rm -rf inst && mak
     test -x inst/usr/local/bin/sse-publish && test -s inst/usr/local/share/man/man8/sse-fcgi.8 &&
     test -s inst/usr/local/share/man/man1/sse-publish.1 &&
     test -s inst/usr/local/share/sse-fcgi/sse-publish.lua &&
-    test -s inst/usr/local/share/doc/sse-fcgi/examples/sse-fcgi@.service"
+    test -s inst/usr/local/share/doc/sse-fcgi/examples/systemd/sse-fcgi@.service &&
+    test -s inst/usr/local/share/doc/sse-fcgi/examples/nginx/sse-fcgi.conf"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
