@@ -39,12 +39,13 @@
 #define EXIT_USAGE	2
 #define EXIT_TOO_BIG	3
 
-#define EVENT_NAME_MAX	255		/* bytes, as the script checks */
+#define EVENT_NAME_MAX	255		/* bytes, as the script allows */
 #define MAXLEN_MAX	10000000UL	/* as cfg.c's history MAXLEN */
-#define MAXAGE_MAX_S	(365UL * 86400)	/* as cfg.c's history MAXAGE */
+#define MAXAGE_MAX_S	(365UL * 86400)	/* as cfg.c's MAXAGE, seconds */
 #define READ_CHUNK	65536
 
-/* The environment variables shared with the worker, in the order applied. */
+/* The worker's environment variables that sse-publish reads, applied in
+ * this order; SSE_FCGI_HISTORY, a list, comes after them. */
 static const struct {
 	const char	*key;		/* cfg_set() key */
 	const char	*env;
@@ -58,8 +59,8 @@ static const struct {
 /* What the command line asked for; strings are borrowed from argv. */
 struct opts {
 	const char	*event;		/* NULL: plain message */
-	const char	*redis;		/* NULL: from config or default */
-	const char	*config;	/* NULL: SSE_FCGI_CONFIG or none */
+	const char	*redis;		/* NULL: env, file or default */
+	const char	*config;	/* NULL: SSE_FCGI_CONFIG, or none */
 	const char	*channel;
 	const char	*data;		/* NULL or "-": standard input */
 	unsigned long	 maxlen;
@@ -85,9 +86,10 @@ usage(FILE *out)
 	    "standard input (binary-safe, at most max-message bytes).\n"
 	    "\n"
 	    "  --event NAME       event name (at most 255 bytes, no CR, LF)\n"
-	    "  --redis URL        Redis to publish to (default: the config, "
-	    "then\n"
-	    "                     SSE_FCGI_REDIS, then redis://127.0.0.1:6379)\n"
+	    "  --redis URL        Redis to publish to (default: "
+	    "SSE_FCGI_REDIS, else\n"
+	    "                     the config file's, else "
+	    "redis://127.0.0.1:6379)\n"
 	    "  --config FILE      sse-fcgi config file to take settings from\n"
 	    "                     (default: SSE_FCGI_CONFIG)\n"
 	    "  --maxlen N         events kept in the channel's history "
@@ -107,9 +109,10 @@ usage(FILE *out)
 	    "sse-fcgi). Precedence: default < config file < environment < "
 	    "flags.\n"
 	    "\n"
-	    "Exit status: 0 published; 1 Redis unreachable or it refused; 2 bad "
-	    "arguments\n"
-	    "or configuration; 3 payload larger than max-message.\n");
+	    "Exit status: 0 published; 1 Redis unreachable or it refused; "
+	    "2 bad\n"
+	    "arguments or configuration; 3 payload larger than "
+	    "max-message.\n");
 }
 
 /* Parses a decimal number of at most MAX into *OUT. */
@@ -176,26 +179,37 @@ parse_duration(const char *s, unsigned long *ms)
 	return 0;
 }
 
-/* Returns VAL for --NAME: "--NAME=VAL" in A, or the next argument (then
- * *I moves past it). NULL when A is not --NAME or has no value; *MISSING
- * says which. */
-static const char *
-flag_value(const char *name, int argc, char **argv, int *i, int *missing)
-{
-	const char	*a = argv[*i] + 2;
-	size_t		 n = strlen(name);
+/* The long options that take a value. */
+enum flag {
+	FLAG_EVENT,
+	FLAG_REDIS,
+	FLAG_CONFIG,
+	FLAG_MAXLEN,
+	FLAG_MAXAGE
+};
+static const char *const flag_names[] = {
+	"event", "redis", "config", "maxlen", "maxage"
+};
 
-	if (strncmp(a, name, n) != 0)
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = 1;
-		return NULL;
+/* Returns the flag spelt by A, "--NAME" or "--NAME=VALUE", with *VALUE
+ * set to the attached value or NULL; -1 when A is no such flag. */
+static int
+flag_find(const char *a, const char **value)
+{
+	size_t	i, n;
+
+	if (strncmp(a, "--", 2) != 0)
+		return -1;
+	a += 2;
+	for (i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++) {
+		n = strlen(flag_names[i]);
+		if (strncmp(a, flag_names[i], n) != 0 ||
+		    (a[n] != '\0' && a[n] != '='))
+			continue;
+		*value = a[n] == '=' ? a + n + 1 : NULL;
+		return (int)i;
 	}
-	return argv[++*i];
+	return -1;
 }
 
 /* Fills *O from the command line. Returns 0, 1 after --help or --version,
@@ -203,14 +217,14 @@ flag_value(const char *name, int argc, char **argv, int *i, int *missing)
 static int
 parse_args(int argc, char **argv, struct opts *o)
 {
-	const char	*a, *v, *why, *pos[3];
-	int		 i, npos = 0, missing = 0, dashdash = 0;
+	const char	*a, *v, *why, *pos[2];
+	int		 i, f, npos = 0, dashdash = 0;
 
 	memset(o, 0, sizeof *o);
 	for (i = 1; i < argc; i++) {
 		a = argv[i];
 		if (dashdash || a[0] != '-' || strcmp(a, "-") == 0) {
-			if (npos < 3)
+			if (npos < 2)
 				pos[npos] = a;
 			npos++;
 			continue;
@@ -232,46 +246,49 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->quiet = 1;
 			continue;
 		}
-		if (strncmp(a, "--", 2) != 0)
-			goto unknown;
-		if ((v = flag_value("event", argc, argv, &i, &missing)) != NULL)
+		if ((f = flag_find(a, &v)) == -1) {
+			fprintf(stderr, "sse-publish: unknown option "
+			    "%.64s\n", a);
+			return -1;
+		}
+		if (v == NULL) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "sse-publish: %s needs a "
+				    "value\n", a);
+				return -1;
+			}
+			v = argv[++i];
+		}
+		switch (f) {
+		case FLAG_EVENT:
 			o->event = v;
-		else if (missing)
-			goto missing;
-		else if ((v = flag_value("redis", argc, argv, &i,
-		    &missing)) != NULL)
+			break;
+		case FLAG_REDIS:
 			o->redis = v;
-		else if (missing)
-			goto missing;
-		else if ((v = flag_value("config", argc, argv, &i,
-		    &missing)) != NULL)
+			break;
+		case FLAG_CONFIG:
 			o->config = v;
-		else if (missing)
-			goto missing;
-		else if ((v = flag_value("maxlen", argc, argv, &i,
-		    &missing)) != NULL) {
+			break;
+		case FLAG_MAXLEN:
 			if (parse_maxlen(v, &o->maxlen) == -1) {
-				fprintf(stderr, "sse-publish: --maxlen: \"%.64s\" "
-				    "is not a number of events (0..%lu)\n", v,
-				    MAXLEN_MAX);
+				fprintf(stderr, "sse-publish: --maxlen: "
+				    "\"%.64s\" is not a number of events "
+				    "(0..%lu)\n", v, MAXLEN_MAX);
 				return -1;
 			}
 			o->have_maxlen = 1;
-		} else if (missing)
-			goto missing;
-		else if ((v = flag_value("maxage", argc, argv, &i,
-		    &missing)) != NULL) {
+			break;
+		case FLAG_MAXAGE:
 			if (parse_duration(v, &o->maxage_ms) == -1) {
-				fprintf(stderr, "sse-publish: --maxage: \"%.64s\" "
-				    "is not a duration (seconds, or like 30s, "
-				    "10m, 1h, 7d; at most 365d)\n", v);
+				fprintf(stderr, "sse-publish: --maxage: "
+				    "\"%.64s\" is not a duration (seconds, "
+				    "or like 30s, 10m, 1h, 7d; at most 365d)\n",
+				    v);
 				return -1;
 			}
 			o->have_maxage = 1;
-		} else if (missing)
-			goto missing;
-		else
-			goto unknown;
+			break;
+		}
 	}
 
 	if (npos == 0) {
@@ -297,13 +314,6 @@ parse_args(int argc, char **argv, struct opts *o)
 		return -1;
 	}
 	return 0;
-
-missing:
-	fprintf(stderr, "sse-publish: %s needs a value\n", a);
-	return -1;
-unknown:
-	fprintf(stderr, "sse-publish: unknown option %.64s\n", a);
-	return -1;
 }
 
 /* Appends the ';'-separated rules of SSE_FCGI_HISTORY (blank ones skipped)
@@ -435,6 +445,7 @@ guard_fds(void)
 	}
 }
 
+/* Publishes one event as the command line says; see sse-publish(1). */
 int
 main(int argc, char **argv)
 {

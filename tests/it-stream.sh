@@ -6,7 +6,8 @@
 # X-Accel-Buffering), the comment right after the headers, retry:, the
 # keepalive comment, one PUBLISH = one event, CR/LF/CRLF splitting into
 # data: lines, two channels on one worker, the worker mounted at two
-# different prefixes, and headers sent only once the subscription is live.
+# different prefixes, headers sent only once the subscription is live, and
+# HTTP/2 (h2c).
 . "$(dirname "$0")/lib.sh"
 
 start_redis
@@ -53,4 +54,12 @@ for i in $(seq 1 10); do
 	kill $CURL_PID
 done
 check "published right after the headers: delivered ($ok/10)" [ $ok = 10 ]
+
+# HTTP/2 (h2c, prior knowledge) through lighttpd.
+stream h2 "$BASE/api/v1/events/h2.chan" --http2-prior-knowledge
+wait_until 5 body_has h2 ': ok'
+rcli PUBLISH h2.chan over-h2 >/dev/null
+wait_until 5 body_has h2 'data: over-h2'
+check "HTTP/2 response" grep -q '^HTTP/2 200' "$T/h2.hdr"
+check "HTTP/2 stream delivers" body_has h2 'data: over-h2'
 finish
