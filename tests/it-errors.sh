@@ -4,7 +4,7 @@
 # Scenario: bad requests get a clear status and one-line reason, and leave
 # an open stream untouched: 400 bad channel names (characters, length,
 # encoding), 404 unknown paths, 405 wrong methods, 503 with Retry-After
-# when Redis is down at connect time.
+# when max-streams are open and when Redis is down at connect time.
 . "$(dirname "$0")/lib.sh"
 
 start_redis
@@ -37,6 +37,16 @@ wait_until 5 body_has good 'data: still-here'
 check "open stream untouched by bad requests" body_has good 'data: still-here'
 check "worker alive" alive "$WPIDS"
 
+# max-streams: a worker that is full says so (503, Retry-After).
+WSOCK=$T/cap.sock start_workers 1 --max-streams 2
+WSOCK=$T/cap.sock start_lighttpd
+stream cap1 "$BASE/api/v1/events/cap"; stream cap2 "$BASE/api/v1/events/cap"
+wait_until 5 bash -c "grep -q '^: ok' '$T/cap1.out' && grep -q '^: ok' '$T/cap2.out'"
+code=$(curl -s -D "$T/cap.hdr" -o "$T/cap.body" -w '%{http_code}' -m 5 "$BASE/api/v1/events/cap")
+check "503 when max-streams are open" [ "$code" = 503 ]
+check "503 says why" grep -q 'too many streams' "$T/cap.body"
+check "Retry-After on the full worker" grep -qi '^Retry-After: [0-9]' "$T/cap.hdr"
+
 # Redis down when a client connects: 503 + Retry-After.
 kill "$RPID"; wait "$RPID" 2>/dev/null
 wait_until 5 grep -q 'lost' "$T/worker.log"
@@ -44,5 +54,5 @@ code=$(curl -s -D "$T/503.hdr" -o "$T/503.body" -w '%{http_code}' -m 5 "$U/event
 check "503 when redis is down" [ "$code" = 503 ]
 check "Retry-After on 503" grep -qi '^Retry-After: [0-9]' "$T/503.hdr"
 check "503 reason" grep -q 'redis' "$T/503.body"
-check "worker alive after 503" alive "$WPIDS"
+check "worker alive after 503" bash -c "for p in $WPIDS; do kill -0 \$p || exit 1; done"
 finish

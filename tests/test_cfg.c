@@ -174,8 +174,8 @@ test_defaults(void)
 	test_cond("redis", streq_null(c.redis, "redis://127.0.0.1:6379"));
 	test_cond("keepalive", c.keepalive == 15);
 	test_cond("retry", c.retry_ms == 3000);
-	test_cond("queue-limit", c.queue_limit == 262144);
-	test_cond("max-streams", c.max_streams == 10000);
+	test_cond("queue-limit", c.queue_limit == 1048576);
+	test_cond("max-streams", c.max_streams == 0);
 	test_cond("shutdown-grace", c.shutdown_grace == 5);
 	test_cond("log-level", c.log_level == LOG_LVL_INFO);
 	test_cond("log-file", c.log_file == NULL);
@@ -609,7 +609,7 @@ static const struct load_case load_cases[] = {
 	  "SSE_FCGI_retry=x", "SSE_FCGI_RETRYX=x", "RETRY=x",
 	  "XSSE_FCGI_RETRY=x" }, CFG_OK, "retry", "3000" },
 	{ { NULL }, { "SSE_FCGI_QUEUE-LIMIT=1" }, CFG_OK, "queue-limit",
-	  "262144" },
+	  "1048576" },
 	{ { "--retry", "5" }, { "SSE_FCGI_RETRY=6" }, CFG_OK, "retry", "5" },
 	{ { "--max-channels", "64" }, { NULL }, CFG_OK, "max-channels", "64" },
 	{ { NULL }, { "SSE_FCGI_MAX_CHANNELS=2" }, CFG_OK, "max-channels",
@@ -852,7 +852,7 @@ test_precedence(void)
 	    streq_null(c.listen, "/run/env.sock"));
 	test_cond("flag beats env and file", c.max_streams == 9);
 	test_cond("default stays", c.shutdown_grace == 5 &&
-	    c.queue_limit == 262144 && c.backlog == 1024);
+	    c.queue_limit == 1048576 && c.backlog == 1024);
 	test_cond("config_file recorded", streq_null(c.config_file, path));
 	cfg_clear(&c);
 
