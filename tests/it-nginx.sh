@@ -19,8 +19,6 @@ NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 FASTCGI_PARAMS=${FASTCGI_PARAMS:-/etc/nginx/fastcgi_params}
 [ -r "$FASTCGI_PARAMS" ] || { echo "SKIP: no $FASTCGI_PARAMS"; exit 77; }
 
-# now_us: wall clock in microseconds, without a fork.
-now_us() { local t=$EPOCHREALTIME; echo $(( ${t/[.,]/} )); }
 # events_of NAME: "ID<TAB>DATA" per complete event (ended by its blank
 # line) of a stream's body; comments and a cut-off last event are left out.
 events_of() {
@@ -89,24 +87,8 @@ check "cache-control" grep -qi '^Cache-Control: no-cache' "$T/lat.hdr"
 check "not gzipped although the client and the site ask for it" \
     bash -c "! grep -qi '^Content-Encoding' '$T/lat.hdr'"
 check "comment first" bash -c "head -c 5 '$T/lat.out' | grep -q '^: ok'"
-# One redis-cli stays connected and takes a PUBLISH per line, so t0 is the
-# moment the command is written (no process start in the figure); the
-# arrival is polled in curl's output file.
-coproc PUBCLI { redis-cli -p "$RPORT" > /dev/null; }
-track $PUBCLI_PID
-lats=""
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	sleep 0.05
-	t0=$(now_us)
-	echo "PUBLISH n.lat lat$i" >&"${PUBCLI[1]}"
-	until grep -q "^data: lat$i\$" "$T/lat.out"; do
-		[ $(( $(now_us) - t0 )) -gt 2000000 ] && break
-	done
-	lats="$lats $(( ($(now_us) - t0) / 1000 ))"
-done
-eval "exec ${PUBCLI[1]}>&-"   # EOF: that redis-cli exits
-max=$(printf '%s\n' $lats | sort -n | tail -1)
-med=$(printf '%s\n' $lats | sort -n | sed -n 5p)
+latencies lat n.lat
+lats=$LATS max=$LAT_MAX med=$LAT_MED
 echo "# PUBLISH -> curl -N through nginx, ms:$lats (median $med, max $max)"
 check "every event through nginx in under 200 ms (max $max ms)" [ "$max" -lt 200 ]
 

@@ -42,6 +42,9 @@ check "second mount no leak" bash -c "! grep -q hello '$T/b.out'"
 wait_until 4 body_has a ': keepalive'
 check "keepalive comment" body_has a ': keepalive'
 check "stream still open" alive $A
+latencies a project.123
+echo "# PUBLISH -> curl -N through lighttpd, ms:$LATS (median $LAT_MED, max $LAT_MAX)"
+check "every event through lighttpd in under 200 ms (max $LAT_MAX ms)" [ "$LAT_MAX" -lt 200 ]
 
 # The headers (EventSource onopen) come only once Redis confirmed the
 # subscription: an event published the moment they arrive is delivered.

@@ -180,3 +180,27 @@ data_of() { sed -n 's/^data: //p' "$T/$1.out"; }
 ids_of() { sed -n 's/^id: //p' "$T/$1.out"; }
 # increasing: are the ids on stdin strictly increasing (by sequence)?
 increasing() { awk -F- 'NR > 1 && $2 <= prev { exit 1 } { prev = $2 }'; }
+
+now_us() { local t=$EPOCHREALTIME; echo $(( ${t/[.,]/} )); }
+# latencies NAME CHANNEL: publishes 10 events on CHANNEL and measures, in
+# ms, until each shows in stream NAME's body. One redis-cli stays connected
+# and takes a PUBLISH per line, so no process start is in the figure.
+# Sets LATS (the list), LAT_MED and LAT_MAX.
+latencies() {
+	local name=$1 ch=$2 i t0
+	coproc PUBCLI { redis-cli -p "$RPORT" > /dev/null; }
+	track $PUBCLI_PID
+	LATS=""
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		sleep 0.05
+		t0=$(now_us)
+		echo "PUBLISH $ch lat$i" >&"${PUBCLI[1]}"
+		until grep -q "^data: lat$i\$" "$T/$name.out"; do
+			[ $(( $(now_us) - t0 )) -gt 2000000 ] && break
+		done
+		LATS="$LATS $(( ($(now_us) - t0) / 1000 ))"
+	done
+	eval "exec ${PUBCLI[1]}>&-"	# EOF: that redis-cli exits
+	LAT_MAX=$(printf '%s\n' $LATS | sort -n | tail -1)
+	LAT_MED=$(printf '%s\n' $LATS | sort -n | sed -n 5p)
+}
