@@ -113,6 +113,9 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "publisher-secret-file", CFG_T_STRING,
 	  CFG_OFF(publisher_secret_file), 0, 0, NULL, "FILE",
 	  "read the publisher secret from the first line of FILE" },
+	{ "cors-origins", CFG_T_STRING, CFG_OFF(cors_origins), 0, 0, NULL,
+	  "LIST", "origins allowed cross-origin, space-separated "
+	  "(* = any, no cookies)" },
 	{ "publish-timeout", CFG_T_UINT, CFG_OFF(publish_timeout_ms), 10,
 	  60000, "2000", "MS",
 	  "timeout of the worker's Redis calls when publishing over HTTP" },

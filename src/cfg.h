@@ -50,6 +50,7 @@ struct cfg {
 	 * filled from publisher_secret_file when that is set. */
 	char		*publisher_secret;
 	char		*publisher_secret_file;	/* or NULL */
+	char		*cors_origins;	/* allowed origins, or NULL: no CORS */
 	unsigned	 publish_timeout_ms;/* synchronous Redis calls */
 	size_t		 max_message;	/* largest payload one may publish */
 };

