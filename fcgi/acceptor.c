@@ -31,6 +31,7 @@
 #include "broker.h"
 #include "cfg.h"
 #include "channel.h"
+#include "cors.h"
 #include "event_id.h"
 #include "publisher.h"
 #include "log.h"
@@ -49,6 +50,8 @@ struct acceptor {
 	struct broker		*broker;
 	struct stream_ctx	*streams;
 	struct publisher	*publisher;	/* this thread's own */
+	const struct cors	*cors;		/* or NULL: no CORS */
+	char			 cors_hdr[CORS_HEADERS_MAX];	/* this request's */
 	pthread_t		 thread;
 	int			 started;
 	int			 abandoned;	/* thread left running */
@@ -64,7 +67,7 @@ acceptor_on_wake(int sig)
 
 struct acceptor *
 acceptor_create(int listen_fd, const struct cfg *cfg, struct broker *broker,
-    struct stream_ctx *streams)
+    struct stream_ctx *streams, const struct cors *cors)
 {
 	struct acceptor	*a;
 	char		 err[256];
@@ -74,6 +77,7 @@ acceptor_create(int listen_fd, const struct cfg *cfg, struct broker *broker,
 	a->cfg = cfg;
 	a->broker = broker;
 	a->streams = streams;
+	a->cors = cors;
 	a->publisher = publisher_create(cfg->redis, cfg->history_prefix,
 	    cfg->publish_timeout_ms, err, sizeof err);
 	if (a->publisher == NULL)
@@ -93,25 +97,25 @@ acceptor_free(struct acceptor *a)
 /* Sends a complete short response. EXTRA holds more header lines (each
  * ending in \r\n) or is "". */
 static void
-acceptor_respond(FCGX_Request *r, int status, const char *reason,
-    const char *type, const char *extra, const char *body)
+acceptor_respond(struct acceptor *a, FCGX_Request *r, int status,
+    const char *reason, const char *type, const char *extra, const char *body)
 {
 	FCGX_FPrintF(r->out,
 	    "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Cache-Control: no-store\r\n"
-	    "%s"
+	    "%s%s"
 	    "\r\n"
-	    "%s\n", status, reason, type, extra, body);
+	    "%s\n", status, reason, type, a->cors_hdr, extra, body);
 	log_debug("%d %s: %s", status, reason, body);
 }
 
 /* Sends a complete short response with a one-line plain-text body. */
 static void
-acceptor_reply(FCGX_Request *r, int status, const char *reason,
-    const char *extra, const char *body)
+acceptor_reply(struct acceptor *a, FCGX_Request *r, int status,
+    const char *reason, const char *extra, const char *body)
 {
-	acceptor_respond(r, status, reason, "text/plain; charset=utf-8",
+	acceptor_respond(a, r, status, reason, "text/plain; charset=utf-8",
 	    extra, body);
 }
 
@@ -155,10 +159,10 @@ acceptor_redis_up(struct acceptor *a)
 
 /* Sends a JSON object (consumed) as a complete response. */
 static void
-acceptor_reply_json(FCGX_Request *r, int status, const char *reason,
-    const char *extra, struct json_object *o)
+acceptor_reply_json(struct acceptor *a, FCGX_Request *r, int status,
+    const char *reason, const char *extra, struct json_object *o)
 {
-	acceptor_respond(r, status, reason, "application/json", extra,
+	acceptor_respond(a, r, status, reason, "application/json", extra,
 	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 }
@@ -356,20 +360,20 @@ acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
 	snprintf(retry, sizeof retry, "Retry-After: %d\r\n",
 	    ACCEPTOR_RETRY_AFTER);
 	if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
-		acceptor_reply(r, 405, "Method Not Allowed",
+		acceptor_reply(a, r, 405, "Method Not Allowed",
 		    "Allow: GET, POST\r\n", "method not allowed: POST to "
 		    "publish, GET for channel info");
 		return;
 	}
 	if (a->cfg->publisher_secret == NULL) {
-		acceptor_reply(r, 403, "Forbidden", "", "publishing over HTTP "
+		acceptor_reply(a, r, 403, "Forbidden", "", "publishing over HTTP "
 		    "is disabled: set publisher-secret");
 		return;
 	}
 	if (!acceptor_authorized(a, r)) {
 		log_warn("publish to %.*s refused: missing or wrong bearer "
 		    "secret", (int)clen, channel);
-		acceptor_reply(r, 401, "Unauthorized",
+		acceptor_reply(a, r, 401, "Unauthorized",
 		    "WWW-Authenticate: Bearer realm=\"sse-fcgi publish\"\r\n",
 		    "missing or wrong publisher secret "
 		    "(Authorization: Bearer ...)");
@@ -377,11 +381,11 @@ acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
 	}
 	if (!channel_name_valid(channel, clen, &why)) {
 		snprintf(err, sizeof err, "bad channel name: %s", why);
-		acceptor_reply(r, 400, "Bad Request", "", err);
+		acceptor_reply(a, r, 400, "Bad Request", "", err);
 		return;
 	}
 	if (a->publisher == NULL) {
-		acceptor_reply(r, 503, "Service Unavailable", retry,
+		acceptor_reply(a, r, 503, "Service Unavailable", retry,
 		    "publishing is unavailable on this worker");
 		return;
 	}
@@ -389,7 +393,7 @@ acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
 		if (publisher_info(a->publisher, channel, &info, err,
 		    sizeof err) == -1) {
 			log_error("channel info %s: %s", channel, err);
-			acceptor_reply_json(r, 503, "Service Unavailable",
+			acceptor_reply_json(a, r, 503, "Service Unavailable",
 			    retry, acceptor_json_error(err));
 			return;
 		}
@@ -402,7 +406,7 @@ acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
 		    json_object_new_string(info.first_id) : NULL);
 		json_object_object_add(o, "last_id", info.last_id[0] ?
 		    json_object_new_string(info.last_id) : NULL);
-		acceptor_reply_json(r, 200, "OK", "", o);
+		acceptor_reply_json(a, r, 200, "OK", "", o);
 		return;
 	}
 	event = FCGX_GetParam("HTTP_SSE_EVENT", r->envp);
@@ -410,7 +414,7 @@ acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
 	while (q != NULL && (rc = route_query_next(&q, key, sizeof key, val,
 	    sizeof val)) != 0) {
 		if (rc == -1) {
-			acceptor_reply(r, 400, "Bad Request", "",
+			acceptor_reply(a, r, 400, "Bad Request", "",
 			    "bad query string (or %00 in it)");
 			return;
 		}
@@ -419,7 +423,7 @@ acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
 	}
 	if (event != NULL && (strlen(event) > 255 ||
 	    !sse_field_ok(event, strlen(event)))) {
-		acceptor_reply(r, 400, "Bad Request", "", "bad event name: at "
+		acceptor_reply(a, r, 400, "Bad Request", "", "bad event name: at "
 		    "most 255 bytes, no CR or LF");
 		return;
 	}
@@ -428,9 +432,9 @@ acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
 		if (too_big) {
 			snprintf(err, sizeof err, "message larger than "
 			    "max-message (%zu bytes)", a->cfg->max_message);
-			acceptor_reply(r, 413, "Payload Too Large", "", err);
+			acceptor_reply(a, r, 413, "Payload Too Large", "", err);
 		} else
-			acceptor_reply(r, 400, "Bad Request", "",
+			acceptor_reply(a, r, 400, "Bad Request", "",
 			    "request body shorter than its Content-Length");
 		return;
 	}
@@ -440,7 +444,7 @@ acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
 	    sizeof err) == -1) {
 		free(body);
 		log_error("publish to %s: %s", channel, err);
-		acceptor_reply_json(r, 503, "Service Unavailable", retry,
+		acceptor_reply_json(a, r, 503, "Service Unavailable", retry,
 		    acceptor_json_error(err));
 		return;
 	}
@@ -452,7 +456,7 @@ acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
 	json_object_object_add(o, "channel", json_object_new_string(channel));
 	json_object_object_add(o, "receivers",
 	    json_object_new_int64(receivers));
-	acceptor_reply_json(r, 200, "OK", "", o);
+	acceptor_reply_json(a, r, 200, "OK", "", o);
 }
 
 /* Routes one request: answers it, or hands it over as a stream. */
@@ -463,13 +467,34 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 	struct stream_req	*req;
 	const char		*method;
 	char			 err[512], extra[64];
+	int			 allowed;
 
 	/* One request per connection: a kept-alive idle connection would
 	 * block this thread in its next read. */
 	r->keepConnection = 0;
+	a->cors_hdr[0] = '\0';
 	method = FCGX_GetParam("REQUEST_METHOD", r->envp);
 	if (method == NULL)
 		method = "";
+	allowed = cors_check(a->cors, FCGX_GetParam("HTTP_ORIGIN", r->envp),
+	    FCGX_GetParam("HTTP_HOST", r->envp), a->cors_hdr);
+	if (!allowed) {
+		acceptor_drain_body(r);
+		log_info("refused origin %s (not in cors-origins)",
+		    FCGX_GetParam("HTTP_ORIGIN", r->envp));
+		acceptor_reply(a, r, 403, "Forbidden", "",
+		    "origin not allowed (cors-origins)");
+		return;
+	}
+	if (strcmp(method, "OPTIONS") == 0 && a->cors != NULL) {
+		acceptor_drain_body(r);
+		acceptor_reply(a, r, 204, "No Content",
+		    "Access-Control-Allow-Methods: GET, POST, OPTIONS\r\n"
+		    "Access-Control-Allow-Headers: Authorization, "
+		    "Last-Event-ID, Content-Type, SSE-Event\r\n"
+		    "Access-Control-Max-Age: 600\r\n", "");
+		return;
+	}
 	route_parse(FCGX_GetParam("REQUEST_URI", r->envp),
 	    FCGX_GetParam("SCRIPT_NAME", r->envp),
 	    FCGX_GetParam("PATH_INFO", r->envp), &rt);
@@ -478,39 +503,39 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 		return;
 	}
 	if (acceptor_drain_body(r) == -1) {
-		acceptor_reply(r, 413, "Payload Too Large", "",
+		acceptor_reply(a, r, 413, "Payload Too Large", "",
 		    "request body too large");
 		return;
 	}
 	switch (rt.kind) {
 	case ROUTE_NOT_FOUND:
-		acceptor_reply(r, 404, "Not Found", "", "unknown path: "
+		acceptor_reply(a, r, 404, "Not Found", "", "unknown path: "
 		    "expected <mount>/events/<channel> or "
 		    "<mount>/publish/<channel>");
 		return;
 	case ROUTE_BAD:
-		acceptor_reply(r, 400, "Bad Request", "", rt.why);
+		acceptor_reply(a, r, 400, "Bad Request", "", rt.why);
 		return;
 	case ROUTE_EVENTS:
 	case ROUTE_PUBLISH:
 		break;
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		acceptor_reply(r, 405, "Method Not Allowed",
+		acceptor_reply(a, r, 405, "Method Not Allowed",
 		    "Allow: GET, HEAD\r\n", "method not allowed: use GET");
 		return;
 	}
 	req = acceptor_stream_req(a, r, rt.target, rt.target_len, err,
 	    sizeof err);
 	if (req == NULL) {
-		acceptor_reply(r, 400, "Bad Request", "", err);
+		acceptor_reply(a, r, 400, "Bad Request", "", err);
 		return;
 	}
 	snprintf(extra, sizeof extra, "Retry-After: %d\r\n",
 	    ACCEPTOR_RETRY_AFTER);
 	if (!acceptor_redis_up(a)) {
 		stream_req_free(req);
-		acceptor_reply(r, 503, "Service Unavailable", extra,
+		acceptor_reply(a, r, 503, "Service Unavailable", extra,
 		    "redis is unreachable; try again later");
 		return;
 	}
@@ -525,10 +550,12 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 		stream_req_free(req);
 		log_warn("refusing a stream: max-streams (%u) reached",
 		    a->cfg->max_streams);
-		acceptor_reply(r, 503, "Service Unavailable", extra,
+		acceptor_reply(a, r, 503, "Service Unavailable", extra,
 		    "too many streams on this worker; try again later");
 		return;
 	}
+	if (a->cors_hdr[0] != '\0')
+		req->headers = xstrdup(a->cors_hdr);
 	acceptor_handoff(a, r, req);
 }
 

@@ -11,12 +11,14 @@
 struct acceptor;
 struct broker;
 struct cfg;
+struct cors;
 struct stream_ctx;
 
 /* Returns an acceptor for the listening socket LISTEN_FD; the other
- * arguments are borrowed and must outlive it. */
+ * arguments are borrowed and must outlive it (CORS may be NULL). */
 struct acceptor	*acceptor_create(int listen_fd, const struct cfg *cfg,
-		    struct broker *broker, struct stream_ctx *streams);
+		    struct broker *broker, struct stream_ctx *streams,
+		    const struct cors *cors);
 /* Starts the thread. Returns 0, or -1 with errno set. */
 int		 acceptor_start(struct acceptor *);
 /* Stops accepting and joins the thread (waiting at most about a second

@@ -106,10 +106,12 @@ static void	stream_on_flush(evutil_socket_t, short, void *);
 static void	stream_on_keepalive(evutil_socket_t, short, void *);
 static void	stream_on_grace(evutil_socket_t, short, void *);
 
+/* Returns the start of a response: headers (plus EXTRA lines), the first
+ * comment and retry:. Shared by every stream unless EXTRA is given. */
 static struct frame *
-stream_make_preamble(const struct cfg *cfg)
+stream_make_preamble(const struct cfg *cfg, const char *extra)
 {
-	char	buf[512];
+	char	buf[1024];
 	int	n;
 
 	n = snprintf(buf, sizeof buf,
@@ -117,8 +119,9 @@ stream_make_preamble(const struct cfg *cfg)
 	    "Content-Type: text/event-stream\r\n"
 	    "Cache-Control: no-cache\r\n"
 	    "X-Accel-Buffering: no\r\n"
+	    "%s"
 	    "\r\n"
-	    ": ok\n\n");
+	    ": ok\n\n", extra != NULL ? extra : "");
 	if (cfg->retry_ms > 0)
 		n += snprintf(buf + n, sizeof buf - n, "retry: %u\n\n",
 		    cfg->retry_ms);
@@ -146,6 +149,7 @@ stream_req_free(struct stream_req *req)
 		return;
 	for (i = 0; i < req->nchannels; i++)
 		free(req->channels[i]);
+	free(req->headers);
 	free(req->channels);
 	free(req->lens);
 	free(req);
@@ -165,7 +169,7 @@ stream_ctx_create(struct loop *l, struct hub *hub, struct broker *broker,
 	ctx->broker = broker;
 	ctx->history = history;
 	ctx->cfg = cfg;
-	ctx->preamble = stream_make_preamble(cfg);
+	ctx->preamble = stream_make_preamble(cfg, NULL);
 	ctx->keepalive = sse_frame_comment("keepalive");
 	ctx->farewell = sse_frame_comment("worker restarting; reconnect");
 	ctx->history_down = sse_frame_comment("history unavailable; reconnect");
@@ -384,6 +388,22 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 	stream_mark_dirty(s);
 }
 
+/* Queues the start of the response: the shared headers, or the stream's
+ * own when it has extra headers (CORS). */
+static void
+stream_start(struct stream *s)
+{
+	struct frame	*f;
+
+	if (s->req != NULL && s->req->headers != NULL) {
+		f = stream_make_preamble(s->ctx->cfg, s->req->headers);
+		stream_push(s, f);
+		frame_unref(f);
+	} else
+		stream_push(s, s->ctx->preamble);
+	s->flags |= STREAM_STARTED;
+}
+
 /* Queues the end of the response; S is freed once it is written. */
 static void
 stream_end(struct stream *s, struct frame *last_comment)
@@ -394,10 +414,8 @@ stream_end(struct stream *s, struct frame *last_comment)
 	if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 		return;
 	stream_unsubscribe(s);
-	if (!(s->flags & STREAM_STARTED)) {
-		stream_push(s, s->ctx->preamble);
-		s->flags |= STREAM_STARTED;
-	}
+	if (!(s->flags & STREAM_STARTED))
+		stream_start(s);
 	if (last_comment != NULL)
 		stream_push(s, last_comment);
 	fcgi_proto_end(end, s->request_id, 0);
@@ -615,8 +633,7 @@ stream_try_start(struct stream *s)
 		    req->lens[i]))
 			return 0;
 	if (!(s->flags & STREAM_STARTED)) {
-		stream_push(s, s->ctx->preamble);
-		s->flags |= STREAM_STARTED;
+		stream_start(s);
 		stream_mark_dirty(s);
 	}
 	if (!(s->flags & STREAM_SYNCING)) {

@@ -40,6 +40,7 @@ struct stream_req {
 	char		**channels;	/* validated names, owned */
 	size_t		*lens;
 	char		 last_id[EVENT_ID_MAX];	/* "" when not resuming */
+	char		*headers;	/* more response headers, or NULL */
 	struct stream_ctx *ctx;		/* set by stream_submit() */
 };
 

@@ -24,6 +24,7 @@
 
 #include "acceptor.h"
 #include "broker.h"
+#include "cors.h"
 #include "cfg.h"
 #include "envelope.h"
 #include "history.h"
@@ -42,6 +43,7 @@ struct worker {
 	struct history		*history;
 	struct stream_ctx	*streams;
 	struct acceptor		*acceptor;
+	struct cors		*cors;
 	struct event		*sig_ev[5];
 	int			 stopping;
 };
@@ -218,6 +220,7 @@ worker_free(struct worker *w)
 		if (w->sig_ev[i] != NULL)
 			event_free(w->sig_ev[i]);
 	loop_free(w->loop);
+	cors_free(w->cors);
 	cfg_clear(&w->cfg);
 }
 
@@ -262,6 +265,12 @@ main(int argc, char **argv)
 		log_error("cannot install signal handlers");
 		goto out;
 	}
+	w.cors = cors_create(w.cfg.cors_origins, err, sizeof err);
+	if (w.cors == NULL && w.cfg.cors_origins != NULL) {
+		log_error("%s", err);
+		rc = 2;
+		goto out;
+	}
 	w.hub = hub_create(worker_on_first, worker_on_last, &w);
 	w.broker = broker_create(loop_base(w.loop), w.cfg.redis,
 	    worker_on_message, &w, err, sizeof err);
@@ -285,7 +294,7 @@ main(int argc, char **argv)
 		log_error("FCGX_Init failed");
 		goto out;
 	}
-	w.acceptor = acceptor_create(fd, &w.cfg, w.broker, w.streams);
+	w.acceptor = acceptor_create(fd, &w.cfg, w.broker, w.streams, w.cors);
 	broker_start(w.broker);
 	if (acceptor_start(w.acceptor) == -1) {
 		log_error("cannot start the acceptor thread: %s",
