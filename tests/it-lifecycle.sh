@@ -16,6 +16,7 @@ W=$WPIDS
 
 sleep 0.5
 base_fds=$(ls /proc/$W/fd | wc -l)
+echo "# worker $W holds $base_fds fds before the streams"
 pids=""
 for i in $(seq 1 20); do stream s$i "$U/events/life.$((i % 4))"; pids="$pids $CURL_PID"; done
 wait_until 5 numsub_is life.3 1

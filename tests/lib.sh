@@ -113,7 +113,7 @@ start_workers() {
 	spawn-fcgi -s "$sock" -F "$n" -P "$T/spawn.pid" -- \
 	    $TEST_PREFIX "$SSE_FCGI" --redis "redis://127.0.0.1:$RPORT" \
 	    --log-file "$T/worker.log" "$@" >> "$T/worker.log" 2>&1 || { echo "spawn-fcgi failed"; cat "$T/worker.log"; exit 1; }
-	WPIDS=$(tr '\n' ' ' < "$T/spawn.pid"); track $WPIDS
+	WPIDS=$(tr '\n' ' ' < "$T/spawn.pid" | sed 's/ *$//'); track $WPIDS
 }
 
 # start_lighttpd [EXTRA-CONFIG-LINES]: the shipped template, to the workers
