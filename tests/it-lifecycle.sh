@@ -20,7 +20,7 @@ echo "# worker $W holds $base_fds fds before the streams"
 pids=""
 for i in $(seq 1 20); do stream s$i "$U/events/life.$((i % 4))"; pids="$pids $CURL_PID"; done
 wait_until 5 numsub_is life.3 1
-wait_until 15 bash -c "[ \$(( \$(ls /proc/$W/fd | wc -l) - base_fds )) -ge 20 ]"
+wait_until 15 bash -c "[ \$(( \$(ls /proc/$W/fd | wc -l) - $base_fds )) -ge 20 ]"
 check "20 streams hold 20 more fds" [ $(( $(ls /proc/$W/fd | wc -l) - base_fds )) -ge 20 ]
 kill $pids; wait $pids 2>/dev/null
 wait_until 5 bash -c "[ \$(ls /proc/$W/fd | wc -l) -le $base_fds ]"
