@@ -13,6 +13,14 @@ SSE_CLIENT=${SSE_CLIENT:-$top_builddir/tests/sse-client}
 TEST_PREFIX=${TEST_PREFIX:-}
 T=$(mktemp -d /tmp/sse-it.XXXXXX)
 PIDS=""
+ALL_WPIDS=""
+# VALGRIND=1: workers run under memcheck; finish() stops them gracefully
+# and fails on any error or leak in their reports.
+if [ -n "${VALGRIND:-}" ]; then
+	TEST_PREFIX="$(command -v valgrind) -q --leak-check=full \
+--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+--log-file=$T/vg.%p"
+fi
 CHECKS_OK=0
 CHECKS_FAILED=0
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -51,6 +59,24 @@ check() {
 
 # finish: the scenario's verdict.
 finish() {
+	local p
+	if [ -n "${VALGRIND:-}" ]; then
+		for p in $ALL_WPIDS; do kill -TERM "$p" 2>/dev/null; done
+		for p in $ALL_WPIDS; do
+			wait_until 30 bash -c "! kill -0 $p 2>/dev/null"
+		done
+		if ! ls "$T"/vg.* >/dev/null 2>&1; then
+			CHECKS_FAILED=$((CHECKS_FAILED + 1))
+			echo "not ok - valgrind wrote no report"
+		elif [ -n "$(cat "$T"/vg.*)" ]; then
+			CHECKS_FAILED=$((CHECKS_FAILED + 1))
+			echo "not ok - valgrind memcheck found errors or leaks:"
+			head -n 80 "$T"/vg.*
+		else
+			CHECKS_OK=$((CHECKS_OK + 1))
+			echo "ok - valgrind memcheck: 0 errors, 0 leaks in $(ls "$T"/vg.* | wc -l) worker(s)"
+		fi
+	fi
 	if ls "$T"/asan.* "$T"/ubsan.* >/dev/null 2>&1; then
 		CHECKS_FAILED=$((CHECKS_FAILED + 1))
 		echo "not ok - sanitizer reports:"; head -n 60 "$T"/asan.* "$T"/ubsan.* 2>/dev/null
@@ -114,6 +140,7 @@ start_workers() {
 	    $TEST_PREFIX "$SSE_FCGI" --redis "redis://127.0.0.1:$RPORT" \
 	    --log-file "$T/worker.log" "$@" >> "$T/worker.log" 2>&1 || { echo "spawn-fcgi failed"; cat "$T/worker.log"; exit 1; }
 	WPIDS=$(tr '\n' ' ' < "$T/spawn.pid" | sed 's/ *$//'); track $WPIDS
+	ALL_WPIDS="$ALL_WPIDS $WPIDS"
 }
 
 # start_lighttpd [EXTRA-CONFIG-LINES]: the shipped template, to the workers

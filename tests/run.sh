@@ -8,7 +8,8 @@
 #   2. the same suite built with ASan + UBSan (--enable-sanitizers);
 #   3. make distcheck (the tarball builds, installs and passes its unit
 #      tests; the scenarios already ran twice);
-#   4. make install into a DESTDIR.
+#   4. four scenarios with the workers under valgrind memcheck;
+#   5. make install into a DESTDIR.
 # Ends with "N passed, M failed" and exits non-zero on any failure.
 # Set SKIP_INSTALL=1 to skip apt-get, JOBS=n for make -j (default 2).
 set -u
@@ -91,6 +92,13 @@ autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 
 
 suite "$ROOT/build-test" "unit + integration"
 suite "$ROOT/build-asan" "unit + integration under ASan+UBSan" --enable-sanitizers
+# Memcheck: a few scenarios with every worker under valgrind.
+for scn in it-stream it-resume it-multichannel it-publish-paths; do
+	step "valgrind memcheck: $scn" bash -c "cd '$ROOT/build-test' &&
+	    top_builddir='$ROOT/build-test' top_srcdir='$ROOT' VALGRIND=1 \
+	    bash '$ROOT/tests/$scn.sh' > '$ROOT/build-test/valgrind-$scn.log' 2>&1 ||
+	    { grep -E '^not ok' -A30 '$ROOT/build-test/valgrind-$scn.log' | head -60; exit 1; }"
+done
 step "make distcheck (unit tests)" bash -c "cd '$ROOT/build-test' && SSE_UNIT_ONLY=1 make -s distcheck >distcheck.log 2>&1 || { tail -40 distcheck.log; exit 1; }"
 step "make install DESTDIR" bash -c "cd '$ROOT/build-test' && rm -rf inst && make -s install DESTDIR=\$PWD/inst >/dev/null &&
     test -x inst/usr/local/bin/sse-fcgi && inst/usr/local/bin/sse-fcgi --version &&
