@@ -698,6 +698,17 @@ cfg_load_env(struct cfg *c, char **envp, char *err, size_t errlen)
 	return 0;
 }
 
+int
+cfg_apply_env(struct cfg *c, char **envp, char *err, size_t errlen)
+{
+	size_t	n0 = c->nhistory;
+
+	if (cfg_load_env(c, envp, err, errlen) == -1)
+		return -1;
+	cfg_history_front(c, n0);
+	return 0;
+}
+
 /* Reads the secret from the first line of publisher-secret-file, without
  * its trailing white space, into publisher_secret; refuses to run with
  * both set. Error text never quotes the file's contents. */

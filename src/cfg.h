@@ -73,6 +73,12 @@ int		cfg_set(struct cfg *c, const char *key, const char *value,
 /* Reads a config file. Returns 0, or -1 with "file:line: reason" in ERR. */
 int		cfg_load_file(struct cfg *c, const char *path, char *err,
 		    size_t errlen);
+/* Applies the environment layer (ENVP's SSE_FCGI_* variables) on top of
+ * what *C holds, as cfg_load() does: its history rules go ahead of those
+ * already there. For tools that share the worker's settings. Returns 0, or
+ * -1 with a reason in ERR. */
+int		cfg_apply_env(struct cfg *c, char **envp, char *err,
+		    size_t errlen);
 /* Applies defaults, file, environment (ENVP, NULL-terminated) and ARGV in
  * that order, then reads publisher-secret-file into publisher_secret (it is
  * an error to give both). --help and --version print to OUT and return

@@ -4,10 +4,10 @@
  * line (a shell script, a cron job, a deploy hook). It runs the same Redis
  * script as the worker's HTTP endpoint (deploy/redis/sse-publish.lua,
  * through publisher.c) and reads the same settings: defaults < config file
- * (--config or SSE_FCGI_CONFIG) < environment (SSE_FCGI_REDIS,
- * SSE_FCGI_HISTORY_PREFIX, SSE_FCGI_MAX_MESSAGE, SSE_FCGI_PUBLISH_TIMEOUT,
- * SSE_FCGI_HISTORY) < its own flags. The other worker settings in the file
- * are checked but unused; publisher-secret-file is never read.
+ * (--config or SSE_FCGI_CONFIG) < environment (every SSE_FCGI_* variable,
+ * checked as the worker checks them; it uses redis, history, history-prefix,
+ * max-message and publish-timeout) < its own flags. The other settings are
+ * checked but unused; publisher-secret-file is never read.
  *
  * The data comes from an argument or, binary-safe, from standard input; it
  * is held in memory whole (at most max-message bytes, 512 MiB at most).
@@ -39,22 +39,12 @@
 #define EXIT_USAGE	2
 #define EXIT_TOO_BIG	3
 
+extern char **environ;
+
 #define EVENT_NAME_MAX	255		/* bytes, as the script allows */
 #define MAXLEN_MAX	10000000UL	/* as cfg.c's history MAXLEN */
 #define MAXAGE_MAX_S	(365UL * 86400)	/* as cfg.c's MAXAGE, seconds */
 #define READ_CHUNK	65536
-
-/* The worker's environment variables that sse-publish reads, applied in
- * this order; SSE_FCGI_HISTORY, a list, comes after them. */
-static const struct {
-	const char	*key;		/* cfg_set() key */
-	const char	*env;
-} env_keys[] = {
-	{ "redis", "SSE_FCGI_REDIS" },
-	{ "history-prefix", "SSE_FCGI_HISTORY_PREFIX" },
-	{ "max-message", "SSE_FCGI_MAX_MESSAGE" },
-	{ "publish-timeout", "SSE_FCGI_PUBLISH_TIMEOUT" },
-};
 
 /* What the command line asked for; strings are borrowed from argv. */
 struct opts {
@@ -316,58 +306,11 @@ parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* Appends the ';'-separated rules of SSE_FCGI_HISTORY (blank ones skipped)
- * and moves them ahead of the config file's, as the worker does. */
-static int
-load_env_history(struct cfg *c, const char *list, char *err, size_t errlen)
-{
-	struct cfg_history	*tmp;
-	char			*buf, *rule, *next, *e, where[64];
-	size_t			 n0 = c->nhistory, nnew, sz = sizeof *tmp;
-	unsigned		 pos = 0;
-	int			 rc = -1;
-
-	buf = xstrdup(list);
-	for (rule = buf; rule != NULL; rule = next) {
-		if ((next = strchr(rule, ';')) != NULL)
-			*next++ = '\0';
-		pos++;
-		while (*rule == ' ' || *rule == '\t')
-			rule++;
-		e = rule + strlen(rule);
-		while (e > rule && (e[-1] == ' ' || e[-1] == '\t'))
-			*--e = '\0';
-		if (*rule == '\0')
-			continue;
-		snprintf(where, sizeof where, "SSE_FCGI_HISTORY rule %u", pos);
-		if (cfg_set(c, "history", rule, where, err, errlen) == -1)
-			goto out;
-	}
-	if (c->nhistory == n0) {
-		snprintf(err, errlen, "SSE_FCGI_HISTORY: no history rule in "
-		    "\"%.64s\"", list);
-		goto out;
-	}
-	nnew = c->nhistory - n0;
-	if (n0 > 0) {
-		tmp = xcalloc(c->nhistory, sz);
-		memcpy(tmp, c->history + n0, nnew * sz);
-		memcpy(tmp + nnew, c->history, n0 * sz);
-		free(c->history);
-		c->history = tmp;
-	}
-	rc = 0;
-out:
-	free(buf);
-	return rc;
-}
-
 /* Builds the settings: defaults, config file, environment, flags. */
 static int
 load_settings(struct cfg *c, const struct opts *o, char *err, size_t errlen)
 {
-	const char	*config = o->config, *source = "--config", *v;
-	size_t		 i;
+	const char	*config = o->config, *source = "--config";
 
 	if (config == NULL && (config = getenv("SSE_FCGI_CONFIG")) != NULL) {
 		source = "SSE_FCGI_CONFIG";
@@ -377,15 +320,7 @@ load_settings(struct cfg *c, const struct opts *o, char *err, size_t errlen)
 	if (config != NULL && (cfg_set(c, "config", config, source, err,
 	    errlen) == -1 || cfg_load_file(c, config, err, errlen) == -1))
 		return -1;
-	for (i = 0; i < sizeof env_keys / sizeof env_keys[0]; i++) {
-		if ((v = getenv(env_keys[i].env)) == NULL || *v == '\0')
-			continue;
-		if (cfg_set(c, env_keys[i].key, v, env_keys[i].env, err,
-		    errlen) == -1)
-			return -1;
-	}
-	if ((v = getenv("SSE_FCGI_HISTORY")) != NULL && *v != '\0' &&
-	    load_env_history(c, v, err, errlen) == -1)
+	if (cfg_apply_env(c, environ, err, errlen) == -1)
 		return -1;
 	if (o->redis != NULL && cfg_set(c, "redis", o->redis, "--redis", err,
 	    errlen) == -1)
