@@ -4,7 +4,8 @@
 # Scenario: the shipped Apache setups (deploy/apache/), with the real apache2
 # inside tests/apache-test.conf.in.
 # (a) mod_proxy_fcgi to spawn-fcgi workers (sse-fcgi-proxy.conf): the
-#     config passes apache2 -t; headers and the first comment; an event
+#     config passes apache2 -t; headers and the first comment; HTTP/2
+#     (h2c, mod_http2) streams; an event
 #     published with redis-cli reaches curl -N in under 200 ms (measured);
 #     keepalive comments pass; a killed client frees the worker's
 #     subscription once a keepalive is written; POST publish with
@@ -221,6 +222,14 @@ check "proxy: socket path replaced in the shipped config" grep -q "unix:$T/sse.s
 start_apache proxy None
 check "proxy: shipped config passes apache2 -t" config_ok
 stream_checks "proxy_fcgi" pa
+# HTTP/2 (h2c) through mod_http2 and mod_proxy_fcgi.
+stream pa.h2 "$BASE/api/v1/events/pa.h2" --http2-prior-knowledge
+wait_until 5 numsub_is pa.h2 1
+rcli PUBLISH pa.h2 over-h2 >/dev/null
+wait_until 5 body_has pa.h2 'data: over-h2'
+check "proxy_fcgi: HTTP/2 (h2c) response" grep -q '^HTTP/2 200' "$T/pa.h2.hdr"
+check "proxy_fcgi: HTTP/2 (h2c) stream delivers" body_has pa.h2 'data: over-h2'
+kill $CURL_PID
 publish_checks "proxy_fcgi" pa.pub
 graceful_check "proxy_fcgi" pa.gr
 check "proxy_fcgi: worker alive" alive $W1
