@@ -301,9 +301,14 @@ main(int argc, char **argv)
 		    strerror(errno));
 		goto out;
 	}
-	log_info("sse-fcgi %s ready: %s, keepalive %us, max %u streams",
-	    PACKAGE_VERSION, w.cfg.listen ? w.cfg.listen : "socket on fd 0",
-	    w.cfg.keepalive, w.cfg.max_streams);
+	if (w.cfg.max_streams != 0)
+		snprintf(err, sizeof err, "at most %u streams",
+		    w.cfg.max_streams);
+	else
+		snprintf(err, sizeof err, "streams up to the fd limit");
+	log_info("sse-fcgi %s ready: %s, keepalive %us, %s", PACKAGE_VERSION,
+	    w.cfg.listen ? w.cfg.listen : "socket on fd 0", w.cfg.keepalive,
+	    err);
 	rc = loop_run(w.loop) == 0 ? 0 : 1;
 	log_info("stopped");
 out:
