@@ -28,11 +28,14 @@
 #include <json-c/json.h>
 
 #include "acceptor.h"
+#include "auth.h"
 #include "broker.h"
 #include "cfg.h"
 #include "channel.h"
+#include "cookie.h"
 #include "cors.h"
 #include "event_id.h"
+#include "jwt.h"
 #include "publisher.h"
 #include "log.h"
 #include "route.h"
@@ -51,6 +54,7 @@ struct acceptor {
 	struct stream_ctx	*streams;
 	struct publisher	*publisher;	/* this thread's own */
 	const struct cors	*cors;		/* or NULL: no CORS */
+	const struct auth	*auth;
 	char			 cors_hdr[CORS_HEADERS_MAX];	/* this request's */
 	pthread_t		 thread;
 	int			 started;
@@ -67,7 +71,8 @@ acceptor_on_wake(int sig)
 
 struct acceptor *
 acceptor_create(int listen_fd, const struct cfg *cfg, struct broker *broker,
-    struct stream_ctx *streams, const struct cors *cors)
+    struct stream_ctx *streams, const struct cors *cors,
+    const struct auth *auth)
 {
 	struct acceptor	*a;
 	char		 err[256];
@@ -78,6 +83,7 @@ acceptor_create(int listen_fd, const struct cfg *cfg, struct broker *broker,
 	a->broker = broker;
 	a->streams = streams;
 	a->cors = cors;
+	a->auth = auth;
 	a->publisher = publisher_create(cfg->redis, cfg->history_prefix,
 	    cfg->publish_timeout_ms, err, sizeof err);
 	if (a->publisher == NULL)
@@ -211,16 +217,18 @@ acceptor_add_channel(struct acceptor *a, struct stream_req *req,
 }
 
 /* Builds the stream request: channels from the path ("a,b") and from
- * channel= parameters, the resume id from Last-Event-ID or lastEventId.
- * Returns it, or NULL with a reason for a 400 in ERR. */
+ * channel= parameters, the resume id from Last-Event-ID or lastEventId,
+ * and the token parameter (jwt-query) into QTOKEN (JWT_TOKEN_MAX + 1
+ * bytes). Returns it, or NULL with a reason for a 400 in ERR. */
 static struct stream_req *
 acceptor_stream_req(struct acceptor *a, FCGX_Request *r, const char *target,
-    size_t tlen, char *err, size_t errlen)
+    size_t tlen, char *qtoken, char *err, size_t errlen)
 {
 	struct stream_req	*req;
 	struct event_id		 id;
 	const char		*p, *comma, *q, *hdr;
-	char			 key[32], val[512], qid[EVENT_ID_MAX];
+	char			 key[32], val[JWT_TOKEN_MAX + 1];
+	char			 qid[EVENT_ID_MAX];
 	int			 rc;
 
 	req = stream_req_create(a->cfg->max_channels);
@@ -250,7 +258,8 @@ acceptor_stream_req(struct acceptor *a, FCGX_Request *r, const char *target,
 				goto bad;
 			}
 			strcpy(qid, val);
-		}
+		} else if (strcmp(key, a->cfg->jwt_query) == 0)
+			strcpy(qtoken, val);
 	}
 	/* The header wins: EventSource sends it on every reconnect, while
 	 * the URL keeps the lastEventId of the first connect. */
@@ -276,19 +285,73 @@ bad:
 	return NULL;
 }
 
+/* Returns the bearer token of the Authorization header, or NULL. */
+static const char *
+acceptor_bearer(FCGX_Request *r)
+{
+	const char	*h = FCGX_GetParam("HTTP_AUTHORIZATION", r->envp);
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	for (h += 7; *h == ' '; h++)
+		;
+	return *h != '\0' ? h : NULL;
+}
+
+/* Decides whether REQ's channels may be read (auth.h), taking the token
+ * from the Authorization header, then the query, then the cookie. Sets
+ * the stream's expiry. Returns 0, or -1 once it answered 401 or 403. */
+static int
+acceptor_authorize_stream(struct acceptor *a, FCGX_Request *r,
+    struct stream_req *req, const char *qtoken)
+{
+	struct auth_subject	 who;
+	enum auth_verdict	 v;
+	const char		*tok;
+	char			 why[512], hdr[256];
+	size_t			 len = 0;
+
+	who.remote_user = FCGX_GetParam("REMOTE_USER", r->envp);
+	if ((tok = acceptor_bearer(r)) != NULL)
+		len = strlen(tok);
+	else if (qtoken[0] != '\0') {
+		tok = qtoken;
+		len = strlen(tok);
+	} else if (!cookie_find(FCGX_GetParam("HTTP_COOKIE", r->envp),
+	    a->cfg->jwt_cookie, &tok, &len))
+		tok = NULL;
+	who.token = tok;
+	who.token_len = len;
+	v = auth_subscribe(a->auth, &who, req->channels, req->lens,
+	    req->nchannels, time(NULL), &req->expires, why, sizeof why);
+	if (v == AUTH_ALLOW)
+		return 0;
+	/* The reason, never the token: it would outlive it in the log. */
+	log_info("refused a stream of %.*s%s: %s", (int)req->lens[0],
+	    req->channels[0], req->nchannels > 1 ? ",..." : "", why);
+	if (v == AUTH_FORBIDDEN)
+		acceptor_reply(a, r, 403, "Forbidden", "", why);
+	else {
+		snprintf(hdr, sizeof hdr, "WWW-Authenticate: Bearer "
+		    "realm=\"sse-fcgi\"%s\r\n", strncmp(why, "invalid token",
+		    13) == 0 ? ", error=\"invalid_token\"" : "");
+		acceptor_reply(a, r, 401, "Unauthorized", hdr, why);
+	}
+	return -1;
+}
+
 /* Compares the Authorization header with the publisher secret in time
  * independent of where they differ. Returns 1 when it matches. */
 static int
-acceptor_authorized(const struct acceptor *a, FCGX_Request *r)
+acceptor_secret_ok(const struct acceptor *a, FCGX_Request *r)
 {
-	const char	*h = FCGX_GetParam("HTTP_AUTHORIZATION", r->envp);
+	const char	*h = acceptor_bearer(r);
 	const char	*secret = a->cfg->publisher_secret;
 	size_t		 i, n, m;
 	unsigned char	 diff;
 
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+	if (h == NULL || secret == NULL)
 		return 0;
-	h += 7;
 	n = strlen(h);
 	m = strlen(secret);
 	if (m == 0)
@@ -349,7 +412,8 @@ acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
 	const struct cfg_history *rule;
 	struct publisher_info	 info;
 	struct json_object	*o;
-	const char		*why, *q, *event = NULL;
+	enum auth_verdict	 v;
+	const char		*why, *q, *tok, *event = NULL;
 	char			 key[32], val[512], err[512], id[EVENT_ID_MAX];
 	char			 retry[64];
 	char			*body;
@@ -365,23 +429,27 @@ acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
 		    "publish, GET for channel info");
 		return;
 	}
-	if (a->cfg->publisher_secret == NULL) {
+	if (a->cfg->publisher_secret == NULL && !auth_has_keys(a->auth)) {
 		acceptor_reply(a, r, 403, "Forbidden", "", "publishing over HTTP "
-		    "is disabled: set publisher-secret");
-		return;
-	}
-	if (!acceptor_authorized(a, r)) {
-		log_warn("publish to %.*s refused: missing or wrong bearer "
-		    "secret", (int)clen, channel);
-		acceptor_reply(a, r, 401, "Unauthorized",
-		    "WWW-Authenticate: Bearer realm=\"sse-fcgi publish\"\r\n",
-		    "missing or wrong publisher secret "
-		    "(Authorization: Bearer ...)");
+		    "is disabled: set publisher-secret (or a jwt key)");
 		return;
 	}
 	if (!channel_name_valid(channel, clen, &why)) {
 		snprintf(err, sizeof err, "bad channel name: %s", why);
 		acceptor_reply(a, r, 400, "Bad Request", "", err);
+		return;
+	}
+	if (!acceptor_secret_ok(a, r) && (tok = acceptor_bearer(r),
+	    v = auth_publish(a->auth, tok, tok != NULL ? strlen(tok) : 0,
+	    channel, clen, time(NULL), err, sizeof err)) != AUTH_ALLOW) {
+		log_warn("publish to %.*s refused: %s", (int)clen, channel,
+		    err);
+		if (v == AUTH_FORBIDDEN)
+			acceptor_reply(a, r, 403, "Forbidden", "", err);
+		else
+			acceptor_reply(a, r, 401, "Unauthorized",
+			    "WWW-Authenticate: Bearer "
+			    "realm=\"sse-fcgi publish\"\r\n", err);
 		return;
 	}
 	if (a->publisher == NULL) {
@@ -467,6 +535,7 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 	struct stream_req	*req;
 	const char		*method;
 	char			 err[512], extra[64];
+	char			 qtoken[JWT_TOKEN_MAX + 1];
 	int			 allowed;
 
 	/* One request per connection: a kept-alive idle connection would
@@ -525,10 +594,15 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 		    "Allow: GET, HEAD\r\n", "method not allowed: use GET");
 		return;
 	}
-	req = acceptor_stream_req(a, r, rt.target, rt.target_len, err,
+	qtoken[0] = '\0';
+	req = acceptor_stream_req(a, r, rt.target, rt.target_len, qtoken, err,
 	    sizeof err);
 	if (req == NULL) {
 		acceptor_reply(a, r, 400, "Bad Request", "", err);
+		return;
+	}
+	if (acceptor_authorize_stream(a, r, req, qtoken) == -1) {
+		stream_req_free(req);
 		return;
 	}
 	snprintf(extra, sizeof extra, "Retry-After: %d\r\n",

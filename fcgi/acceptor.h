@@ -9,6 +9,7 @@
 #define SSE_ACCEPTOR_H
 
 struct acceptor;
+struct auth;
 struct broker;
 struct cfg;
 struct cors;
@@ -18,7 +19,7 @@ struct stream_ctx;
  * arguments are borrowed and must outlive it (CORS may be NULL). */
 struct acceptor	*acceptor_create(int listen_fd, const struct cfg *cfg,
 		    struct broker *broker, struct stream_ctx *streams,
-		    const struct cors *cors);
+		    const struct cors *cors, const struct auth *auth);
 /* Starts the thread. Returns 0, or -1 with errno set. */
 int		 acceptor_start(struct acceptor *);
 /* Stops accepting and joins the thread (waiting at most about a second

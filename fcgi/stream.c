@@ -71,6 +71,7 @@ struct stream {
 	struct fcgi_in		 in;
 	struct event		 ev;
 	time_t			 opened;	/* for max-lifetime */
+	struct event		*expire_ev;	/* token expiry, or NULL */
 	int			 fd;
 	uint16_t		 request_id;
 	uint8_t			 flags;
@@ -89,6 +90,7 @@ struct stream_ctx {
 	struct frame		*farewell;	/* last comment on shutdown */
 	struct frame		*history_down;	/* last comment: no history */
 	struct frame		*expired;	/* last comment: max-lifetime */
+	struct frame		*token_expired;	/* last comment: token exp */
 	struct event		*keepalive_ev;
 	struct event		*flush_ev;
 	struct event		*grace_ev;
@@ -174,6 +176,8 @@ stream_ctx_create(struct loop *l, struct hub *hub, struct broker *broker,
 	ctx->farewell = sse_frame_comment("worker restarting; reconnect");
 	ctx->history_down = sse_frame_comment("history unavailable; reconnect");
 	ctx->expired = sse_frame_comment("stream lifetime reached; reconnect");
+	ctx->token_expired = sse_frame_comment("token expired; reconnect with "
+	    "a new one");
 	ctx->flush_ev = event_new(ctx->base, -1, 0, stream_on_flush, ctx);
 	ctx->grace_ev = evtimer_new(ctx->base, stream_on_grace, ctx);
 	ctx->keepalive_ev = event_new(ctx->base, -1, EV_PERSIST,
@@ -231,6 +235,8 @@ stream_free(struct stream *s)
 	}
 	stream_req_free(s->req);
 	free(s->subs);
+	if (s->expire_ev != NULL)
+		event_free(s->expire_ev);
 	event_del(&s->ev);
 	close(s->fd);
 	outq_clear(&s->q);
@@ -268,6 +274,7 @@ stream_ctx_free(struct stream_ctx *ctx)
 	frame_unref(ctx->farewell);
 	frame_unref(ctx->history_down);
 	frame_unref(ctx->expired);
+	frame_unref(ctx->token_expired);
 	free(ctx);
 }
 
@@ -663,6 +670,29 @@ stream_ctx_channel_ready(struct stream_ctx *ctx, const char *channel,
 	}
 }
 
+/* Ends S when the token it was authorized with expires. */
+static void
+stream_on_expire(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream	*s = arg;
+
+	log_debug("stream %d/%u: token expired", s->fd, s->request_id);
+	stream_end(s, s->ctx->token_expired);
+}
+
+/* Arms S's expiry timer for the wall-clock time WHEN. */
+static void
+stream_expire_at(struct stream *s, time_t when)
+{
+	struct timeval	tv;
+	time_t		now = time(NULL);
+
+	tv.tv_sec = when > now ? when - now : 0;
+	tv.tv_usec = 0;
+	s->expire_ev = evtimer_new(s->ctx->base, stream_on_expire, s);
+	evtimer_add(s->expire_ev, &tv);
+}
+
 /* Loop thread: opens the stream the acceptor handed over. */
 static void
 stream_open(void *arg)
@@ -704,6 +734,8 @@ stream_open(void *arg)
 		s->subs[i] = hub_subscribe(ctx->hub, req->channels[i],
 		    req->lens[i], req->nchannels > 1, stream_deliver, s);
 	s->req = req;
+	if (req->expires != 0)
+		stream_expire_at(s, req->expires);
 	if (!stream_try_start(s)) {
 		s->wait_next = ctx->waiting;
 		ctx->waiting = s;

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "event_id.h"
 
@@ -41,6 +42,7 @@ struct stream_req {
 	size_t		*lens;
 	char		 last_id[EVENT_ID_MAX];	/* "" when not resuming */
 	char		*headers;	/* more response headers, or NULL */
+	time_t		 expires;	/* end the stream then (token), or 0 */
 	struct stream_ctx *ctx;		/* set by stream_submit() */
 };
 

@@ -23,6 +23,7 @@
 #include <fcgiapp.h>
 
 #include "acceptor.h"
+#include "auth.h"
 #include "broker.h"
 #include "cors.h"
 #include "cfg.h"
@@ -44,6 +45,7 @@ struct worker {
 	struct stream_ctx	*streams;
 	struct acceptor		*acceptor;
 	struct cors		*cors;
+	struct auth		*auth;
 	struct event		*sig_ev[5];
 	int			 stopping;
 };
@@ -221,6 +223,7 @@ worker_free(struct worker *w)
 			event_free(w->sig_ev[i]);
 	loop_free(w->loop);
 	cors_free(w->cors);
+	auth_free(w->auth);
 	cfg_clear(&w->cfg);
 }
 
@@ -271,6 +274,15 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	if ((w.auth = auth_create(&w.cfg, err, sizeof err)) == NULL) {
+		log_error("%s", err);
+		rc = 2;
+		goto out;
+	}
+	if (!auth_enabled(w.auth))
+		log_warn("no authorization configured: every channel is "
+		    "public (set public-channels, user-channels, jwt-secret or "
+		    "jwt-key-file)");
 	w.hub = hub_create(worker_on_first, worker_on_last, &w);
 	w.broker = broker_create(loop_base(w.loop), w.cfg.redis,
 	    worker_on_message, &w, err, sizeof err);
@@ -294,7 +306,8 @@ main(int argc, char **argv)
 		log_error("FCGX_Init failed");
 		goto out;
 	}
-	w.acceptor = acceptor_create(fd, &w.cfg, w.broker, w.streams, w.cors);
+	w.acceptor = acceptor_create(fd, &w.cfg, w.broker, w.streams, w.cors,
+	    w.auth);
 	broker_start(w.broker);
 	if (acceptor_start(w.acceptor) == -1) {
 		log_error("cannot start the acceptor thread: %s",

@@ -10,8 +10,9 @@
  * "history" is the one repeatable option (CFG_T_HISTORY): each value adds a
  * rule instead of replacing the last, and cfg_load() moves each layer's
  * rules ahead of the layers before it, giving the lookup order cfg.h
- * promises. publisher-secret-file is read only once every layer is in, so
- * a flag can point elsewhere than a broken path in the file.
+ * promises. publisher-secret-file and jwt-secret-file are read only once
+ * every layer is in, so a flag can point elsewhere than a broken path in
+ * the file.
  *
  * Limits: no inline comments in the file ('#' may appear in passwords), no
  * escapes inside "quoted" values, no short flags besides -h and -V.
@@ -35,7 +36,7 @@
 #define CFG_LINE_MAX	4096		/* bytes per config-file line */
 #define CFG_ENV_PREFIX	"SSE_FCGI_"
 #define CFG_ENV_MAX	64		/* room for any env name we build */
-#define CFG_SECRET_MAX	4096		/* bytes in a publisher secret */
+#define CFG_SECRET_MAX	4096		/* bytes in a secret */
 #define CFG_MAXLEN_MAX	10000000ULL	/* history MAXLEN */
 #define CFG_MAXAGE_MAX	(365ULL * 24 * 3600 * 1000)	/* MAXAGE, in ms */
 
@@ -122,6 +123,30 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "max-message", CFG_T_SIZE, CFG_OFF(max_message), 1,
 	  512ULL * 1024 * 1024, "1m", "BYTES",
 	  "largest message payload accepted for publishing (k, m suffixes)" },
+	{ "public-channels", CFG_T_STRING, CFG_OFF(public_channels), 0, 0,
+	  NULL, "LIST", "channel globs anyone may read once any auth is "
+	  "set (e.g. \"news.*\")" },
+	{ "user-channels", CFG_T_STRING, CFG_OFF(user_channels), 0, 0, NULL,
+	  "LIST", "templates a user may read: \"user.{REMOTE_USER}\" "
+	  "(web server login)\n"
+	  "or \"user.{sub}\" (token subject)" },
+	{ "jwt-secret", CFG_T_SECRET, CFG_OFF(jwt_secret), 32,
+	  CFG_SECRET_MAX, NULL, "SECRET",
+	  "HS256 key for tokens, 32 bytes or more (prefer --jwt-secret-file)" },
+	{ "jwt-secret-file", CFG_T_STRING, CFG_OFF(jwt_secret_file), 0, 0,
+	  NULL, "FILE", "read the HS256 key from the first line of FILE" },
+	{ "jwt-key-file", CFG_T_STRING, CFG_OFF(jwt_key_file), 0, 0, NULL,
+	  "FILE", "PEM public keys for RS256 (RSA) and ES256 (P-256) tokens" },
+	{ "jwt-cookie", CFG_T_TOKEN, CFG_OFF(jwt_cookie), 1, 64, "sse_token",
+	  "NAME", "cookie that may carry the token" },
+	{ "jwt-query", CFG_T_TOKEN, CFG_OFF(jwt_query), 1, 31, "token",
+	  "NAME", "query parameter that may carry the token (EventSource)" },
+	{ "jwt-leeway", CFG_T_UINT, CFG_OFF(jwt_leeway), 0, 600, "30",
+	  "SECONDS", "clock skew allowed when checking exp and nbf" },
+	{ "jwt-audience", CFG_T_STRING, CFG_OFF(jwt_audience), 0, 0, NULL,
+	  "AUD", "tokens must name AUD in their aud claim" },
+	{ "jwt-issuer", CFG_T_STRING, CFG_OFF(jwt_issuer), 0, 0, NULL,
+	  "ISS", "tokens must have ISS as their iss claim" },
 };
 
 #define CFG_NOPTS	(sizeof cfg_opts / sizeof cfg_opts[0])
@@ -709,13 +734,14 @@ cfg_apply_env(struct cfg *c, char **envp, char *err, size_t errlen)
 	return 0;
 }
 
-/* Reads the secret from the first line of publisher-secret-file, without
- * its trailing white space, into publisher_secret; refuses to run with
- * both set. Error text never quotes the file's contents. */
+/* Reads a secret from the first line of the file option FILE_KEY, without
+ * its trailing white space, into *SECRET (the option SECRET_KEY), at least
+ * MIN bytes; refuses to run with both set. Error text never quotes the
+ * file's contents. */
 static int
-cfg_load_secret(struct cfg *c, char *err, size_t errlen)
+cfg_load_secret(const char *path, char **secret, const char *secret_key,
+    const char *file_key, size_t min, char *err, size_t errlen)
 {
-	const char	*path = c->publisher_secret_file;
 	FILE		*fp;
 	char		*line;
 	size_t		 n = 0;
@@ -723,27 +749,27 @@ cfg_load_secret(struct cfg *c, char *err, size_t errlen)
 
 	if (path == NULL)
 		return 0;
-	if (c->publisher_secret != NULL) {
-		snprintf(err, errlen, "publisher-secret and "
-		    "publisher-secret-file are both set; use one");
+	if (*secret != NULL) {
+		snprintf(err, errlen, "%s and %s are both set; use one",
+		    secret_key, file_key);
 		return -1;
 	}
 	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "publisher-secret-file %s: %s", path,
+		snprintf(err, errlen, "%s %s: %s", file_key, path,
 		    strerror(errno));
 		return -1;
 	}
 	line = xmalloc(CFG_SECRET_MAX + 1);
 	while ((ch = getc(fp)) != EOF && ch != '\n') {
 		if (n == CFG_SECRET_MAX) {
-			snprintf(err, errlen, "publisher-secret-file %s: first "
-			    "line longer than %d bytes", path, CFG_SECRET_MAX);
+			snprintf(err, errlen, "%s %s: first line longer than "
+			    "%d bytes", file_key, path, CFG_SECRET_MAX);
 			goto out;
 		}
 		line[n++] = ch;
 	}
 	if (ch == EOF && ferror(fp)) {
-		snprintf(err, errlen, "publisher-secret-file %s: %s", path,
+		snprintf(err, errlen, "%s %s: %s", file_key, path,
 		    strerror(errno));
 		goto out;
 	}
@@ -751,20 +777,23 @@ cfg_load_secret(struct cfg *c, char *err, size_t errlen)
 		n--;
 	line[n] = '\0';
 	if (n == 0) {
-		snprintf(err, errlen, "publisher-secret-file %s: no secret on "
-		    "the first line", path);
+		snprintf(err, errlen, "%s %s: no secret on the first line",
+		    file_key, path);
 		goto out;
 	}
 	if (memchr(line, '\0', n) != NULL ||
-	    !cfg_token_ok(line, 1, CFG_SECRET_MAX)) {
-		snprintf(err, errlen, "publisher-secret-file %s: the secret is "
-		    "not printable ASCII without spaces", path);
+	    !cfg_token_ok(line, min, CFG_SECRET_MAX)) {
+		snprintf(err, errlen, "%s %s: the secret is not printable "
+		    "ASCII without spaces, %zu..%d bytes", file_key, path, min,
+		    CFG_SECRET_MAX);
 		goto out;
 	}
-	c->publisher_secret = line;
+	*secret = line;
 	line = NULL;
 	rc = 0;
 out:
+	if (line != NULL)
+		memset(line, 0, CFG_SECRET_MAX + 1);
 	free(line);
 	fclose(fp);
 	return rc;
@@ -888,7 +917,11 @@ cfg_load(struct cfg *c, int argc, char **argv, char **envp, FILE *out,
 	}
 	cfg_history_front(c, nrules);
 
-	if (cfg_load_secret(c, err, errlen) == -1)
+	if (cfg_load_secret(c->publisher_secret_file, &c->publisher_secret,
+	    "publisher-secret", "publisher-secret-file", 1, err,
+	    errlen) == -1 || cfg_load_secret(c->jwt_secret_file,
+	    &c->jwt_secret, "jwt-secret", "jwt-secret-file", 32, err,
+	    errlen) == -1)
 		goto done;
 	rc = CFG_OK;
 done:

@@ -53,6 +53,17 @@ struct cfg {
 	char		*cors_origins;	/* allowed origins, or NULL: no CORS */
 	unsigned	 publish_timeout_ms;/* synchronous Redis calls */
 	size_t		 max_message;	/* largest payload one may publish */
+	/* Authorization (see auth.h); all NULL: every channel is public. */
+	char		*public_channels;	/* globs anyone may read */
+	char		*user_channels;		/* templates, {REMOTE_USER} */
+	char		*jwt_secret;		/* HS256 key, or NULL */
+	char		*jwt_secret_file;	/* or NULL */
+	char		*jwt_key_file;		/* PEM public keys, or NULL */
+	char		*jwt_cookie;		/* cookie holding a token */
+	char		*jwt_query;		/* query parameter, same */
+	unsigned	 jwt_leeway;		/* seconds of clock skew */
+	char		*jwt_audience;		/* required aud, or NULL */
+	char		*jwt_issuer;		/* required iss, or NULL */
 };
 
 enum cfg_result {
@@ -80,8 +91,8 @@ int		cfg_load_file(struct cfg *c, const char *path, char *err,
 int		cfg_apply_env(struct cfg *c, char **envp, char *err,
 		    size_t errlen);
 /* Applies defaults, file, environment (ENVP, NULL-terminated) and ARGV in
- * that order, then reads publisher-secret-file into publisher_secret (it is
- * an error to give both). --help and --version print to OUT and return
+ * that order, then reads publisher-secret-file into publisher_secret and
+ * jwt-secret-file into jwt_secret (it is an error to give both of a pair). --help and --version print to OUT and return
  * CFG_EXIT. */
 enum cfg_result	cfg_load(struct cfg *c, int argc, char **argv, char **envp,
 		    FILE *out, char *err, size_t errlen);

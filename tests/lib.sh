@@ -144,14 +144,15 @@ start_workers() {
 }
 
 # start_lighttpd [EXTRA-CONFIG-LINES]: the shipped template, to the workers
-# on $WSOCK (default $T/sse.sock); sets LPORT, LPID, BASE.
+# on $WSOCK (default $T/sse.sock); sets LPORT, LPID, BASE. LIGHTTPD_SED, if
+# set, is one more sed expression applied to the template.
 start_lighttpd() {
 	LPORT=$(free_port)
 	mkdir -p "$T/www"
 	cp "$top_srcdir/deploy/demo/index.html" "$T/www/" 2>/dev/null || true
 	sed -e "s|@PORT@|$LPORT|g" -e "s|@DOCROOT@|$T/www|g" \
 	    -e "s|@SOCKET@|${WSOCK:-$T/sse.sock}|g" -e "s|@STATEDIR@|$T|g" \
-	    -e "s|lighttpd.pid|lighttpd-$LPORT.pid|" \
+	    -e "s|lighttpd.pid|lighttpd-$LPORT.pid|" -e "${LIGHTTPD_SED:-}" \
 	    "$top_srcdir/deploy/lighttpd/sse-fcgi.conf.in" > "$T/lighttpd.conf"
 	local retried=
 	[ "${1:-}" = "--retried" ] && { retried=1; shift; }

@@ -68,6 +68,26 @@ field(const struct cfg *c, const char *key, char *buf, size_t len)
 		sp = (const char *const *)&c->publisher_secret_file;
 	else if (strcmp(key, "cors-origins") == 0)
 		sp = (const char *const *)&c->cors_origins;
+	else if (strcmp(key, "public-channels") == 0)
+		sp = (const char *const *)&c->public_channels;
+	else if (strcmp(key, "user-channels") == 0)
+		sp = (const char *const *)&c->user_channels;
+	else if (strcmp(key, "jwt-secret") == 0)
+		sp = (const char *const *)&c->jwt_secret;
+	else if (strcmp(key, "jwt-secret-file") == 0)
+		sp = (const char *const *)&c->jwt_secret_file;
+	else if (strcmp(key, "jwt-key-file") == 0)
+		sp = (const char *const *)&c->jwt_key_file;
+	else if (strcmp(key, "jwt-cookie") == 0)
+		sp = (const char *const *)&c->jwt_cookie;
+	else if (strcmp(key, "jwt-query") == 0)
+		sp = (const char *const *)&c->jwt_query;
+	else if (strcmp(key, "jwt-audience") == 0)
+		sp = (const char *const *)&c->jwt_audience;
+	else if (strcmp(key, "jwt-issuer") == 0)
+		sp = (const char *const *)&c->jwt_issuer;
+	else if (strcmp(key, "jwt-leeway") == 0)
+		snprintf(buf, len, "%u", c->jwt_leeway);
 	else if (strcmp(key, "history") == 0)
 		rules(c, buf, len);
 	else if (strcmp(key, "max-channels") == 0)
@@ -1264,12 +1284,15 @@ test_usage_round_trip(void)
 	struct cfg	 c, d, e;
 	char		 buf[8192], key[64], val[256], env[64], err[256];
 	char		 set[256], got[128], want[128], secret[64];
+	char		 jwtsecret[64];
 	char		*envp[2], *argv[1];
 	FILE		*fp;
 	const char	*p, *q, *r;
 	int		 nopts = 0, ndefs = 0, ok;
 
 	write_tmp("s3cret\n", 7, secret, sizeof secret);
+	write_tmp("0123456789abcdef0123456789abcdef\n", 33, jwtsecret,
+	    sizeof jwtsecret);
 	fp = tmpfile();
 	cfg_usage(fp);
 	slurp(fp, buf, sizeof buf);
@@ -1309,6 +1332,11 @@ test_usage_round_trip(void)
 			snprintf(want, sizeof want, "x.* 1 1000");
 		else if (strcmp(key, "publisher-secret-file") == 0)
 			snprintf(want, sizeof want, "%s", secret);
+		else if (strcmp(key, "jwt-secret-file") == 0)
+			snprintf(want, sizeof want, "%s", jwtsecret);
+		else if (strcmp(key, "jwt-secret") == 0)
+			snprintf(want, sizeof want, "/x/%s/%s", key,
+			    "0123456789abcdef0123456789");
 		else
 			snprintf(want, sizeof want, "/x/%s", key);
 		snprintf(set, sizeof set, "%s=%s", env,
@@ -1329,12 +1357,48 @@ test_usage_round_trip(void)
 		test_cond("env name matches key", ok);
 		cfg_clear(&e);
 	}
-	test_cond("20 options listed", nopts == 20);
-	test_cond("13 defaults listed", ndefs == 13);
+	test_cond("30 options listed", nopts == 30);
+	test_cond("16 defaults listed", ndefs == 16);
 	test_cond("usage defaults == cfg_defaults()", cfg_equal(&c, &d));
 	cfg_clear(&c);
 	cfg_clear(&d);
 	unlink(secret);
+	unlink(jwtsecret);
+}
+
+/* jwt-secret-file: 32 bytes at least (RFC 7518 3.2), one source only. */
+static void
+test_jwt_secret_file(void)
+{
+	struct cfg	 c;
+	char		 path[64], flag[96], err[256];
+	char		*argv[4];
+	int		 rc;
+
+	argv[0] = (char *)"sse-fcgi";
+	argv[1] = flag;
+	write_tmp("0123456789abcdef0123456789abcde\n", 32, path, sizeof path);
+	snprintf(flag, sizeof flag, "--jwt-secret-file=%s", path);
+	rc = cfg_load(&c, 2, argv, NULL, stderr, err, sizeof err);
+	test_cond("31-byte jwt secret refused", rc == CFG_ERROR &&
+	    strstr(err, "32..4096 bytes") != NULL &&
+	    strstr(err, "0123") == NULL);
+	unlink(path);
+	write_tmp("0123456789abcdef0123456789abcdef\n", 33, path, sizeof path);
+	snprintf(flag, sizeof flag, "--jwt-secret-file=%s", path);
+	rc = cfg_load(&c, 2, argv, NULL, stderr, err, sizeof err);
+	test_cond("32-byte jwt secret", rc == CFG_OK &&
+	    streq_null(c.jwt_secret, "0123456789abcdef0123456789abcdef"));
+	cfg_clear(&c);
+	argv[2] = (char *)"--jwt-secret=0123456789abcdef0123456789abcdefXY";
+	rc = cfg_load(&c, 3, argv, NULL, stderr, err, sizeof err);
+	test_cond("jwt-secret and its file both set", rc == CFG_ERROR &&
+	    strstr(err, "both set") != NULL);
+	unlink(path);
+	argv[1] = (char *)"--jwt-secret=short";
+	rc = cfg_load(&c, 2, argv, NULL, stderr, err, sizeof err);
+	test_cond("short jwt-secret flag refused", rc == CFG_ERROR &&
+	    strstr(err, "32..4096") != NULL && strstr(err, "short") == NULL);
 }
 
 int
@@ -1348,6 +1412,7 @@ main(void)
 	test_precedence();
 	test_history();
 	test_secret_file();
+	test_jwt_secret_file();
 	test_help_version();
 	test_usage_round_trip();
 	return test_report("test_cfg");
