@@ -8,7 +8,7 @@
 #   2. the same suite built with ASan + UBSan (--enable-sanitizers);
 #   3. make distcheck (the tarball builds, installs and passes its unit
 #      tests; the scenarios already ran twice);
-#   4. four scenarios with the workers under valgrind memcheck;
+#   4. five scenarios with the workers under valgrind memcheck;
 #   5. make install into a DESTDIR.
 # Ends with "N passed, M failed" and exits non-zero on any failure.
 # Set SKIP_INSTALL=1 to skip apt-get, JOBS=n for make -j (default 2).
@@ -94,7 +94,7 @@ autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 
 suite "$ROOT/build-test" "unit + integration"
 suite "$ROOT/build-asan" "unit + integration under ASan+UBSan" --enable-sanitizers
 # Memcheck: a few scenarios with every worker under valgrind.
-for scn in it-stream it-resume it-multichannel it-publish-paths; do
+for scn in it-stream it-resume it-multichannel it-publish-paths it-auth; do
 	step "valgrind memcheck: $scn" bash -c "cd '$ROOT/build-test' &&
 	    top_builddir='$ROOT/build-test' top_srcdir='$ROOT' VALGRIND=1 \
 	    bash '$ROOT/tests/$scn.sh' > '$ROOT/build-test/valgrind-$scn.log' 2>&1 ||
