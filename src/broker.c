@@ -13,11 +13,13 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
@@ -31,6 +33,12 @@
 #define BROKER_BACKOFF_MIN_MS	100
 #define BROKER_BACKOFF_MAX_MS	5000
 #define BROKER_CONNECT_TIMEOUT	5	/* seconds for connect + handshake */
+/* Liveness: after PING_IDLE ms without a byte from Redis the broker sends
+ * PING; no byte within PING_WAIT ms more and the connection counts as dead
+ * (a stalled or vanished server, a half-open TCP connection). Checked once
+ * a second, so a dead connection is noticed within about 7 s. */
+#define BROKER_PING_IDLE_MS	3000
+#define BROKER_PING_WAIT_MS	3000
 
 enum broker_state {
 	BROKER_DOWN = 0,
@@ -65,6 +73,9 @@ struct broker {
 	enum broker_state	 state;
 	int			 handshake_left;	/* replies awaited */
 	struct event		*rd_ev, *wr_ev, *timer_ev;
+	struct event		*live_ev;	/* liveness tick while UP */
+	uint64_t		 last_rx_ms;	/* last byte from Redis */
+	uint64_t		 ping_ms;	/* PING in flight since, or 0 */
 	unsigned		 backoff_ms;
 	struct dict		*chans;		/* name -> struct bchan */
 	atomic_int		 up;
@@ -79,6 +90,7 @@ static void	broker_send_sub(struct broker *, const char *, size_t,
 		    struct bchan *, int subscribe);
 
 static void broker_on_timer(evutil_socket_t, short, void *);
+static void broker_on_live(evutil_socket_t, short, void *);
 static void broker_on_read(evutil_socket_t, short, void *);
 static void broker_on_write(evutil_socket_t, short, void *);
 
@@ -99,6 +111,7 @@ broker_create(struct event_base *base, const char *url,
 	redis_url_describe(&b->url, b->desc, sizeof b->desc);
 	b->chans = dict_create();
 	b->timer_ev = evtimer_new(base, broker_on_timer, b);
+	b->live_ev = event_new(base, -1, EV_PERSIST, broker_on_live, b);
 	return b;
 fail:
 	redis_url_clear(&b->url);
@@ -116,6 +129,9 @@ broker_free_chan(const char *key, size_t klen, void *val, void *arg)
 static void
 broker_close(struct broker *b)
 {
+	if (b->live_ev != NULL)
+		event_del(b->live_ev);
+	b->ping_ms = 0;
 	if (b->rd_ev != NULL) {
 		event_free(b->rd_ev);
 		b->rd_ev = NULL;
@@ -140,6 +156,8 @@ broker_free(struct broker *b)
 	broker_close(b);
 	if (b->timer_ev != NULL)
 		event_free(b->timer_ev);
+	if (b->live_ev != NULL)
+		event_free(b->live_ev);
 	if (b->chans != NULL) {
 		dict_foreach(b->chans, broker_free_chan, NULL);
 		dict_free(b->chans);
@@ -170,6 +188,15 @@ unsigned long
 broker_reconnects(const struct broker *b)
 {
 	return b->reconnects;
+}
+
+static uint64_t
+broker_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Arms the write event if hiredis holds unsent bytes. */
@@ -294,7 +321,12 @@ broker_subscribe_wanted(const char *key, size_t klen, void *val, void *arg)
 static void
 broker_became_up(struct broker *b)
 {
+	struct timeval	tick = { 1, 0 };
+
 	evtimer_del(b->timer_ev);
+	b->last_rx_ms = broker_now_ms();
+	b->ping_ms = 0;
+	event_add(b->live_ev, &tick);
 	b->state = BROKER_UP;
 	b->backoff_ms = BROKER_BACKOFF_MIN_MS;
 	if (atomic_load(&b->was_up)) {
@@ -320,6 +352,29 @@ broker_on_timer(evutil_socket_t fd, short what, void *arg)
 		broker_connect(b);
 	else if (b->state != BROKER_UP)
 		broker_fail(b, "timed out connecting");
+}
+
+/* The liveness tick (see BROKER_PING_IDLE_MS). */
+static void
+broker_on_live(evutil_socket_t fd, short what, void *arg)
+{
+	struct broker	*b = arg;
+	uint64_t	 now = broker_now_ms();
+	char		 why[64];
+
+	if (b->state != BROKER_UP)
+		return;
+	if (b->ping_ms != 0 && now - b->ping_ms >= BROKER_PING_WAIT_MS) {
+		snprintf(why, sizeof why, "no reply to PING in %u ms",
+		    (unsigned)(now - b->ping_ms));
+		broker_fail(b, why);
+		return;
+	}
+	if (b->ping_ms == 0 && now - b->last_rx_ms >= BROKER_PING_IDLE_MS) {
+		redisAppendCommand(b->ctx, "PING");
+		b->ping_ms = now;
+		broker_want_write(b);
+	}
 }
 
 static void
@@ -463,6 +518,9 @@ broker_on_reply(struct broker *b, redisReply *r, char *why, size_t whylen)
 		log_error("redis said: %.*s", (int)r->len, r->str);
 		return 0;
 	}
+	/* PING outside subscribed mode (no channel yet) answers +PONG. */
+	if (r->type == REDIS_REPLY_STATUS && strcasecmp(r->str, "PONG") == 0)
+		return 0;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING) {
 		log_warn("unexpected reply type %d on the subscriber "
@@ -502,6 +560,9 @@ broker_on_read(evutil_socket_t fd, short what, void *arg)
 		broker_fail(b, why);
 		return;
 	}
+	/* Any byte proves the server alive, a PONG or a message. */
+	b->last_rx_ms = broker_now_ms();
+	b->ping_ms = 0;
 	for (;;) {
 		if (redisGetReplyFromReader(b->ctx, &reply) == REDIS_ERR) {
 			snprintf(why, sizeof why, "protocol error: %s",

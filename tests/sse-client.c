@@ -94,6 +94,8 @@ struct conn {
 	uint64_t	 chunk_left;	/* size being read, then left */
 	long long	 body_left;	/* Content-Length left, or -1 */
 	long long	 events;	/* events dispatched */
+	long long	 seq;		/* -S: last number seen */
+	long long	 seq_val;	/* -S: this event's number, or -1 */
 	struct buf	 out;		/* the request while sending */
 	size_t		 out_off;	/* bytes of out already sent */
 	struct buf	 head;		/* the response head */
@@ -116,6 +118,7 @@ struct options {
 	int		 own_accept;	/* a -H gives Accept */
 	int		 srcbase;	/* -s, or -1 */
 	int		 quiet;		/* -q */
+	int		 seq;		/* -S */
 };
 
 struct stats {
@@ -126,6 +129,7 @@ struct stats {
 	long long	 complete;	/* connections with -e events */
 	long long	 closed_early;	/* ended by the server, incomplete */
 	long long	 comments;	/* ':' lines */
+	long long	 seq_errors;	/* -S: gaps, repeats, disorder */
 	int		 first_status;	/* first status code seen, or 0 */
 };
 
@@ -154,10 +158,12 @@ usage(void)
 	    "usage: sse-client -u URL [-n N] [-c CONCURRENCY] [-e EXPECT] "
 	    "[-d SECONDS]\n"
 	    "                  [-r READYFILE] [-H 'Name: value']... "
-	    "[-o FILE] [-s SRCBASE] [-q]\n"
+	    "[-o FILE] [-s SRCBASE] [-q] [-S]\n"
 	    "  URL is http://IPV4:PORT/path; {i} in the path becomes the "
 	    "connection index,\n"
-	    "  {i%%K} the index modulo K.\n");
+	    "  {i%%K} the index modulo K. -S: each event's data must be the "
+	    "number after\n"
+	    "  the previous one's (1 first); gaps and repeats are errors.\n");
 	exit(2);
 }
 
@@ -321,6 +327,23 @@ record_event(void)
 	fflush(rec.f);
 }
 
+/* -S: the decimal number DATA holds, or -1. */
+static long long
+seq_parse(const char *v, size_t len)
+{
+	long long	n = 0;
+	size_t		i;
+
+	if (len == 0 || len > 15)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		n = n * 10 + (v[i] - '0');
+	}
+	return n;
+}
+
 /* A blank line: the block is an event if it had a data field. */
 static void
 sse_dispatch(struct conn *c)
@@ -329,6 +352,13 @@ sse_dispatch(struct conn *c)
 		c->flags &= ~CONN_HAS_DATA;
 		c->events++;
 		st.received++;
+		if (opt.seq && c->seq_val != c->seq + 1) {
+			if (st.seq_errors++ < CLIENT_NOTES_MAX)
+				warnx("connection %u: event %lld after %lld",
+				    c->idx, c->seq_val, c->seq);
+		}
+		if (opt.seq)
+			c->seq = c->seq_val;
 		if (recording(c))
 			record_event();
 		if (opt.expect > 0 && c->events == opt.expect) {
@@ -383,6 +413,8 @@ sse_line(struct conn *c, const char *p, size_t len)
 	}
 	/* "retry" and unknown fields change nothing this client counts. */
 	if (field_is(p, flen, "data")) {
+		if (opt.seq)
+			c->seq_val = seq_parse(v, vlen);
 		if (recording(c)) {
 			if (c->flags & CONN_HAS_DATA)
 				buf_add(&rec.data, "\n", 1, CLIENT_DATA_MAX);
@@ -974,7 +1006,7 @@ parse_args(int argc, char **argv)
 	opt.seconds = 30;
 	opt.srcbase = -1;
 	opt.headers = xrealloc(NULL, argc * sizeof *opt.headers);
-	while ((ch = getopt(argc, argv, "c:d:e:H:hn:o:qr:s:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:e:H:hn:o:qr:Ss:u:")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt.conc = parse_num(optarg, 1, CLIENT_MAX_CONNS, "-c");
@@ -1006,6 +1038,9 @@ parse_args(int argc, char **argv)
 		case 'r':
 			opt.ready_file = optarg;
 			break;
+		case 'S':
+			opt.seq = 1;
+			break;
 		case 's':
 			opt.srcbase = parse_num(optarg, 1, 254, "-s");
 			break;
@@ -1030,10 +1065,10 @@ summary(void)
 {
 	printf("established=%lld failed=%lld http_non200=%lld received=%lld "
 	    "expected=%lld complete=%lld closed_early=%lld comments=%lld "
-	    "first_status=%d\n", st.established, st.failed, st.non200,
-	    st.received, st.established * opt.expect,
+	    "first_status=%d seq_errors=%lld\n", st.established, st.failed,
+	    st.non200, st.received, st.established * opt.expect,
 	    opt.expect > 0 ? st.complete : st.established, st.closed_early,
-	    st.comments, st.first_status);
+	    st.comments, st.first_status, st.seq_errors);
 	fflush(stdout);
 }
 
@@ -1116,6 +1151,6 @@ main(int argc, char **argv)
 		warnx("%s: write error", opt.out_file);
 	summary();
 	if (opt.expect > 0)
-		return st.complete == opt.n ? 0 : 1;
+		return st.complete == opt.n && st.seq_errors == 0 ? 0 : 1;
 	return st.failed == 0 ? 0 : 1;
 }
