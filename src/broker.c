@@ -28,6 +28,7 @@
 #include "dict.h"
 #include "log.h"
 #include "redis_url.h"
+#include "sentinel.h"
 #include "xmalloc.h"
 
 #define BROKER_BACKOFF_MIN_MS	100
@@ -257,8 +258,14 @@ broker_fail(struct broker *b, const char *why)
 static void
 broker_connect(struct broker *b)
 {
+	char	why[256];
 	int	fd;
 
+	if (b->url.master != NULL && sentinel_locate(&b->url, b->ip,
+	    sizeof b->ip, why, sizeof why) == -1) {
+		broker_fail(b, why);
+		return;
+	}
 	if (b->url.path != NULL)
 		b->ctx = redisConnectUnixNonBlock(b->url.path);
 	else
@@ -268,8 +275,6 @@ broker_connect(struct broker *b)
 		return;
 	}
 	if (b->ctx->err) {
-		char	why[128];
-
 		snprintf(why, sizeof why, "%s", b->ctx->errstr);
 		broker_fail(b, why);
 		return;
@@ -300,6 +305,11 @@ broker_handshake(struct broker *b)
 	}
 	if (b->url.db != 0) {
 		redisAppendCommand(b->ctx, "SELECT %d", b->url.db);
+		b->handshake_left++;
+	}
+	/* A sentinel's answer may be stale right after a failover. */
+	if (b->url.master != NULL) {
+		redisAppendCommand(b->ctx, "ROLE");
 		b->handshake_left++;
 	}
 	redisAppendCommand(b->ctx, "PING");
@@ -334,8 +344,13 @@ broker_became_up(struct broker *b)
 		if (b->on_reconnect != NULL)
 			b->on_reconnect(b->arg);
 	}
-	log_info("connected to redis at %s; subscribing %zu channels",
-	    b->desc, dict_count(b->chans));
+	if (b->url.master != NULL)
+		log_info("connected to redis master \"%s\" at %s:%d (from "
+		    "the sentinels); subscribing %zu channels", b->url.master,
+		    b->ip, b->url.port, dict_count(b->chans));
+	else
+		log_info("connected to redis at %s; subscribing %zu channels",
+		    b->desc, dict_count(b->chans));
 	b->lost_logged = 0;
 	atomic_store(&b->was_up, 1);
 	atomic_store(&b->up, 1);
@@ -508,6 +523,14 @@ broker_on_reply(struct broker *b, redisReply *r, char *why, size_t whylen)
 	if (b->state == BROKER_HANDSHAKE) {
 		if (r->type == REDIS_REPLY_ERROR) {
 			snprintf(why, whylen, "%.*s", (int)r->len, r->str);
+			return -1;
+		}
+		/* Only ROLE answers an array here. */
+		if (r->type == REDIS_REPLY_ARRAY && (r->elements == 0 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    strcmp(r->element[0]->str, "master") != 0)) {
+			snprintf(why, whylen, "%s:%d is not the master (yet)",
+			    b->ip, b->url.port);
 			return -1;
 		}
 		if (--b->handshake_left == 0)

@@ -20,6 +20,7 @@
 #include "history.h"
 #include "log.h"
 #include "redis_url.h"
+#include "sentinel.h"
 #include "scripts.h"
 #include "xmalloc.h"
 
@@ -104,9 +105,15 @@ static int
 history_connect(struct history *h)
 {
 	redisAsyncContext	*ac;
+	char			 why[256];
 
 	if (h->ac != NULL)
 		return 0;
+	if (h->url.master != NULL && sentinel_locate(&h->url, h->ip,
+	    sizeof h->ip, why, sizeof why) == -1) {
+		log_error("history connection to redis: %s", why);
+		return -1;
+	}
 	if (h->url.path != NULL)
 		ac = redisAsyncConnectUnix(h->url.path);
 	else

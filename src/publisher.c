@@ -17,6 +17,7 @@
 
 #include "publisher.h"
 #include "redis_url.h"
+#include "sentinel.h"
 #include "scripts.h"
 #include "sse.h"
 #include "xmalloc.h"
@@ -100,6 +101,9 @@ publisher_connect(struct publisher *p, char *err, size_t errlen)
 	if (p->ctx != NULL && p->sha[0] != '\0')
 		return 0;
 	publisher_close(p);
+	if (p->url.master != NULL && sentinel_locate(&p->url, p->ip,
+	    sizeof p->ip, err, errlen) == -1)
+		return -1;
 	if (p->url.path != NULL)
 		p->ctx = redisConnectUnixWithTimeout(p->url.path, p->timeout);
 	else
@@ -141,6 +145,23 @@ publisher_connect(struct publisher *p, char *err, size_t errlen)
 		argl[1] = strlen(db);
 		if ((r = publisher_call(p, 2, argv, argl, err, errlen)) == NULL)
 			return -1;
+		freeReplyObject(r);
+	}
+	if (p->url.master != NULL) {
+		/* A sentinel's answer may be stale right after a failover. */
+		argv[0] = "ROLE";
+		argl[0] = 4;
+		if ((r = publisher_call(p, 1, argv, argl, err, errlen)) == NULL)
+			return -1;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    strcmp(r->element[0]->str, "master") != 0) {
+			snprintf(err, errlen, "%s:%d is not the master (yet)",
+			    p->ip, p->url.port);
+			freeReplyObject(r);
+			publisher_close(p);
+			return -1;
+		}
 		freeReplyObject(r);
 	}
 	argv[0] = "SCRIPT";
@@ -220,6 +241,9 @@ publisher_publish(struct publisher *p, const char *channel,
 		return -1;
 	if (r->type == REDIS_REPLY_ERROR) {
 		snprintf(err, errlen, "redis: %s", r->str);
+		/* A demoted master: find the new one next time. */
+		if (strncmp(r->str, "READONLY", 8) == 0)
+			publisher_close(p);
 		freeReplyObject(r);
 		return -1;
 	}

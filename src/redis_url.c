@@ -30,6 +30,7 @@
 #include "xmalloc.h"
 
 #define REDIS_URL_PORT		6379
+#define REDIS_URL_SENTINEL_PORT	26379
 #define REDIS_URL_DB_MAX	100000
 #define REDIS_URL_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path))
 
@@ -150,14 +151,12 @@ redis_url_ipv6_ok(const char *s, size_t n)
 	return colons >= 2;
 }
 
-/* Parses "[[user]:password@]host[:port][/db]", the part after "redis://". */
+/* Reads "[[user]:password@]" at *S into U and moves *S past it. */
 static int
-redis_url_parse_tcp(const char *s, struct redis_url *u, char *err,
+redis_url_userinfo(const char **sp, struct redis_url *u, char *err,
     size_t errlen)
 {
-	const char	*at, *colon, *host, *end, *p;
-	size_t		 hlen;
-	long		 port;
+	const char	*s = *sp, *at, *colon, *p;
 
 	if ((at = strrchr(s, '@')) != NULL) {
 		colon = memchr(s, ':', at - s);
@@ -173,8 +172,20 @@ redis_url_parse_tcp(const char *s, struct redis_url *u, char *err,
 		if (redis_url_decode(p, at - p, "password", &u->password,
 		    err, errlen) == -1)
 			return -1;
-		s = at + 1;
+		*sp = at + 1;
 	}
+	return 0;
+}
+
+/* Reads "host[:port]" at *S (ending at one of STOP) into *HOSTP and
+ * *PORTP, and moves *S past it. */
+static int
+redis_url_hostport(const char **sp, const char *stop, int defport,
+    char **hostp, int *portp, char *err, size_t errlen)
+{
+	const char	*s = *sp, *host, *end, *p;
+	size_t		 hlen;
+	long		 port;
 
 	if (*s == '[') {
 		host = s + 1;
@@ -191,9 +202,9 @@ redis_url_parse_tcp(const char *s, struct redis_url *u, char *err,
 		p = end + 1;
 	} else {
 		host = s;
-		hlen = strcspn(s, ":/?#");
+		hlen = strcspn(s, stop);
 		p = s + hlen;
-		if (*p == ':' && memchr(p + 1, ':', strcspn(p + 1, "/")) !=
+		if (*p == ':' && memchr(p + 1, ':', strcspn(p + 1, stop + 1)) !=
 		    NULL) {
 			snprintf(err, errlen, "IPv6 address must be in "
 			    "brackets: redis://[addr]:port");
@@ -209,21 +220,35 @@ redis_url_parse_tcp(const char *s, struct redis_url *u, char *err,
 			return -1;
 		}
 	}
-	u->host = xstrndup(host, hlen);
+	*hostp = xstrndup(host, hlen);
 
-	u->port = REDIS_URL_PORT;
+	*portp = defport;
 	if (*p == ':') {
 		p++;
-		hlen = strcspn(p, "/");
+		hlen = strcspn(p, stop + 1);	/* a ':' ends no port */
 		if (redis_url_number(p, hlen, 1, 65535, &port) == -1) {
 			snprintf(err, errlen, "port \"%.*s\" is not a number "
 			    "in 1..65535", (int)hlen, p);
 			return -1;
 		}
-		u->port = (int)port;
+		*portp = (int)port;
 		p += hlen;
 	}
+	*sp = p;
+	return 0;
+}
 
+/* Parses "[[user]:password@]host[:port][/db]", the part after "redis://". */
+static int
+redis_url_parse_tcp(const char *s, struct redis_url *u, char *err,
+    size_t errlen)
+{
+	const char	*p = s;
+
+	if (redis_url_userinfo(&p, u, err, errlen) == -1 ||
+	    redis_url_hostport(&p, ":/?#", REDIS_URL_PORT, &u->host, &u->port,
+	    err, errlen) == -1)
+		return -1;
 	if (*p == '/') {
 		p++;
 		if (*p != '\0')
@@ -233,6 +258,55 @@ redis_url_parse_tcp(const char *s, struct redis_url *u, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+/* Parses "[[user]:password@]host[:port][,host[:port]...]/master[/db]",
+ * the part after "redis+sentinel://". */
+static int
+redis_url_parse_sentinel(const char *s, struct redis_url *u, char *err,
+    size_t errlen)
+{
+	struct redis_sentinel	*sn;
+	const char		*p = s;
+	size_t			 n;
+
+	if (redis_url_userinfo(&p, u, err, errlen) == -1)
+		return -1;
+	u->sentinels = xcalloc(REDIS_URL_SENTINELS_MAX, sizeof *u->sentinels);
+	for (;;) {
+		if (u->nsentinels == REDIS_URL_SENTINELS_MAX) {
+			snprintf(err, errlen, "more than %d sentinels",
+			    REDIS_URL_SENTINELS_MAX);
+			return -1;
+		}
+		sn = &u->sentinels[u->nsentinels++];
+		if (redis_url_hostport(&p, ":,/?#", REDIS_URL_SENTINEL_PORT,
+		    &sn->host, &sn->port, err, errlen) == -1)
+			return -1;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	if (*p != '/' || p[1] == '\0' || p[1] == '/') {
+		snprintf(err, errlen, "missing master name: "
+		    "redis+sentinel://host:port,.../master[/db]");
+		return -1;
+	}
+	p++;
+	n = strcspn(p, "/");
+	if (n > 128 || !redis_url_hostname_ok(p, n)) {
+		snprintf(err, errlen, "bad master name \"%.*s\"",
+		    (int)(n > 64 ? 64 : n), p);
+		return -1;
+	}
+	u->master = xstrndup(p, n);
+	p += n;
+	if (*p == '/' && p[1] != '\0')
+		return redis_url_db(p + 1, strlen(p + 1), u, err, errlen);
+	if (*p == '/' || *p == '\0')
+		return 0;
+	snprintf(err, errlen, "unexpected \"%s\" after master name", p);
+	return -1;
 }
 
 /* Parses the "db=N&password=P" query of a unix URL. */
@@ -374,13 +448,16 @@ redis_url_parse(const char *s, struct redis_url *out, char *err,
 	}
 	if (strncasecmp(s, "redis://", 8) == 0)
 		rc = redis_url_parse_tcp(s + 8, out, err, errlen);
+	else if (strncasecmp(s, "redis+sentinel://", 17) == 0)
+		rc = redis_url_parse_sentinel(s + 17, out, err, errlen);
 	else if (strncasecmp(s, "unix:", 5) == 0)
 		rc = redis_url_parse_unix(s + 5, out, err, errlen);
 	else {
 		n = strcspn(s, ":");
 		if (s[n] == ':')
 			snprintf(err, errlen, "unknown scheme \"%.*s\" "
-			    "(expected redis:// or unix:)", (int)n, s);
+			    "(expected redis://, redis+sentinel:// or unix:)",
+			    (int)n, s);
 		else
 			snprintf(err, errlen, "missing scheme (expected "
 			    "redis://host:port or unix:/path)");
@@ -395,6 +472,12 @@ redis_url_parse(const char *s, struct redis_url *out, char *err,
 void
 redis_url_clear(struct redis_url *u)
 {
+	size_t	i;
+
+	for (i = 0; i < u->nsentinels; i++)
+		free(u->sentinels[i].host);
+	free(u->sentinels);
+	free(u->master);
 	free(u->host);
 	free(u->path);
 	free(u->user);
@@ -406,9 +489,20 @@ redis_url_clear(struct redis_url *u)
 char *
 redis_url_describe(const struct redis_url *u, char *buf, size_t len)
 {
+	size_t	i, n;
+
 	if (len == 0)
 		return buf;
-	if (u->path != NULL) {
+	if (u->master != NULL) {
+		n = (size_t)snprintf(buf, len, "redis+sentinel://");
+		for (i = 0; i < u->nsentinels && n < len; i++)
+			n += (size_t)snprintf(buf + n, len - n,
+			    strchr(u->sentinels[i].host, ':') != NULL ?
+			    "%s[%s]:%d" : "%s%s:%d", i ? "," : "",
+			    u->sentinels[i].host, u->sentinels[i].port);
+		if (n < len)
+			snprintf(buf + n, len - n, "/%s/%d", u->master, u->db);
+	} else if (u->path != NULL) {
 		if (u->db != 0)
 			snprintf(buf, len, "unix://%s?db=%d", u->path, u->db);
 		else
@@ -424,9 +518,10 @@ redis_url_describe(const struct redis_url *u, char *buf, size_t len)
 	return buf;
 }
 
-int
-redis_url_resolve(const struct redis_url *u, char *ip, size_t iplen,
-    char *err, size_t errlen)
+/* Resolves HOST into the numeric address IP. */
+static int
+redis_url_resolve_host(const char *host, char *ip, size_t iplen, char *err,
+    size_t errlen)
 {
 	struct addrinfo	 hints, *res;
 	const void	*addr;
@@ -435,9 +530,9 @@ redis_url_resolve(const struct redis_url *u, char *ip, size_t iplen,
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(u->host, NULL, &hints, &res);
+	rc = getaddrinfo(host, NULL, &hints, &res);
 	if (rc != 0) {
-		snprintf(err, errlen, "redis host \"%s\": %s", u->host,
+		snprintf(err, errlen, "redis host \"%s\": %s", host,
 		    gai_strerror(rc));
 		return -1;
 	}
@@ -451,15 +546,30 @@ redis_url_resolve(const struct redis_url *u, char *ip, size_t iplen,
 }
 
 int
+redis_url_resolve(const struct redis_url *u, char *ip, size_t iplen,
+    char *err, size_t errlen)
+{
+	return redis_url_resolve_host(u->host, ip, iplen, err, errlen);
+}
+
+int
 redis_url_prepare(const char *s, struct redis_url *out, char *ip,
     size_t iplen, char *err, size_t errlen)
 {
+	size_t	i;
+
 	if (redis_url_parse(s, out, err, errlen) == -1)
 		return -1;
 	if (out->host != NULL &&
-	    redis_url_resolve(out, ip, iplen, err, errlen) == -1) {
-		redis_url_clear(out);
-		return -1;
-	}
+	    redis_url_resolve(out, ip, iplen, err, errlen) == -1)
+		goto fail;
+	for (i = 0; i < out->nsentinels; i++)
+		if (redis_url_resolve_host(out->sentinels[i].host,
+		    out->sentinels[i].ip, sizeof out->sentinels[i].ip, err,
+		    errlen) == -1)
+			goto fail;
 	return 0;
+fail:
+	redis_url_clear(out);
+	return -1;
 }

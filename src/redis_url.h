@@ -4,6 +4,10 @@
  *   redis://[[user]:password@]host[:port][/db]    (port 6379, db 0 by default)
  *   unix:///path/to/redis.sock[?db=N&password=P]
  *   unix:/path/to/redis.sock                       (same, short form)
+ *   redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/master[/db]
+ *        Redis Sentinel: the sentinels (port 26379 by default) are asked
+ *        where the master named "master" is (see sentinel.h); user and
+ *        password are the master's.
  * host may be a name, an IPv4 address or a bracketed IPv6 address.
  * Percent-escapes are decoded in user and password.
  */
@@ -12,13 +16,26 @@
 
 #include <stddef.h>
 
-struct redis_url {
-	char	*host;		/* NULL for unix sockets */
+#define REDIS_URL_IP_MAX	46	/* INET6_ADDRSTRLEN */
+#define REDIS_URL_SENTINELS_MAX	16
+
+/* One sentinel of a redis+sentinel:// URL. */
+struct redis_sentinel {
+	char	*host;
 	int	 port;
+	char	 ip[REDIS_URL_IP_MAX];	/* set by redis_url_prepare() */
+};
+
+struct redis_url {
+	char	*host;		/* NULL for unix sockets and sentinels */
+	int	 port;		/* of host, or of the master last located */
 	char	*path;		/* unix socket path, or NULL */
 	char	*user;		/* ACL user, or NULL */
 	char	*password;	/* or NULL */
 	int	 db;
+	char	*master;	/* sentinel master name, or NULL */
+	struct redis_sentinel *sentinels;
+	size_t	 nsentinels;
 };
 
 /* Parses S into *OUT (which it zeroes first; free with redis_url_clear()).
@@ -27,14 +44,13 @@ int	redis_url_parse(const char *s, struct redis_url *out, char *err,
 	    size_t errlen);
 /* Frees what *U holds and zeroes it. */
 void	redis_url_clear(struct redis_url *u);
-#define REDIS_URL_IP_MAX	46	/* INET6_ADDRSTRLEN */
 
 /* Resolves U's host once (at start-up, never on the event loop) into a
  * numeric address in IP. Returns 0, or -1 with a reason in ERR. */
 int	redis_url_resolve(const struct redis_url *u, char *ip, size_t iplen,
 	    char *err, size_t errlen);
-/* Parses S into *OUT and resolves its host into IP: what every Redis
- * client of the project does at start-up. Returns 0, or -1 with a reason
+/* Parses S into *OUT and resolves its host into IP (or each sentinel's
+ * into its ip): what every Redis client of the project does at start-up. Returns 0, or -1 with a reason
  * in ERR and *OUT left empty. */
 int	redis_url_prepare(const char *s, struct redis_url *out, char *ip,
 	    size_t iplen, char *err, size_t errlen);

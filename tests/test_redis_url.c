@@ -147,7 +147,8 @@ static int
 url_is_empty(const struct redis_url *u)
 {
 	return u->host == NULL && u->path == NULL && u->user == NULL &&
-	    u->password == NULL && u->port == 0 && u->db == 0;
+	    u->password == NULL && u->port == 0 && u->db == 0 &&
+	    u->master == NULL && u->sentinels == NULL && u->nsentinels == 0;
 }
 
 static void
@@ -285,9 +286,86 @@ test_describe(void)
 	    sizeof buf), "(no redis URL)") == 0);
 }
 
+/* redis+sentinel://: the sentinel list, the master, db and credentials. */
+static void
+test_sentinel(void)
+{
+	static const struct {
+		const char	*in, *why;
+	} bad_sentinel[] = {
+		{ "redis+sentinel://h1", "missing master name" },
+		{ "redis+sentinel://h1/", "missing master name" },
+		{ "redis+sentinel://h1//0", "missing master name" },
+		{ "redis+sentinel://h1,/m", "empty host" },
+		{ "redis+sentinel://,h1/m", "empty host" },
+		{ "redis+sentinel://h1:x/m", "port" },
+		{ "redis+sentinel://h1:0/m", "port" },
+		{ "redis+sentinel://h1/m/x", "database" },
+		{ "redis+sentinel://h1/m?x", "bad master name" },
+		{ "redis+sentinel://h1/m%20x", "bad master name" },
+		{ "redis+sentinel://@h1/m", "empty password" },
+		{ "redis+sentinel://h1;h2/m", "bad host name" },
+		{ "redis+sentinel://h1/m/1/2", "database" },
+		{ "redis+sentinel://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q/m",
+		    "more than 16" },
+	};
+	struct redis_url	 u, v;
+	char			 err[256], buf[512];
+	size_t			 i;
+
+	test_cond("sentinel URL", redis_url_parse("redis+sentinel://u:"
+	    "secret@10.0.0.1,s2:26380,[::1]:7/mymaster/3", &u, err,
+	    sizeof err) == 0);
+	test_cond("three sentinels", u.nsentinels == 3 &&
+	    strcmp(u.sentinels[0].host, "10.0.0.1") == 0 &&
+	    u.sentinels[0].port == 26379 &&
+	    strcmp(u.sentinels[1].host, "s2") == 0 &&
+	    u.sentinels[1].port == 26380 &&
+	    strcmp(u.sentinels[2].host, "::1") == 0 &&
+	    u.sentinels[2].port == 7);
+	test_cond("master, db, credentials", streq_null(u.master, "mymaster") &&
+	    u.db == 3 && streq_null(u.user, "u") &&
+	    streq_null(u.password, "secret") && u.host == NULL &&
+	    u.path == NULL);
+	redis_url_describe(&u, buf, sizeof buf);
+	test_cond("describe", strcmp(buf, "redis+sentinel://10.0.0.1:26379,"
+	    "s2:26380,[::1]:7/mymaster/3") == 0);
+	test_cond("describe reparses", redis_url_parse(buf, &v, NULL, 0) == 0 &&
+	    v.nsentinels == 3 && streq_null(v.master, "mymaster") &&
+	    v.db == 3 && v.password == NULL);
+	redis_url_clear(&v);
+	redis_url_clear(&u);
+	test_cond("cleared", url_is_empty(&u));
+	test_cond("one sentinel, no db", redis_url_parse(
+	    "REDIS+SENTINEL://localhost/m-1.x_y", &u, NULL, 0) == 0 &&
+	    u.nsentinels == 1 && u.db == 0 && streq_null(u.master, "m-1.x_y"));
+	redis_url_clear(&u);
+	test_cond("trailing slash", redis_url_parse(
+	    "redis+sentinel://h/m/", &u, NULL, 0) == 0 && u.db == 0);
+	redis_url_clear(&u);
+	test_cond("prepare resolves sentinels", redis_url_prepare(
+	    "redis+sentinel://localhost:1,127.0.0.1:2/m", &u, buf, 64, err,
+	    sizeof err) == 0 && u.sentinels[0].ip[0] != '\0' &&
+	    strcmp(u.sentinels[1].ip, "127.0.0.1") == 0);
+	redis_url_clear(&u);
+	test_cond("prepare: unknown sentinel host", redis_url_prepare(
+	    "redis+sentinel://no-such-host.invalid/m", &u, buf, 64, err,
+	    sizeof err) == -1 && url_is_empty(&u));
+	for (i = 0; i < sizeof bad_sentinel / sizeof bad_sentinel[0]; i++) {
+		err[0] = '\0';
+		test_cond(bad_sentinel[i].in, redis_url_parse(
+		    bad_sentinel[i].in, &u, err, sizeof err) == -1 &&
+		    url_is_empty(&u) &&
+		    strstr(err, bad_sentinel[i].why) != NULL);
+		if (strstr(err, bad_sentinel[i].why) == NULL)
+			fprintf(stderr, "  %s: %s\n", bad_sentinel[i].in, err);
+	}
+}
+
 int
 main(void)
 {
+	test_sentinel();
 	test_good();
 	test_bad();
 	test_error_paths();
