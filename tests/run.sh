@@ -9,7 +9,8 @@
 #   3. make distcheck (the tarball builds, installs and passes its unit
 #      tests; the scenarios already ran twice);
 #   4. five scenarios with the workers under valgrind memcheck;
-#   5. make install into a DESTDIR.
+#   5. the churn soak (tests/soak-churn.sh, SOAK_SECONDS, default 300);
+#   6. make install into a DESTDIR.
 # Ends with "N passed, M failed" and exits non-zero on any failure.
 # Set SKIP_INSTALL=1 to skip apt-get, JOBS=n for make -j (default 2).
 set -u
@@ -100,6 +101,12 @@ for scn in it-stream it-resume it-multichannel it-publish-paths it-auth; do
 	    bash '$ROOT/tests/$scn.sh' > '$ROOT/build-test/valgrind-$scn.log' 2>&1 ||
 	    { grep -E '^not ok' -A30 '$ROOT/build-test/valgrind-$scn.log' | head -60; exit 1; }"
 done
+# Churn soak: 5 minutes of 600 connects/disconnects per second (RSS, fds).
+step "churn soak (${SOAK_SECONDS:-300} s)" bash -c "cd '$ROOT/build-test' &&
+    top_builddir='$ROOT/build-test' top_srcdir='$ROOT' \
+    bash '$ROOT/tests/soak-churn.sh' > '$ROOT/build-test/soak-churn.log' 2>&1;
+    rc=\$?; grep '^#' '$ROOT/build-test/soak-churn.log';
+    [ \$rc = 0 ] || { grep -E '^not ok' -A30 '$ROOT/build-test/soak-churn.log' | head -60; exit 1; }"
 step "make distcheck (unit tests)" bash -c "cd '$ROOT/build-test' && SSE_UNIT_ONLY=1 make -s distcheck >distcheck.log 2>&1 || { tail -40 distcheck.log; exit 1; }"
 step "make install DESTDIR" bash -c "cd '$ROOT/build-test' && rm -rf inst && make -s install DESTDIR=\$PWD/inst >/dev/null &&
     test -x inst/usr/local/bin/sse-fcgi && inst/usr/local/bin/sse-fcgi --version &&

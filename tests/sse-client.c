@@ -119,6 +119,8 @@ struct options {
 	int		 srcbase;	/* -s, or -1 */
 	int		 quiet;		/* -q */
 	int		 seq;		/* -S */
+	int		 churn;		/* -x */
+	unsigned	 rate;		/* -R: new connections per second */
 };
 
 struct stats {
@@ -158,12 +160,16 @@ usage(void)
 	    "usage: sse-client -u URL [-n N] [-c CONCURRENCY] [-e EXPECT] "
 	    "[-d SECONDS]\n"
 	    "                  [-r READYFILE] [-H 'Name: value']... "
-	    "[-o FILE] [-s SRCBASE] [-q] [-S]\n"
+	    "[-o FILE] [-s SRCBASE] [-q] [-S] [-x] [-R RATE]\n"
 	    "  URL is http://IPV4:PORT/path; {i} in the path becomes the "
 	    "connection index,\n"
 	    "  {i%%K} the index modulo K. -S: each event's data must be the "
 	    "number after\n"
-	    "  the previous one's (1 first); gaps and repeats are errors.\n");
+	    "  the previous one's (1 first); gaps and repeats are errors. -x: "
+	    "close each\n"
+	    "  stream once it has its -e events (or its head with -e 0), for "
+	    "churn;\n"
+	    "  -R: start at most RATE connections per second.\n");
 	exit(2);
 }
 
@@ -595,6 +601,20 @@ value_has(const char *v, size_t len, const char *token)
 	return 0;
 }
 
+/* -x: a stream that has what it came for leaves at once. */
+static void
+churn_check(struct conn *c)
+{
+	if (!opt.churn || c->state != CONN_BODY)
+		return;
+	if (opt.expect == 0) {
+		c->flags |= CONN_COMPLETE;
+		st.complete++;
+	} else if (!(c->flags & CONN_COMPLETE))
+		return;
+	conn_end(c, "left");
+}
+
 /* Parses the response head in c->head.p[0..hend); the body follows. */
 static void
 head_done(struct conn *c, size_t hend)
@@ -648,6 +668,7 @@ head_done(struct conn *c, size_t hend)
 	memset(&c->head, 0, sizeof c->head);
 	body_feed(c, head.p + hend, head.len - hend);
 	buf_free(&head);
+	churn_check(c);
 }
 
 /* Looks for the blank line that ends the head, from byte FROM on. */
@@ -707,8 +728,10 @@ conn_readable(struct conn *c)
 			from = c->head.len >= 2 ? c->head.len - 2 : 0;
 			c->head.len += n;
 			head_check(c, from);
-		} else
+		} else {
 			body_feed(c, rbuf, n);
+			churn_check(c);
+		}
 		if (c->state == CONN_CLOSED || (size_t)n < want)
 			return;
 	}
@@ -1006,7 +1029,7 @@ parse_args(int argc, char **argv)
 	opt.seconds = 30;
 	opt.srcbase = -1;
 	opt.headers = xrealloc(NULL, argc * sizeof *opt.headers);
-	while ((ch = getopt(argc, argv, "c:d:e:H:hn:o:qr:Ss:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:e:H:hn:o:qR:r:Ss:u:x")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt.conc = parse_num(optarg, 1, CLIENT_MAX_CONNS, "-c");
@@ -1040,6 +1063,12 @@ parse_args(int argc, char **argv)
 			break;
 		case 'S':
 			opt.seq = 1;
+			break;
+		case 'x':
+			opt.churn = 1;
+			break;
+		case 'R':
+			opt.rate = parse_num(optarg, 1, 1000000, "-R");
 			break;
 		case 's':
 			opt.srcbase = parse_num(optarg, 1, 254, "-s");
@@ -1114,7 +1143,9 @@ main(int argc, char **argv)
 	t0 = now_ms();
 	deadline = t0 + (long long)(opt.seconds * 1000 + 0.5);
 	for (;;) {
-		while (started < opt.n && inflight < opt.conc)
+		while (started < opt.n && inflight < opt.conc &&
+		    (opt.rate == 0 || started < (now_ms() - t0) *
+		    (long long)opt.rate / 1000 + 1))
 			conn_start(&conns[started]);
 		if (!ready && started == opt.n && inflight == 0) {
 			ready = 1;
@@ -1124,6 +1155,9 @@ main(int argc, char **argv)
 			break;
 		if ((left = deadline - now_ms()) <= 0)
 			break;
+		/* Paced starts need a tick even when nothing happens. */
+		if (opt.rate != 0 && started < opt.n && left > 5)
+			left = 5;
 		k = epoll_pwait(epfd, evs, CLIENT_EPOLL_BATCH, (int)left,
 		    &waitmask);
 		if (k == -1 && errno != EINTR)
