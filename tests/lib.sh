@@ -170,6 +170,47 @@ start_lighttpd() {
 	BASE=http://127.0.0.1:$LPORT
 }
 
+# nginx: the shipped server block (deploy/nginx/sse-fcgi.conf) inside the
+# test template deploy/nginx/nginx-test.conf.in.
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+FASTCGI_PARAMS=${FASTCGI_PARAMS:-/etc/nginx/fastcgi_params}
+# nginx_conf: the shipped snippet with test listeners and socket, in the
+# test template.
+nginx_conf() {
+	sed -e 's|^\([[:space:]]*\)listen 80;|\1listen 127.0.0.1:@PORT@;\n\1listen 127.0.0.1:@H2PORT@ http2;|' \
+	    -e '/^[[:space:]]*listen \[::\]:80;/d' \
+	    -e 's|unix:/run/sse-fcgi/sse.sock;|unix:@SOCKET@;|' \
+	    "$top_srcdir/deploy/nginx/sse-fcgi.conf" > "$T/sse-fcgi.conf.in"
+	grep -q 'listen 127.0.0.1:@H2PORT@ http2;' "$T/sse-fcgi.conf.in" &&
+	    grep -q 'unix:@SOCKET@;' "$T/sse-fcgi.conf.in" ||
+	    { echo "deploy/nginx/sse-fcgi.conf: no 'listen 80;' or socket line to replace"; exit 1; }
+	cp "$FASTCGI_PARAMS" "$T/fastcgi_params"
+	mkdir -p "$T/nginx-tmp"
+	local subst=(-e "s|@PORT@|$NPORT|g" -e "s|@H2PORT@|$N2PORT|g"
+	    -e "s|@SOCKET@|${WSOCK:-$T/sse.sock}|g" -e "s|@STATEDIR@|$T|g")
+	sed "${subst[@]}" "$T/sse-fcgi.conf.in" > "$T/sse-fcgi.conf"
+	sed "${subst[@]}" "$top_srcdir/deploy/nginx/nginx-test.conf.in" > "$T/nginx.conf"
+}
+NGINX_ARGS=()
+# start_nginx: sets NPORT, N2PORT, NPID, BASE, H2BASE.
+start_nginx() {
+	NPORT=$(free_port); N2PORT=$(free_port)
+	while [ "$N2PORT" = "$NPORT" ]; do N2PORT=$(free_port); done
+	nginx_conf
+	NGINX_ARGS=(-e "$T/nginx-error.log" -p "$T/" -c "$T/nginx.conf")
+	# Own session, like lighttpd: signals to nginx's process group stay there.
+	setsid "$NGINX" "${NGINX_ARGS[@]}" > "$T/nginx.out" 2>&1 &
+	NPID=$!; track $NPID
+	if ! wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$NPORT/" ||
+	    ! curl -s -o /dev/null --http2-prior-knowledge "http://127.0.0.1:$N2PORT/"; then
+		kill $NPID 2>/dev/null; wait $NPID 2>/dev/null
+		[ -n "${1:-}" ] && { echo "nginx did not start"; cat "$T/nginx.out" "$T/nginx-error.log"; exit 1; }
+		start_nginx --retried; return   # lost a port race: once more
+	fi
+	BASE=http://127.0.0.1:$NPORT
+	H2BASE=http://127.0.0.1:$N2PORT
+}
+
 # stream NAME URL [CURL-ARGS...]: curl -N in the background into $T/NAME.out
 # (headers in $T/NAME.hdr); sets CURL_PID.
 stream() {
