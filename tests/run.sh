@@ -9,7 +9,9 @@
 #   3. make distcheck (the tarball builds, installs and passes its unit
 #      tests; the scenarios already ran twice);
 #   4. four scenarios with the workers under valgrind memcheck;
-#   5. make install into a DESTDIR.
+#   5. every libFuzzer target for 60 s, two at a time (tests/fuzz.sh, a
+#      clang build with --enable-fuzzing in build-fuzz; ~4 minutes);
+#   6. make install into a DESTDIR.
 # Ends with "N passed, M failed" and exits non-zero on any failure.
 # Set SKIP_INSTALL=1 to skip apt-get, JOBS=n for make -j (default 2).
 set -u
@@ -18,7 +20,7 @@ JOBS=${JOBS:-2}
 PACKAGES="build-essential autoconf automake libtool pkg-config libfcgi-dev
 libhiredis-dev libjson-c-dev libevent-dev libssl-dev redis-server lighttpd
 spawn-fcgi curl procps python3 nginx chromium valgrind apache2
-libapache2-mod-fcgid"
+libapache2-mod-fcgid clang libclang-rt-14-dev"
 passed=0
 failed=0
 
@@ -100,6 +102,10 @@ for scn in it-stream it-resume it-multichannel it-publish-paths; do
 	    bash '$ROOT/tests/$scn.sh' > '$ROOT/build-test/valgrind-$scn.log' 2>&1 ||
 	    { grep -E '^not ok' -A30 '$ROOT/build-test/valgrind-$scn.log' | head -60; exit 1; }"
 done
+# Fuzzing: libclang_rt.fuzzer comes from libclang-rt-14-dev (clang only
+# recommends it).
+step "fuzz: every target for ${FUZZ_SECONDS:-60} s" env \
+    FUZZ_CONFIGURE_FLAGS=--enable-werror bash "$ROOT/tests/fuzz.sh" "$ROOT/build-fuzz"
 step "make distcheck (unit tests)" bash -c "cd '$ROOT/build-test' && SSE_UNIT_ONLY=1 make -s distcheck >distcheck.log 2>&1 || { tail -40 distcheck.log; exit 1; }"
 step "make install DESTDIR" bash -c "cd '$ROOT/build-test' && rm -rf inst && make -s install DESTDIR=\$PWD/inst >/dev/null &&
     test -x inst/usr/local/bin/sse-fcgi && inst/usr/local/bin/sse-fcgi --version &&
