@@ -25,8 +25,8 @@ if [ ! -f "$BUILD/Makefile" ]; then
 	    ${FUZZ_CONFIGURE_FLAGS:-}) ||
 	    { echo "fuzz: configure failed"; exit 1; }
 fi
-(cd "$BUILD" && make -s -j"$JOBS" >/dev/null) ||
-    { echo "fuzz: build failed"; exit 1; }
+(cd "$BUILD" && make -s -j"$JOBS" >fuzz-build.log 2>&1) ||
+    { tail -30 "$BUILD/fuzz-build.log"; echo "fuzz: build failed"; exit 1; }
 
 targets=$(cd "$ROOT/fuzz" && ls fuzz_*.c | sed 's/\.c$//')
 for t in $targets; do
