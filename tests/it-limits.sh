@@ -69,17 +69,19 @@ SC=$!; track $SC
 wait_until 20 test -e "$T/ready.slow"
 wait_until 10 numsub_is $CH 1
 # Backlog, part 1: 200 kB at a time until lighttpd's send queues to the
-# slow clients stop growing; lighttpd then stops reading from the worker.
+# slow clients stop growing (twice in a row, in case lighttpd was only
+# slow); lighttpd then stops reading from the worker.
 sendq_max() {
 	ss -tnH state established "( sport = :$LPORT )" |
 	    awk '$2 > m { m = $2 } END { print m + 0 }'
 }
-PRE=0 q0=-100000 q1=0
-while [ $PRE -lt 20000 ] && [ $((q1 - q0)) -gt 10000 ]; do
+PRE=0 q0=0 q1=0 flat=0
+while [ $PRE -lt 20000 ] && [ $flat -lt 2 ]; do
 	redis-cli -p "$RPORT" --pipe < "$T/chunk.resp" > /dev/null 2>&1
 	PRE=$((PRE + 200))
 	sleep 0.3
 	q0=$q1 q1=$(sendq_max)
+	if [ $((q1 - q0)) -le 10000 ]; then flat=$((flat + 1)); else flat=0; fi
 done
 held=$q1
 # Part 2: queue-limit minus half the burst, to wait in the worker.
