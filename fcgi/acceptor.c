@@ -43,7 +43,10 @@
 #include "stream.h"
 #include "xmalloc.h"
 
-#define ACCEPTOR_BODY_MAX	65536	/* a stream request has no body */
+/* Body bytes read and dropped on requests other than publish (413 above):
+ * a stream request has none, but must be read to its end before the
+ * hand-off. Publish bodies are bounded by max-message instead. */
+#define ACCEPTOR_BODY_MAX	65536
 #define ACCEPTOR_RETRY_AFTER	5	/* seconds, on 503 */
 #define ACCEPTOR_FIRST_WAIT_MS	2000	/* for Redis, right after start */
 
@@ -140,6 +143,23 @@ acceptor_drain_body(FCGX_Request *r)
 			return -1;
 	}
 	return total;
+}
+
+/* Returns the bytes of the request the client controls, as the front
+ * server passes them: each HTTP_* param (name=value), REQUEST_URI and
+ * QUERY_STRING. libfcgi has read them all by now; max-header bounds what
+ * the worker goes on to parse, and says why in a 431. */
+static size_t
+acceptor_header_size(FCGX_ParamArray envp)
+{
+	size_t	n = 0;
+
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, "HTTP_", 5) == 0 ||
+		    strncmp(*envp, "REQUEST_URI=", 12) == 0 ||
+		    strncmp(*envp, "QUERY_STRING=", 13) == 0)
+			n += strlen(*envp);
+	return n;
 }
 
 /* Right after start, give the broker a moment before calling Redis down. */
@@ -536,6 +556,7 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 	const char		*method;
 	char			 err[512], extra[64];
 	char			 qtoken[JWT_TOKEN_MAX + 1];
+	size_t			 hlen;
 	int			 allowed;
 
 	/* One request per connection: a kept-alive idle connection would
@@ -553,6 +574,16 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 		    FCGX_GetParam("HTTP_ORIGIN", r->envp));
 		acceptor_reply(a, r, 403, "Forbidden", "",
 		    "origin not allowed (cors-origins)");
+		return;
+	}
+	if ((hlen = acceptor_header_size(r->envp)) > a->cfg->max_header) {
+		acceptor_drain_body(r);
+		snprintf(err, sizeof err, "request headers too large: %zu bytes "
+		    "of headers, URI and query string (max-header is %zu)",
+		    hlen, a->cfg->max_header);
+		log_info("%s", err);
+		acceptor_reply(a, r, 431, "Request Header Fields Too Large", "",
+		    err);
 		return;
 	}
 	if (strcmp(method, "OPTIONS") == 0 && a->cors != NULL) {

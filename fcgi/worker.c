@@ -77,9 +77,13 @@ worker_on_message(void *arg, const char *channel, size_t clen,
 	memset(&m, 0, sizeof m);
 	switch (envelope_parse(payload, plen, &env)) {
 	case ENVELOPE_BAD:
-		log_warn("malformed event envelope on channel %.*s; "
-		    "delivering it as a raw message", (int)clen, channel);
-		/* FALLTHROUGH */
+		/* Not the script's: a bad id or an event name with CR, LF or
+		 * NUL. Its fields cannot be sent, and as raw data it would
+		 * show browsers the NUL-separated header. */
+		log_warn("malformed event envelope on channel %.*s (%zu "
+		    "bytes; bad id or event name); dropped", (int)clen, channel,
+		    plen);
+		return;
 	case ENVELOPE_RAW:
 		m.data = payload;
 		m.len = plen;

@@ -85,6 +85,10 @@ static const struct cfg_opt cfg_opts[] = {
 	  "0", "N", "open streams per worker, 0 = as many as fds allow" },
 	{ "max-channels", CFG_T_UINT, CFG_OFF(max_channels), 1, 1024, "16",
 	  "N", "channels one stream may subscribe to" },
+	{ "max-header", CFG_T_SIZE, CFG_OFF(max_header), 1024,
+	  1024ULL * 1024, "16k", "BYTES",
+	  "refuse (431) a request whose headers, URI and query string take\n"
+	  "more bytes than this (k, m suffixes)" },
 	{ "shutdown-grace", CFG_T_UINT, CFG_OFF(shutdown_grace), 0, 3600,
 	  "5", "SECONDS", "seconds to let streams drain on SIGTERM" },
 	{ "max-lifetime", CFG_T_UINT, CFG_OFF(max_lifetime), 0, 604800,

@@ -39,6 +39,7 @@ struct cfg {
 	size_t		 queue_limit;	/* unsent bytes allowed per stream */
 	unsigned	 max_streams;	/* streams per worker, 0 = no cap */
 	unsigned	 max_channels;	/* channels one stream may ask for */
+	size_t		 max_header;	/* request headers, URI and query */
 	unsigned	 shutdown_grace;/* seconds to drain on SIGTERM */
 	unsigned	 max_lifetime;	/* seconds a stream may last, 0 = any */
 	int		 log_level;	/* enum log_level */

@@ -4,7 +4,10 @@
 # Scenario: bad requests get a clear status and one-line reason, and leave
 # an open stream untouched: 400 bad channel names (characters, length,
 # encoding), 404 unknown paths, 405 wrong methods, 503 with Retry-After
-# when max-streams are open and when Redis is down at connect time.
+# when max-streams are open and when Redis is down at connect time; 431
+# from the worker over max-header (set to 2k, below lighttpd's own 8 KiB
+# limit), for a header, a query string and a publish; 413 for a stream
+# request with a body over 64 KiB.
 . "$(dirname "$0")/lib.sh"
 
 start_redis
@@ -46,6 +49,30 @@ code=$(curl -s -D "$T/cap.hdr" -o "$T/cap.body" -w '%{http_code}' -m 5 "$BASE/ap
 check "503 when max-streams are open" [ "$code" = 503 ]
 check "503 says why" grep -q 'too many streams' "$T/cap.body"
 check "Retry-After on the full worker" grep -qi '^Retry-After: [0-9]' "$T/cap.hdr"
+
+# max-header: this worker's limit is below lighttpd's, so it answers.
+WSOCK=$T/hdr.sock start_workers 1 --max-header 2k
+WSOCK=$T/hdr.sock start_lighttpd
+H=$BASE/api/v1
+BIG=$(head -c 3072 /dev/zero | tr '\0' y)
+code=$(curl -s -D "$T/431.hdr" -o "$T/431.body" -w '%{http_code}' -m 5 \
+    -H "X-Big: $BIG" "$H/events/hdr")
+check "431 for a 3 KiB header over max-header 2k" [ "$code" = 431 ]
+check "431 from the worker, with the sizes" \
+    grep -q '^request headers too large: [0-9]* bytes.*max-header is 2048' "$T/431.body"
+check "431 for a 3 KiB query string" [ "$(status "$H/events/hdr?x=$BIG")" = 431 ]
+check "431 on publishing too" \
+    [ "$(status "$H/publish/hdr" -X POST -H "X-Big: $BIG" -d x)" = 431 ]
+check "a 1 KiB header passes" bash -c "curl -s -m 2 -o /dev/null -w '%{http_code}' \
+    -H 'X-Small: ${BIG:0:1024}' '$H/events/hdr' | grep -q 200"
+BIGGER=$(head -c 9000 /dev/zero | tr '\0' y)
+check "above 8 KiB lighttpd answers first (431, not from the worker)" bash -c \
+    "[ \"\$(curl -s -o '$T/l431.body' -w '%{http_code}' -m 5 -H 'X-Big: $BIGGER' '$H/events/hdr')\" = 431 ] &&
+    ! grep -q max-header '$T/l431.body'"
+head -c 70000 /dev/zero > "$T/body70k"
+check "413 for a 70 kB body on a stream path (before its 405)" \
+    [ "$(status "$H/events/hdr" --data-binary @"$T/body70k")" = 413 ]
+check "the worker logged the 431" grep -q 'request headers too large' "$T/worker.log"
 
 # Redis down when a client connects: 503 + Retry-After.
 kill "$RPID"; wait "$RPID" 2>/dev/null

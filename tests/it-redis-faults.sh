@@ -6,7 +6,7 @@
 # path (sse-publish, retrying until each number is in). Redis is stopped
 # and started, killed with SIGKILL and restarted, and frozen with SIGSTOP
 # for 10 s. Every stream must stay open and end with every number exactly
-# once, in order (sse-client -S); the workers log each loss, a frozen
+# once, in order (sse-client -Q); the workers log each loss, a frozen
 # Redis is noticed by the PING liveness check, and both workers come back.
 . "$(dirname "$0")/lib.sh"
 N=${FAULT_CLIENTS:-1000}
@@ -18,7 +18,7 @@ start_workers 2 --keepalive 2
 start_lighttpd
 CH=faults.all
 
-"$SSE_CLIENT" -q -S -u "$BASE/api/v1/events/$CH" -n $N -c 200 -e $TOTAL -d 240 \
+"$SSE_CLIENT" -q -Q -u "$BASE/api/v1/events/$CH" -n $N -c 200 -e $TOTAL -d 240 \
     -r "$T/ready" > "$T/client.out" 2> "$T/client.err" &
 CPID=$!; track $CPID
 check "$N streams open" wait_until 60 test -e "$T/ready"

@@ -19,9 +19,9 @@ WSOCK=$T/a.sock start_lighttpd; LBASE=$BASE
 WSOCK=$T/b.sock start_workers 2 --publisher-secret "$SECRET"
 WSOCK=$T/b.sock start_nginx; NBASE=$BASE
 
-"$SSE_CLIENT" -q -S -u "$LBASE/api/v1/events/out.all" -n $N -e $E -d 120 \
+"$SSE_CLIENT" -q -Q -u "$LBASE/api/v1/events/out.all" -n $N -e $E -d 120 \
     -r "$T/ready-l" > "$T/l.out" 2> "$T/l.err" & LC=$!; track $LC
-"$SSE_CLIENT" -q -S -u "$NBASE/api/v1/events/out.all" -n $N -e $E -d 120 \
+"$SSE_CLIENT" -q -Q -u "$NBASE/api/v1/events/out.all" -n $N -e $E -d 120 \
     -r "$T/ready-n" > "$T/n.out" 2> "$T/n.err" & NC=$!; track $NC
 check "$N streams through lighttpd" wait_until 30 test -e "$T/ready-l"
 check "$N streams through nginx" wait_until 30 test -e "$T/ready-n"

@@ -46,7 +46,7 @@ start_workers 2 --redis "$URL" --keepalive 2 --publisher-secret fo-secret
 start_lighttpd
 check "workers found the master through the sentinels" wait_until 10 grep -q "connected to redis master \"mymaster\" at 127.0.0.1:$P1" "$T/worker.log"
 
-"$SSE_CLIENT" -q -S -u "$BASE/api/v1/events/fo.all" -n $N -e 20 -d 90 \
+"$SSE_CLIENT" -q -Q -u "$BASE/api/v1/events/fo.all" -n $N -e 20 -d 90 \
     -r "$T/ready" > "$T/client.out" 2> "$T/client.err" &
 CPID=$!; track $CPID
 check "$N streams open" wait_until 30 test -e "$T/ready"

@@ -18,9 +18,9 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 JOBS=${JOBS:-2}
-PACKAGES="build-essential autoconf automake libtool pkg-config libfcgi-dev
+PACKAGES="build-essential autoconf automake libtool pkg-config libfcgi-dev libfcgi-bin
 libhiredis-dev libjson-c-dev libevent-dev libssl-dev redis-server lighttpd
-spawn-fcgi curl procps python3 nginx chromium valgrind apache2
+spawn-fcgi curl procps iproute2 python3 nginx chromium valgrind apache2
 libapache2-mod-fcgid clang libclang-rt-14-dev"
 passed=0
 failed=0

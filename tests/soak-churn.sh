@@ -29,7 +29,7 @@ FD1=$(fds $W1); FD2=$(fds $W2)
 # long-lived streams) and a message on a churn channel between them.
 TOTAL=$(( (WARM + SOAK) * 50 ))
 SHA=$(rcli SCRIPT LOAD "$(cat "$top_srcdir/deploy/redis/sse-publish.lua")")
-"$SSE_CLIENT" -q -S -u "$BASE/api/v1/events/soak.steady" -n 20 -e $TOTAL \
+"$SSE_CLIENT" -q -Q -u "$BASE/api/v1/events/soak.steady" -n 20 -e $TOTAL \
     -d $((WARM + SOAK + 120)) -r "$T/steady.ready" > "$T/steady.out" 2> "$T/steady.err" &
 STEADY=$!; track $STEADY
 wait_until 20 test -e "$T/steady.ready"

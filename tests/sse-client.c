@@ -6,7 +6,16 @@
  * (identity or chunked; lines end in LF, CR or CRLF; ':' starts a comment; a
  * blank line dispatches an event; "data" lines are joined with LF as in
  * EventSource) and count. It prints one summary line on stdout and exits 0
- * when the run met its expectation, else 1 (2 for a usage error).
+ * when the run met its expectation, else 1 (2 for a usage error). Ids of
+ * the form MS-SEQ must increase on each connection (out_of_order counts
+ * those that do not).
+ *
+ * Slow clients (-S N): the last N connections ask for a small receive
+ * buffer, read their response head and then stop reading (their socket
+ * leaves the epoll set, so not even a reset is read). SIGUSR1 wakes them:
+ * they read what was buffered for them until the server's EOF or reset
+ * (stalled_closed) or until they have -e events (stalled_complete). Their
+ * events and body bytes are counted apart from the others'.
  *
  * Limits, on purpose: libc only; IPv4 literals (and "localhost") only, no
  * DNS, TLS, redirects or reconnection; a response head is at most 16 KiB; an
@@ -52,6 +61,7 @@
 #define CLIENT_MAX_CONNS	1000000
 #define CLIENT_MAX_SECONDS	604800.0 /* -d: one week */
 #define CLIENT_NOTES_MAX	10	/* connection errors shown */
+#define CLIENT_STALL_RCVBUF	4096	/* SO_RCVBUF of a -S connection */
 #define BUF_NOLIMIT		SIZE_MAX
 
 /* A growable byte buffer; the owner frees p. */
@@ -84,6 +94,7 @@ enum chunk_state {
 #define CONN_SAW_LINE	0x10	/* past the first line and any BOM */
 #define CONN_COMPLETE	0x20	/* got -e events */
 #define CONN_DIGIT	0x40	/* the chunk size has a hex digit */
+#define CONN_STALLED	0x80	/* a -S connection */
 
 struct conn {
 	int		 fd;		/* -1 unless connected */
@@ -94,8 +105,9 @@ struct conn {
 	uint64_t	 chunk_left;	/* size being read, then left */
 	long long	 body_left;	/* Content-Length left, or -1 */
 	long long	 events;	/* events dispatched */
-	long long	 seq;		/* -S: last number seen */
-	long long	 seq_val;	/* -S: this event's number, or -1 */
+	long long	 seq;		/* -Q: last number seen */
+	long long	 seq_val;	/* -Q: this event's number, or -1 */
+	unsigned long long last_seq;	/* SEQ of the last MS-SEQ id, or 0 */
 	struct buf	 out;		/* the request while sending */
 	size_t		 out_off;	/* bytes of out already sent */
 	struct buf	 head;		/* the response head */
@@ -117,8 +129,9 @@ struct options {
 	int		 own_host;	/* a -H gives Host */
 	int		 own_accept;	/* a -H gives Accept */
 	int		 srcbase;	/* -s, or -1 */
+	unsigned	 stalled;	/* -S */
 	int		 quiet;		/* -q */
-	int		 seq;		/* -S */
+	int		 seq;		/* -Q */
 	int		 churn;		/* -x */
 	unsigned	 rate;		/* -R: new connections per second */
 };
@@ -131,7 +144,14 @@ struct stats {
 	long long	 complete;	/* connections with -e events */
 	long long	 closed_early;	/* ended by the server, incomplete */
 	long long	 comments;	/* ':' lines */
-	long long	 seq_errors;	/* -S: gaps, repeats, disorder */
+	long long	 seq_errors;	/* -Q: gaps, repeats, disorder */
+	long long	 out_of_order;	/* ids not above the one before */
+	long long	 stalled_est;	/* -S connections that got a 200 */
+	long long	 stalled_closed;/* ... ended by the server */
+	long long	 stalled_reset;	/* ... of those, by a reset */
+	long long	 stalled_complete; /* ... that got -e events */
+	long long	 stalled_events;
+	long long	 stalled_bytes;	/* body bytes they read */
 	int		 first_status;	/* first status code seen, or 0 */
 };
 
@@ -151,7 +171,9 @@ static int		 epfd = -1;
 static unsigned		 started;	/* conns past CONN_IDLE */
 static unsigned		 inflight;	/* connecting, sending or head */
 static unsigned		 open_streams;	/* conns in CONN_BODY */
+static int		 woken;		/* -S connections read again */
 static volatile sig_atomic_t stop_signal; /* the signal that stops us */
+static volatile sig_atomic_t wake_signal; /* SIGUSR1 arrived */
 
 static void __attribute__((noreturn))
 usage(void)
@@ -160,15 +182,18 @@ usage(void)
 	    "usage: sse-client -u URL [-n N] [-c CONCURRENCY] [-e EXPECT] "
 	    "[-d SECONDS]\n"
 	    "                  [-r READYFILE] [-H 'Name: value']... "
-	    "[-o FILE] [-s SRCBASE] [-q] [-S] [-x] [-R RATE]\n"
+	    "[-o FILE] [-s SRCBASE]\n"
+	    "                  [-S STALLED] [-Q] [-x] [-R RATE] [-q]\n"
 	    "  URL is http://IPV4:PORT/path; {i} in the path becomes the "
 	    "connection index,\n"
-	    "  {i%%K} the index modulo K. -S: each event's data must be the "
-	    "number after\n"
-	    "  the previous one's (1 first); gaps and repeats are errors. -x: "
-	    "close each\n"
-	    "  stream once it has its -e events (or its head with -e 0), for "
-	    "churn;\n"
+	    "  {i%%K} the index modulo K. The last STALLED connections stop "
+	    "reading after\n"
+	    "  the response head until SIGUSR1. -Q: each event's data must be "
+	    "the number\n"
+	    "  after the previous one's (1 first); gaps and repeats are errors. "
+	    "-x: close\n"
+	    "  each stream once it has its -e events (or its head with -e 0), "
+	    "for churn;\n"
 	    "  -R: start at most RATE connections per second.\n");
 	exit(2);
 }
@@ -236,7 +261,10 @@ now_ms(void)
 static void
 on_signal(int sig)
 {
-	stop_signal = sig;
+	if (sig == SIGUSR1)
+		wake_signal = 1;
+	else
+		stop_signal = sig;
 }
 
 /* Reports a problem with one connection on stderr, unless -q; only the
@@ -292,7 +320,10 @@ conn_fail(struct conn *c, const char *fmt, ...)
 static void
 conn_end(struct conn *c, const char *why)
 {
-	if (!(c->flags & CONN_COMPLETE)) {
+	if (c->flags & CONN_STALLED) {
+		if (!(c->flags & CONN_COMPLETE))
+			st.stalled_closed++;
+	} else if (!(c->flags & CONN_COMPLETE)) {
 		st.closed_early++;
 		conn_note(c, "%s after %lld events", why, c->events);
 	}
@@ -333,7 +364,7 @@ record_event(void)
 	fflush(rec.f);
 }
 
-/* -S: the decimal number DATA holds, or -1. */
+/* -Q: the decimal number DATA holds, or -1. */
 static long long
 seq_parse(const char *v, size_t len)
 {
@@ -357,7 +388,10 @@ sse_dispatch(struct conn *c)
 	if (c->flags & CONN_HAS_DATA) {
 		c->flags &= ~CONN_HAS_DATA;
 		c->events++;
-		st.received++;
+		if (c->flags & CONN_STALLED)
+			st.stalled_events++;
+		else
+			st.received++;
 		if (opt.seq && c->seq_val != c->seq + 1) {
 			if (st.seq_errors++ < CLIENT_NOTES_MAX)
 				warnx("connection %u: event %lld after %lld",
@@ -369,7 +403,10 @@ sse_dispatch(struct conn *c)
 			record_event();
 		if (opt.expect > 0 && c->events == opt.expect) {
 			c->flags |= CONN_COMPLETE;
-			st.complete++;
+			if (c->flags & CONN_STALLED)
+				st.stalled_complete++;
+			else
+				st.complete++;
 		}
 	}
 	if (recording(c))
@@ -380,6 +417,28 @@ static int
 field_is(const char *p, size_t len, const char *name)
 {
 	return len == strlen(name) && memcmp(p, name, len) == 0;
+}
+
+/* Counts an id of the form MS-SEQ that is not above the last one. */
+static void
+id_check(struct conn *c, const char *v, size_t len)
+{
+	unsigned long long	seq = 0;
+	size_t			i = 0;
+
+	while (i < len && isdigit((unsigned char)v[i]))
+		i++;
+	if (i == 0 || i == len || v[i++] != '-' || i == len)
+		return;
+	for (; i < len && isdigit((unsigned char)v[i]) && seq < (1ULL << 60);
+	    i++)
+		seq = seq * 10 + (v[i] - '0');
+	if (i != len)
+		return;
+	/* The sequence is shared by all channels: it alone orders ids. */
+	if (c->last_seq != 0 && seq <= c->last_seq)
+		st.out_of_order++;
+	c->last_seq = seq;
 }
 
 /* One complete line of LEN bytes at P, without its line end. */
@@ -428,6 +487,7 @@ sse_line(struct conn *c, const char *p, size_t len)
 		}
 		c->flags |= CONN_HAS_DATA;
 	} else if (field_is(p, flen, "id")) {
+		id_check(c, v, vlen);
 		if (recording(c) && memchr(v, '\0', vlen) == NULL) {
 			rec.id.len = 0;
 			buf_add(&rec.id, v, vlen, CLIENT_LINE_MAX);
@@ -663,6 +723,10 @@ head_done(struct conn *c, size_t hend)
 	open_streams++;
 	c->state = CONN_BODY;
 	c->body_left = (c->flags & CONN_CHUNKED) ? -1 : clen;
+	if (c->flags & CONN_STALLED) {
+		st.stalled_est++;
+		st.stalled_bytes += c->head.len - hend;
+	}
 	/* body_feed() may end the connection: keep the bytes it reads. */
 	head = c->head;
 	memset(&c->head, 0, sizeof c->head);
@@ -695,6 +759,33 @@ head_check(struct conn *c, size_t from)
 		    CLIENT_HEAD_MAX);
 }
 
+/* A -S connection past its head: out of the epoll set until SIGUSR1. */
+static void
+conn_stall(struct conn *c)
+{
+	if (epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL) == -1)
+		conn_end(c, "epoll_ctl");
+}
+
+/* SIGUSR1: every stalled connection reads again. */
+static void
+wake_stalled(void)
+{
+	struct epoll_event	 ev;
+	unsigned		 i;
+
+	woken = 1;
+	for (i = opt.n - opt.stalled; i < opt.n; i++) {
+		if (conns[i].state != CONN_BODY)
+			continue;
+		memset(&ev, 0, sizeof ev);
+		ev.events = EPOLLIN;
+		ev.data.ptr = &conns[i];
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, conns[i].fd, &ev) == -1)
+			conn_end(&conns[i], "epoll_ctl");
+	}
+}
+
 static void
 conn_readable(struct conn *c)
 {
@@ -719,9 +810,12 @@ conn_readable(struct conn *c)
 			if (c->state == CONN_HEAD)
 				conn_fail(c, "closed before the response head"
 				    " (%s)", n == 0 ? "EOF" : strerror(errno));
-			else
+			else {
+				if (n == -1 && (c->flags & CONN_STALLED))
+					st.stalled_reset++;
 				conn_end(c, n == 0 ? "closed by the server" :
 				    strerror(errno));
+			}
 			return;
 		}
 		if (c->state == CONN_HEAD) {
@@ -729,8 +823,20 @@ conn_readable(struct conn *c)
 			c->head.len += n;
 			head_check(c, from);
 		} else {
+			if (c->flags & CONN_STALLED)
+				st.stalled_bytes += n;
 			body_feed(c, rbuf, n);
 			churn_check(c);
+		}
+		if (c->state == CONN_BODY && (c->flags & CONN_STALLED)) {
+			if (!woken) {
+				conn_stall(c);
+				return;
+			}
+			if (c->flags & CONN_COMPLETE) {
+				conn_end(c, "complete");
+				return;
+			}
 		}
 		if (c->state == CONN_CLOSED || (size_t)n < want)
 			return;
@@ -855,6 +961,14 @@ conn_start(struct conn *c)
 		conn_fail(c, "socket: %s", strerror(errno));
 		return;
 	}
+	if (c->idx >= opt.n - opt.stalled) {
+		/* Before connect(), so the window is small from the start. */
+		int	rcvbuf = CLIENT_STALL_RCVBUF;
+
+		c->flags |= CONN_STALLED;
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		    sizeof rcvbuf);
+	}
 	if (opt.srcbase >= 0) {
 #ifdef IP_BIND_ADDRESS_NO_PORT
 		/* Pick the port at connect(): 4-tuples, not ports, must be
@@ -909,7 +1023,9 @@ run_finished(void)
 	if (started < opt.n || inflight > 0)
 		return 0;
 	if (opt.expect > 0)
-		return st.complete + st.closed_early == st.established;
+		return st.complete + st.closed_early == st.established -
+		    st.stalled_est && st.stalled_closed +
+		    st.stalled_complete == st.stalled_est;
 	return open_streams == 0;
 }
 
@@ -1029,7 +1145,7 @@ parse_args(int argc, char **argv)
 	opt.seconds = 30;
 	opt.srcbase = -1;
 	opt.headers = xrealloc(NULL, argc * sizeof *opt.headers);
-	while ((ch = getopt(argc, argv, "c:d:e:H:hn:o:qR:r:Ss:u:x")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:e:H:hn:o:QqR:r:S:s:u:x")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt.conc = parse_num(optarg, 1, CLIENT_MAX_CONNS, "-c");
@@ -1061,7 +1177,7 @@ parse_args(int argc, char **argv)
 		case 'r':
 			opt.ready_file = optarg;
 			break;
-		case 'S':
+		case 'Q':
 			opt.seq = 1;
 			break;
 		case 'x':
@@ -1073,6 +1189,10 @@ parse_args(int argc, char **argv)
 		case 's':
 			opt.srcbase = parse_num(optarg, 1, 254, "-s");
 			break;
+		case 'S':
+			opt.stalled = parse_num(optarg, 0, CLIENT_MAX_CONNS,
+			    "-S");
+			break;
 		case 'u':
 			url = optarg;
 			break;
@@ -1083,6 +1203,9 @@ parse_args(int argc, char **argv)
 	if (optind != argc || url == NULL)
 		usage();
 	parse_url(url);
+	if (opt.stalled > opt.n)
+		errx(2, "-S %u: more than the %u connections of -n",
+		    opt.stalled, opt.n);
 	if (opt.srcbase >= 0 &&
 	    opt.srcbase + (opt.n - 1) / CLIENT_SRC_PER_ADDR > 254)
 		errx(2, "-s %d: %u connections need addresses past "
@@ -1094,10 +1217,19 @@ summary(void)
 {
 	printf("established=%lld failed=%lld http_non200=%lld received=%lld "
 	    "expected=%lld complete=%lld closed_early=%lld comments=%lld "
-	    "first_status=%d seq_errors=%lld\n", st.established, st.failed,
-	    st.non200, st.received, st.established * opt.expect,
+	    "first_status=%d out_of_order=%lld seq_errors=%lld", st.established, st.failed,
+	    st.non200, st.received,
+	    (st.established - st.stalled_est) * opt.expect,
 	    opt.expect > 0 ? st.complete : st.established, st.closed_early,
-	    st.comments, st.first_status, st.seq_errors);
+	    st.comments, st.first_status, st.out_of_order,
+	    st.seq_errors);
+	if (opt.stalled > 0)
+		printf(" stalled=%lld stalled_closed=%lld stalled_reset=%lld "
+		    "stalled_complete=%lld stalled_events=%lld "
+		    "stalled_bytes=%lld", st.stalled_est, st.stalled_closed,
+		    st.stalled_reset, st.stalled_complete, st.stalled_events,
+		    st.stalled_bytes);
+	printf("\n");
 	fflush(stdout);
 }
 
@@ -1123,13 +1255,16 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGUSR1);
 
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		err(2, "epoll_create1");
@@ -1151,6 +1286,8 @@ main(int argc, char **argv)
 			ready = 1;
 			ready_write(t0);
 		}
+		if (wake_signal && !woken)
+			wake_stalled();
 		if (stop_signal != 0 || run_finished())
 			break;
 		if ((left = deadline - now_ms()) <= 0)
@@ -1184,7 +1321,10 @@ main(int argc, char **argv)
 	if (rec.f != NULL && (ferror(rec.f) || fclose(rec.f) != 0))
 		warnx("%s: write error", opt.out_file);
 	summary();
+	if (st.out_of_order > 0)
+		return 1;
 	if (opt.expect > 0)
-		return st.complete == opt.n && st.seq_errors == 0 ? 0 : 1;
+		return st.complete == opt.n - opt.stalled && st.seq_errors == 0 ?
+		    0 : 1;
 	return st.failed == 0 ? 0 : 1;
 }

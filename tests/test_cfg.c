@@ -92,6 +92,8 @@ field(const struct cfg *c, const char *key, char *buf, size_t len)
 		rules(c, buf, len);
 	else if (strcmp(key, "max-channels") == 0)
 		snprintf(buf, len, "%u", c->max_channels);
+	else if (strcmp(key, "max-header") == 0)
+		snprintf(buf, len, "%zu", c->max_header);
 	else if (strcmp(key, "publish-timeout") == 0)
 		snprintf(buf, len, "%u", c->publish_timeout_ms);
 	else if (strcmp(key, "max-message") == 0)
@@ -143,6 +145,7 @@ cfg_equal(const struct cfg *a, const struct cfg *b)
 	    streq_null(a->publisher_secret_file, b->publisher_secret_file) &&
 	    streq_null(a->cors_origins, b->cors_origins) &&
 	    a->max_channels == b->max_channels &&
+	    a->max_header == b->max_header &&
 	    a->publish_timeout_ms == b->publish_timeout_ms &&
 	    a->max_message == b->max_message &&
 	    streq_null(a->config_file, b->config_file) &&
@@ -203,6 +206,7 @@ test_defaults(void)
 	test_cond("log-level", c.log_level == LOG_LVL_INFO);
 	test_cond("log-file", c.log_file == NULL);
 	test_cond("max-channels", c.max_channels == 16);
+	test_cond("max-header", c.max_header == 16384);
 	test_cond("history", c.history == NULL && c.nhistory == 0);
 	test_cond("history-prefix", streq_null(c.history_prefix, "sse:"));
 	test_cond("publisher-secret", c.publisher_secret == NULL);
@@ -259,6 +263,9 @@ static const struct set_case set_good[] = {
 	{ "log-level", "DEBUG", "3" },
 	{ "max-channels", "1", "1" },
 	{ "max-channels", "1024", "1024" },
+	{ "max-header", "1024", "1024" },
+	{ "max-header", "2k", "2048" },
+	{ "max-header", "1m", "1048576" },
 	{ "history-prefix", "x", "x" },
 	{ "history-prefix", "app:{sse}:", "app:{sse}:" },
 	{ "history-prefix",
@@ -322,6 +329,9 @@ static const struct set_case set_bad[] = {
 	{ "max-channels", "0", "\"0\" is out of range (1..1024)" },
 	{ "max-channels", "1025", "out of range (1..1024)" },
 	{ "max-channels", "8k", "is not a number" },
+	{ "max-header", "1023", "\"1023\" is out of range (1024..1048576)" },
+	{ "max-header", "1025k", "out of range" },
+	{ "max-header", "8kb", "is not a size" },
 	{ "publish-timeout", "9", "\"9\" is out of range (10..60000)" },
 	{ "publish-timeout", "60001", "out of range" },
 	{ "publish-timeout", "2s", "is not a number" },
@@ -1357,8 +1367,8 @@ test_usage_round_trip(void)
 		test_cond("env name matches key", ok);
 		cfg_clear(&e);
 	}
-	test_cond("30 options listed", nopts == 30);
-	test_cond("16 defaults listed", ndefs == 16);
+	test_cond("31 options listed", nopts == 31);
+	test_cond("17 defaults listed", ndefs == 17);
 	test_cond("usage defaults == cfg_defaults()", cfg_equal(&c, &d));
 	cfg_clear(&c);
 	cfg_clear(&d);

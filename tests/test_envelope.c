@@ -40,5 +40,25 @@ main(void)
 	    ENVELOPE_BAD);
 	test_cond("event with LF", envelope_parse(S("\0sse1\0" "1-1\0a\nb\0d"),
 	    &e) == ENVELOPE_BAD);
+	test_cond("event with CR", envelope_parse(S("\0sse1\0" "1-1\0a\rb\0d"),
+	    &e) == ENVELOPE_BAD);
+	test_cond("event with CRLF", envelope_parse(S("\0sse1\0" "1-1\0"
+	    "a\r\nid: 9\0d"), &e) == ENVELOPE_BAD);
+	test_cond("id with CR", envelope_parse(S("\0sse1\0" "1-1\r\0\0d"),
+	    &e) == ENVELOPE_BAD);
+	test_cond("id with LF and a field", envelope_parse(S("\0sse1\0"
+	    "1-1\nevent: x\0\0d"), &e) == ENVELOPE_BAD);
+	test_cond("empty id", envelope_parse(S("\0sse1\0" "\0\0d"), &e) ==
+	    ENVELOPE_BAD);
+	test_cond("event of 256 bytes", envelope_parse(S("\0sse1\0" "1-1\0"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	    "\0d"), &e) == ENVELOPE_BAD);
+	test_cond("data keeps CR, LF, NUL and fields", envelope_parse(S(
+	    "\0sse1\0" "1-1\0e\0a\r\nid: 2\0\nevent: x"), &e) ==
+	    ENVELOPE_EVENT && e.len == 18 && memcmp(e.data,
+	    "a\r\nid: 2\0\nevent: x", 18) == 0);
 	return test_report("test_envelope");
 }
