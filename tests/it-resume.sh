@@ -63,11 +63,16 @@ for k in 1 2 3 4 5; do
 	[ -n "$id" ] || continue
 	from=$(grep -A1 "^id: $id\$" "$T/x.out" | sed -n 's/^data: n//p')
 	echo "$from" > "$T/r$k.from"
-	curl -s -m 12 -H "Last-Event-ID: $id" "$U/events/r.race" > "$T/r$k.out" &
+	curl -s -m 60 -H "Last-Event-ID: $id" "$U/events/r.race" > "$T/r$k.out" &
 	rpids="$rpids $!"
 done
 wait $PUB
-wait $rpids
+# Until each has the last event (a loaded machine publishes slowly).
+for k in 1 2 3 4 5; do
+	[ -s "$T/r$k.from" ] && wait_until 30 grep -qx 'data: n300' "$T/r$k.out"
+done
+kill $rpids 2>/dev/null
+wait $rpids 2>/dev/null
 ok=1; n=0
 for k in 1 2 3 4 5; do
 	[ -s "$T/r$k.from" ] || continue
