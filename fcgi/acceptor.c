@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
-#include <hiredis/hiredis.h>
 #include <json-c/json.h>
 
 #include "acceptor.h"
@@ -33,24 +32,21 @@
 #include "broker.h"
 #include "cfg.h"
 #include "channel.h"
-#include "cidr.h"
 #include "cookie.h"
 #include "cors.h"
 #include "event_id.h"
 #include "jwt.h"
 #include "publisher.h"
 #include "log.h"
-#include "prom.h"
 #include "route.h"
 #include "sse.h"
-#include "stats_view.h"
+#include "stats_http.h"
 #include "stream.h"
 #include "xmalloc.h"
 
 #define ACCEPTOR_BODY_MAX	65536	/* a stream request has no body */
 #define ACCEPTOR_RETRY_AFTER	5	/* seconds, on 503 */
 #define ACCEPTOR_FIRST_WAIT_MS	2000	/* for Redis, right after start */
-#define ACCEPTOR_TOP_DEFAULT	20	/* channels /stats lists */
 
 struct acceptor {
 	int			 listen_fd;
@@ -559,176 +555,22 @@ acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
 	acceptor_reply_json(a, r, 200, "OK", "", o);
 }
 
-/* Sends a complete response with a body of LEN bytes, however large
- * (FCGX_FPrintF is for short ones). */
+/* Writes a stats answer (stats_http.h), whose body may be large. */
 static void
-acceptor_respond_body(struct acceptor *a, FCGX_Request *r, const char *type,
-    const char *body, size_t len)
+acceptor_answer(struct acceptor *a, FCGX_Request *r,
+    const struct stats_http *ans)
 {
 	FCGX_FPrintF(r->out,
-	    "Status: 200 OK\r\n"
+	    "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Cache-Control: no-store\r\n"
-	    "%s"
-	    "\r\n", type, a->cors_hdr);
-	FCGX_PutStr(body, (int)len, r->out);
-}
-
-/* Reads every worker's report through this thread's Redis connection,
- * once more on a fresh connection if it had broken. Returns the view, or
- * NULL with a reason in ERR. */
-static struct stats_view *
-acceptor_stats_load(struct acceptor *a, int channels, const char *channel,
-    char *err, size_t errlen)
-{
-	struct stats_view	*v;
-	redisContext		*c;
-	int			 attempt;
-
-	snprintf(err, errlen, "stats are unavailable on this worker");
-	for (attempt = 0; attempt < 2 && a->publisher != NULL; attempt++) {
-		if ((c = publisher_redis(a->publisher, err, errlen)) == NULL)
-			continue;
-		v = stats_view_create();
-		if (stats_view_load(v, c, a->cfg->history_prefix, channels,
-		    channel, err, errlen) == 0)
-			return v;
-		stats_view_free(v);
-		if (!c->err)
-			break;		/* Redis answered: no use retrying */
-		publisher_reset(a->publisher);
-	}
-	return NULL;
-}
-
-/* GET <mount>/stats (JSON) and <mount>/metrics (Prometheus text): every
- * worker's figures from Redis (stats_view.h), for the clients stats-allow
- * or stats-secret admit. */
-static void
-acceptor_stats(struct acceptor *a, FCGX_Request *r, const char *method,
-    int metrics)
-{
-	struct stats_view	*v;
-	struct publisher_info	 info;
-	struct json_object	*o, *h;
-	const char		*q, *addr, *why, *what;
-	const char		*json;
-	char			 key[32], val[256], err[512], retry[64];
-	char			*channel = NULL, *body = NULL, *end;
-	unsigned long		 top = metrics ? 0 : ACCEPTOR_TOP_DEFAULT;
-	size_t			 len = 0;
-	FILE			*fp;
-	int			 rc;
-
-	what = metrics ? "/metrics" : "/stats";
-	snprintf(retry, sizeof retry, "Retry-After: %d\r\n",
-	    ACCEPTOR_RETRY_AFTER);
-	if (a->cfg->stats_interval == 0) {
-		acceptor_reply(a, r, 404, "Not Found", "", "stats are off on "
-		    "this worker (stats-interval 0)");
-		return;
-	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		acceptor_reply(a, r, 405, "Method Not Allowed",
-		    "Allow: GET, HEAD\r\n", "method not allowed: use GET");
-		return;
-	}
-	/* Who asks comes first: nothing else is told to a stranger. */
-	addr = FCGX_GetParam("REMOTE_ADDR", r->envp);
-	if (!cidr_match(a->stats_allow, addr) &&
-	    !acceptor_bearer_is(r, a->cfg->stats_secret)) {
-		snprintf(err, sizeof err, "%s: client address %s is not in "
-		    "stats-allow%s", what, addr != NULL ? addr : "(unknown)",
-		    a->cfg->stats_secret != NULL ? " and no valid "
-		    "stats-secret bearer was sent" : "");
-		log_info("refused %s", err);
-		acceptor_reply(a, r, 403, "Forbidden", "", err);
-		return;
-	}
-	q = FCGX_GetParam("QUERY_STRING", r->envp);
-	while (q != NULL && (rc = route_query_next(&q, key, sizeof key, val,
-	    sizeof val)) != 0) {
-		if (rc == -1) {
-			acceptor_reply(a, r, 400, "Bad Request", "",
-			    "bad query string");
-			goto out;
-		}
-		if (strcmp(key, "top") == 0) {
-			top = strtoul(val, &end, 10);
-			if (val[0] < '0' || val[0] > '9' || *end != '\0' ||
-			    top > STATS_VIEW_TOP_MAX) {
-				snprintf(err, sizeof err, "bad top: expected "
-				    "0..%d", STATS_VIEW_TOP_MAX);
-				acceptor_reply(a, r, 400, "Bad Request", "",
-				    err);
-				goto out;
-			}
-		} else if (strcmp(key, "channel") == 0 && !metrics &&
-		    channel == NULL) {
-			if (!channel_name_valid(val, strlen(val), &why)) {
-				snprintf(err, sizeof err, "bad channel name: "
-				    "%s", why);
-				acceptor_reply(a, r, 400, "Bad Request", "",
-				    err);
-				goto out;
-			}
-			channel = xstrdup(val);
-		} else {
-			snprintf(err, sizeof err, "unknown query parameter "
-			    "\"%.31s\" (%s takes %s)", key, what, metrics ?
-			    "top" : "top or one channel");
-			acceptor_reply(a, r, 400, "Bad Request", "", err);
-			goto out;
-		}
-	}
-	v = acceptor_stats_load(a, channel == NULL && top > 0, channel, err,
-	    sizeof err);
-	if (v != NULL && channel != NULL && publisher_info(a->publisher,
-	    channel, &info, err, sizeof err) == -1) {
-		stats_view_free(v);
-		v = NULL;
-	}
-	if (v == NULL) {
-		log_error("%s: %s", what, err);
-		if (metrics)
-			acceptor_reply(a, r, 503, "Service Unavailable", retry,
-			    err);
-		else
-			acceptor_reply_json(a, r, 503, "Service Unavailable",
-			    retry, acceptor_json_error(err));
-		goto out;
-	}
-	if (metrics) {
-		if ((fp = open_memstream(&body, &len)) != NULL) {
-			stats_view_prometheus(v, fp, top);
-			fclose(fp);
-			acceptor_respond_body(a, r, PROM_CONTENT_TYPE, body,
-			    len);
-		}
-	} else {
-		if (channel != NULL) {
-			o = stats_view_channel_json(v, channel);
-			h = json_object_new_object();
-			json_object_object_add(h, "length",
-			    json_object_new_int64(info.length));
-			json_object_object_add(h, "first_id", info.first_id[0] ?
-			    json_object_new_string(info.first_id) : NULL);
-			json_object_object_add(h, "last_id", info.last_id[0] ?
-			    json_object_new_string(info.last_id) : NULL);
-			json_object_object_add(o, "history", h);
-		} else
-			o = stats_view_json(v, (unsigned)top);
-		json = json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN);
-		body = xmalloc(strlen(json) + 2);
-		len = (size_t)sprintf(body, "%s\n", json);
-		acceptor_respond_body(a, r, "application/json", body, len);
-		json_object_put(o);
-	}
-	stats_view_free(v);
-out:
-	free(body);
-	free(channel);
+	    "%s%s"
+	    "\r\n", ans->status, ans->reason, ans->type, a->cors_hdr,
+	    ans->extra);
+	FCGX_PutStr(ans->body, (int)ans->len, r->out);
+	if (ans->status != 200)
+		log_debug("%d %s: %.*s", ans->status, ans->reason,
+		    (int)ans->len - 1, ans->body);
 }
 
 /* Routes one request: answers it, or hands it over as a stream. */
@@ -737,6 +579,7 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 {
 	struct route		 rt;
 	struct stream_req	*req;
+	struct stats_http	 ans;
 	const char		*method;
 	char			 err[512], extra[64];
 	char			 qtoken[JWT_TOKEN_MAX + 1];
@@ -777,7 +620,13 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 	}
 	if (rt.kind == ROUTE_STATS || rt.kind == ROUTE_METRICS) {
 		acceptor_drain_body(r);
-		acceptor_stats(a, r, method, rt.kind == ROUTE_METRICS);
+		stats_http_answer(&ans, a->cfg, a->stats_allow, a->publisher,
+		    rt.kind == ROUTE_METRICS, method,
+		    FCGX_GetParam("REMOTE_ADDR", r->envp),
+		    acceptor_bearer_is(r, a->cfg->stats_secret),
+		    FCGX_GetParam("QUERY_STRING", r->envp));
+		acceptor_answer(a, r, &ans);
+		stats_http_clear(&ans);
 		return;
 	}
 	if (acceptor_drain_body(r) == -1) {
