@@ -57,7 +57,7 @@ struct acceptor {
 	const struct cors	*cors;		/* or NULL: no CORS */
 	const struct auth	*auth;
 	const struct cidr	*stats_allow;
-	atomic_ulong		 refused[ACCEPTOR_REFUSED_N];	/* streams */
+	atomic_ulong		 refused[ACCEPTOR_REFUSED_N];
 	char			 cors_hdr[CORS_HEADERS_MAX];	/* this request's */
 	pthread_t		 thread;
 	int			 started;

@@ -91,7 +91,7 @@ stats_http_load(const struct cfg *cfg, struct publisher *pub, int channels,
 			return v;
 		stats_view_free(v);
 		if (!c->err)
-			break;		/* Redis answered: no use retrying */
+			break;		/* Redis answered: no retry */
 		publisher_reset(pub);
 	}
 	return NULL;
@@ -130,11 +130,12 @@ stats_http_answer(struct stats_http *out, const struct cfg *cfg,
 	const char		*why;
 	char			 key[32], val[256], err[512], *end;
 	char			*channel = NULL;
-	unsigned long		 top = metrics ? 0 : STATS_HTTP_TOP_DEFAULT;
+	unsigned long		 top;
 	FILE			*fp;
 	int			 rc;
 
 	memset(out, 0, sizeof *out);
+	top = metrics ? 0 : STATS_HTTP_TOP_DEFAULT;
 	if (cfg->stats_interval == 0) {
 		stats_http_text(out, 404, "Not Found", "", "stats are off on "
 		    "this worker (stats-interval 0)");

@@ -25,7 +25,7 @@ struct stats_http {
 	int		 status;
 	const char	*reason;	/* "OK", "Forbidden", ... (static) */
 	const char	*type;		/* Content-Type (static) */
-	const char	*extra;		/* more header lines or "" (static) */
+	const char	*extra;		/* header lines or "" (static) */
 	char		*body;		/* owned; ends in LF */
 	size_t		 len;
 };

@@ -48,7 +48,7 @@ struct worker {
 	struct acceptor		*acceptor;
 	struct cors		*cors;
 	struct auth		*auth;
-	struct stats		*stats;		/* or NULL: stats off */
+	struct stats		*stats;		/* NULL: stats off */
 	struct cidr		*stats_allow;
 	struct event		*sig_ev[5];
 	int			 stopping;

@@ -28,7 +28,8 @@ void	prom_family(FILE *out, const char *name, const char *type,
 	    const char *help);
 /* Writes one sample of NAME with the N LABELS (N may be 0). */
 void	prom_sample(FILE *out, const char *name,
-	    const struct prom_label *labels, size_t n, unsigned long long value);
+	    const struct prom_label *labels, size_t n,
+	    unsigned long long value);
 /* Writes S escaped for a label value (LABEL set) or for HELP text. */
 void	prom_escape(FILE *out, const char *s, int label);
 

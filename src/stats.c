@@ -28,7 +28,7 @@
 #include "stats.h"
 #include "xmalloc.h"
 
-#define STATS_STALL_TICKS	3	/* ticks without an answer: reconnect */
+#define STATS_STALL_TICKS	3	/* unanswered ticks: reconnect */
 #define STATS_META_FIELDS	7	/* host, pid, uptime, ... below */
 
 const struct stats_fig_desc stats_figs[STATS_NFIGS] = {
@@ -86,7 +86,7 @@ struct stats {
 	struct timespec		 started;	/* CLOCK_MONOTONIC */
 	int			 inflight;	/* a report awaits EXEC */
 	unsigned		 stalled;	/* ticks it has waited */
-	int			 quiet;		/* failure logged already */
+	int			 quiet;		/* failure logged */
 	int			 stopped;
 	struct stats_chan	*heap;		/* min-heap by subs */
 	size_t			 nheap;
@@ -143,7 +143,7 @@ stats_free(struct stats *st)
 	if (st->tick != NULL)
 		event_free(st->tick);
 	if (st->ac != NULL)
-		redisAsyncFree(st->ac);	/* callbacks run: st still valid */
+		redisAsyncFree(st->ac);	/* callbacks see st */
 	redis_url_clear(&st->url);
 	free(st->wkey);
 	free(st->ckey);
@@ -250,7 +250,7 @@ stats_on_exec(redisAsyncContext *ac, void *r, void *priv)
 
 	st->inflight = 0;
 	if (reply == NULL)
-		return;		/* connection gone; the next tick retries */
+		return;		/* connection gone: next tick */
 	if (reply->type == REDIS_REPLY_ARRAY) {
 		for (i = 0; i < reply->elements; i++)
 			if (reply->element[i]->type == REDIS_REPLY_ERROR)

@@ -22,7 +22,7 @@
 
 struct stats_worker {
 	char			*host;
-	char			*pid;		/* as reported: a label */
+	char			*pid;		/* as reported */
 	char			*version;
 	unsigned long long	 uptime;
 	unsigned long long	 reported;	/* channels in its hash */
@@ -40,7 +40,7 @@ struct stats_view {
 	struct stats_worker	*w;
 	size_t			 nw, capw;
 	unsigned long long	 tot[STATS_NFIGS];
-	struct dict		*chans;		/* name -> stats_vchan */
+	struct dict		*chans;		/* -> stats_vchan */
 	int			 loaded_channels;
 	int			 partial;	/* a worker left some out */
 	unsigned long long	 ch_subs;	/* ?channel= */
@@ -343,10 +343,13 @@ stats_view_worker_cmp(const void *a, const void *b)
 static int
 stats_view_chan_cmp(const void *a, const void *b)
 {
-	const struct stats_vchan	*x = *(const struct stats_vchan *const *)a;
-	const struct stats_vchan	*y = *(const struct stats_vchan *const *)b;
-	size_t				 n = x->len < y->len ? x->len : y->len;
+	const struct stats_vchan	*x, *y;
+	size_t				 n;
 	int				 c;
+
+	x = *(const struct stats_vchan *const *)a;
+	y = *(const struct stats_vchan *const *)b;
+	n = x->len < y->len ? x->len : y->len;
 
 	if (x->subs != y->subs)
 		return x->subs > y->subs ? -1 : 1;
@@ -383,7 +386,8 @@ stats_view_sorted(const struct stats_view *v, size_t *n)
 	return c.v;
 }
 
-/* Sorts the rows by host and pid, so answers are stable. */
+/* Sorts the rows by host and pid, so answers are stable. Reordering is
+ * not a change a reader of a const view can see. */
 static void
 stats_view_sort_workers(const struct stats_view *v)
 {

@@ -58,7 +58,7 @@ struct json_object *stats_view_channel_json(const struct stats_view *v,
 		    const char *channel);
 /* Writes the /metrics text: totals, per-worker gauges and, with TOP > 0
  * and channels loaded, the TOP most subscribed channels. */
-void		 stats_view_prometheus(const struct stats_view *v, FILE *out,
-		    unsigned top);
+void		 stats_view_prometheus(const struct stats_view *v,
+		    FILE *out, unsigned top);
 
 #endif

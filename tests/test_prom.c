@@ -45,7 +45,8 @@ help_escape(FILE *fp)
 static void
 samples(FILE *fp)
 {
-	struct prom_label	l[2] = { { "host", "web-1" }, { "pid", "42" } };
+	struct prom_label	l[2] = { { "host", "web-1" },
+				    { "pid", "42" } };
 
 	prom_sample(fp, "sse_fcgi_streams", NULL, 0, 7);
 	prom_sample(fp, "sse_fcgi_worker_streams", l, 2, 3);
