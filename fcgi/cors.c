@@ -102,9 +102,10 @@ cors_check(const struct cors *c, const char *origin, const char *host,
 	out[0] = '\0';
 	if (c == NULL || origin == NULL || origin[0] == '\0')
 		return 1;
-	/* Same origin: scheme://HOST. */
-	if (host != NULL && (h = strstr(origin, "://")) != NULL &&
-	    strcmp(h + 3, host) == 0)
+	/* Same origin: http(s)://HOST; no other scheme is a web origin. */
+	if (host != NULL && (strncmp(origin, "http://", 7) == 0 ||
+	    strncmp(origin, "https://", 8) == 0) &&
+	    (h = strstr(origin, "://")) != NULL && strcmp(h + 3, host) == 0)
 		return 1;
 	for (i = 0; i < c->n; i++) {
 		if (strcmp(origin, c->origins[i]) == 0) {

@@ -419,6 +419,11 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 		s->pending_tail = &p->next;
 		return;
 	}
+	/* Ids only grow on a stream. An event the history replay already
+	 * gave (the replay and the live copy come on two Redis connections,
+	 * in either order) is not sent twice. */
+	if (id != NULL && s->has_last && id->seq <= s->last.seq)
+		return;
 	if (id != NULL) {
 		s->last = *id;
 		s->has_last = 1;
@@ -625,6 +630,10 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 		return;
 	}
 	before = outq_bytes(&s->q);
+	/* A last id past the clock means Redis lost its data: ids start
+	 * again lower, and the stream must take them. */
+	if (s->has_last && s->last.seq > snap->clock_seq)
+		s->has_last = 0;
 	for (i = 0; i < s->req->nchannels; i++)
 		if (snap->gap[i] != HISTORY_GAP_NONE)
 			stream_push_gap(s, i, snap->gap[i]);
@@ -645,7 +654,8 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	/* Live events the snapshot already covered were published before
 	 * it was taken: their ids are at most its clock. */
 	for (p = s->pending; p != NULL; p = p->next) {
-		if (p->has_id && p->id.seq <= snap->clock_seq)
+		if (p->has_id && (p->id.seq <= snap->clock_seq ||
+		    (s->has_last && p->id.seq <= s->last.seq)))
 			continue;
 		stream_push(s, p->frame);
 		if (p->has_id) {

@@ -518,8 +518,7 @@ redis_url_describe(const struct redis_url *u, char *buf, size_t len)
 	return buf;
 }
 
-/* Resolves HOST into the numeric address IP. */
-static int
+int
 redis_url_resolve_host(const char *host, char *ip, size_t iplen, char *err,
     size_t errlen)
 {
@@ -536,10 +535,14 @@ redis_url_resolve_host(const char *host, char *ip, size_t iplen, char *err,
 		    gai_strerror(rc));
 		return -1;
 	}
+	/* Through void *: getaddrinfo aligns ai_addr for its family, which
+	 * clang's -Wcast-align cannot know. */
 	if (res->ai_family == AF_INET6)
-		addr = &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
+		addr = &((struct sockaddr_in6 *)(void *)
+		    res->ai_addr)->sin6_addr;
 	else
-		addr = &((struct sockaddr_in *)res->ai_addr)->sin_addr;
+		addr = &((struct sockaddr_in *)(void *)
+		    res->ai_addr)->sin_addr;
 	inet_ntop(res->ai_family, addr, ip, (socklen_t)iplen);
 	freeaddrinfo(res);
 	return 0;

@@ -49,6 +49,10 @@ void	redis_url_clear(struct redis_url *u);
  * numeric address in IP. Returns 0, or -1 with a reason in ERR. */
 int	redis_url_resolve(const struct redis_url *u, char *ip, size_t iplen,
 	    char *err, size_t errlen);
+/* Resolves HOST into a numeric address in IP (blocking). Returns 0, or -1
+ * with a reason in ERR. */
+int	redis_url_resolve_host(const char *host, char *ip, size_t iplen,
+	    char *err, size_t errlen);
 /* Parses S into *OUT and resolves its host into IP (or each sentinel's
  * into its ip): what every Redis client of the project does at start-up. Returns 0, or -1 with a reason
  * in ERR and *OUT left empty. */

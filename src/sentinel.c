@@ -7,10 +7,6 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
-#include <netdb.h>
-#include <arpa/inet.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,27 +15,6 @@
 
 #include "redis_url.h"
 #include "sentinel.h"
-
-/* Turns the host a sentinel named into a numeric address. */
-static int
-sentinel_numeric(const char *host, char *ip, size_t iplen)
-{
-	struct addrinfo	 hints, *res;
-	const void	*addr;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, NULL, &hints, &res) != 0)
-		return -1;
-	if (res->ai_family == AF_INET6)
-		addr = &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
-	else
-		addr = &((struct sockaddr_in *)res->ai_addr)->sin_addr;
-	inet_ntop(res->ai_family, addr, ip, (socklen_t)iplen);
-	freeaddrinfo(res);
-	return 0;
-}
 
 /* Asks one sentinel. Returns 0 with the master's address, or -1 with why. */
 static int
@@ -75,9 +50,8 @@ sentinel_ask(const struct redis_sentinel *sn, const char *master, char *ip,
 		p = strtol(r->element[1]->str, &end, 10);
 		if (*end != '\0' || p < 1 || p > 65535)
 			snprintf(why, whylen, "gave a bad port");
-		else if (sentinel_numeric(r->element[0]->str, ip, iplen) == -1)
-			snprintf(why, whylen, "gave an unknown host");
-		else {
+		else if (redis_url_resolve_host(r->element[0]->str, ip, iplen,
+		    why, whylen) == 0) {
 			*port = (int)p;
 			rc = 0;
 		}

@@ -10,7 +10,9 @@
 #      tests; the scenarios already ran twice);
 #   4. five scenarios with the workers under valgrind memcheck;
 #   5. the churn soak (tests/soak-churn.sh, SOAK_SECONDS, default 300);
-#   6. make install into a DESTDIR.
+#   6. every libFuzzer target for 60 s, two at a time (tests/fuzz.sh, a
+#      clang build with --enable-fuzzing in build-fuzz; ~4 minutes);
+#   7. make install into a DESTDIR.
 # Ends with "N passed, M failed" and exits non-zero on any failure.
 # Set SKIP_INSTALL=1 to skip apt-get, JOBS=n for make -j (default 2).
 set -u
@@ -19,7 +21,7 @@ JOBS=${JOBS:-2}
 PACKAGES="build-essential autoconf automake libtool pkg-config libfcgi-dev
 libhiredis-dev libjson-c-dev libevent-dev libssl-dev redis-server lighttpd
 spawn-fcgi curl procps python3 nginx chromium valgrind apache2
-libapache2-mod-fcgid"
+libapache2-mod-fcgid clang libclang-rt-14-dev"
 passed=0
 failed=0
 
@@ -107,6 +109,10 @@ step "churn soak (${SOAK_SECONDS:-300} s)" bash -c "cd '$ROOT/build-test' &&
     bash '$ROOT/tests/soak-churn.sh' > '$ROOT/build-test/soak-churn.log' 2>&1;
     rc=\$?; grep '^#' '$ROOT/build-test/soak-churn.log';
     [ \$rc = 0 ] || { grep -E '^not ok' -A30 '$ROOT/build-test/soak-churn.log' | head -60; exit 1; }"
+# Fuzzing: libclang_rt.fuzzer comes from libclang-rt-14-dev (clang only
+# recommends it).
+step "fuzz: every target for ${FUZZ_SECONDS:-60} s" env \
+    FUZZ_CONFIGURE_FLAGS=--enable-werror bash "$ROOT/tests/fuzz.sh" "$ROOT/build-fuzz"
 step "make distcheck (unit tests)" bash -c "cd '$ROOT/build-test' && SSE_UNIT_ONLY=1 make -s distcheck >distcheck.log 2>&1 || { tail -40 distcheck.log; exit 1; }"
 step "make install DESTDIR" bash -c "cd '$ROOT/build-test' && rm -rf inst && make -s install DESTDIR=\$PWD/inst >/dev/null &&
     test -x inst/usr/local/bin/sse-fcgi && inst/usr/local/bin/sse-fcgi --version &&

@@ -49,6 +49,8 @@ main(void)
 	test_cond("same origin: allowed, nothing added", cors_check(c,
 	    "http://api.example:8080", "api.example:8080", out) == 1 &&
 	    out[0] == '\0');
+	test_cond("same host, other scheme: refused", cors_check(c,
+	    "foo://api.example:8080", "api.example:8080", out) == 0);
 	cors_free(c);
 
 	c = cors_create("* https://app.example", err, sizeof err);
