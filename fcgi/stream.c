@@ -395,7 +395,6 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 
 	if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 		return;
-	s->ctx->n.delivered++;
 	if ((s->flags & STREAM_SYNCING) || !(s->flags & STREAM_STARTED)) {
 		/* Live events wait for the headers and while history is
 		 * read; bounded like the queue, so a stalled Redis cannot
@@ -417,6 +416,7 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 			p->id = *id;
 		*s->pending_tail = p;
 		s->pending_tail = &p->next;
+		s->ctx->n.delivered++;
 		return;
 	}
 	/* Ids only grow on a stream. An event the history replay already
@@ -440,6 +440,7 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 		return;
 	}
 	stream_push(s, f);
+	s->ctx->n.delivered++;
 	stream_mark_dirty(s);
 }
 
