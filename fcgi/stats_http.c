@@ -27,6 +27,10 @@
 
 #define STATS_HTTP_RETRY	"Retry-After: 5\r\n"
 
+static void	stats_http_text(struct stats_http *, int, const char *,
+		    const char *, const char *, ...)
+		    __attribute__((format(printf, 5, 6)));
+
 /* Sets *OUT to STATUS with a one-line plain-text body. */
 static void
 stats_http_text(struct stats_http *out, int status, const char *reason,
