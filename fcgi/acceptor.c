@@ -40,6 +40,7 @@
 #include "log.h"
 #include "route.h"
 #include "sse.h"
+#include "stats_http.h"
 #include "stream.h"
 #include "xmalloc.h"
 
@@ -58,6 +59,8 @@ struct acceptor {
 	struct publisher	*publisher;	/* this thread's own */
 	const struct cors	*cors;		/* or NULL: no CORS */
 	const struct auth	*auth;
+	const struct cidr	*stats_allow;
+	atomic_ulong		 refused[ACCEPTOR_REFUSED_N];
 	char			 cors_hdr[CORS_HEADERS_MAX];	/* this request's */
 	pthread_t		 thread;
 	int			 started;
@@ -75,7 +78,7 @@ acceptor_on_wake(int sig)
 struct acceptor *
 acceptor_create(int listen_fd, const struct cfg *cfg, struct broker *broker,
     struct stream_ctx *streams, const struct cors *cors,
-    const struct auth *auth)
+    const struct auth *auth, const struct cidr *stats_allow)
 {
 	struct acceptor	*a;
 	char		 err[256];
@@ -87,6 +90,7 @@ acceptor_create(int listen_fd, const struct cfg *cfg, struct broker *broker,
 	a->streams = streams;
 	a->cors = cors;
 	a->auth = auth;
+	a->stats_allow = stats_allow;
 	a->publisher = publisher_create(cfg->redis, cfg->history_prefix,
 	    cfg->publish_timeout_ms, err, sizeof err);
 	if (a->publisher == NULL)
@@ -101,6 +105,30 @@ acceptor_free(struct acceptor *a)
 		publisher_free(a->publisher);
 		free(a);
 	}
+}
+
+void
+acceptor_refused(struct acceptor *a, unsigned long long *out)
+{
+	size_t	i;
+
+	for (i = 0; i < ACCEPTOR_REFUSED_N; i++)
+		out[i] = atomic_load_explicit(&a->refused[i],
+		    memory_order_relaxed);
+}
+
+/* Counts a refused stream request by its status (400, 401, 403, 503). */
+static void
+acceptor_count_refused(struct acceptor *a, int status)
+{
+	static const int	statuses[ACCEPTOR_REFUSED_N] = { 400, 401, 403,
+				    503 };
+	size_t			i;
+
+	for (i = 0; i < ACCEPTOR_REFUSED_N; i++)
+		if (statuses[i] == status)
+			atomic_fetch_add_explicit(&a->refused[i], 1,
+			    memory_order_relaxed);
 }
 
 /* Sends a complete short response. EXTRA holds more header lines (each
@@ -349,6 +377,7 @@ acceptor_authorize_stream(struct acceptor *a, FCGX_Request *r,
 	/* The reason, never the token: it would outlive it in the log. */
 	log_info("refused a stream of %.*s%s: %s", (int)req->lens[0],
 	    req->channels[0], req->nchannels > 1 ? ",..." : "", why);
+	acceptor_count_refused(a, v == AUTH_FORBIDDEN ? 403 : 401);
 	if (v == AUTH_FORBIDDEN)
 		acceptor_reply(a, r, 403, "Forbidden", "", why);
 	else {
@@ -360,13 +389,12 @@ acceptor_authorize_stream(struct acceptor *a, FCGX_Request *r,
 	return -1;
 }
 
-/* Compares the Authorization header with the publisher secret in time
+/* Compares the Authorization header with SECRET (may be NULL) in time
  * independent of where they differ. Returns 1 when it matches. */
 static int
-acceptor_secret_ok(const struct acceptor *a, FCGX_Request *r)
+acceptor_bearer_is(FCGX_Request *r, const char *secret)
 {
 	const char	*h = acceptor_bearer(r);
-	const char	*secret = a->cfg->publisher_secret;
 	size_t		 i, n, m;
 	unsigned char	 diff;
 
@@ -459,7 +487,7 @@ acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
 		acceptor_reply(a, r, 400, "Bad Request", "", err);
 		return;
 	}
-	if (!acceptor_secret_ok(a, r) && (tok = acceptor_bearer(r),
+	if (!acceptor_bearer_is(r, a->cfg->publisher_secret) && (tok = acceptor_bearer(r),
 	    v = auth_publish(a->auth, tok, tok != NULL ? strlen(tok) : 0,
 	    channel, clen, time(NULL), err, sizeof err)) != AUTH_ALLOW) {
 		log_warn("publish to %.*s refused: %s", (int)clen, channel,
@@ -547,12 +575,31 @@ acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
 	acceptor_reply_json(a, r, 200, "OK", "", o);
 }
 
+/* Writes a stats answer (stats_http.h), whose body may be large. */
+static void
+acceptor_answer(struct acceptor *a, FCGX_Request *r,
+    const struct stats_http *ans)
+{
+	FCGX_FPrintF(r->out,
+	    "Status: %d %s\r\n"
+	    "Content-Type: %s\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "%s%s"
+	    "\r\n", ans->status, ans->reason, ans->type, a->cors_hdr,
+	    ans->extra);
+	FCGX_PutStr(ans->body, (int)ans->len, r->out);
+	if (ans->status != 200)
+		log_debug("%d %s: %.*s", ans->status, ans->reason,
+		    (int)ans->len - 1, ans->body);
+}
+
 /* Routes one request: answers it, or hands it over as a stream. */
 static void
 acceptor_handle(struct acceptor *a, FCGX_Request *r)
 {
 	struct route		 rt;
 	struct stream_req	*req;
+	struct stats_http	 ans;
 	const char		*method;
 	char			 err[512], extra[64];
 	char			 qtoken[JWT_TOKEN_MAX + 1];
@@ -602,6 +649,17 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 		acceptor_publish(a, r, method, rt.target, rt.target_len);
 		return;
 	}
+	if (rt.kind == ROUTE_STATS || rt.kind == ROUTE_METRICS) {
+		acceptor_drain_body(r);
+		stats_http_answer(&ans, a->cfg, a->stats_allow, a->publisher,
+		    rt.kind == ROUTE_METRICS, method,
+		    FCGX_GetParam("REMOTE_ADDR", r->envp),
+		    acceptor_bearer_is(r, a->cfg->stats_secret),
+		    FCGX_GetParam("QUERY_STRING", r->envp));
+		acceptor_answer(a, r, &ans);
+		stats_http_clear(&ans);
+		return;
+	}
 	if (acceptor_drain_body(r) == -1) {
 		acceptor_reply(a, r, 413, "Payload Too Large", "",
 		    "request body too large");
@@ -610,14 +668,17 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 	switch (rt.kind) {
 	case ROUTE_NOT_FOUND:
 		acceptor_reply(a, r, 404, "Not Found", "", "unknown path: "
-		    "expected <mount>/events/<channel> or "
-		    "<mount>/publish/<channel>");
+		    "expected <mount>/events/<channel>, "
+		    "<mount>/publish/<channel>, <mount>/stats or "
+		    "<mount>/metrics");
 		return;
 	case ROUTE_BAD:
 		acceptor_reply(a, r, 400, "Bad Request", "", rt.why);
 		return;
 	case ROUTE_EVENTS:
 	case ROUTE_PUBLISH:
+	case ROUTE_STATS:
+	case ROUTE_METRICS:
 		break;
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
@@ -629,6 +690,7 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 	req = acceptor_stream_req(a, r, rt.target, rt.target_len, qtoken, err,
 	    sizeof err);
 	if (req == NULL) {
+		acceptor_count_refused(a, 400);
 		acceptor_reply(a, r, 400, "Bad Request", "", err);
 		return;
 	}
@@ -640,6 +702,7 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 	    ACCEPTOR_RETRY_AFTER);
 	if (!acceptor_redis_up(a)) {
 		stream_req_free(req);
+		acceptor_count_refused(a, 503);
 		acceptor_reply(a, r, 503, "Service Unavailable", extra,
 		    "redis is unreachable; try again later");
 		return;
@@ -653,6 +716,7 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 	}
 	if (stream_ctx_reserve(a->streams) == -1) {
 		stream_req_free(req);
+		acceptor_count_refused(a, 503);
 		log_warn("refusing a stream: max-streams (%u) reached",
 		    a->cfg->max_streams);
 		acceptor_reply(a, r, 503, "Service Unavailable", extra,

@@ -12,14 +12,24 @@ struct acceptor;
 struct auth;
 struct broker;
 struct cfg;
+struct cidr;
 struct cors;
 struct stream_ctx;
 
+/* Stream requests refused, counted by status: 400, 401, 403, 503. */
+#define ACCEPTOR_REFUSED_N	4
+
 /* Returns an acceptor for the listening socket LISTEN_FD; the other
- * arguments are borrowed and must outlive it (CORS may be NULL). */
+ * arguments are borrowed and must outlive it (CORS may be NULL;
+ * STATS_ALLOW lists who may read the stats endpoints). */
 struct acceptor	*acceptor_create(int listen_fd, const struct cfg *cfg,
 		    struct broker *broker, struct stream_ctx *streams,
-		    const struct cors *cors, const struct auth *auth);
+		    const struct cors *cors, const struct auth *auth,
+		    const struct cidr *stats_allow);
+/* Copies the refused-stream counters (ACCEPTOR_REFUSED_N, in the order
+ * above) into OUT. Any thread. */
+void		 acceptor_refused(struct acceptor *,
+		    unsigned long long *out);
 /* Starts the thread. Returns 0, or -1 with errno set. */
 int		 acceptor_start(struct acceptor *);
 /* Stops accepting and joins the thread (waiting at most about a second

@@ -88,8 +88,14 @@ route_parse(const char *request_uri, const char *script_name,
 	else if ((size_t)(last - 1 - prev) == 7 &&
 	    memcmp(prev, "publish", 7) == 0)
 		out->kind = ROUTE_PUBLISH;
-	else
+	else {
+		/* <mount>/stats, <mount>/metrics: no target. */
+		if (end - last == 5 && memcmp(last, "stats", 5) == 0)
+			out->kind = ROUTE_STATS;
+		else if (end - last == 7 && memcmp(last, "metrics", 7) == 0)
+			out->kind = ROUTE_METRICS;
 		return;
+	}
 	n = route_decode(last, (size_t)(end - last), out->target, &out->why);
 	if (n < 0) {
 		out->kind = ROUTE_BAD;

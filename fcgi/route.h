@@ -18,7 +18,9 @@ enum route_kind {
 	ROUTE_NOT_FOUND = 0,	/* 404 */
 	ROUTE_BAD,		/* 400; why says what is wrong */
 	ROUTE_EVENTS,		/* GET <mount>/events/<target> */
-	ROUTE_PUBLISH		/* POST or GET <mount>/publish/<target> */
+	ROUTE_PUBLISH,		/* POST or GET <mount>/publish/<target> */
+	ROUTE_STATS,		/* GET <mount>/stats (no target) */
+	ROUTE_METRICS		/* GET <mount>/metrics (no target) */
 };
 
 struct route {

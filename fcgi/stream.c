@@ -71,6 +71,7 @@ struct stream {
 	struct fcgi_in		 in;
 	struct event		 ev;
 	time_t			 opened;	/* for max-lifetime */
+	const char		*why;		/* why it ends, for the log */
 	struct event		*expire_ev;	/* token expiry, or NULL */
 	int			 fd;
 	uint16_t		 request_id;
@@ -98,6 +99,7 @@ struct stream_ctx {
 	struct stream		*dirty;
 	atomic_uint		 count;		/* open + reserved */
 	unsigned		 open;		/* loop thread's own count */
+	struct stream_counters	 n;		/* for stats; open is above */
 	int			 stopping;
 	stream_drained_fn	 drained;
 	void			*drained_arg;
@@ -217,12 +219,41 @@ stream_drop_pending(struct stream *s)
 	s->pending_bytes = 0;
 }
 
+/* Writes REQ's channels, comma-separated, into BUF (cut short with
+ * "..." when they do not fit); for the log. */
+static const char *
+stream_channels(const struct stream_req *req, char *buf, size_t len)
+{
+	size_t	i, n = 0;
+	int	w;
+
+	buf[0] = '\0';
+	for (i = 0; req != NULL && i < req->nchannels; i++) {
+		w = snprintf(buf + n, len - n, "%s%s", i ? "," : "",
+		    req->channels[i]);
+		if (w < 0 || (size_t)w >= len - n) {
+			snprintf(buf + (len > 4 ? len - 4 : 0),
+			    len > 4 ? 4 : len, "...");
+			break;
+		}
+		n += (size_t)w;
+	}
+	return buf;
+}
+
 /* Unlinks and frees S; the connection is closed. */
 static void
 stream_free(struct stream *s)
 {
 	struct stream_ctx	*ctx = s->ctx;
 	struct stream		**ws;
+	char			 chans[256];
+
+	if (log_get_level() >= LOG_LVL_DEBUG)
+		log_debug("stream %d/%u closed after %llds, channels %s: %s",
+		    s->fd, s->request_id, (long long)(time(NULL) - s->opened),
+		    stream_channels(s->req, chans, sizeof chans),
+		    s->why != NULL ? s->why : "worker exiting");
 
 	stream_unsubscribe(s);
 	stream_drop_pending(s);
@@ -296,6 +327,13 @@ stream_ctx_unreserve(struct stream_ctx *ctx)
 	atomic_fetch_sub(&ctx->count, 1);
 }
 
+void
+stream_ctx_counters(const struct stream_ctx *ctx, struct stream_counters *out)
+{
+	*out = ctx->n;
+	out->open = ctx->open;
+}
+
 unsigned
 stream_ctx_count(const struct stream_ctx *ctx)
 {
@@ -317,13 +355,15 @@ stream_mark_dirty(struct stream *s)
 	ctx->dirty = s;
 }
 
-/* Marks S for freeing in the next flush pass. */
+/* Marks S for freeing in the next flush pass; WHY (static text) is
+ * logged then, unless an earlier reason was given. */
 static void
 stream_kill(struct stream *s, const char *why)
 {
 	if (s->flags & STREAM_DEAD)
 		return;
-	log_debug("stream %d/%u closed: %s", s->fd, s->request_id, why);
+	if (s->why == NULL)
+		s->why = why;
 	s->flags |= STREAM_DEAD;
 	event_del(&s->ev);
 	stream_mark_dirty(s);
@@ -364,6 +404,7 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 			log_warn("stream %d/%u: %zu bytes of live events "
 			    "waiting for history; closing it", s->fd,
 			    s->request_id, s->pending_bytes);
+			s->ctx->n.slow_closed++;
 			stream_kill(s, "too much waiting for history");
 			return;
 		}
@@ -375,6 +416,7 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 			p->id = *id;
 		*s->pending_tail = p;
 		s->pending_tail = &p->next;
+		s->ctx->n.delivered++;
 		return;
 	}
 	/* Ids only grow on a stream. An event the history replay already
@@ -393,10 +435,12 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 		    "(queue-limit %zu); closing it", s->fd, s->request_id,
 		    outq_bytes(&s->q), s->ctx->cfg->queue_limit);
 		outq_clear(&s->q);
-		stream_kill(s, "queue over its limit");
+		s->ctx->n.slow_closed++;
+		stream_kill(s, "client not reading (queue-limit)");
 		return;
 	}
 	stream_push(s, f);
+	s->ctx->n.delivered++;
 	stream_mark_dirty(s);
 }
 
@@ -416,15 +460,18 @@ stream_start(struct stream *s)
 	s->flags |= STREAM_STARTED;
 }
 
-/* Queues the end of the response; S is freed once it is written. */
+/* Queues the end of the response; S is freed once it is written. WHY
+ * (static text) is for the log. */
 static void
-stream_end(struct stream *s, struct frame *last_comment)
+stream_end(struct stream *s, struct frame *last_comment, const char *why)
 {
 	char		 end[FCGI_PROTO_END_LEN];
 	struct frame	*f;
 
 	if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 		return;
+	if (s->why == NULL)
+		s->why = why;
 	stream_unsubscribe(s);
 	if (!(s->flags & STREAM_STARTED))
 		stream_start(s);
@@ -461,7 +508,12 @@ stream_watch(struct stream *s, int writing)
 static int
 stream_flush(struct stream *s)
 {
-	switch (outq_flush(&s->q, s->fd)) {
+	size_t	before = outq_bytes(&s->q);
+	enum outq_status rc;
+
+	rc = outq_flush(&s->q, s->fd);
+	s->ctx->n.bytes_out += before - outq_bytes(&s->q);
+	switch (rc) {
 	case OUTQ_EMPTY:
 		if (s->flags & STREAM_ENDING)
 			return -1;
@@ -472,8 +524,8 @@ stream_flush(struct stream *s)
 		stream_watch(s, 1);
 		break;
 	case OUTQ_ERROR:
-		log_debug("stream %d/%u: write: %s", s->fd, s->request_id,
-		    strerror(errno));
+		if (s->why == NULL)
+			s->why = strerror(errno);
 		return -1;
 	}
 	return 0;
@@ -512,7 +564,8 @@ stream_on_io(evutil_socket_t fd, short what, void *arg)
 	for (;;) {
 		n = read(fd, buf, sizeof buf);
 		if (n == 0) {
-			stream_kill(s, "web server closed the connection");
+			stream_kill(s, "web server closed the connection "
+			    "(client gone)");
 			return;
 		}
 		if (n == -1) {
@@ -524,9 +577,8 @@ stream_on_io(evutil_socket_t fd, short what, void *arg)
 		}
 		switch (fcgi_in_feed(&s->in, buf, (size_t)n, s->request_id)) {
 		case FCGI_IN_ABORT:
-			log_debug("stream %d/%u: ABORT_REQUEST", fd,
-			    s->request_id);
-			stream_end(s, NULL);
+			stream_end(s, NULL, "web server aborted the request "
+			    "(client gone)");
 			return;
 		case FCGI_IN_ERROR:
 			stream_kill(s, "bad FastCGI record from web server");
@@ -575,7 +627,7 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 		    "stream so the client retries", s->fd, s->request_id, err);
 		stream_drop_pending(s);
 		s->flags &= ~STREAM_SYNCING;
-		stream_end(s, s->ctx->history_down);
+		stream_end(s, s->ctx->history_down, "history unavailable");
 		return;
 	}
 	before = outq_bytes(&s->q);
@@ -614,6 +666,7 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	}
 	stream_drop_pending(s);
 	s->flags &= ~STREAM_SYNCING;
+	s->ctx->n.replayed += snap->nentries;
 	s->replay_bytes = outq_bytes(&s->q) - before;
 	log_debug("stream %d/%u resumed after %s: %zu events replayed",
 	    s->fd, s->request_id, s->req->last_id, snap->nentries);
@@ -686,8 +739,7 @@ stream_on_expire(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream	*s = arg;
 
-	log_debug("stream %d/%u: token expired", s->fd, s->request_id);
-	stream_end(s, s->ctx->token_expired);
+	stream_end(s, s->ctx->token_expired, "token expired");
 }
 
 /* Arms S's expiry timer for the wall-clock time WHEN. */
@@ -711,6 +763,7 @@ stream_open(void *arg)
 	struct stream_ctx	*ctx;
 	struct stream		*s;
 	size_t			 i;
+	char			 chans[256];
 
 	ctx = req->ctx;
 	s = xcalloc(1, sizeof *s);
@@ -728,12 +781,14 @@ stream_open(void *arg)
 		ctx->all->prev = s;
 	ctx->all = s;
 	ctx->open++;
-	log_debug("stream %d/%u opened: %zu channels, first %s%s%s", s->fd,
-	    s->request_id, req->nchannels, req->channels[0],
-	    req->last_id[0] ? ", resuming after " : "", req->last_id);
+	ctx->n.opened++;
+	if (log_get_level() >= LOG_LVL_DEBUG)
+		log_debug("stream %d/%u opened, channels %s%s%s", s->fd,
+		    s->request_id, stream_channels(req, chans, sizeof chans),
+		    req->last_id[0] ? ", resuming after " : "", req->last_id);
 	if (ctx->stopping) {
 		stream_req_free(req);
-		stream_end(s, ctx->farewell);
+		stream_end(s, ctx->farewell, "worker stopping");
 		return;
 	}
 	s->subs = xcalloc(req->nchannels, sizeof *s->subs);
@@ -795,9 +850,7 @@ stream_on_keepalive(evutil_socket_t fd, short what, void *arg)
 		    !(s->flags & STREAM_STARTED))
 			continue;
 		if (max != 0 && now - s->opened >= (time_t)max) {
-			log_debug("stream %d/%u: max-lifetime reached", s->fd,
-			    s->request_id);
-			stream_end(s, ctx->expired);
+			stream_end(s, ctx->expired, "max-lifetime reached");
 			continue;
 		}
 		stream_push(s, ctx->keepalive);
@@ -831,7 +884,7 @@ stream_ctx_shutdown(struct stream_ctx *ctx, unsigned grace,
 	ctx->drained_arg = arg;
 	event_del(ctx->keepalive_ev);
 	for (s = ctx->all; s != NULL; s = s->next)
-		stream_end(s, ctx->farewell);
+		stream_end(s, ctx->farewell, "worker stopping");
 	if (ctx->open == 0) {
 		ctx->drained = NULL;
 		done(arg);

@@ -51,6 +51,16 @@ struct stream_req *stream_req_create(size_t n);
 /* Frees REQ and its names (not the fd). NULL is ignored. */
 void		 stream_req_free(struct stream_req *req);
 
+/* The stream writer's counters for the stats (stats.h); loop thread. */
+struct stream_counters {
+	unsigned long long	open;		/* streams open now */
+	unsigned long long	opened;		/* since start */
+	unsigned long long	delivered;	/* events handed to streams */
+	unsigned long long	replayed;	/* history events replayed */
+	unsigned long long	bytes_out;	/* written to the web server */
+	unsigned long long	slow_closed;	/* closed over queue-limit */
+};
+
 /* Called once on the loop thread when stream_ctx_shutdown() finished. */
 typedef void (*stream_drained_fn)(void *arg);
 
@@ -80,6 +90,9 @@ void		 stream_submit(struct stream_ctx *, struct stream_req *req);
  * are closed hard). */
 void		 stream_ctx_shutdown(struct stream_ctx *, unsigned grace,
 		    stream_drained_fn done, void *arg);
+/* Copies the counters into *OUT. Loop thread. */
+void		 stream_ctx_counters(const struct stream_ctx *,
+		    struct stream_counters *out);
 /* Returns the number of open (and reserved) streams. Any thread. */
 unsigned	 stream_ctx_count(const struct stream_ctx *);
 

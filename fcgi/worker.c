@@ -25,6 +25,7 @@
 #include "acceptor.h"
 #include "auth.h"
 #include "broker.h"
+#include "cidr.h"
 #include "cors.h"
 #include "cfg.h"
 #include "envelope.h"
@@ -32,6 +33,7 @@
 #include "hub.h"
 #include "log.h"
 #include "loop.h"
+#include "stats.h"
 #include "stream.h"
 
 extern char **environ;
@@ -46,6 +48,8 @@ struct worker {
 	struct acceptor		*acceptor;
 	struct cors		*cors;
 	struct auth		*auth;
+	struct stats		*stats;		/* NULL: stats off */
+	struct cidr		*stats_allow;
 	struct event		*sig_ev[5];
 	int			 stopping;
 };
@@ -115,6 +119,28 @@ worker_on_reconnect(void *arg)
 	stream_ctx_resync(w->streams);
 }
 
+/* The stats reporter's figures, from the counters of each part. */
+static void
+worker_collect(void *arg, unsigned long long figs[STATS_NFIGS])
+{
+	struct worker		*w = arg;
+	struct stream_counters	 sc;
+	unsigned long long	 dels;
+
+	stream_ctx_counters(w->streams, &sc);
+	figs[STATS_STREAMS] = sc.open;
+	figs[STATS_CHANNELS] = hub_channel_count(w->hub);
+	figs[STATS_STREAMS_OPENED] = sc.opened;
+	hub_counters(w->hub, &figs[STATS_MESSAGES_IN], &dels);
+	figs[STATS_DELIVERED] = sc.delivered;
+	figs[STATS_REPLAYED] = sc.replayed;
+	figs[STATS_BYTES_OUT] = sc.bytes_out;
+	figs[STATS_SLOW_CLOSED] = sc.slow_closed;
+	if (w->acceptor != NULL)
+		acceptor_refused(w->acceptor, &figs[STATS_REFUSED_400]);
+	figs[STATS_RECONNECTS] = broker_reconnects(w->broker);
+}
+
 static void
 worker_on_drained(void *arg)
 {
@@ -145,6 +171,8 @@ worker_on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("signal %d: stopping; ending %u streams", (int)sig,
 	    stream_ctx_count(w->streams));
 	acceptor_stop(w->acceptor);
+	if (w->stats != NULL)
+		stats_stop(w->stats);
 	stream_ctx_shutdown(w->streams, w->cfg.shutdown_grace,
 	    worker_on_drained, w);
 }
@@ -219,6 +247,8 @@ worker_free(struct worker *w)
 		acceptor_free(w->acceptor);
 	}
 	stream_ctx_free(w->streams);
+	stats_free(w->stats);
+	cidr_free(w->stats_allow);
 	history_free(w->history);
 	broker_free(w->broker);
 	hub_free(w->hub);
@@ -306,13 +336,29 @@ main(int argc, char **argv)
 	}
 	w.streams = stream_ctx_create(w.loop, w.hub, w.broker, w.history,
 	    &w.cfg);
+	if ((w.stats_allow = cidr_create(w.cfg.stats_allow, err,
+	    sizeof err)) == NULL) {
+		log_error("stats-allow: %s", err);
+		rc = 2;
+		goto out;
+	}
+	if (w.cfg.stats_interval > 0 && (w.stats = stats_create(
+	    loop_base(w.loop), w.cfg.redis, w.cfg.history_prefix,
+	    w.cfg.stats_interval, w.hub, worker_collect, &w, err,
+	    sizeof err)) == NULL) {
+		log_error("--redis: %s", err);
+		rc = 2;
+		goto out;
+	}
 	if (FCGX_Init() != 0) {
 		log_error("FCGX_Init failed");
 		goto out;
 	}
 	w.acceptor = acceptor_create(fd, &w.cfg, w.broker, w.streams, w.cors,
-	    w.auth);
+	    w.auth, w.stats_allow);
 	broker_start(w.broker);
+	if (w.stats != NULL)
+		stats_start(w.stats);
 	if (acceptor_start(w.acceptor) == -1) {
 		log_error("cannot start the acceptor thread: %s",
 		    strerror(errno));

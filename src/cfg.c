@@ -97,7 +97,19 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "log-level", CFG_T_LOGLEVEL, CFG_OFF(log_level), 0, 0, "info",
 	  "LEVEL", "error, warn, info or debug" },
 	{ "log-file", CFG_T_STRING, CFG_OFF(log_file), 0, 0, NULL, "FILE",
-	  "append log lines to FILE (reopened on SIGHUP), not stderr" },
+	  "append log lines to FILE (reopened on SIGHUP), not stderr;\n"
+	  "\"syslog:\" or \"syslog:FACILITY\" (daemon, user, local0..7): "
+	  "to syslog" },
+	{ "stats-interval", CFG_T_UINT, CFG_OFF(stats_interval), 0, 3600,
+	  "5", "SECONDS", "seconds between this worker's reports to Redis "
+	  "for /stats and\n/metrics, 0 = no reports, endpoints off (404)" },
+	{ "stats-allow", CFG_T_STRING, CFG_OFF(stats_allow), 0, 0,
+	  "127.0.0.0/8 ::1", "LIST",
+	  "client addresses/networks (REMOTE_ADDR) that may read /stats and\n"
+	  "/metrics, or \"none\"" },
+	{ "stats-secret", CFG_T_SECRET, CFG_OFF(stats_secret), 1,
+	  CFG_SECRET_MAX, NULL, "SECRET",
+	  "bearer secret that also admits a client to /stats and /metrics" },
 	{ "history", CFG_T_HISTORY, CFG_OFF(history), 0, 0, NULL, "RULE",
 	  "\"PATTERN MAXLEN MAXAGE\", e.g. \"task.* 100 1h\": keep the last "
 	  "MAXLEN\n"
@@ -452,6 +464,15 @@ cfg_apply(struct cfg *c, const struct cfg_opt *o, const char *value,
 				    "%llu..%llu bytes of printable ASCII "
 				    "without spaces", source, value, o->min,
 				    o->max);
+			return -1;
+		}
+		/* The one string with a syntax of its own: a bad facility
+		 * is refused here, with the flag or file:line. */
+		if (o->off == CFG_OFF(log_file) &&
+		    log_facility_parse(value) == -1) {
+			snprintf(err, errlen, "%s: \"%.64s\": unknown syslog "
+			    "facility (daemon, user, local0..local7)", source,
+			    value);
 			return -1;
 		}
 		sp = field;

@@ -43,7 +43,10 @@ struct cfg {
 	unsigned	 shutdown_grace;/* seconds to drain on SIGTERM */
 	unsigned	 max_lifetime;	/* seconds a stream may last, 0 = any */
 	int		 log_level;	/* enum log_level */
-	char		*log_file;	/* NULL: stderr */
+	char		*log_file;	/* NULL: stderr; or "syslog:..." */
+	unsigned	 stats_interval;/* seconds between reports, 0 = off */
+	char		*stats_allow;	/* who may read stats (cidr.h) */
+	char		*stats_secret;	/* bearer admitting to stats, or NULL */
 	struct cfg_history *history;	/* lookup order, see above; owned */
 	size_t		 nhistory;
 	char		*history_prefix;/* of the Redis keys holding history */

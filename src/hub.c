@@ -196,6 +196,28 @@ hub_subscriber_count(const struct hub *h, const char *channel, size_t len)
 	return c != NULL ? c->nsubs : 0;
 }
 
+struct hub_each {
+	hub_each_fn	 fn;
+	void		*arg;
+};
+
+static void
+hub_each_channel(const char *key, size_t klen, void *val, void *arg)
+{
+	struct hub_each		*e = arg;
+	struct hub_channel	*c = val;
+
+	e->fn(e->arg, c->name, c->len, c->nsubs);
+}
+
+void
+hub_foreach_channel(const struct hub *h, hub_each_fn fn, void *arg)
+{
+	struct hub_each	e = { fn, arg };
+
+	dict_foreach(h->channels, hub_each_channel, &e);
+}
+
 void
 hub_counters(const struct hub *h, unsigned long long *messages,
     unsigned long long *deliveries)

@@ -61,6 +61,12 @@ size_t		 hub_channel_count(const struct hub *);
 /* Returns the number of subscribers of CHANNEL. */
 size_t		 hub_subscriber_count(const struct hub *, const char *channel,
 		    size_t len);
+/* Called with each channel (borrowed) and its subscriber count. */
+typedef void (*hub_each_fn)(void *arg, const char *channel, size_t len,
+    size_t nsubs);
+/* Calls FN for every channel; FN must not subscribe or unsubscribe. */
+void		 hub_foreach_channel(const struct hub *, hub_each_fn fn,
+		    void *arg);
 /* Returns the messages received and the deliveries made so far. */
 void		 hub_counters(const struct hub *, unsigned long long *messages,
 		    unsigned long long *deliveries);

@@ -1,6 +1,6 @@
 /* sse-fcgi - MIT License
  *
- * Logging to stderr or a reopenable file (see log.h).
+ * Logging to stderr, a reopenable file or syslog (see log.h).
  */
 #include "config.h"
 
@@ -12,14 +12,18 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
 static const char *log_names[] = { "error", "warn", "info", "debug" };
+static const int log_priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
+    LOG_DEBUG };
 static volatile int log_threshold = LOG_LVL_INFO;
 static int log_fd = STDERR_FILENO;
+static int log_syslog;		/* records go to syslog(3) */
 static char log_path[4096];
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -48,11 +52,58 @@ log_level_parse(const char *s)
 	return -1;
 }
 
+/* Facilities a worker may log to; the local ones are what sites reserve
+ * for their own daemons. */
+static const struct {
+	const char	*name;
+	int		 facility;
+} log_facilities[] = {
+	{ "daemon", LOG_DAEMON }, { "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+
+int
+log_facility_parse(const char *target)
+{
+	const char	*name;
+	size_t		 i;
+
+	if (strncmp(target, LOG_SYSLOG_PREFIX, strlen(LOG_SYSLOG_PREFIX)) != 0)
+		return -2;
+	name = target + strlen(LOG_SYSLOG_PREFIX);
+	if (*name == '\0')
+		return LOG_DAEMON;
+	for (i = 0; i < sizeof log_facilities / sizeof log_facilities[0]; i++)
+		if (strcasecmp(name, log_facilities[i].name) == 0)
+			return log_facilities[i].facility;
+	return -1;
+}
+
 int
 log_open(const char *path)
 {
-	int	fd, old;
+	int	fd, old, facility;
 
+	if (path != NULL && (facility = log_facility_parse(path)) != -2) {
+		if (facility == -1) {
+			errno = EINVAL;
+			return -1;
+		}
+		/* NDELAY: connect now, before any chroot or fd limit. */
+		openlog("sse-fcgi", LOG_PID|LOG_NDELAY, facility);
+		pthread_mutex_lock(&log_lock);
+		old = log_fd;
+		log_fd = STDERR_FILENO;
+		log_path[0] = '\0';
+		log_syslog = 1;
+		pthread_mutex_unlock(&log_lock);
+		if (old != STDERR_FILENO)
+			close(old);
+		return 0;
+	}
 	if (path == NULL) {
 		fd = STDERR_FILENO;
 	} else {
@@ -67,6 +118,7 @@ log_open(const char *path)
 	pthread_mutex_lock(&log_lock);
 	old = log_fd;
 	log_fd = fd;
+	log_syslog = 0;
 	if (path != NULL)
 		strcpy(log_path, path);
 	else
@@ -101,6 +153,16 @@ log_write(enum log_level lvl, const char *func, const char *fmt, ...)
 
 	if ((int)lvl > log_threshold)
 		return;
+	if (log_syslog) {
+		/* syslog adds the time, program and pid itself. */
+		n = snprintf(line, sizeof line, "%s: %s: ", log_names[lvl],
+		    func);
+		va_start(ap, fmt);
+		vsnprintf(line + n, sizeof line - n, fmt, ap);
+		va_end(ap);
+		syslog(log_priorities[lvl], "%s", line);
+		return;
+	}
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	n = snprintf(line, sizeof line,

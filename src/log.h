@@ -2,8 +2,10 @@
  *
  * Logging: one line per record on stderr (which every front server collects
  * from FastCGI workers) or in a file given by --log-file, reopened on SIGHUP
- * for log rotation. Each line carries UTC time, pid, level and the function.
- * Safe to call from any thread: each record is one write(2).
+ * for log rotation, or to syslog(3) when --log-file is "syslog:FACILITY".
+ * Each line carries UTC time, pid, level and the function (syslog adds its
+ * own time and pid). Safe to call from any thread: each record is one
+ * write(2) or one syslog(3) call.
  */
 #ifndef SSE_LOG_H
 #define SSE_LOG_H
@@ -20,10 +22,17 @@ void	log_set_level(enum log_level);
 enum log_level log_get_level(void);
 /* Parses "error", "warn", "info" or "debug"; returns -1 on anything else. */
 int	log_level_parse(const char *);
-/* Sends records to PATH (appending), or back to stderr when PATH is NULL.
- * Returns 0, or -1 with errno set and the old target kept. */
+#define LOG_SYSLOG_PREFIX	"syslog:"
+
+/* Sends records to PATH (appending), or back to stderr when PATH is NULL,
+ * or to syslog for "syslog:" and "syslog:FACILITY". Returns 0, or -1 with
+ * errno set (EINVAL: unknown facility) and the old target kept. */
 int	log_open(const char *path);
-/* Reopens the current file (after rotation). No-op on stderr. */
+/* Returns the syslog facility TARGET names: "syslog:" is daemon,
+ * "syslog:local3" local3 (daemon, user, local0..local7); -1 for another
+ * name, -2 when TARGET is not a "syslog:" target (a file name). */
+int	log_facility_parse(const char *target);
+/* Reopens the current file (after rotation). No-op on stderr and syslog. */
 int	log_reopen(void);
 
 void	log_write(enum log_level, const char *func, const char *fmt, ...)

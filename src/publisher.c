@@ -326,3 +326,19 @@ publisher_info(struct publisher *p, const char *channel,
 		freeReplyObject(r[i]);
 	return ok ? 0 : -1;
 }
+
+redisContext *
+publisher_redis(struct publisher *p, char *err, size_t errlen)
+{
+	if (p->ctx != NULL && p->ctx->err)
+		publisher_close(p);
+	if (publisher_connect(p, err, errlen) == -1)
+		return NULL;
+	return p->ctx;
+}
+
+void
+publisher_reset(struct publisher *p)
+{
+	publisher_close(p);
+}

@@ -15,6 +15,7 @@
 #include "event_id.h"
 
 struct publisher;
+struct redisContext;
 
 /* What a channel's history holds. */
 struct publisher_info {
@@ -41,5 +42,13 @@ int		 publisher_publish(struct publisher *, const char *channel,
  * with a reason in ERR. */
 int		 publisher_info(struct publisher *, const char *channel,
 		    struct publisher_info *info, char *err, size_t errlen);
+/* Returns the connection, opened if needed, for other commands on the
+ * same thread (the stats endpoints); the publisher keeps it. After a
+ * failed call that left it broken (c->err set), publisher_reset() drops
+ * it. Returns NULL with a reason in ERR when Redis cannot be reached. */
+struct redisContext *publisher_redis(struct publisher *, char *err,
+		    size_t errlen);
+/* Closes the connection; the next call opens a new one. */
+void		 publisher_reset(struct publisher *);
 
 #endif

@@ -26,7 +26,7 @@ kill $pids; wait $pids 2>/dev/null
 wait_until 5 bash -c "[ \$(ls /proc/$W/fd | wc -l) -le $base_fds ]"
 check "fds back to baseline after clients left" [ "$(ls /proc/$W/fd | wc -l)" -le "$base_fds" ]
 check "channels unsubscribed" numsub_is life.0 0
-check "disconnects logged at debug" grep -q 'closed: web server closed the connection' "$T/worker-file.log"
+check "disconnects logged at debug, with channel and reason" grep -q 'closed after [0-9]*s, channels life\.[0-3]: web server closed the connection' "$T/worker-file.log"
 
 # Log rotation.
 mv "$T/worker-file.log" "$T/worker-file.log.1"

@@ -86,6 +86,12 @@ field(const struct cfg *c, const char *key, char *buf, size_t len)
 		sp = (const char *const *)&c->jwt_audience;
 	else if (strcmp(key, "jwt-issuer") == 0)
 		sp = (const char *const *)&c->jwt_issuer;
+	else if (strcmp(key, "stats-allow") == 0)
+		sp = (const char *const *)&c->stats_allow;
+	else if (strcmp(key, "stats-secret") == 0)
+		sp = (const char *const *)&c->stats_secret;
+	else if (strcmp(key, "stats-interval") == 0)
+		snprintf(buf, len, "%u", c->stats_interval);
 	else if (strcmp(key, "jwt-leeway") == 0)
 		snprintf(buf, len, "%u", c->jwt_leeway);
 	else if (strcmp(key, "history") == 0)
@@ -155,7 +161,10 @@ cfg_equal(const struct cfg *a, const struct cfg *b)
 	    a->max_streams == b->max_streams &&
 	    a->shutdown_grace == b->shutdown_grace &&
 	    a->log_level == b->log_level &&
-	    streq_null(a->log_file, b->log_file);
+	    streq_null(a->log_file, b->log_file) &&
+	    a->stats_interval == b->stats_interval &&
+	    streq_null(a->stats_allow, b->stats_allow) &&
+	    streq_null(a->stats_secret, b->stats_secret);
 }
 
 static int
@@ -205,6 +214,10 @@ test_defaults(void)
 	test_cond("shutdown-grace", c.shutdown_grace == 5);
 	test_cond("log-level", c.log_level == LOG_LVL_INFO);
 	test_cond("log-file", c.log_file == NULL);
+	test_cond("stats-interval", c.stats_interval == 5);
+	test_cond("stats-allow", streq_null(c.stats_allow,
+	    "127.0.0.0/8 ::1"));
+	test_cond("stats-secret", c.stats_secret == NULL);
 	test_cond("max-channels", c.max_channels == 16);
 	test_cond("max-header", c.max_header == 16384);
 	test_cond("history", c.history == NULL && c.nhistory == 0);
@@ -280,6 +293,15 @@ static const struct set_case set_good[] = {
 	{ "max-message", "64k", "65536" },
 	{ "max-message", "512m", "536870912" },
 	{ "max-message", "536870912", "536870912" },
+	{ "log-file", "syslog:", "syslog:" },
+	{ "log-file", "syslog:local3", "syslog:local3" },
+	{ "log-file", "syslog:DAEMON", "syslog:DAEMON" },
+	{ "log-file", "syslog", "syslog" },	/* a file of that name */
+	{ "stats-interval", "0", "0" },
+	{ "stats-interval", "3600", "3600" },
+	{ "stats-allow", "none", "none" },
+	{ "stats-allow", "10.0.0.0/8, ::1", "10.0.0.0/8, ::1" },
+	{ "stats-secret", "m3trics", "m3trics" },
 };
 
 static const struct set_case set_bad[] = {
@@ -325,6 +347,11 @@ static const struct set_case set_bad[] = {
 	{ "queue-limit", "99999999999999999999999k", "out of range" },
 	{ "queue-limit", "99999999999999999999999x", "is not a size" },
 	{ "log-level", "loud", "\"loud\" is not one of error, warn" },
+	{ "log-file", "syslog:kern", "unknown syslog facility" },
+	{ "log-file", "syslog:local8", "unknown syslog facility" },
+	{ "stats-interval", "3601", "out of range (0..3600)" },
+	{ "stats-interval", "5s", "is not a number" },
+	{ "stats-secret", "a b", "is not 1..4096 bytes" },
 	{ "log-level", "3", "is not one of" },
 	{ "max-channels", "0", "\"0\" is out of range (1..1024)" },
 	{ "max-channels", "1025", "out of range (1..1024)" },
@@ -1367,8 +1394,8 @@ test_usage_round_trip(void)
 		test_cond("env name matches key", ok);
 		cfg_clear(&e);
 	}
-	test_cond("31 options listed", nopts == 31);
-	test_cond("17 defaults listed", ndefs == 17);
+	test_cond("34 options listed", nopts == 34);
+	test_cond("19 defaults listed", ndefs == 19);
 	test_cond("usage defaults == cfg_defaults()", cfg_equal(&c, &d));
 	cfg_clear(&c);
 	cfg_clear(&d);

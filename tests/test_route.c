@@ -1,7 +1,7 @@
 /* sse-fcgi - MIT License
  *
  * Routing: the events endpoint wherever it is mounted, percent-decoding,
- * and what is not found or malformed.
+ * the stats endpoints, and what is not found or malformed.
  */
 #include "config.h"
 
@@ -38,6 +38,17 @@ static const struct route_case cases[] = {
 	{ NULL, "/api/v1", "/events/user.2", ROUTE_EVENTS, "user.2" },
 	{ NULL, "/sse.fcgi", "/events/x", ROUTE_EVENTS, "x" },
 	{ NULL, NULL, NULL, ROUTE_NOT_FOUND, NULL },
+	{ "/api/v1/stats", NULL, NULL, ROUTE_STATS, "" },
+	{ "/api/v1/stats?channel=x", NULL, NULL, ROUTE_STATS, "" },
+	{ "/stats", NULL, NULL, ROUTE_STATS, "" },
+	{ "/api/v1/metrics", NULL, NULL, ROUTE_METRICS, "" },
+	{ NULL, "/sse.fcgi", "/metrics", ROUTE_METRICS, "" },
+	{ "/api/v1/events/stats", NULL, NULL, ROUTE_EVENTS, "stats" },
+	{ "/api/v1/publish/metrics", NULL, NULL, ROUTE_PUBLISH, "metrics" },
+	{ "/api/v1/stats/", NULL, NULL, ROUTE_NOT_FOUND, NULL },
+	{ "/api/v1/stats/x", NULL, NULL, ROUTE_NOT_FOUND, NULL },
+	{ "/api/v1/xstats", NULL, NULL, ROUTE_NOT_FOUND, NULL },
+	{ "stats", NULL, NULL, ROUTE_NOT_FOUND, NULL },
 };
 
 int
