@@ -74,8 +74,15 @@ history_free(struct history *h)
 static void
 history_on_connect(const redisAsyncContext *ac, int status)
 {
-	if (status != REDIS_OK)
-		log_error("history connection to redis: %s", ac->errstr);
+	struct history	*h = ac->data;
+
+	if (status == REDIS_OK)
+		return;
+	log_error("history connection to redis: %s", ac->errstr);
+	/* hiredis frees a context that never connected without calling the
+	 * disconnect callback: forget it here. */
+	if (h != NULL && h->ac == ac)
+		h->ac = NULL;
 }
 
 static void
