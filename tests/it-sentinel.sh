@@ -46,7 +46,7 @@ start_workers 2 --redis "$URL" --keepalive 2 --publisher-secret fo-secret
 start_lighttpd
 check "workers found the master through the sentinels" wait_until 10 grep -q "connected to redis master \"mymaster\" at 127.0.0.1:$P1" "$T/worker.log"
 
-"$SSE_CLIENT" -q -Q -u "$BASE/api/v1/events/fo.all" -n $N -e 20 -d 90 \
+"$SSE_CLIENT" -q -Q -u "$BASE/api/v1/events/fo.all" -n $N -e 21 -d 90 \
     -r "$T/ready" > "$T/client.out" 2> "$T/client.err" &
 CPID=$!; track $CPID
 check "$N streams open" wait_until 30 test -e "$T/ready"
@@ -72,9 +72,11 @@ done
 check "sse-publish follows the failover" [ $n = 21 ]
 check "workers follow the failover" wait_until 20 bash -c "[ \$(grep -c 'connected to redis master \"mymaster\" at 127.0.0.1:$P2' '$T/worker.log') -ge 2 ]"
 check "both workers subscribed on the new master" wait_until 10 bash -c "[ \$(redis-cli -p $P2 PUBSUB NUMSUB fo.all | sed -n 2p) = 2 ]"
+# The last event lets the clients finish (and leave) after that check.
+"$SSE_PUBLISH" -q fo.all 21 >/dev/null
 wait $CPID; rc=$?
 echo "# client: $(cat "$T/client.out")"
-check "every stream got 1..20 exactly once, in order" [ $rc = 0 ]
+check "every stream got 1..21 exactly once, in order" [ $rc = 0 ]
 check "no stream closed" grep -q 'closed_early=0' "$T/client.out"
 check "HTTP publishing after the failover" [ "$(curl -s -o /dev/null -w '%{http_code}' -m 5 -X POST \
     -H 'Authorization: Bearer fo-secret' --data-binary x "$BASE/api/v1/publish/fo.http")" = 200 ]
