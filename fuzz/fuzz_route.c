@@ -105,6 +105,11 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 		    strstr(f[0], "%3F") == NULL && strstr(f[0], "%3f") == NULL)
 			fuzz_fail("the query string leaked into the target");
 		break;
+	case ROUTE_STATS:
+	case ROUTE_METRICS:
+		if (rt.target_len != 0 || rt.target[0] != '\0')
+			fuzz_fail("a target for stats or metrics");
+		break;
 	default:
 		fuzz_fail("unknown route kind");
 	}
