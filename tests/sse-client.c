@@ -23,6 +23,14 @@
  * still counts as its field). The id written by -o is the id field of the
  * event's own block (empty if it has none), not EventSource's last event ID,
  * which carries over to later events.
+ *
+ * With -L (the benchmark, tests/bench/) it also measures latency: each
+ * event's data is searched for "ts":<microseconds since the epoch> (the
+ * publish time, CLOCK_REALTIME), and the time the bytes were read minus
+ * that is the event's latency. Publisher and client must share a clock, so
+ * both run on one machine. The summary then adds loss, p50/p90/p99/max,
+ * the span from the first publish to the last receipt, and this process's
+ * own CPU time, which shows when the client is the bottleneck.
  */
 #include "config.h"
 
@@ -63,6 +71,7 @@
 #define CLIENT_NOTES_MAX	10	/* connection errors shown */
 #define CLIENT_STALL_RCVBUF	4096	/* SO_RCVBUF of a -S connection */
 #define BUF_NOLIMIT		SIZE_MAX
+#define CLIENT_CDF_POINTS	2000	/* -l: ranks written, plus the max */
 
 /* A growable byte buffer; the owner frees p. */
 struct buf {
@@ -112,6 +121,7 @@ struct conn {
 	size_t		 out_off;	/* bytes of out already sent */
 	struct buf	 head;		/* the response head */
 	struct buf	 line;		/* a line split across reads */
+	long long	 ts;		/* -L: this event's "ts", or 0 */
 };
 
 struct options {
@@ -134,6 +144,8 @@ struct options {
 	int		 seq;		/* -Q */
 	int		 churn;		/* -x */
 	unsigned	 rate;		/* -R: new connections per second */
+	int		 latency;	/* -L */
+	const char	*cdf_file;	/* -l */
 };
 
 struct stats {
@@ -155,6 +167,17 @@ struct stats {
 	int		 first_status;	/* first status code seen, or 0 */
 };
 
+/* -L: the latency of every event that carried a "ts", in microseconds. */
+struct latency {
+	uint32_t	*us;
+	size_t		 n;
+	size_t		 cap;
+	long long	 no_ts;		/* events without a usable "ts" */
+	long long	 first_ts;	/* earliest publish time, or 0 */
+	long long	 last_recv;	/* latest receipt of an event */
+	long long	 now;		/* when the bytes being parsed were read */
+};
+
 /* The events of connection 0, for -o. */
 struct recorder {
 	FILE		*f;
@@ -166,6 +189,7 @@ struct recorder {
 static struct options	 opt;
 static struct stats	 st;
 static struct recorder	 rec;
+static struct latency	 lat;
 static struct conn	*conns;
 static int		 epfd = -1;
 static unsigned		 started;	/* conns past CONN_IDLE */
@@ -195,6 +219,10 @@ usage(void)
 	    "  each stream once it has its -e events (or its head with -e 0), "
 	    "for churn;\n"
 	    "  -R: start at most RATE connections per second.\n");
+	fprintf(stderr,
+	    "  -L: measure latency from the \"ts\":MICROSECONDS in each "
+	    "event's data;\n"
+	    "  -l FILE: also write the latency CDF to FILE (implies -L).\n");
 	exit(2);
 }
 
@@ -381,6 +409,124 @@ seq_parse(const char *v, size_t len)
 	return n;
 }
 
+/* -L: wall-clock microseconds, the clock the publisher stamps "ts" with. */
+static long long
+now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* -L: the number after the first "ts": in a data line, or 0. */
+static long long
+ts_parse(const char *v, size_t len)
+{
+	const char	*p, *end = v + len;
+	long long	 n = 0;
+
+	if ((p = memmem(v, len, "\"ts\":", 5)) == NULL)
+		return 0;
+	for (p += 5; p < end && *p == ' '; p++)
+		;
+	for (; p < end && *p >= '0' && *p <= '9' && n < (1LL << 56); p++)
+		n = n * 10 + (*p - '0');
+	return n;
+}
+
+/* -L: counts the latency of C's event, just dispatched. */
+static void
+lat_record(struct conn *c)
+{
+	long long	d;
+
+	if (c->ts <= 0) {
+		lat.no_ts++;
+		return;
+	}
+	if (lat.n == lat.cap) {
+		lat.cap = lat.cap != 0 ? lat.cap * 2 : 65536;
+		lat.us = xrealloc(lat.us, lat.cap * sizeof *lat.us);
+	}
+	/* A clock step could make it negative: count it as 0. */
+	d = lat.now - c->ts;
+	if (d < 0)
+		d = 0;
+	if (d > UINT32_MAX)
+		d = UINT32_MAX;
+	lat.us[lat.n++] = (uint32_t)d;
+	if (lat.first_ts == 0 || c->ts < lat.first_ts)
+		lat.first_ts = c->ts;
+	if (lat.now > lat.last_recv)
+		lat.last_recv = lat.now;
+}
+
+static int
+lat_cmp(const void *a, const void *b)
+{
+	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* -L: the latency at quantile Q of the sorted list, in ms. */
+static double
+lat_ms(double q)
+{
+	if (lat.n == 0)
+		return 0;
+	return lat.us[(size_t)(q * (lat.n - 1))] / 1000.0;
+}
+
+/* -l: the CDF as "ms fraction" lines, CLIENT_CDF_POINTS evenly spaced
+ * ranks plus the last: enough for a plot of 10^6 events, and small. */
+static void
+lat_write_cdf(void)
+{
+	FILE	*f;
+	size_t	 k, r, prev = SIZE_MAX;
+
+	if ((f = fopen(opt.cdf_file, "w")) == NULL) {
+		warn("%s", opt.cdf_file);
+		return;
+	}
+	fprintf(f, "# latency_ms fraction_of_events (%zu events)\n", lat.n);
+	for (k = 0; lat.n > 0 && k <= CLIENT_CDF_POINTS; k++) {
+		r = (size_t)((double)k * (lat.n - 1) / CLIENT_CDF_POINTS);
+		if (r == prev)
+			continue;
+		prev = r;
+		fprintf(f, "%.3f %.6f\n", lat.us[r] / 1000.0,
+		    (double)(r + 1) / lat.n);
+	}
+	if (ferror(f) || fclose(f) != 0)
+		warnx("%s: write error", opt.cdf_file);
+}
+
+/* -L: the end of the summary line. */
+static void
+lat_summary(void)
+{
+	struct rusage	ru;
+	long long	expected = (st.established - st.stalled_est) *
+			    opt.expect;
+
+	qsort(lat.us, lat.n, sizeof *lat.us, lat_cmp);
+	if (opt.cdf_file != NULL)
+		lat_write_cdf();
+	memset(&ru, 0, sizeof ru);
+	getrusage(RUSAGE_SELF, &ru);
+	printf(" loss=%lld with_ts=%zu no_ts=%lld p50_ms=%.2f p90_ms=%.2f "
+	    "p99_ms=%.2f max_ms=%.2f span_ms=%.1f cpu_user_s=%.2f "
+	    "cpu_sys_s=%.2f", expected > st.received ?
+	    expected - st.received : 0, lat.n, lat.no_ts, lat_ms(0.50),
+	    lat_ms(0.90), lat_ms(0.99), lat_ms(1.0),
+	    lat.n > 0 ? (lat.last_recv - lat.first_ts) / 1000.0 : 0.0,
+	    ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+}
+
 /* A blank line: the block is an event if it had a data field. */
 static void
 sse_dispatch(struct conn *c)
@@ -401,6 +547,8 @@ sse_dispatch(struct conn *c)
 			c->seq = c->seq_val;
 		if (recording(c))
 			record_event();
+		if (opt.latency)
+			lat_record(c);
 		if (opt.expect > 0 && c->events == opt.expect) {
 			c->flags |= CONN_COMPLETE;
 			if (c->flags & CONN_STALLED)
@@ -411,6 +559,7 @@ sse_dispatch(struct conn *c)
 	}
 	if (recording(c))
 		rec.id.len = rec.event.len = rec.data.len = 0;
+	c->ts = 0;
 }
 
 static int
@@ -480,6 +629,8 @@ sse_line(struct conn *c, const char *p, size_t len)
 	if (field_is(p, flen, "data")) {
 		if (opt.seq)
 			c->seq_val = seq_parse(v, vlen);
+		if (opt.latency && c->ts == 0)
+			c->ts = ts_parse(v, vlen);
 		if (recording(c)) {
 			if (c->flags & CONN_HAS_DATA)
 				buf_add(&rec.data, "\n", 1, CLIENT_DATA_MAX);
@@ -818,6 +969,8 @@ conn_readable(struct conn *c)
 			}
 			return;
 		}
+		if (opt.latency)
+			lat.now = now_us();
 		if (c->state == CONN_HEAD) {
 			from = c->head.len >= 2 ? c->head.len - 2 : 0;
 			c->head.len += n;
@@ -1145,7 +1298,7 @@ parse_args(int argc, char **argv)
 	opt.seconds = 30;
 	opt.srcbase = -1;
 	opt.headers = xrealloc(NULL, argc * sizeof *opt.headers);
-	while ((ch = getopt(argc, argv, "c:d:e:H:hn:o:QqR:r:S:s:u:x")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:e:H:hLl:n:o:QqR:r:S:s:u:x")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt.conc = parse_num(optarg, 1, CLIENT_MAX_CONNS, "-c");
@@ -1164,6 +1317,13 @@ parse_args(int argc, char **argv)
 			break;
 		case 'H':
 			add_header(optarg);
+			break;
+		case 'L':
+			opt.latency = 1;
+			break;
+		case 'l':
+			opt.cdf_file = optarg;
+			opt.latency = 1;
 			break;
 		case 'n':
 			opt.n = parse_num(optarg, 1, CLIENT_MAX_CONNS, "-n");
@@ -1229,6 +1389,8 @@ summary(void)
 		    "stalled_bytes=%lld", st.stalled_est, st.stalled_closed,
 		    st.stalled_reset, st.stalled_complete, st.stalled_events,
 		    st.stalled_bytes);
+	if (opt.latency)
+		lat_summary();
 	printf("\n");
 	fflush(stdout);
 }
