@@ -27,7 +27,10 @@
 # deliver phase (publishing until the client has every event and exits, so
 # the teardown of the streams is in it too); RSS of the servers and of Redis
 # once connected; the client's own CPU. Before each scenario the servers
-# must be idle (< 0.05 CPU-s per s, at most 30 s).
+# must be idle (< 0.05 CPU-s per s, at most 30 s), and the sse-fcgi workers
+# must have dropped the last scenario's streams: lighttpd notices a client
+# that left only when it next writes to it, so a worker holds such streams
+# (and their Redis subscriptions) until its next keepalive (15 s).
 #
 # Output: a table, one row per system and scenario, with the ratios
 # sse-fcgi/nchan per column, printed and written to
@@ -172,6 +175,13 @@ settle() {
 	done
 	echo "bench: $SYS not idle after 30 s" >&2
 }
+# drain: wait (at most 40 s) until the previous scenario's subscriptions
+# are gone, for the systems that keep them a while (sse-fcgi).
+drain() {
+	[ -n "${BASE_CHANNELS:-}" ] || return 0
+	wait_until 40 bash -c "[ \$(redis-cli -p $RPORT PUBSUB CHANNELS | grep -c .) -le $BASE_CHANNELS ]" ||
+	    echo "bench: $SYS still subscribed after 40 s" >&2
+}
 # Scaled counts: at least 1.
 sc() { local v=$(($1 / SCALE)); [ $v -lt 1 ] && v=1; echo $v; }
 SRC=10		# client source address 127.0.0.SRC, new for every run
@@ -188,7 +198,7 @@ scn() {
 	local out=$T/$SYS-$name.out rf=$T/ready cdf="" c0 c1 c2 r0 r2 rss rrss lp
 	local recv span dps w1 w2 wrss
 	[ "$name" = B ] && cdf="-l $T/$SYS-B.cdf"
-	rm -f "$rf"; settle
+	rm -f "$rf"; drain; settle
 	c0=$(cpu_s $(server_pids)); r0=$(cpu_s $(redis_pids))
 	timeout $((dur + 60)) "$CLIENT" -q -L $cdf -u "$url" -n "$n" -e "$exp" \
 	    -d "$dur" -c 500 -s $SRC -r "$rf" > "$out" 2> "$out.err" &
@@ -221,7 +231,7 @@ scn() {
 # idle N URL: server RSS with N idle subscribers (scenario D).
 idle() {
 	local n=$1 url=$2 out=$T/$SYS-D$1.out rf=$T/ready lp="" c0 c1 rss rrss est
-	rm -f "$rf"; settle
+	rm -f "$rf"; drain; settle
 	c0=$(cpu_s $(server_pids))
 	if [ "$n" -gt 0 ]; then
 		timeout 150 "$CLIENT" -q -u "$url" -n "$n" -d 90 -c 500 -s $SRC \
@@ -300,9 +310,11 @@ run_ssefcgi() {
 	sleep 1
 	track $(ps -o pid= --ppid $LPID)
 	SUB_URL=http://127.0.0.1:$lport/api/v1/events/
+	BASE_CHANNELS=$(redis-cli -p "$RPORT" PUBSUB CHANNELS | grep -c .)
 	echo "# sse-fcgi: lighttpd $(lighttpd -v 2>&1 | sed 's/ .*//;s/.*\///') x$LWORKERS, sse-fcgi workers x$WORKERS${WORKER_ARGS:+ ($WORKER_ARGS)}, Redis PUBLISH" >> "$T/systems"
 	run_scenarios
 	stop $LPID $(ps -o pid= --ppid $LPID) $WPIDS $RPID
+	BASE_CHANNELS=
 }
 # Server processes: lighttpd's master and its workers, and the sse-fcgi
 # workers.
