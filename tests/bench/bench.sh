@@ -2,9 +2,11 @@
 # sse-fcgi - MIT License
 #
 # bench.sh: the project's benchmark (see BENCHMARKS.md). It runs the
-# scenarios of the shared reference kit against two systems, one after the
-# other in one sitting, with the same client (tests/sse-client -L) and the
-# same publisher (tests/bench/sse-bench-pub):
+# scenarios of the shared reference kit against two systems in one sitting,
+# with the same client (tests/sse-client -L) and the same publisher
+# (tests/bench/sse-bench-pub). Both systems are up (each with its own
+# Redis) for the whole run and take turns scenario by scenario, so a busy
+# spell on a shared machine hits both alike:
 #
 #   sse-fcgi  spawn-fcgi workers on a unix socket behind lighttpd, configured
 #             from the shipped deploy/lighttpd/sse-fcgi.conf.in; published
@@ -26,7 +28,7 @@
 # phase (client start to 2 s after every stream got its head) and the
 # deliver phase (publishing until the client has every event and exits, so
 # the teardown of the streams is in it too); RSS of the servers and of Redis
-# once connected; the client's own CPU. Before each scenario the servers
+# once connected; the client's own CPU. Before each scenario all servers
 # must be idle (< 0.05 CPU-s per s, at most 30 s), and the sse-fcgi workers
 # must have dropped the last scenario's streams: lighttpd notices a client
 # that left only when it next writes to it, so a worker holds such streams
@@ -170,17 +172,22 @@ kv() { grep -o "\b$1=[^ ]*" "$2" 2>/dev/null | head -1 | cut -d= -f2; }
 settle() {
 	local i a b
 	for i in $(seq 30); do
-		a=$(cpu_s $(server_pids)); sleep 1; b=$(cpu_s $(server_pids))
+		a=$(cpu_s $(all_server_pids)); sleep 1; b=$(cpu_s $(all_server_pids))
 		awk -v d="$(minus "$b" "$a")" 'BEGIN { exit !(d < 0.05) }' && return
 	done
-	echo "bench: $SYS not idle after 30 s" >&2
+	echo "bench: servers not idle after 30 s" >&2
 }
-# drain: wait (at most 40 s) until the previous scenario's subscriptions
-# are gone, for the systems that keep them a while (sse-fcgi).
+all_server_pids() {
+	[ -n "${LPID:-}" ] && ssefcgi_pids
+	[ -n "${NPID:-}" ] && nchan_pids
+	return 0
+}
+# drain: wait (at most 40 s) until the sse-fcgi workers dropped the
+# previous scenario's streams, whichever system ran it or runs next.
 drain() {
-	[ -n "${BASE_CHANNELS:-}" ] || return 0
-	wait_until 40 bash -c "[ \$(redis-cli -p $RPORT PUBSUB CHANNELS | grep -c .) -le $BASE_CHANNELS ]" ||
-	    echo "bench: $SYS still subscribed after 40 s" >&2
+	[ -n "${S_BASE_CHANNELS:-}" ] || return 0
+	wait_until 40 bash -c "[ \$(redis-cli -p $S_RPORT PUBSUB CHANNELS | grep -c .) -le $S_BASE_CHANNELS ]" ||
+	    echo "bench: sse-fcgi still subscribed after 40 s" >&2
 }
 # Scaled counts: at least 1.
 sc() { local v=$(($1 / SCALE)); [ $v -lt 1 ] && v=1; echo $v; }
@@ -250,22 +257,37 @@ idle() {
 	sleep 2
 }
 
+# run_scenarios: every scenario on every system in turn.
 run_scenarios() {
-	local t=$(date +%s) u=$SUB_URL
+	local t=$(date +%s) n s u
 	# D first, on fresh servers: RSS high-water marks stay after big runs.
 	if [[ $SCENARIOS == *D* ]]; then
-		idle 0 x
-		idle "$(sc 1000)" "${u}d$t"
-		idle "$(sc 10000)" "${u}d$t"
+		for n in 0 "$(sc 1000)" "$(sc 10000)"; do
+			for s in $SYSTEMS; do
+				use $s; idle "$n" "${SUB_URL}d$t"
+			done
+		done
 	fi
-	[[ $SCENARIOS == *A* ]] && scn A "$(sc 1000)" "${u}a$t" "$(sc 200)" 45 \
-	    "a$t" "$(sc 200)" 50 200
-	[[ $SCENARIOS == *B* ]] && scn B "$(sc 10000)" "${u}b$t" "$(sc 50)" 60 \
-	    "b$t" "$(sc 50)" 10 200
-	[[ $SCENARIOS == *C* ]] && scn C "$(sc 5000)" "${u}c${t}_{i}" 1 60 \
-	    "c${t}_{j}" "$(sc 5000)" 0 200
-	[[ $SCENARIOS == *E* ]] && scn E "$(sc 200)" "${u}e$t" "$(sc 10000)" 90 \
-	    "e$t" "$(sc 10000)" 0 200
+	for s in $SYSTEMS; do
+		use $s; u=$SUB_URL
+		[[ $SCENARIOS == *A* ]] && scn A "$(sc 1000)" "${u}a$t" \
+		    "$(sc 200)" 45 "a$t" "$(sc 200)" 50 200
+	done
+	for s in $SYSTEMS; do
+		use $s; u=$SUB_URL
+		[[ $SCENARIOS == *B* ]] && scn B "$(sc 10000)" "${u}b$t" \
+		    "$(sc 50)" 60 "b$t" "$(sc 50)" 10 200
+	done
+	for s in $SYSTEMS; do
+		use $s; u=$SUB_URL
+		[[ $SCENARIOS == *C* ]] && scn C "$(sc 5000)" "${u}c${t}_{i}" \
+		    1 60 "c${t}_{j}" "$(sc 5000)" 0 200
+	done
+	for s in $SYSTEMS; do
+		use $s; u=$SUB_URL
+		[[ $SCENARIOS == *E* ]] && scn E "$(sc 200)" "${u}e$t" \
+		    "$(sc 10000)" 90 "e$t" "$(sc 10000)" 0 200
+	done
 	return 0
 }
 
@@ -273,18 +295,17 @@ start_redis() {
 	RPORT=$(free_port)
 	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' \
 	    --appendonly no --maxclients 30000 --daemonize no \
-	    --dir "$T" > "$T/redis-$SYS.log" 2>&1 &
+	    --dir "$T" > "$T/redis-$RPORT.log" 2>&1 &
 	RPID=$!; track $RPID
 	wait_until 10 redis-cli -p "$RPORT" PING >/dev/null 2>&1 ||
 	    die "redis did not start"
 }
-redis_pids() { echo $RPID; }
 
 # --- sse-fcgi behind lighttpd --------------------------------------------------
 
-run_ssefcgi() {
+start_ssefcgi() {
 	local lport
-	start_redis
+	start_redis; S_RPORT=$RPORT; S_RPID=$RPID
 	rm -f "$T/sse.sock"
 	spawn-fcgi -s "$T/sse.sock" -b 4096 -F "$WORKERS" -P "$T/spawn.pid" -- \
 	    "$SSE_FCGI" --redis "redis://127.0.0.1:$RPORT" \
@@ -309,25 +330,23 @@ run_ssefcgi() {
 	    die "lighttpd did not start: $(cat "$T/lighttpd.out")"
 	sleep 1
 	track $(ps -o pid= --ppid $LPID)
-	SUB_URL=http://127.0.0.1:$lport/api/v1/events/
-	BASE_CHANNELS=$(redis-cli -p "$RPORT" PUBSUB CHANNELS | grep -c .)
+	S_URL=http://127.0.0.1:$lport/api/v1/events/
+	S_BASE_CHANNELS=$(redis-cli -p "$RPORT" PUBSUB CHANNELS | grep -c .)
 	echo "# sse-fcgi: lighttpd $(lighttpd -v 2>&1 | sed 's/ .*//;s/.*\///') x$LWORKERS, sse-fcgi workers x$WORKERS${WORKER_ARGS:+ ($WORKER_ARGS)}, Redis PUBLISH" >> "$T/systems"
-	run_scenarios
-	stop $LPID $(ps -o pid= --ppid $LPID) $WPIDS $RPID
-	BASE_CHANNELS=
 }
 # Server processes: lighttpd's master and its workers, and the sse-fcgi
 # workers.
 ssefcgi_pids() { echo $LPID $(ps -o pid= --ppid $LPID) $WPIDS; }
 ssefcgi_pub() {
-	timeout 300 "$PUB" -R "127.0.0.1:$RPORT" -c "$1" -m "$2" -r "$3" -s "$4"
+	timeout 300 "$PUB" -R "127.0.0.1:$S_RPORT" -c "$1" -m "$2" -r "$3" \
+	    -s "$4"
 }
 
 # --- nginx + Nchan ---------------------------------------------------------------
 
-run_nchan() {
+start_nchan() {
 	local nport
-	start_redis
+	start_redis; N_RPORT=$RPORT; N_RPID=$RPID
 	nport=$(free_port)
 	mkdir -p "$T/nginx/logs"
 	# As the kit's run-anchor-nchan.sh: Redis mode, EventSource
@@ -367,11 +386,9 @@ run_nchan() {
 	    die "nginx did not start: $(cat "$T/nginx/out" "$T/nginx/logs/error.log")"
 	sleep 1.5	# Nchan connects to Redis after the listener is up
 	track $(ps -o pid= --ppid $NPID)
-	SUB_URL=http://127.0.0.1:$nport/api/v1/events/
+	N_URL=http://127.0.0.1:$nport/api/v1/events/
 	NCHAN_PORT=$nport
 	echo "# nchan: nginx $(nginx -v 2>&1 | sed 's/.*\///') x$(ps -o pid= --ppid $NPID | wc -l), Nchan $(dpkg-query -W -f '${Version}' libnginx-mod-nchan 2>/dev/null | sed 's/^[0-9]*://'), HTTP POST" >> "$T/systems"
-	run_scenarios
-	stop $NPID $(ps -o pid= --ppid $NPID) $RPID
 }
 nchan_pids() { echo $NPID $(ps -o pid= --ppid $NPID); }
 nchan_pub() {
@@ -384,20 +401,33 @@ nchan_pub() {
 : > "$T/rows"; : > "$T/pubs"; : > "$T/systems"
 STAMP=$(date -u +%Y-%m-%dT%H%MZ)
 HOST=$(hostname -s 2>/dev/null || hostname)
-header
-for SYS in $SYSTEMS; do
+# use SYS: the system the next scenario measures.
+use() {
+	SYS=$1
 	case $SYS in
 	sse-fcgi)
 		server_pids() { ssefcgi_pids; }; pub() { ssefcgi_pub "$@"; }
 		worker_pids() { echo $WPIDS; }
-		run_ssefcgi;;
+		redis_pids() { echo $S_RPID; }
+		SUB_URL=$S_URL;;
 	nchan)
 		server_pids() { nchan_pids; }; pub() { nchan_pub "$@"; }
 		worker_pids() { :; }
-		run_nchan;;
-	*)	die "unknown system $SYS";;
+		redis_pids() { echo $N_RPID; }
+		SUB_URL=$N_URL;;
+	esac
+}
+for SYS in $SYSTEMS; do
+	case $SYS in
+	sse-fcgi)	start_ssefcgi;;
+	nchan)		start_nchan;;
+	*)		die "unknown system $SYS";;
 	esac
 done
+header
+run_scenarios
+[ -n "${LPID:-}" ] && stop $LPID $(ps -o pid= --ppid $LPID) $WPIDS $S_RPID
+[ -n "${NPID:-}" ] && stop $NPID $(ps -o pid= --ppid $NPID) $N_RPID
 
 # Ratios sse-fcgi/nchan, per scenario (D by subscriber count) and column.
 ratios() {
@@ -439,7 +469,7 @@ OUT=$RESULTS/$STAMP-$HOST.txt
 	echo "# scenarios $SCENARIOS, SCALE=$SCALE; latency ms; CPU in CPU-seconds; RSS in kB"
 	cat "$T/systems"
 	header
-	cat "$T/rows"
+	for SYS in $SYSTEMS; do awk -v s="$SYS" '$1 == s' "$T/rows"; done
 	echo
 	per_sub
 	echo
