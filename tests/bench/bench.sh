@@ -484,7 +484,7 @@ echo; per_sub; echo; ratios; echo; echo "table: $OUT"
 if [ -s "$T/sse-fcgi-B.cdf" ] || [ -s "$T/nchan-B.cdf" ]; then
 	DAT=$RESULTS/latency-B.dat
 	{
-		echo "# scenario B latency CDF ($OUT); blocks: $SYSTEMS"
+		echo "# scenario B latency CDF ($(basename "$OUT")); blocks: $SYSTEMS"
 		for SYS in $SYSTEMS; do
 			echo "# $SYS"
 			cat "$T/$SYS-B.cdf" 2>/dev/null
