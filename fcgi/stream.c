@@ -44,6 +44,8 @@
 				   channels, so onopen means subscribed */
 
 #define STREAM_REPLAY_MAX	10000	/* history entries per channel */
+#define STREAM_STALL_S		2	/* no byte taken: the client stalled */
+#define STREAM_BURST_FACTOR	8	/* x queue-limit for a reading client */
 
 /* A live event that arrived while the stream was replaying history. */
 struct pending {
@@ -71,6 +73,7 @@ struct stream {
 	struct fcgi_in		 in;
 	struct event		 ev;
 	time_t			 opened;	/* for max-lifetime */
+	uint32_t		 drained;	/* time(NULL) bytes last left */
 	const char		*why;		/* why it ends, for the log */
 	struct event		*expire_ev;	/* token expiry, or NULL */
 	int			 fd;
@@ -386,6 +389,32 @@ stream_push(struct stream *s, struct frame *f)
 	}
 }
 
+/* Closes S if its queue is over queue-limit while the client takes
+ * nothing (for STREAM_STALL_S seconds), or is over STREAM_BURST_FACTOR
+ * times queue-limit at all: a client that reads rides out a burst larger
+ * than the cap, one that stopped reading is closed at the cap. Returns 1
+ * when S was closed. */
+static int
+stream_over_limit(struct stream *s, time_t now)
+{
+	size_t	limit = s->ctx->cfg->queue_limit, queued = outq_bytes(&s->q);
+	int	stalled = now - (time_t)s->drained >= STREAM_STALL_S;
+
+	if (queued <= limit + s->replay_bytes)
+		return 0;
+	if (!stalled && queued <= limit * STREAM_BURST_FACTOR +
+	    s->replay_bytes)
+		return 0;
+	log_warn("stream %d/%u: client %s, %zu bytes queued (queue-limit "
+	    "%zu); closing it", s->fd, s->request_id, stalled ?
+	    "not reading" : "too far behind", queued, limit);
+	outq_clear(&s->q);
+	s->ctx->n.slow_closed++;
+	stream_kill(s, stalled ? "client not reading (queue-limit)" :
+	    "client too far behind (queue-limit)");
+	return 1;
+}
+
 /* Hub callback: one event for this stream. */
 static void
 stream_deliver(void *owner, struct frame *f, const struct event_id *id)
@@ -429,16 +458,10 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 		s->has_last = 1;
 	}
 	/* Over the cap is a backlog, not one big message: a stream is closed
-	 * when what was already waiting exceeds it. */
-	if (outq_bytes(&s->q) > s->ctx->cfg->queue_limit + s->replay_bytes) {
-		log_warn("stream %d/%u: client not reading, %zu bytes queued "
-		    "(queue-limit %zu); closing it", s->fd, s->request_id,
-		    outq_bytes(&s->q), s->ctx->cfg->queue_limit);
-		outq_clear(&s->q);
-		s->ctx->n.slow_closed++;
-		stream_kill(s, "client not reading (queue-limit)");
+	 * when what was already waiting exceeds it (see stream_over_limit). */
+	if (outq_bytes(&s->q) > s->ctx->cfg->queue_limit + s->replay_bytes &&
+	    stream_over_limit(s, time(NULL)))
 		return;
-	}
 	stream_push(s, f);
 	s->ctx->n.delivered++;
 	stream_mark_dirty(s);
@@ -512,7 +535,10 @@ stream_flush(struct stream *s)
 	enum outq_status rc;
 
 	rc = outq_flush(&s->q, s->fd);
-	s->ctx->n.bytes_out += before - outq_bytes(&s->q);
+	if (outq_bytes(&s->q) != before) {
+		s->ctx->n.bytes_out += before - outq_bytes(&s->q);
+		s->drained = (uint32_t)time(NULL);
+	}
 	switch (rc) {
 	case OUTQ_EMPTY:
 		if (s->flags & STREAM_ENDING)
@@ -771,6 +797,7 @@ stream_open(void *arg)
 	s->fd = req->fd;
 	s->request_id = req->request_id;
 	s->opened = time(NULL);
+	s->drained = (uint32_t)s->opened;
 	s->pending_tail = &s->pending;
 	outq_init(&s->q);
 	event_assign(&s->ev, ctx->base, s->fd, EV_READ|EV_PERSIST,
@@ -848,6 +875,9 @@ stream_on_keepalive(evutil_socket_t fd, short what, void *arg)
 	for (s = ctx->all; s != NULL; s = s->next) {
 		if ((s->flags & (STREAM_DEAD|STREAM_ENDING)) ||
 		    !(s->flags & STREAM_STARTED))
+			continue;
+		/* A stalled client over its cap after the last event. */
+		if (stream_over_limit(s, now))
 			continue;
 		if (max != 0 && now - s->opened >= (time_t)max) {
 			stream_end(s, ctx->expired, "max-lifetime reached");

@@ -80,7 +80,7 @@ static const struct cfg_opt cfg_opts[] = {
 	  "reconnect delay sent to clients as \"retry:\", 0 = none" },
 	{ "queue-limit", CFG_T_SIZE, CFG_OFF(queue_limit), 4096,
 	  1024ULL * 1024 * 1024, "1m", "BYTES",
-	  "close a stream with more unsent bytes than this (k, m suffixes)" },
+	  "unsent bytes a stalled stream may hold (reading ones: 8x; k, m)" },
 	{ "max-streams", CFG_T_UINT, CFG_OFF(max_streams), 0, 1000000,
 	  "0", "N", "open streams per worker, 0 = as many as fds allow" },
 	{ "max-channels", CFG_T_UINT, CFG_OFF(max_channels), 1, 1024, "16",
