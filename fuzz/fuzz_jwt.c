@@ -27,6 +27,7 @@
 
 #include "cookie.h"
 #include "jwt.h"
+#include "../tests/b64url.h"
 
 #define SECRET	"fuzz-secret-0123456789abcdef0123456789"
 
@@ -61,28 +62,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	EVP_PKEY_free(rsa);
 	EVP_PKEY_free(ec);
 	return 0;
-}
-
-static size_t
-b64url(const unsigned char *in, size_t len, char *out)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	unsigned long	acc = 0;
-	size_t		i, bits = 0, n = 0;
-
-	for (i = 0; i < len; i++) {
-		acc = (acc << 8) | in[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[n++] = tab[(acc >> bits) & 63];
-		}
-		acc &= (1UL << bits) - 1;
-	}
-	if (bits > 0)
-		out[n++] = tab[(acc << (6 - bits)) & 63];
-	return n;
 }
 
 static void

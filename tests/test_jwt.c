@@ -19,32 +19,12 @@
 
 #include "jwt.h"
 #include "testlib.h"
+#include "b64url.h"
 
 #define NOW		1700000000
 #define SECRET		"0123456789abcdef0123456789abcdef"
 
 static char	 tmpdir[] = "/tmp/test_jwt.XXXXXX";
-
-static void
-b64url(const unsigned char *in, size_t len, char *out)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	unsigned long	acc = 0;
-	size_t		i, bits = 0, n = 0;
-
-	for (i = 0; i < len; i++) {
-		acc = (acc << 8) | in[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[n++] = tab[(acc >> bits) & 63];
-		}
-	}
-	if (bits > 0)
-		out[n++] = tab[(acc << (6 - bits)) & 63];
-	out[n] = '\0';
-}
 
 /* Signs HEADER.PAYLOAD (JSON texts) with ALG and KEY (a secret for HS256,
  * else an EVP_PKEY); returns a token in a static buffer. */
