@@ -40,6 +40,7 @@
 #define STREAM_ENDING	0x04	/* END_REQUEST queued; free once sent */
 #define STREAM_DEAD	0x08	/* free in the next flush pass */
 #define STREAM_SYNCING	0x10	/* resuming: live events are buffered */
+#define STREAM_LOGGED	0x40	/* its "closed" line is written */
 #define STREAM_STARTED	0x20	/* headers queued: Redis confirmed all
 				   channels, so onopen means subscribed */
 
@@ -90,6 +91,7 @@ struct stream_ctx {
 	struct stream		*waiting;	/* resuming, not yet subscribed */
 	const struct cfg	*cfg;
 	struct frame		*preamble;	/* headers, ": ok", retry */
+	struct frame		*preamble_lighttpd; /* the same for lighttpd */
 	struct frame		*keepalive;
 	struct frame		*farewell;	/* last comment on shutdown */
 	struct frame		*history_down;	/* last comment: no history */
@@ -113,10 +115,11 @@ static void	stream_on_flush(evutil_socket_t, short, void *);
 static void	stream_on_keepalive(evutil_socket_t, short, void *);
 static void	stream_on_grace(evutil_socket_t, short, void *);
 
-/* Returns the start of a response: headers (plus EXTRA lines), the first
- * comment and retry:. Shared by every stream unless EXTRA is given. */
+/* Returns the start of a response: headers (plus EXTRA lines; with
+ * X-Accel-Buffering unless NO_ACCEL), the first comment and retry:. Shared
+ * by every stream unless EXTRA is given. */
 static struct frame *
-stream_make_preamble(const struct cfg *cfg, const char *extra)
+stream_make_preamble(const struct cfg *cfg, const char *extra, int no_accel)
 {
 	char	buf[1024];
 	int	n;
@@ -125,10 +128,11 @@ stream_make_preamble(const struct cfg *cfg, const char *extra)
 	    "Status: 200 OK\r\n"
 	    "Content-Type: text/event-stream\r\n"
 	    "Cache-Control: no-cache\r\n"
-	    "X-Accel-Buffering: no\r\n"
+	    "%s"
 	    "%s"
 	    "\r\n"
-	    ": ok\n\n", extra != NULL ? extra : "");
+	    ": ok\n\n", no_accel ? "" : "X-Accel-Buffering: no\r\n",
+	    extra != NULL ? extra : "");
 	if (cfg->retry_ms > 0)
 		n += snprintf(buf + n, sizeof buf - n, "retry: %u\n\n",
 		    cfg->retry_ms);
@@ -176,7 +180,8 @@ stream_ctx_create(struct loop *l, struct hub *hub, struct broker *broker,
 	ctx->broker = broker;
 	ctx->history = history;
 	ctx->cfg = cfg;
-	ctx->preamble = stream_make_preamble(cfg, NULL);
+	ctx->preamble = stream_make_preamble(cfg, NULL, 0);
+	ctx->preamble_lighttpd = stream_make_preamble(cfg, NULL, 1);
 	ctx->keepalive = sse_frame_comment("keepalive");
 	ctx->farewell = sse_frame_comment("worker restarting; reconnect");
 	ctx->history_down = sse_frame_comment("history unavailable; reconnect");
@@ -194,10 +199,58 @@ stream_ctx_create(struct loop *l, struct hub *hub, struct broker *broker,
 }
 
 /* Ends S's subscriptions (no more deliveries). */
+/* Writes the channels of REQ (or, without it, of S's subscriptions),
+ * comma-separated, into BUF (cut short with "..." when they do not fit);
+ * for the log. */
+static const char *
+stream_channels(const struct stream *s, const struct stream_req *req,
+    char *buf, size_t len)
+{
+	const char	*name;
+	size_t		 i, n = 0, cnt, nlen;
+	int		 w;
+
+	buf[0] = '\0';
+	cnt = req != NULL ? req->nchannels : s->nsubs;
+	for (i = 0; i < cnt; i++) {
+		if (req == NULL && s->subs[i] == NULL)
+			break;		/* left its channels already */
+		name = req != NULL ? req->channels[i] :
+		    hub_sub_channel(s->subs[i], &nlen);
+		w = snprintf(buf + n, len - n, "%s%s", i ? "," : "", name);
+		if (w < 0 || (size_t)w >= len - n) {
+			snprintf(buf + (len > 4 ? len - 4 : 0),
+			    len > 4 ? 4 : len, "...");
+			break;
+		}
+		n += (size_t)w;
+	}
+	return buf;
+}
+
+/* The debug line for a stream's end, once: written when it leaves its
+ * channels (their names go with the subscriptions), or when it is freed. */
+static void
+stream_log_closed(struct stream *s)
+{
+	char	chans[256];
+
+	if ((s->flags & STREAM_LOGGED) || log_get_level() < LOG_LVL_DEBUG)
+		return;
+	s->flags |= STREAM_LOGGED;
+	log_debug("stream %d/%u closed after %llds, channels %s: %s",
+	    s->fd, s->request_id, (long long)(time(NULL) - s->opened),
+	    stream_channels(s, s->req, chans, sizeof chans),
+	    s->why != NULL ? s->why : "worker exiting");
+}
+
 static void
 stream_unsubscribe(struct stream *s)
 {
 	size_t	i;
+
+	if (s->nsubs > 0 && s->subs[0] != NULL)
+		stream_log_closed(s);
 
 	for (i = 0; i < s->nsubs; i++) {
 		if (s->subs[i] != NULL)
@@ -222,26 +275,13 @@ stream_drop_pending(struct stream *s)
 	s->pending_bytes = 0;
 }
 
-/* Writes REQ's channels, comma-separated, into BUF (cut short with
- * "..." when they do not fit); for the log. */
-static const char *
-stream_channels(const struct stream_req *req, char *buf, size_t len)
+/* Frees what only opening and resuming needed: a live stream finds its
+ * channels through its subscriptions. */
+static void
+stream_drop_req(struct stream *s)
 {
-	size_t	i, n = 0;
-	int	w;
-
-	buf[0] = '\0';
-	for (i = 0; req != NULL && i < req->nchannels; i++) {
-		w = snprintf(buf + n, len - n, "%s%s", i ? "," : "",
-		    req->channels[i]);
-		if (w < 0 || (size_t)w >= len - n) {
-			snprintf(buf + (len > 4 ? len - 4 : 0),
-			    len > 4 ? 4 : len, "...");
-			break;
-		}
-		n += (size_t)w;
-	}
-	return buf;
+	stream_req_free(s->req);
+	s->req = NULL;
 }
 
 /* Unlinks and frees S; the connection is closed. */
@@ -250,14 +290,8 @@ stream_free(struct stream *s)
 {
 	struct stream_ctx	*ctx = s->ctx;
 	struct stream		**ws;
-	char			 chans[256];
 
-	if (log_get_level() >= LOG_LVL_DEBUG)
-		log_debug("stream %d/%u closed after %llds, channels %s: %s",
-		    s->fd, s->request_id, (long long)(time(NULL) - s->opened),
-		    stream_channels(s->req, chans, sizeof chans),
-		    s->why != NULL ? s->why : "worker exiting");
-
+	stream_log_closed(s);
 	stream_unsubscribe(s);
 	stream_drop_pending(s);
 	history_cancel(s->hreq);
@@ -304,6 +338,7 @@ stream_ctx_free(struct stream_ctx *ctx)
 	event_free(ctx->grace_ev);
 	event_free(ctx->keepalive_ev);
 	frame_unref(ctx->preamble);
+	frame_unref(ctx->preamble_lighttpd);
 	frame_unref(ctx->keepalive);
 	frame_unref(ctx->farewell);
 	frame_unref(ctx->history_down);
@@ -475,10 +510,13 @@ stream_start(struct stream *s)
 	struct frame	*f;
 
 	if (s->req != NULL && s->req->headers != NULL) {
-		f = stream_make_preamble(s->ctx->cfg, s->req->headers);
+		f = stream_make_preamble(s->ctx->cfg, s->req->headers,
+		    s->req->no_accel);
 		stream_push(s, f);
 		frame_unref(f);
-	} else
+	} else if (s->req != NULL && s->req->no_accel)
+		stream_push(s, s->ctx->preamble_lighttpd);
+	else
 		stream_push(s, s->ctx->preamble);
 	s->flags |= STREAM_STARTED;
 }
@@ -696,6 +734,7 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	s->replay_bytes = outq_bytes(&s->q) - before;
 	log_debug("stream %d/%u resumed after %s: %zu events replayed",
 	    s->fd, s->request_id, s->req->last_id, snap->nentries);
+	stream_drop_req(s);
 	stream_mark_dirty(s);
 }
 
@@ -721,21 +760,25 @@ stream_flush_pending(struct stream *s)
 static int
 stream_try_start(struct stream *s)
 {
-	struct stream_req	*req = s->req;
-	size_t			 i;
+	struct stream_req	*req;
+	const char		*name;
+	size_t			 i, len;
 
-	for (i = 0; i < req->nchannels; i++)
-		if (!broker_channel_ready(s->ctx->broker, req->channels[i],
-		    req->lens[i]))
+	for (i = 0; i < s->nsubs; i++) {
+		name = hub_sub_channel(s->subs[i], &len);
+		if (!broker_channel_ready(s->ctx->broker, name, len))
 			return 0;
+	}
 	if (!(s->flags & STREAM_STARTED)) {
 		stream_start(s);
 		stream_mark_dirty(s);
 	}
 	if (!(s->flags & STREAM_SYNCING)) {
 		stream_flush_pending(s);
+		stream_drop_req(s);
 		return 1;
 	}
+	req = s->req;
 	s->hreq = history_resume(s->ctx->history,
 	    (const char *const *)req->channels, req->lens, req->nchannels,
 	    req->last_id, STREAM_REPLAY_MAX, stream_on_history, s);
@@ -811,7 +854,7 @@ stream_open(void *arg)
 	ctx->n.opened++;
 	if (log_get_level() >= LOG_LVL_DEBUG)
 		log_debug("stream %d/%u opened, channels %s%s%s", s->fd,
-		    s->request_id, stream_channels(req, chans, sizeof chans),
+		    s->request_id, stream_channels(s, req, chans, sizeof chans),
 		    req->last_id[0] ? ", resuming after " : "", req->last_id);
 	if (ctx->stopping) {
 		stream_req_free(req);
@@ -834,6 +877,28 @@ stream_open(void *arg)
 	}
 }
 
+/* Rebuilds the request part that resuming needs (the channels) from S's
+ * subscriptions; for a resume after Redis came back. */
+static struct stream_req *
+stream_req_of(const struct stream *s)
+{
+	struct stream_req	*req;
+	const char		*name;
+	size_t			 i, len;
+
+	req = stream_req_create(s->nsubs);
+	for (i = 0; i < s->nsubs; i++) {
+		name = hub_sub_channel(s->subs[i], &len);
+		req->channels[i] = xstrndup(name, len);
+		req->lens[i] = len;
+	}
+	req->nchannels = s->nsubs;
+	req->fd = s->fd;
+	req->request_id = s->request_id;
+	req->ctx = s->ctx;
+	return req;
+}
+
 void
 stream_ctx_resync(struct stream_ctx *ctx)
 {
@@ -844,6 +909,8 @@ stream_ctx_resync(struct stream_ctx *ctx)
 		if (!s->has_last ||
 		    (s->flags & (STREAM_SYNCING|STREAM_DEAD|STREAM_ENDING)))
 			continue;
+		stream_drop_req(s);	/* a stream still resuming kept it */
+		s->req = stream_req_of(s);
 		event_id_format(&s->last, s->req->last_id);
 		s->flags |= STREAM_SYNCING;
 		s->wait_next = ctx->waiting;
@@ -883,6 +950,7 @@ stream_on_keepalive(evutil_socket_t fd, short what, void *arg)
 			stream_end(s, ctx->expired, "max-lifetime reached");
 			continue;
 		}
+		outq_trim(&s->q);	/* an idle stream keeps no ring */
 		stream_push(s, ctx->keepalive);
 		stream_mark_dirty(s);
 	}

@@ -42,6 +42,7 @@ struct stream_req {
 	size_t		*lens;
 	char		 last_id[EVENT_ID_MAX];	/* "" when not resuming */
 	char		*headers;	/* more response headers, or NULL */
+	int		 no_accel;	/* leave out X-Accel-Buffering */
 	time_t		 expires;	/* end the stream then (token), or 0 */
 	struct stream_ctx *ctx;		/* set by stream_submit() */
 };

@@ -99,6 +99,13 @@ hub_subscribe(struct hub *h, const char *channel, size_t len, int tagged,
 	return s;
 }
 
+const char *
+hub_sub_channel(const struct hub_sub *s, size_t *len)
+{
+	*len = s->chan->len;
+	return s->chan->name;
+}
+
 /* Frees an empty, unpinned channel and tells the broker. */
 static void
 hub_release_channel(struct hub *h, struct hub_channel *c)

@@ -46,6 +46,8 @@ void		 hub_free(struct hub *);
  * hub_frame). Returns the subscription, valid until hub_unsubscribe(). */
 struct hub_sub	*hub_subscribe(struct hub *, const char *channel, size_t len,
 		    int tagged, hub_deliver_fn deliver, void *owner);
+/* Returns SUB's channel name (NUL-terminated) and its length in *LEN. */
+const char	*hub_sub_channel(const struct hub_sub *sub, size_t *len);
 /* Ends a subscription; SUB is invalid afterwards. */
 void		 hub_unsubscribe(struct hub *, struct hub_sub *sub);
 /* Frames M once (once more for tagged subscribers, if any) and delivers

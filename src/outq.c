@@ -1,9 +1,11 @@
 /* sse-fcgi - MIT License
  *
  * Output queue of shared frame slices written with writev (see outq.h).
- * The ring keeps its storage while the stream lives (it starts at 4 items
- * and doubles), so steady-state delivery allocates nothing; a ring that
- * grew past OUTQ_KEEP items during a burst is freed once it drains.
+ * The ring starts as one slot inside the struct (most streams never have
+ * two events waiting), then is allocated and doubles; it keeps that storage,
+ * so steady-state delivery allocates nothing. A ring that grew past
+ * OUTQ_KEEP items during a burst is freed once it drains; outq_trim() gives
+ * back a smaller one (the stream writer calls it at its keepalive tick).
  */
 #include "config.h"
 
@@ -26,6 +28,16 @@ outq_init(struct outq *q)
 	memset(q, 0, sizeof *q);
 }
 
+/* Frees an allocated ring (never the inline slot). */
+static void
+outq_free_ring(struct outq *q)
+{
+	if (q->items != &q->one)
+		free(q->items);
+	q->items = NULL;
+	q->cap = 0;
+}
+
 void
 outq_clear(struct outq *q)
 {
@@ -33,8 +45,15 @@ outq_clear(struct outq *q)
 
 	for (i = 0; i < q->count; i++)
 		frame_unref(q->items[(q->head + i) & (q->cap - 1)].frame);
-	free(q->items);
+	outq_free_ring(q);
 	outq_init(q);
+}
+
+void
+outq_trim(struct outq *q)
+{
+	if (q->count == 0 && q->items != &q->one)
+		outq_free_ring(q);
 }
 
 static void
@@ -43,11 +62,18 @@ outq_grow(struct outq *q)
 	struct outq_item	*n;
 	uint32_t		 ncap, i;
 
-	ncap = q->cap ? q->cap * 2 : 4;
+	if (q->cap == 0) {
+		q->items = &q->one;
+		q->cap = 1;
+		q->head = 0;
+		return;
+	}
+	ncap = q->cap == 1 ? 4 : q->cap * 2;
 	n = xmalloc(ncap * sizeof *n);
 	for (i = 0; i < q->count; i++)
 		n[i] = q->items[(q->head + i) & (q->cap - 1)];
-	free(q->items);
+	if (q->items != &q->one)
+		free(q->items);
 	q->items = n;
 	q->cap = ncap;
 	q->head = 0;
@@ -145,10 +171,7 @@ outq_flush(struct outq *q, int fd)
 	}
 	q->head = 0;
 	q->head_sent = 0;
-	if (q->cap > OUTQ_KEEP) {
-		free(q->items);
-		q->items = NULL;
-		q->cap = 0;
-	}
+	if (q->cap > OUTQ_KEEP)
+		outq_free_ring(q);
 	return OUTQ_EMPTY;
 }

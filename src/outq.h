@@ -27,7 +27,8 @@ struct outq_item {
 };
 
 struct outq {
-	struct outq_item *items;	/* ring buffer */
+	struct outq_item *items;	/* ring buffer: &one, or allocated */
+	struct outq_item  one;		/* the ring while at most one waits */
 	uint32_t	  head;
 	uint32_t	  count;
 	uint32_t	  cap;		/* power of two, or 0 */
@@ -41,8 +42,11 @@ enum outq_status {
 	OUTQ_ERROR		/* write failed; errno says why */
 };
 
-/* Prepares an empty queue (no allocation until the first push). */
+/* Prepares an empty queue (no allocation until two slices wait). */
 void		outq_init(struct outq *q);
+/* Gives an empty queue's allocated ring back (an idle stream then holds
+ * no memory outside its struct); a no-op otherwise. */
+void		outq_trim(struct outq *q);
 /* Drops every queued slice (releasing frame references) and frees the
  * ring; the queue is empty and reusable afterwards. */
 void		outq_clear(struct outq *q);

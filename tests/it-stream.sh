@@ -2,8 +2,10 @@
 # sse-fcgi - MIT License
 #
 # Scenario: streaming through lighttpd + spawn-fcgi.
-# Exercises: response headers (200, text/event-stream, no-cache,
-# X-Accel-Buffering), the comment right after the headers, retry:, the
+# Exercises: response headers (200, text/event-stream, no-cache; no
+# X-Accel-Buffering straight from lighttpd, which keeps every header for the
+# life of the stream, but with it when a proxy forwarded the request), the
+# comment right after the headers, retry:, the
 # keepalive comment, one PUBLISH = one event, CR/LF/CRLF splitting into
 # data: lines, two channels on one worker, the worker mounted at two
 # different prefixes, headers sent only once the subscription is live, and
@@ -25,7 +27,11 @@ check "subscribed user.1 (other mount)" numsub_is user.1 1
 check "status 200" has "$T/a.hdr" '^HTTP/1.1 200'
 check "content type" grep -qi '^Content-Type: text/event-stream' "$T/a.hdr"
 check "cache-control" grep -qi '^Cache-Control: no-cache' "$T/a.hdr"
-check "x-accel-buffering" grep -qi '^X-Accel-Buffering: no' "$T/a.hdr"
+check "no X-Accel-Buffering straight from lighttpd" bash -c "! grep -qi '^X-Accel-Buffering' '$T/a.hdr'"
+for h in 'X-Forwarded-For: 10.0.0.1' 'X-Real-IP: 10.0.0.1' 'Forwarded: for=10.0.0.1' 'Via: 1.1 proxy'; do
+	curl -s -m 2 -D "$T/px.hdr" -o /dev/null -H "$h" "$BASE/api/v1/events/px"
+	check "X-Accel-Buffering: no behind a proxy (${h%%:*})" grep -qi '^X-Accel-Buffering: no' "$T/px.hdr"
+done
 check "comment first" bash -c "head -c 5 '$T/a.out' | grep -q '^: ok'"
 check "retry sent" body_has a 'retry: 2500'
 

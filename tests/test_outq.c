@@ -87,6 +87,33 @@ main(void)
 	test_cond("queue empty", outq_bytes(&q) == 0);
 	test_cond("refs back", f->refs == 1);
 
+	/* One waiting slice lives in the struct; a second allocates a ring,
+	 * which outq_trim() gives back once empty (and only then). */
+	outq_clear(&q);
+	outq_push(&q, "1", 1, f, 0, 2);
+	test_cond("one slice: inline", q.items == &q.one && q.cap == 1);
+	outq_push(&q, "2", 1, f, 2, 2);
+	outq_push(&q, "3", 1, f, 4, 2);
+	test_cond("three slices: allocated ring", q.items != &q.one &&
+	    q.cap == 4 && q.count == 3);
+	outq_trim(&q);
+	test_cond("trim keeps a ring in use", q.cap == 4 && q.count == 3);
+	test_cond("flush from the grown ring", outq_flush(&q, sv[0]) ==
+	    OUTQ_EMPTY);
+	got = drain(sv[1], buf, 9);
+	test_cond("inline then ring, in order", got == 9 &&
+	    memcmp(buf, "1he2ll3o ", 9) == 0);
+	test_cond("ring kept after draining", q.cap == 4);
+	outq_trim(&q);
+	test_cond("trim frees an empty ring", q.items == NULL && q.cap == 0);
+	outq_push(&q, "4", 1, f, 0, 2);
+	test_cond("inline again after trim", q.items == &q.one);
+	test_cond("flush inline", outq_flush(&q, sv[0]) == OUTQ_EMPTY &&
+	    drain(sv[1], buf, 3) == 3 && memcmp(buf, "4he", 3) == 0);
+	outq_trim(&q);
+	test_cond("trim leaves the inline slot", q.items == &q.one);
+	test_cond("refs back after the inline round", f->refs == 1);
+
 	/* Clearing a queue with data releases every reference. */
 	outq_push(&q, "x", 1, f, 0, 3);
 	outq_push(&q, "y", 1, f, 3, 3);
