@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
-#include <json-c/json.h>
 
 #include "acceptor.h"
 #include "auth.h"
@@ -35,11 +34,12 @@
 #include "cookie.h"
 #include "cors.h"
 #include "event_id.h"
+#include "http_answer.h"
 #include "jwt.h"
-#include "publisher.h"
 #include "log.h"
+#include "publish_http.h"
+#include "publisher.h"
 #include "route.h"
-#include "sse.h"
 #include "stats_http.h"
 #include "stream.h"
 #include "xmalloc.h"
@@ -209,16 +209,6 @@ acceptor_redis_up(struct acceptor *a)
 			return 0;
 	}
 	return 0;
-}
-
-/* Sends a JSON object (consumed) as a complete response. */
-static void
-acceptor_reply_json(struct acceptor *a, FCGX_Request *r, int status,
-    const char *reason, const char *extra, struct json_object *o)
-{
-	acceptor_respond(a, r, status, reason, "application/json", extra,
-	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
 }
 
 /* Hands the connection to the stream writer; REQ becomes its. */
@@ -437,175 +427,17 @@ acceptor_bearer_is(FCGX_Request *r, const char *secret)
 	return diff == 0;
 }
 
-/* Reads a body of CONTENT_LENGTH bytes up to MAX. Returns it (caller
- * frees) with *LEN, or NULL when it is larger than MAX or truncated. */
-static char *
-acceptor_read_body(FCGX_Request *r, size_t max, size_t *len, int *too_big)
+/* Body reads for publish_http: FCGX_GetStr on the request's input. */
+static int
+acceptor_read_body(void *arg, char *buf, int len)
 {
-	const char	*cl = FCGX_GetParam("CONTENT_LENGTH", r->envp);
-	char		*body, *end;
-	unsigned long long want = 0;
-	int		 n;
-
-	*too_big = 0;
-	if (cl != NULL && cl[0] != '\0') {
-		want = strtoull(cl, &end, 10);
-		if (*end != '\0' || cl[0] == '-')
-			return NULL;
-	}
-	if (want > max) {
-		*too_big = 1;
-		return NULL;
-	}
-	body = xmalloc((size_t)want + 1);
-	*len = 0;
-	while (*len < want && (n = FCGX_GetStr(body + *len,
-	    (int)(want - *len), r->in)) > 0)
-		*len += (size_t)n;
-	if (*len != want) {
-		free(body);
-		return NULL;
-	}
-	body[*len] = '\0';
-	return body;
+	return FCGX_GetStr(buf, len, ((FCGX_Request *)arg)->in);
 }
 
-static struct json_object *
-acceptor_json_error(const char *msg)
-{
-	struct json_object	*o = json_object_new_object();
-
-	json_object_object_add(o, "error", json_object_new_string(msg));
-	return o;
-}
-
-/* POST <mount>/publish/<channel>: publish the body; GET: channel info. */
-static void
-acceptor_publish(struct acceptor *a, FCGX_Request *r, const char *method,
-    const char *channel, size_t clen)
-{
-	const struct cfg_history *rule;
-	struct publisher_info	 info;
-	struct json_object	*o;
-	enum auth_verdict	 v;
-	const char		*why, *q, *tok, *event = NULL;
-	char			 key[32], val[512], err[512], id[EVENT_ID_MAX];
-	char			 retry[64];
-	char			*body;
-	size_t			 len;
-	long long		 receivers;
-	int			 too_big, rc;
-
-	snprintf(retry, sizeof retry, "Retry-After: %d\r\n",
-	    ACCEPTOR_RETRY_AFTER);
-	if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
-		acceptor_reply(a, r, 405, "Method Not Allowed",
-		    "Allow: GET, POST\r\n", "method not allowed: POST to "
-		    "publish, GET for channel info");
-		return;
-	}
-	if (a->cfg->publisher_secret == NULL && !auth_has_keys(a->auth)) {
-		acceptor_reply(a, r, 403, "Forbidden", "", "publishing over HTTP "
-		    "is disabled: set publisher-secret (or a jwt key)");
-		return;
-	}
-	if (!channel_name_valid(channel, clen, &why)) {
-		snprintf(err, sizeof err, "bad channel name: %s", why);
-		acceptor_reply(a, r, 400, "Bad Request", "", err);
-		return;
-	}
-	if (!acceptor_bearer_is(r, a->cfg->publisher_secret) && (tok = acceptor_bearer(r),
-	    v = auth_publish(a->auth, tok, tok != NULL ? strlen(tok) : 0,
-	    channel, clen, time(NULL), err, sizeof err)) != AUTH_ALLOW) {
-		log_warn("publish to %.*s refused: %s", (int)clen, channel,
-		    err);
-		if (v == AUTH_FORBIDDEN)
-			acceptor_reply(a, r, 403, "Forbidden", "", err);
-		else
-			acceptor_reply(a, r, 401, "Unauthorized",
-			    "WWW-Authenticate: Bearer "
-			    "realm=\"sse-fcgi publish\"\r\n", err);
-		return;
-	}
-	if (a->publisher == NULL) {
-		acceptor_reply(a, r, 503, "Service Unavailable", retry,
-		    "publishing is unavailable on this worker");
-		return;
-	}
-	if (strcmp(method, "GET") == 0) {
-		if (publisher_info(a->publisher, channel, &info, err,
-		    sizeof err) == -1) {
-			log_error("channel info %s: %s", channel, err);
-			acceptor_reply_json(a, r, 503, "Service Unavailable",
-			    retry, acceptor_json_error(err));
-			return;
-		}
-		o = json_object_new_object();
-		json_object_object_add(o, "channel",
-		    json_object_new_string(channel));
-		json_object_object_add(o, "length",
-		    json_object_new_int64(info.length));
-		json_object_object_add(o, "first_id", info.first_id[0] ?
-		    json_object_new_string(info.first_id) : NULL);
-		json_object_object_add(o, "last_id", info.last_id[0] ?
-		    json_object_new_string(info.last_id) : NULL);
-		acceptor_reply_json(a, r, 200, "OK", "", o);
-		return;
-	}
-	event = FCGX_GetParam("HTTP_SSE_EVENT", r->envp);
-	q = FCGX_GetParam("QUERY_STRING", r->envp);
-	while (q != NULL && (rc = route_query_next(&q, key, sizeof key, val,
-	    sizeof val)) != 0) {
-		if (rc == -1) {
-			acceptor_reply(a, r, 400, "Bad Request", "",
-			    "bad query string (or %00 in it)");
-			return;
-		}
-		if (strcmp(key, "event") == 0)
-			event = val;
-	}
-	if (event != NULL && (strlen(event) > 255 ||
-	    !sse_field_ok(event, strlen(event)))) {
-		acceptor_reply(a, r, 400, "Bad Request", "", "bad event name: at "
-		    "most 255 bytes, no CR or LF");
-		return;
-	}
-	body = acceptor_read_body(r, a->cfg->max_message, &len, &too_big);
-	if (body == NULL) {
-		if (too_big) {
-			snprintf(err, sizeof err, "message larger than "
-			    "max-message (%zu bytes)", a->cfg->max_message);
-			acceptor_reply(a, r, 413, "Payload Too Large", "", err);
-		} else
-			acceptor_reply(a, r, 400, "Bad Request", "",
-			    "request body shorter than its Content-Length");
-		return;
-	}
-	rule = cfg_history_for(a->cfg, channel, clen);
-	if (publisher_publish(a->publisher, channel, event, body, len,
-	    rule->maxlen, rule->maxage_ms, id, &receivers, err,
-	    sizeof err) == -1) {
-		free(body);
-		log_error("publish to %s: %s", channel, err);
-		acceptor_reply_json(a, r, 503, "Service Unavailable", retry,
-		    acceptor_json_error(err));
-		return;
-	}
-	free(body);
-	log_debug("published %zu bytes to %s as %s (%lld workers)", len,
-	    channel, id, receivers);
-	o = json_object_new_object();
-	json_object_object_add(o, "id", json_object_new_string(id));
-	json_object_object_add(o, "channel", json_object_new_string(channel));
-	json_object_object_add(o, "receivers",
-	    json_object_new_int64(receivers));
-	acceptor_reply_json(a, r, 200, "OK", "", o);
-}
-
-/* Writes a stats answer (stats_http.h), whose body may be large. */
+/* Writes an endpoint's answer (http_answer.h), whose body may be large. */
 static void
 acceptor_answer(struct acceptor *a, FCGX_Request *r,
-    const struct stats_http *ans)
+    const struct http_answer *ans)
 {
 	FCGX_FPrintF(r->out,
 	    "Status: %d %s\r\n"
@@ -626,7 +458,8 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 {
 	struct route		 rt;
 	struct stream_req	*req;
-	struct stats_http	 ans;
+	struct http_answer	 ans;
+	struct publish_http_req	 pr;
 	const char		*method;
 	char			 err[512], extra[64];
 	char			 qtoken[JWT_TOKEN_MAX + 1];
@@ -673,7 +506,18 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 	    FCGX_GetParam("SCRIPT_NAME", r->envp),
 	    FCGX_GetParam("PATH_INFO", r->envp), &rt);
 	if (rt.kind == ROUTE_PUBLISH) {
-		acceptor_publish(a, r, method, rt.target, rt.target_len);
+		pr.method = method;
+		pr.channel = rt.target;
+		pr.clen = rt.target_len;
+		pr.secret_ok = acceptor_bearer_is(r, a->cfg->publisher_secret);
+		pr.bearer = acceptor_bearer(r);
+		pr.event = FCGX_GetParam("HTTP_SSE_EVENT", r->envp);
+		pr.query = FCGX_GetParam("QUERY_STRING", r->envp);
+		pr.content_length = FCGX_GetParam("CONTENT_LENGTH", r->envp);
+		publish_http_answer(&ans, a->cfg, a->auth, a->publisher, &pr,
+		    acceptor_read_body, r);
+		acceptor_answer(a, r, &ans);
+		http_answer_clear(&ans);
 		return;
 	}
 	if (rt.kind == ROUTE_STATS || rt.kind == ROUTE_METRICS) {
@@ -684,7 +528,7 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 		    acceptor_bearer_is(r, a->cfg->stats_secret),
 		    FCGX_GetParam("QUERY_STRING", r->envp));
 		acceptor_answer(a, r, &ans);
-		stats_http_clear(&ans);
+		http_answer_clear(&ans);
 		return;
 	}
 	if (acceptor_drain_body(r) == -1) {

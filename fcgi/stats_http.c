@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,59 +20,12 @@
 #include "prom.h"
 #include "publisher.h"
 #include "route.h"
+#include "http_answer.h"
 #include "stats_http.h"
 #include "stats_view.h"
 #include "xmalloc.h"
 
 #define STATS_HTTP_RETRY	"Retry-After: 5\r\n"
-
-static void	stats_http_text(struct stats_http *, int, const char *,
-		    const char *, const char *, ...)
-		    __attribute__((format(printf, 5, 6)));
-
-/* Sets *OUT to STATUS with a one-line plain-text body. */
-static void
-stats_http_text(struct stats_http *out, int status, const char *reason,
-    const char *extra, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	out->status = status;
-	out->reason = reason;
-	out->type = "text/plain; charset=utf-8";
-	out->extra = extra;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	out->body = xmalloc((size_t)n + 2);
-	va_start(ap, fmt);
-	vsnprintf(out->body, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	out->body[n] = '\n';
-	out->body[n + 1] = '\0';
-	out->len = (size_t)n + 1;
-}
-
-/* Sets *OUT to 200 with the JSON document O (consumed). */
-static void
-stats_http_json(struct stats_http *out, int status, const char *reason,
-    const char *extra, struct json_object *o)
-{
-	const char	*s = json_object_to_json_string_ext(o,
-			    JSON_C_TO_STRING_PLAIN);
-
-	out->status = status;
-	out->reason = reason;
-	out->type = "application/json";
-	out->extra = extra;
-	out->len = strlen(s) + 1;
-	out->body = xmalloc(out->len + 1);
-	memcpy(out->body, s, out->len - 1);
-	out->body[out->len - 1] = '\n';
-	out->body[out->len] = '\0';
-	json_object_put(o);
-}
 
 /* Reads every worker's report; returns the view, or NULL with a reason
  * in ERR. */
@@ -123,7 +75,7 @@ stats_http_history(struct publisher *pub, const char *channel,
 }
 
 void
-stats_http_answer(struct stats_http *out, const struct cfg *cfg,
+stats_http_answer(struct http_answer *out, const struct cfg *cfg,
     const struct cidr *allow, struct publisher *pub, int metrics,
     const char *method, const char *remote_addr, int bearer_ok,
     const char *query)
@@ -141,19 +93,19 @@ stats_http_answer(struct stats_http *out, const struct cfg *cfg,
 	memset(out, 0, sizeof *out);
 	top = metrics ? 0 : STATS_HTTP_TOP_DEFAULT;
 	if (cfg->stats_interval == 0) {
-		stats_http_text(out, 404, "Not Found", "", "stats are off on "
+		http_answer_text(out, 404, "Not Found", "", "stats are off on "
 		    "this worker (stats-interval 0)");
 		return;
 	}
 	if (method == NULL || (strcmp(method, "GET") != 0 &&
 	    strcmp(method, "HEAD") != 0)) {
-		stats_http_text(out, 405, "Method Not Allowed",
+		http_answer_text(out, 405, "Method Not Allowed",
 		    "Allow: GET, HEAD\r\n", "method not allowed: use GET");
 		return;
 	}
 	/* Who asks comes first: nothing else is told to a stranger. */
 	if (!cidr_match(allow, remote_addr) && !bearer_ok) {
-		stats_http_text(out, 403, "Forbidden", "", "%s: client address "
+		http_answer_text(out, 403, "Forbidden", "", "%s: client address "
 		    "%s is not in stats-allow%s", what, remote_addr != NULL ?
 		    remote_addr : "(unknown)", cfg->stats_secret != NULL ?
 		    " and no valid stats-secret bearer was sent" : "");
@@ -163,7 +115,7 @@ stats_http_answer(struct stats_http *out, const struct cfg *cfg,
 	while (query != NULL && (rc = route_query_next(&query, key,
 	    sizeof key, val, sizeof val)) != 0) {
 		if (rc == -1) {
-			stats_http_text(out, 400, "Bad Request", "",
+			http_answer_text(out, 400, "Bad Request", "",
 			    "bad query string");
 			goto out;
 		}
@@ -171,7 +123,7 @@ stats_http_answer(struct stats_http *out, const struct cfg *cfg,
 			top = strtoul(val, &end, 10);
 			if (val[0] < '0' || val[0] > '9' || *end != '\0' ||
 			    top > STATS_VIEW_TOP_MAX) {
-				stats_http_text(out, 400, "Bad Request", "",
+				http_answer_text(out, 400, "Bad Request", "",
 				    "bad top: expected 0..%d",
 				    STATS_VIEW_TOP_MAX);
 				goto out;
@@ -179,13 +131,13 @@ stats_http_answer(struct stats_http *out, const struct cfg *cfg,
 		} else if (strcmp(key, "channel") == 0 && !metrics &&
 		    channel == NULL) {
 			if (!channel_name_valid(val, strlen(val), &why)) {
-				stats_http_text(out, 400, "Bad Request", "",
+				http_answer_text(out, 400, "Bad Request", "",
 				    "bad channel name: %s", why);
 				goto out;
 			}
 			channel = xstrdup(val);
 		} else {
-			stats_http_text(out, 400, "Bad Request", "",
+			http_answer_text(out, 400, "Bad Request", "",
 			    "unknown query parameter \"%.31s\" (%s takes %s)",
 			    key, what, metrics ? "top" : "top or one channel");
 			goto out;
@@ -207,13 +159,13 @@ stats_http_answer(struct stats_http *out, const struct cfg *cfg,
 	if (v == NULL) {
 		log_error("%s: %s", what, err);
 		if (metrics)
-			stats_http_text(out, 503, "Service Unavailable",
+			http_answer_text(out, 503, "Service Unavailable",
 			    STATS_HTTP_RETRY, "%s", err);
 		else {
 			o = json_object_new_object();
 			json_object_object_add(o, "error",
 			    json_object_new_string(err));
-			stats_http_json(out, 503, "Service Unavailable",
+			http_answer_json(out, 503, "Service Unavailable",
 			    STATS_HTTP_RETRY, o);
 		}
 		goto out;
@@ -228,17 +180,9 @@ stats_http_answer(struct stats_http *out, const struct cfg *cfg,
 		stats_view_prometheus(v, fp, (unsigned)top);
 		fclose(fp);
 	} else
-		stats_http_json(out, 200, "OK", "", o != NULL ? o :
+		http_answer_json(out, 200, "OK", "", o != NULL ? o :
 		    stats_view_json(v, (unsigned)top));
 	stats_view_free(v);
 out:
 	free(channel);
-}
-
-void
-stats_http_clear(struct stats_http *a)
-{
-	free(a->body);
-	a->body = NULL;
-	a->len = 0;
 }

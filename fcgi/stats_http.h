@@ -15,31 +15,21 @@
 #include <stddef.h>
 
 struct cfg;
+struct http_answer;
 struct cidr;
 struct publisher;
 
 #define STATS_HTTP_TOP_DEFAULT	20	/* channels /stats lists */
 
-/* One answer, ready to write. */
-struct stats_http {
-	int		 status;
-	const char	*reason;	/* "OK", "Forbidden", ... (static) */
-	const char	*type;		/* Content-Type (static) */
-	const char	*extra;		/* header lines or "" (static) */
-	char		*body;		/* owned; ends in LF */
-	size_t		 len;
-};
-
 /* Answers a request for /metrics (METRICS set) or /stats into *OUT:
  * METHOD, REMOTE_ADDR and QUERY (any may be NULL) as the front server
  * sent them, BEARER_OK when the Authorization header carries the
  * stats-secret. Reads Redis through PUB (this thread's; may be NULL: 503).
- * Free the answer with stats_http_clear(). */
-void	stats_http_answer(struct stats_http *out, const struct cfg *cfg,
+ * Free the answer with http_answer_clear(). */
+void	stats_http_answer(struct http_answer *out, const struct cfg *cfg,
 	    const struct cidr *allow, struct publisher *pub, int metrics,
 	    const char *method, const char *remote_addr, int bearer_ok,
 	    const char *query);
-/* Frees the body of *A. */
-void	stats_http_clear(struct stats_http *a);
+
 
 #endif

@@ -13,6 +13,7 @@
 #include "cfg.h"
 #include "cidr.h"
 #include "log.h"
+#include "http_answer.h"
 #include "stats_http.h"
 #include "testlib.h"
 
@@ -58,7 +59,7 @@ static const struct http_case cases[] = {
 int
 main(void)
 {
-	struct stats_http	 a;
+	struct http_answer	 a;
 	struct cfg		 c;
 	struct cidr		*allow;
 	char			 err[256];
@@ -88,7 +89,7 @@ main(void)
 		if (a.status == 503)
 			test_cond("Retry-After", strstr(a.extra,
 			    "Retry-After:") != NULL);
-		stats_http_clear(&a);
+		http_answer_clear(&a);
 	}
 	/* Without a secret the 403 does not mention one. */
 	free(c.stats_secret);
@@ -96,15 +97,15 @@ main(void)
 	stats_http_answer(&a, &c, allow, NULL, 0, "GET", "192.0.2.1", 0, NULL);
 	test_cond("403 without a secret configured", a.status == 403 &&
 	    strstr(a.body, "bearer") == NULL);
-	stats_http_clear(&a);
+	http_answer_clear(&a);
 	c.stats_interval = 0;
 	stats_http_answer(&a, &c, allow, NULL, 0, "GET", "127.0.0.1", 0, NULL);
 	test_cond("stats off: 404 first", a.status == 404 &&
 	    strstr(a.body, "stats-interval 0") != NULL);
-	stats_http_clear(&a);
+	http_answer_clear(&a);
 	stats_http_answer(&a, &c, allow, NULL, 1, "POST", "10.0.0.1", 0, NULL);
 	test_cond("stats off: 404 even for POST from afar", a.status == 404);
-	stats_http_clear(&a);
+	http_answer_clear(&a);
 	cidr_free(allow);
 	cfg_clear(&c);
 	return test_report("test_stats_http");
