@@ -47,6 +47,7 @@
 #define STREAM_REPLAY_MAX	10000	/* history entries per channel */
 #define STREAM_STALL_S		2	/* no byte taken: the client stalled */
 #define STREAM_BURST_FACTOR	8	/* x queue-limit for a reading client */
+#define STREAM_TICK_S		1	/* keepalive, lifetime and stall checks */
 
 /* A live event that arrived while the stream was replaying history. */
 struct pending {
@@ -75,6 +76,7 @@ struct stream {
 	struct event		 ev;
 	time_t			 opened;	/* for max-lifetime */
 	uint32_t		 drained;	/* time(NULL) bytes last left */
+	uint32_t		 active;	/* ctx->now when bytes last queued */
 	const char		*why;		/* why it ends, for the log */
 	struct event		*expire_ev;	/* token expiry, or NULL */
 	int			 fd;
@@ -102,6 +104,7 @@ struct stream_ctx {
 	struct event		*grace_ev;
 	struct stream		*all;
 	struct stream		*dirty;
+	time_t			 now;		/* time(NULL) at the last tick */
 	atomic_uint		 count;		/* open + reserved */
 	unsigned		 open;		/* loop thread's own count */
 	struct stream_counters	 n;		/* for stats; open is above */
@@ -192,9 +195,10 @@ stream_ctx_create(struct loop *l, struct hub *hub, struct broker *broker,
 	ctx->grace_ev = evtimer_new(ctx->base, stream_on_grace, ctx);
 	ctx->keepalive_ev = event_new(ctx->base, -1, EV_PERSIST,
 	    stream_on_keepalive, ctx);
-	tv.tv_sec = cfg->keepalive;
+	tv.tv_sec = STREAM_TICK_S;
 	tv.tv_usec = 0;
 	event_add(ctx->keepalive_ev, &tv);
+	ctx->now = time(NULL);
 	return ctx;
 }
 
@@ -422,6 +426,7 @@ stream_push(struct stream *s, struct frame *f)
 		    (uint16_t)chunk);
 		outq_push(&s->q, hdr, sizeof hdr, f, off, chunk);
 	}
+	s->active = (uint32_t)s->ctx->now;
 }
 
 /* Closes S if its queue is over queue-limit while the client takes
@@ -841,6 +846,8 @@ stream_open(void *arg)
 	s->request_id = req->request_id;
 	s->opened = time(NULL);
 	s->drained = (uint32_t)s->opened;
+	ctx->now = s->opened;
+	s->active = (uint32_t)s->opened;
 	s->pending_tail = &s->pending;
 	outq_init(&s->q);
 	event_assign(&s->ev, ctx->base, s->fd, EV_READ|EV_PERSIST,
@@ -929,16 +936,25 @@ stream_submit(struct stream_ctx *ctx, struct stream_req *req)
 	loop_post(ctx->loop, stream_open, req);
 }
 
-/* The worker-wide tick: a keepalive comment on every stream (the same
- * shared frame), and the end of streams past max-lifetime. */
+/* The worker-wide tick, every STREAM_TICK_S: a keepalive comment (the
+ * same shared frame) on each stream that was sent nothing for keepalive
+ * seconds, the end of streams past max-lifetime, and of stalled clients
+ * over their cap. Only idle streams get a keepalive, and each at its own
+ * time: up to a third of the interval earlier, by its fd, so streams that
+ * fell quiet together (after a broadcast) do not all wake lighttpd in the
+ * same instant, which would hold up the next events behind thousands of
+ * keepalives. */
 static void
 stream_on_keepalive(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream_ctx	*ctx = arg;
 	struct stream		*s;
 	unsigned		 max = ctx->cfg->max_lifetime;
+	unsigned		 ka = ctx->cfg->keepalive;
+	unsigned		 spread = ka >= 3 ? ka / 3 : 1;
 	time_t			 now = time(NULL);
 
+	ctx->now = now;
 	for (s = ctx->all; s != NULL; s = s->next) {
 		if ((s->flags & (STREAM_DEAD|STREAM_ENDING)) ||
 		    !(s->flags & STREAM_STARTED))
@@ -950,6 +966,9 @@ stream_on_keepalive(evutil_socket_t fd, short what, void *arg)
 			stream_end(s, ctx->expired, "max-lifetime reached");
 			continue;
 		}
+		if (now - (time_t)s->active <
+		    (time_t)(ka - (unsigned)s->fd % spread))
+			continue;
 		outq_trim(&s->q);	/* an idle stream keeps no ring */
 		stream_push(s, ctx->keepalive);
 		stream_mark_dirty(s);
