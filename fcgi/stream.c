@@ -62,7 +62,8 @@ struct stream {
 	struct stream		*prev, *next;	/* all open streams */
 	struct stream		*dirty_next;
 	struct stream		*wait_next;	/* waiting for subscriptions */
-	struct hub_sub		**subs;		/* one per channel */
+	struct hub_sub		*subs;		/* one per channel */
+	struct hub_sub		 sub1;		/* subs, for one channel */
 	size_t			 nsubs;
 	struct stream_req	*req;		/* channels and resume id */
 	struct history_req	*hreq;		/* history read in flight */
@@ -217,10 +218,10 @@ stream_channels(const struct stream *s, const struct stream_req *req,
 	buf[0] = '\0';
 	cnt = req != NULL ? req->nchannels : s->nsubs;
 	for (i = 0; i < cnt; i++) {
-		if (req == NULL && s->subs[i] == NULL)
+		if (req == NULL && !hub_sub_active(&s->subs[i]))
 			break;		/* left its channels already */
 		name = req != NULL ? req->channels[i] :
-		    hub_sub_channel(s->subs[i], &nlen);
+		    hub_sub_channel(&s->subs[i], &nlen);
 		w = snprintf(buf + n, len - n, "%s%s", i ? "," : "", name);
 		if (w < 0 || (size_t)w >= len - n) {
 			snprintf(buf + (len > 4 ? len - 4 : 0),
@@ -253,14 +254,12 @@ stream_unsubscribe(struct stream *s)
 {
 	size_t	i;
 
-	if (s->nsubs > 0 && s->subs[0] != NULL)
+	if (s->nsubs > 0 && hub_sub_active(&s->subs[0]))
 		stream_log_closed(s);
 
-	for (i = 0; i < s->nsubs; i++) {
-		if (s->subs[i] != NULL)
-			hub_unsubscribe(s->ctx->hub, s->subs[i]);
-		s->subs[i] = NULL;
-	}
+	for (i = 0; i < s->nsubs; i++)
+		if (hub_sub_active(&s->subs[i]))
+			hub_unsubscribe(s->ctx->hub, &s->subs[i]);
 }
 
 /* Releases the events buffered while resuming. */
@@ -306,7 +305,8 @@ stream_free(struct stream *s)
 		}
 	}
 	stream_req_free(s->req);
-	free(s->subs);
+	if (s->subs != &s->sub1)
+		free(s->subs);
 	if (s->expire_ev != NULL)
 		event_free(s->expire_ev);
 	event_del(&s->ev);
@@ -770,7 +770,7 @@ stream_try_start(struct stream *s)
 	size_t			 i, len;
 
 	for (i = 0; i < s->nsubs; i++) {
-		name = hub_sub_channel(s->subs[i], &len);
+		name = hub_sub_channel(&s->subs[i], &len);
 		if (!broker_channel_ready(s->ctx->broker, name, len))
 			return 0;
 	}
@@ -868,12 +868,13 @@ stream_open(void *arg)
 		stream_end(s, ctx->farewell, "worker stopping");
 		return;
 	}
-	s->subs = xcalloc(req->nchannels, sizeof *s->subs);
+	s->subs = req->nchannels == 1 ? &s->sub1 :
+	    xcalloc(req->nchannels, sizeof *s->subs);
 	s->nsubs = req->nchannels;
 	if (req->last_id[0] != '\0')
 		s->flags |= STREAM_SYNCING;
 	for (i = 0; i < req->nchannels; i++)
-		s->subs[i] = hub_subscribe(ctx->hub, req->channels[i],
+		hub_subscribe(ctx->hub, &s->subs[i], req->channels[i],
 		    req->lens[i], req->nchannels > 1, stream_deliver, s);
 	s->req = req;
 	if (req->expires != 0)
@@ -895,7 +896,7 @@ stream_req_of(const struct stream *s)
 
 	req = stream_req_create(s->nsubs);
 	for (i = 0; i < s->nsubs; i++) {
-		name = hub_sub_channel(s->subs[i], &len);
+		name = hub_sub_channel(&s->subs[i], &len);
 		req->channels[i] = xstrndup(name, len);
 		req->lens[i] = len;
 	}

@@ -26,14 +26,6 @@ struct hub_channel {
 	unsigned	 pinned;	/* fan-outs in progress */
 };
 
-struct hub_sub {
-	struct hub_sub		*prev, *next;
-	struct hub_channel	*chan;
-	hub_deliver_fn		 deliver;
-	void			*owner;
-	int			 tagged;
-};
-
 struct hub {
 	struct dict		*channels;
 	hub_channel_fn		 on_first, on_last;
@@ -70,12 +62,11 @@ hub_free(struct hub *h)
 	free(h);
 }
 
-struct hub_sub *
-hub_subscribe(struct hub *h, const char *channel, size_t len, int tagged,
-    hub_deliver_fn deliver, void *owner)
+void
+hub_subscribe(struct hub *h, struct hub_sub *s, const char *channel,
+    size_t len, int tagged, hub_deliver_fn deliver, void *owner)
 {
 	struct hub_channel	*c;
-	struct hub_sub		*s;
 
 	c = dict_get(h->channels, channel, len);
 	if (c == NULL) {
@@ -83,7 +74,6 @@ hub_subscribe(struct hub *h, const char *channel, size_t len, int tagged,
 		c->name = dict_put(h->channels, channel, len, c);
 		c->len = len;
 	}
-	s = xmalloc(sizeof *s);
 	s->prev = NULL;
 	s->next = c->head;
 	if (c->head != NULL)
@@ -96,7 +86,6 @@ hub_subscribe(struct hub *h, const char *channel, size_t len, int tagged,
 	c->ntagged += tagged != 0;
 	if (c->nsubs++ == 0 && h->on_first != NULL)
 		h->on_first(h->arg, c->name, c->len);
-	return s;
 }
 
 const char *
@@ -130,7 +119,8 @@ hub_unsubscribe(struct hub *h, struct hub_sub *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	c->ntagged -= s->tagged != 0;
-	free(s);
+	s->chan = NULL;
+	s->prev = s->next = NULL;
 	c->nsubs--;
 	hub_release_channel(h, c);
 }

@@ -16,7 +16,7 @@
 struct event_id;
 struct frame;
 struct hub;
-struct hub_sub;
+struct hub_channel;
 
 /* One message as it arrived: raw (no id, no name) or from the publish
  * script (id and maybe an event name). */
@@ -33,6 +33,18 @@ struct hub_msg {
  * subscriptions, nothing else. */
 typedef void (*hub_deliver_fn)(void *owner, struct frame *f,
     const struct event_id *id);
+
+/* One subscriber's place on a channel. The subscriber owns the storage
+ * (a stream embeds its first one), so subscribing allocates nothing; the
+ * fields are the hub's. */
+struct hub_sub {
+	struct hub_sub		*prev, *next;
+	struct hub_channel	*chan;		/* NULL once unsubscribed */
+	hub_deliver_fn		 deliver;
+	void			*owner;
+	int			 tagged;
+};
+
 /* First subscriber arrived / last one left CHANNEL (borrowed). */
 typedef void (*hub_channel_fn)(void *arg, const char *channel, size_t len);
 
@@ -41,14 +53,22 @@ struct hub	*hub_create(hub_channel_fn on_first, hub_channel_fn on_last,
 		    void *arg);
 /* Frees the hub. All subscriptions must be gone. NULL is ignored. */
 void		 hub_free(struct hub *);
-/* Subscribes OWNER to CHANNEL (copied). TAGGED subscribers (streams of
+/* Subscribes OWNER to CHANNEL (copied) in the caller's SUB, which must
+ * stay in place until hub_unsubscribe(). TAGGED subscribers (streams of
  * several channels) get frames whose event name carries the channel (see
- * hub_frame). Returns the subscription, valid until hub_unsubscribe(). */
-struct hub_sub	*hub_subscribe(struct hub *, const char *channel, size_t len,
-		    int tagged, hub_deliver_fn deliver, void *owner);
+ * hub_frame). */
+void		 hub_subscribe(struct hub *, struct hub_sub *sub,
+		    const char *channel, size_t len, int tagged,
+		    hub_deliver_fn deliver, void *owner);
+/* Tells whether SUB is subscribed (zeroed storage is not). */
+static inline int
+hub_sub_active(const struct hub_sub *sub)
+{
+	return sub->chan != NULL;
+}
 /* Returns SUB's channel name (NUL-terminated) and its length in *LEN. */
 const char	*hub_sub_channel(const struct hub_sub *sub, size_t *len);
-/* Ends a subscription; SUB is invalid afterwards. */
+/* Ends a subscription; SUB's storage is the caller's again. */
 void		 hub_unsubscribe(struct hub *, struct hub_sub *sub);
 /* Frames M once (once more for tagged subscribers, if any) and delivers
  * it to every subscriber of CHANNEL. Returns the number of deliveries. */

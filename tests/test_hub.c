@@ -15,6 +15,7 @@
 struct owner {
 	struct hub	*hub;
 	struct hub_sub	*sub;
+	struct hub_sub	 storage;
 	struct frame	*last;
 	int		 got;
 	int		 leave_on_delivery;
@@ -71,7 +72,8 @@ main(void)
 	h = hub_create(on_first, on_last, NULL);
 	for (i = 0; i < 3; i++) {
 		o[i].hub = h;
-		o[i].sub = hub_subscribe(h, "project.123", 11, i == 2,
+		o[i].sub = &o[i].storage;
+		hub_subscribe(h, o[i].sub, "project.123", 11, i == 2,
 		    deliver, &o[i]);
 	}
 	test_cond("first once", firsts == 1 &&
@@ -106,10 +108,13 @@ main(void)
 
 	/* Subscribe again after the channel went away. */
 	o[0].leave_on_delivery = 0;
-	o[0].sub = hub_subscribe(h, "project.123", 11, 0, deliver, &o[0]);
+	o[0].sub = &o[0].storage;
+	hub_subscribe(h, o[0].sub, "project.123", 11, 0, deliver, &o[0]);
 	test_cond("first again", firsts == 2);
+	test_cond("subscribed storage is active", hub_sub_active(o[0].sub));
 	hub_unsubscribe(h, o[0].sub);
 	test_cond("last again", lasts == 2);
+	test_cond("storage inactive after leaving", !hub_sub_active(o[0].sub));
 	for (i = 0; i < 3; i++)
 		frame_unref(o[i].last);
 	hub_free(h);
