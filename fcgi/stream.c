@@ -47,7 +47,7 @@
 #define STREAM_REPLAY_MAX	10000	/* history entries per channel */
 #define STREAM_STALL_S		2	/* no byte taken: the client stalled */
 #define STREAM_BURST_FACTOR	8	/* x queue-limit for a reading client */
-#define STREAM_TICK_S		1	/* keepalive, lifetime and stall checks */
+#define STREAM_TICK_MS		250	/* keepalive, lifetime and stall checks */
 
 /* A live event that arrived while the stream was replaying history. */
 struct pending {
@@ -77,7 +77,7 @@ struct stream {
 	struct event		 ev;
 	time_t			 opened;	/* for max-lifetime */
 	uint32_t		 drained;	/* time(NULL) bytes last left */
-	uint32_t		 active;	/* ctx->now when bytes last queued */
+	uint32_t		 active_ms;	/* ctx->now_ms when bytes last queued */
 	const char		*why;		/* why it ends, for the log */
 	struct event		*expire_ev;	/* token expiry, or NULL */
 	int			 fd;
@@ -105,7 +105,7 @@ struct stream_ctx {
 	struct event		*grace_ev;
 	struct stream		*all;
 	struct stream		*dirty;
-	time_t			 now;		/* time(NULL) at the last tick */
+	uint32_t		 now_ms;	/* stream_clock_ms() at the last tick */
 	atomic_uint		 count;		/* open + reserved */
 	unsigned		 open;		/* loop thread's own count */
 	struct stream_counters	 n;		/* for stats; open is above */
@@ -117,6 +117,17 @@ struct stream_ctx {
 static void	stream_on_io(evutil_socket_t, short, void *);
 static void	stream_on_flush(evutil_socket_t, short, void *);
 static void	stream_on_keepalive(evutil_socket_t, short, void *);
+
+/* A cheap monotonic clock in ms (wraps every 49 days; compare by
+ * difference). */
+static uint32_t
+stream_clock_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)ts.tv_sec * 1000u + (uint32_t)(ts.tv_nsec / 1000000);
+}
 static void	stream_on_grace(evutil_socket_t, short, void *);
 
 /* Returns the start of a response: headers (plus EXTRA lines; with
@@ -196,10 +207,10 @@ stream_ctx_create(struct loop *l, struct hub *hub, struct broker *broker,
 	ctx->grace_ev = evtimer_new(ctx->base, stream_on_grace, ctx);
 	ctx->keepalive_ev = event_new(ctx->base, -1, EV_PERSIST,
 	    stream_on_keepalive, ctx);
-	tv.tv_sec = STREAM_TICK_S;
-	tv.tv_usec = 0;
+	tv.tv_sec = 0;
+	tv.tv_usec = STREAM_TICK_MS * 1000;
 	event_add(ctx->keepalive_ev, &tv);
-	ctx->now = time(NULL);
+	ctx->now_ms = stream_clock_ms();
 	return ctx;
 }
 
@@ -426,7 +437,7 @@ stream_push(struct stream *s, struct frame *f)
 		    (uint16_t)chunk);
 		outq_push(&s->q, hdr, sizeof hdr, f, off, chunk);
 	}
-	s->active = (uint32_t)s->ctx->now;
+	s->active_ms = s->ctx->now_ms;
 }
 
 /* Closes S if its queue is over queue-limit while the client takes
@@ -846,8 +857,7 @@ stream_open(void *arg)
 	s->request_id = req->request_id;
 	s->opened = time(NULL);
 	s->drained = (uint32_t)s->opened;
-	ctx->now = s->opened;
-	s->active = (uint32_t)s->opened;
+	s->active_ms = ctx->now_ms;
 	s->pending_tail = &s->pending;
 	outq_init(&s->q);
 	event_assign(&s->ev, ctx->base, s->fd, EV_READ|EV_PERSIST,
@@ -937,25 +947,26 @@ stream_submit(struct stream_ctx *ctx, struct stream_req *req)
 	loop_post(ctx->loop, stream_open, req);
 }
 
-/* The worker-wide tick, every STREAM_TICK_S: a keepalive comment (the
+/* The worker-wide tick, every STREAM_TICK_MS: a keepalive comment (the
  * same shared frame) on each stream that was sent nothing for keepalive
  * seconds, the end of streams past max-lifetime, and of stalled clients
  * over their cap. Only idle streams get a keepalive, and each at its own
- * time: up to a third of the interval earlier, by its fd, so streams that
- * fell quiet together (after a broadcast) do not all wake lighttpd in the
- * same instant, which would hold up the next events behind thousands of
- * keepalives. */
+ * time: up to a third of the interval earlier, by a hash of its fd, so
+ * streams that fell quiet together (after a broadcast) do not all wake
+ * lighttpd in the same instant, which would hold up the next events behind
+ * thousands of keepalives. Activity is stamped with the tick's clock, so
+ * it may look up to a tick older than it is. */
 static void
 stream_on_keepalive(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream_ctx	*ctx = arg;
 	struct stream		*s;
 	unsigned		 max = ctx->cfg->max_lifetime;
-	unsigned		 ka = ctx->cfg->keepalive;
-	unsigned		 spread = ka >= 3 ? ka / 3 : 1;
+	uint32_t		 ka_ms = ctx->cfg->keepalive * 1000u;
+	uint32_t		 idle_ms, early_ms;
 	time_t			 now = time(NULL);
 
-	ctx->now = now;
+	ctx->now_ms = stream_clock_ms();
 	for (s = ctx->all; s != NULL; s = s->next) {
 		if ((s->flags & (STREAM_DEAD|STREAM_ENDING)) ||
 		    !(s->flags & STREAM_STARTED))
@@ -967,8 +978,9 @@ stream_on_keepalive(evutil_socket_t fd, short what, void *arg)
 			stream_end(s, ctx->expired, "max-lifetime reached");
 			continue;
 		}
-		if (now - (time_t)s->active <
-		    (time_t)(ka - (unsigned)s->fd % spread))
+		idle_ms = ctx->now_ms - s->active_ms + STREAM_TICK_MS / 2;
+		early_ms = ((uint32_t)s->fd * 2654435761u) % (ka_ms / 3 + 1);
+		if (idle_ms < ka_ms - early_ms)
 			continue;
 		outq_trim(&s->q);	/* an idle stream keeps no ring */
 		stream_push(s, ctx->keepalive);
