@@ -426,16 +426,13 @@ stream_kill(struct stream *s, const char *why)
 static void
 stream_push(struct stream *s, struct frame *f)
 {
-	char	hdr[FCGI_PROTO_HEADER_LEN];
 	size_t	off, chunk;
 
 	for (off = 0; off < f->len; off += chunk) {
 		chunk = f->len - off;
 		if (chunk > FCGI_PROTO_MAX_CONTENT)
 			chunk = FCGI_PROTO_MAX_CONTENT;
-		fcgi_proto_header(hdr, FCGI_PROTO_STDOUT, s->request_id,
-		    (uint16_t)chunk);
-		outq_push(&s->q, hdr, sizeof hdr, f, off, chunk);
+		outq_push(&s->q, f, off, chunk);
 	}
 	s->active_ms = s->ctx->now_ms;
 }
@@ -556,7 +553,7 @@ stream_end(struct stream *s, struct frame *last_comment, const char *why)
 		stream_push(s, last_comment);
 	fcgi_proto_end(end, s->request_id, 0);
 	f = frame_from(end, sizeof end);
-	outq_push(&s->q, NULL, 0, f, 0, f->len);
+	outq_push_raw(&s->q, f, 0, f->len);
 	frame_unref(f);
 	s->flags |= STREAM_ENDING;
 	stream_mark_dirty(s);
@@ -859,7 +856,7 @@ stream_open(void *arg)
 	s->drained = (uint32_t)s->opened;
 	s->active_ms = ctx->now_ms;
 	s->pending_tail = &s->pending;
-	outq_init(&s->q);
+	outq_init(&s->q, s->request_id);
 	event_assign(&s->ev, ctx->base, s->fd, EV_READ|EV_PERSIST,
 	    stream_on_io, s);
 	event_add(&s->ev, NULL);

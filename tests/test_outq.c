@@ -1,19 +1,24 @@
 /* sse-fcgi - MIT License
  *
- * Output queue: prefixes and shared slices come out in order through a
- * socketpair, including partial writes into a small socket buffer, and
- * frame references are released exactly once.
+ * Output queue: each slice comes out as one FastCGI STDOUT record whose
+ * header is made at write time (request id, length, no padding), raw
+ * pieces as they are, all in order through a socketpair, including partial
+ * writes into a small socket buffer (cut inside headers and data); frame
+ * references are released exactly once; the first slot lives in the
+ * struct and a grown ring is given back by outq_trim().
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fcgi_proto.h"
 #include "frame.h"
 #include "outq.h"
 #include "testlib.h"
@@ -29,14 +34,23 @@ drain(int fd, char *buf, size_t cap)
 	return got;
 }
 
+/* Appends the STDOUT record for DATA[0..LEN) of request ID to WANT. */
+static size_t
+record(char *want, uint16_t id, const char *data, size_t len)
+{
+	fcgi_proto_header(want, FCGI_PROTO_STDOUT, id, (uint16_t)len);
+	memcpy(want + FCGI_PROTO_HEADER_LEN, data, len);
+	return FCGI_PROTO_HEADER_LEN + len;
+}
+
 int
 main(void)
 {
 	struct outq	 q;
-	struct frame	*f, *big;
+	struct frame	*f, *big, *end;
 	int		 sv[2], sz = 4096, rounds = 0;
-	char		 buf[300000], want[300000];
-	size_t		 got = 0, wl = 0, i;
+	static char	 buf[400000], want[400000];
+	size_t		 got = 0, wl = 0, i, off;
 	enum outq_status st;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -45,33 +59,49 @@ main(void)
 	fcntl(sv[1], F_SETFL, O_NONBLOCK);
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
 
-	outq_init(&q);
+	test_cond("a slot is 16 bytes", sizeof(struct outq_item) == 16);
+	outq_init(&q, 0x1234);
 	test_cond("empty flush", outq_flush(&q, sv[0]) == OUTQ_EMPTY);
 	f = frame_from("hello world", 11);
-	outq_push(&q, "PP", 2, f, 0, 5);
-	outq_push(&q, "QQ", 2, f, 6, 5);
-	outq_push(&q, "R", 1, NULL, 0, 0);
-	test_cond("refs taken", f->refs == 3);
-	test_cond("bytes", outq_bytes(&q) == 15);
+	end = frame_from("END!", 4);
+	outq_push(&q, f, 0, 5);
+	outq_push(&q, f, 6, 5);
+	outq_push_raw(&q, end, 0, 4);
+	outq_push(&q, f, 0, 0);		/* ignored: would end the body */
+	test_cond("refs taken", f->refs == 3 && end->refs == 2);
+	test_cond("bytes count the headers", outq_bytes(&q) == 8 + 5 + 8 + 5 + 4);
 	test_cond("flush", outq_flush(&q, sv[0]) == OUTQ_EMPTY);
-	test_cond("refs released", f->refs == 1);
-	got = drain(sv[1], buf, 15);
-	test_cond("order", got == 15 && memcmp(buf, "PPhelloQQworldR", 15) == 0);
+	test_cond("refs released", f->refs == 1 && end->refs == 1);
+	got = drain(sv[1], buf, sizeof buf);
+	wl = record(want, 0x1234, "hello", 5);
+	wl += record(want + wl, 0x1234, "world", 5);
+	memcpy(want + wl, "END!", 4);
+	wl += 4;
+	test_cond("records then the raw piece, in order", got == wl &&
+	    memcmp(buf, want, wl) == 0);
+	test_cond("header: version 1, STDOUT, id, length, no padding",
+	    (unsigned char)buf[0] == 1 && buf[1] == FCGI_PROTO_STDOUT &&
+	    (unsigned char)buf[2] == 0x12 && (unsigned char)buf[3] == 0x34 &&
+	    buf[4] == 0 && buf[5] == 5 && buf[6] == 0);
 
-	/* Many items and a big frame through a small socket buffer. */
+	/* Many items and a big frame (in records of at most 65535) through a
+	 * small socket buffer: writes are cut inside headers and data. */
 	big = frame_create(200000);
 	for (i = 0; i < big->len; i++)
 		big->data[i] = (char)('a' + i % 26);
+	wl = 0;
 	for (i = 0; i < 300; i++) {
-		outq_push(&q, "H", 1, f, 0, 11);
-		memcpy(want + wl, "Hhello world", 12);
-		wl += 12;
+		outq_push(&q, f, 0, 11);
+		wl += record(want + wl, 0x1234, "hello world", 11);
 	}
-	outq_push(&q, "BIG!", 4, big, 0, big->len);
-	memcpy(want + wl, "BIG!", 4);
-	memcpy(want + wl + 4, big->data, big->len);
-	wl += 4 + big->len;
+	for (off = 0; off < big->len; off += 65535) {
+		size_t n = big->len - off < 65535 ? big->len - off : 65535;
+
+		outq_push(&q, big, off, n);
+		wl += record(want + wl, 0x1234, big->data + off, n);
+	}
 	frame_unref(big);
+	test_cond("queued bytes", outq_bytes(&q) == wl);
 	got = 0;
 	for (;;) {
 		st = outq_flush(&q, sv[0]);
@@ -90,42 +120,49 @@ main(void)
 	/* One waiting slice lives in the struct; a second allocates a ring,
 	 * which outq_trim() gives back once empty (and only then). */
 	outq_clear(&q);
-	outq_push(&q, "1", 1, f, 0, 2);
+	outq_push(&q, f, 0, 2);
 	test_cond("one slice: inline", q.items == &q.one && q.cap == 1);
-	outq_push(&q, "2", 1, f, 2, 2);
-	outq_push(&q, "3", 1, f, 4, 2);
+	outq_push(&q, f, 2, 2);
+	outq_push(&q, f, 4, 2);
 	test_cond("three slices: allocated ring", q.items != &q.one &&
 	    q.cap == 4 && q.count == 3);
 	outq_trim(&q);
 	test_cond("trim keeps a ring in use", q.cap == 4 && q.count == 3);
 	test_cond("flush from the grown ring", outq_flush(&q, sv[0]) ==
 	    OUTQ_EMPTY);
-	got = drain(sv[1], buf, 9);
-	test_cond("inline then ring, in order", got == 9 &&
-	    memcmp(buf, "1he2ll3o ", 9) == 0);
+	got = drain(sv[1], buf, sizeof buf);
+	wl = record(want, 0x1234, "he", 2);
+	wl += record(want + wl, 0x1234, "ll", 2);
+	wl += record(want + wl, 0x1234, "o ", 2);
+	test_cond("inline then ring, in order", got == wl &&
+	    memcmp(buf, want, wl) == 0);
 	test_cond("ring kept after draining", q.cap == 4);
 	outq_trim(&q);
 	test_cond("trim frees an empty ring", q.items == NULL && q.cap == 0);
-	outq_push(&q, "4", 1, f, 0, 2);
+	outq_push(&q, f, 0, 2);
 	test_cond("inline again after trim", q.items == &q.one);
 	test_cond("flush inline", outq_flush(&q, sv[0]) == OUTQ_EMPTY &&
-	    drain(sv[1], buf, 3) == 3 && memcmp(buf, "4he", 3) == 0);
+	    drain(sv[1], buf, sizeof buf) == 10 && memcmp(buf + 8, "he", 2) == 0);
 	outq_trim(&q);
 	test_cond("trim leaves the inline slot", q.items == &q.one);
 	test_cond("refs back after the inline round", f->refs == 1);
+	test_cond("request id kept across clear", (outq_clear(&q),
+	    q.request_id == 0x1234));
 
 	/* Clearing a queue with data releases every reference. */
-	outq_push(&q, "x", 1, f, 0, 3);
-	outq_push(&q, "y", 1, f, 3, 3);
+	outq_push(&q, f, 0, 3);
+	outq_push_raw(&q, end, 0, 4);
 	outq_clear(&q);
-	test_cond("clear releases", f->refs == 1 && outq_bytes(&q) == 0);
+	test_cond("clear releases", f->refs == 1 && end->refs == 1 &&
+	    outq_bytes(&q) == 0);
 
 	/* A closed peer is an error. */
-	outq_push(&q, "x", 1, f, 0, 3);
+	outq_push(&q, f, 0, 3);
 	close(sv[1]);
 	test_cond("error on closed peer", outq_flush(&q, sv[0]) == OUTQ_ERROR);
 	outq_clear(&q);
 	frame_unref(f);
+	frame_unref(end);
 	close(sv[0]);
 	return test_report("test_outq");
 }

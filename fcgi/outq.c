@@ -15,17 +15,22 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "fcgi_proto.h"
 #include "frame.h"
 #include "outq.h"
 #include "xmalloc.h"
 
 #define OUTQ_IOV_MAX	128	/* iovecs per writev */
 #define OUTQ_KEEP	64	/* ring size kept after a burst drains */
+#define OUTQ_RAW	0x80000000u	/* in len: no record header */
+#define OUTQ_LEN(it)	((it)->len & ~OUTQ_RAW)
+#define OUTQ_HDR(it)	((it)->len & OUTQ_RAW ? 0 : FCGI_PROTO_HEADER_LEN)
 
 void
-outq_init(struct outq *q)
+outq_init(struct outq *q, uint16_t request_id)
 {
 	memset(q, 0, sizeof *q);
+	q->request_id = request_id;
 }
 
 /* Frees an allocated ring (never the inline slot). */
@@ -46,7 +51,7 @@ outq_clear(struct outq *q)
 	for (i = 0; i < q->count; i++)
 		frame_unref(q->items[(q->head + i) & (q->cap - 1)].frame);
 	outq_free_ring(q);
-	outq_init(q);
+	outq_init(q, q->request_id);
 }
 
 void
@@ -79,48 +84,65 @@ outq_grow(struct outq *q)
 	q->head = 0;
 }
 
-void
-outq_push(struct outq *q, const void *prefix, size_t plen, struct frame *f,
-    size_t off, size_t len)
+/* Appends a slice; FLAGS is 0 or OUTQ_RAW. */
+static void
+outq_append(struct outq *q, struct frame *f, size_t off, size_t len,
+    uint32_t flags)
 {
 	struct outq_item	*it;
 
-	if (plen + len == 0)
-		return;
 	if (q->count == q->cap)
 		outq_grow(q);
 	it = &q->items[(q->head + q->count) & (q->cap - 1)];
-	it->frame = len > 0 ? frame_ref(f) : NULL;
+	it->frame = frame_ref(f);
 	it->off = (uint32_t)off;
-	it->len = (uint32_t)len;
-	it->plen = (uint8_t)plen;
-	if (plen > 0)
-		memcpy(it->prefix, prefix, plen);
+	it->len = (uint32_t)len | flags;
 	q->count++;
-	q->bytes += plen + len;
+	q->bytes += OUTQ_HDR(it) + len;
 }
 
-/* Fills IOV from the queue; returns the number of entries used. */
+void
+outq_push(struct outq *q, struct frame *f, size_t off, size_t len)
+{
+	if (len == 0 || len > FCGI_PROTO_MAX_CONTENT)
+		return;		/* an empty STDOUT record would end the body */
+	outq_append(q, f, off, len, 0);
+}
+
+void
+outq_push_raw(struct outq *q, struct frame *f, size_t off, size_t len)
+{
+	if (len > 0)
+		outq_append(q, f, off, len, OUTQ_RAW);
+}
+
+/* Fills IOV from the queue, making record headers in HDRS (one per item);
+ * returns the number of entries used. */
 static int
-outq_gather(const struct outq *q, struct iovec *iov)
+outq_gather(const struct outq *q, struct iovec *iov,
+    char (*hdrs)[FCGI_PROTO_HEADER_LEN])
 {
 	const struct outq_item	*it;
-	uint32_t		 i, skip;
+	uint32_t		 i, skip, hlen, len;
 	int			 n = 0;
 
 	for (i = 0; i < q->count && n + 2 <= OUTQ_IOV_MAX; i++) {
 		it = &q->items[(q->head + i) & (q->cap - 1)];
 		skip = i == 0 ? q->head_sent : 0;
-		if (skip < it->plen) {
-			iov[n].iov_base = (char *)it->prefix + skip;
-			iov[n].iov_len = it->plen - skip;
+		hlen = OUTQ_HDR(it);
+		len = OUTQ_LEN(it);
+		if (skip < hlen) {
+			fcgi_proto_header(hdrs[i], FCGI_PROTO_STDOUT,
+			    q->request_id, (uint16_t)len);
+			iov[n].iov_base = hdrs[i] + skip;
+			iov[n].iov_len = hlen - skip;
 			n++;
 			skip = 0;
 		} else
-			skip -= it->plen;
-		if (it->len > skip) {
+			skip -= hlen;
+		if (len > skip) {
 			iov[n].iov_base = it->frame->data + it->off + skip;
-			iov[n].iov_len = it->len - skip;
+			iov[n].iov_len = len - skip;
 			n++;
 		}
 	}
@@ -137,7 +159,7 @@ outq_consume(struct outq *q, size_t written)
 	q->bytes -= written;
 	while (written > 0) {
 		it = &q->items[q->head];
-		left = it->plen + it->len - q->head_sent;
+		left = OUTQ_HDR(it) + OUTQ_LEN(it) - q->head_sent;
 		if (written < left) {
 			q->head_sent += (uint32_t)written;
 			return;
@@ -154,11 +176,12 @@ enum outq_status
 outq_flush(struct outq *q, int fd)
 {
 	struct iovec	iov[OUTQ_IOV_MAX];
+	char		hdrs[OUTQ_IOV_MAX][FCGI_PROTO_HEADER_LEN];
 	ssize_t		n;
 	int		cnt;
 
 	while (q->count > 0) {
-		cnt = outq_gather(q, iov);
+		cnt = outq_gather(q, iov, hdrs);
 		n = writev(fd, iov, cnt);
 		if (n == -1) {
 			if (errno == EINTR)

@@ -1,0 +1,71 @@
+/* sse-fcgi - MIT License
+ *
+ * A stream's output queue: an ordered list of slices of shared frames, each
+ * to go out as one FastCGI STDOUT record of the stream's request (or, for
+ * the end of the response, as raw bytes). Frames are referenced, never
+ * copied, and a slot holds no record header: the 8-byte headers are made
+ * at write time, so a queued event costs a stream 16 bytes. A flush hands
+ * up to OUTQ_IOV_MAX pieces to one writev(2), so a burst of queued events
+ * leaves in one system call.
+ *
+ * The struct is public so a stream can embed it (one allocation less per
+ * stream); its fields are private to outq.c.
+ */
+#ifndef SSE_OUTQ_H
+#define SSE_OUTQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct frame;
+
+struct outq_item {
+	struct frame	*frame;		/* referenced */
+	uint32_t	 off;		/* slice of frame->data */
+	uint32_t	 len;		/* and OUTQ_RAW: no record header */
+};
+
+struct outq {
+	struct outq_item *items;	/* ring buffer: &one, or allocated */
+	struct outq_item  one;		/* the ring while at most one waits */
+	uint32_t	  head;
+	uint32_t	  count;
+	uint32_t	  cap;		/* power of two, or 0 */
+	uint32_t	  head_sent;	/* bytes of items[head] already sent */
+	size_t		  bytes;	/* unsent bytes in the queue */
+	uint16_t	  request_id;	/* for the record headers */
+};
+
+enum outq_status {
+	OUTQ_EMPTY = 0,		/* everything was written */
+	OUTQ_AGAIN,		/* the socket is full; wait for EV_WRITE */
+	OUTQ_ERROR		/* write failed; errno says why */
+};
+
+/* Prepares an empty queue for REQUEST_ID (no allocation until two slices
+ * wait). */
+void		outq_init(struct outq *q, uint16_t request_id);
+/* Drops every queued slice (releasing frame references) and frees the
+ * ring; the queue is empty and reusable afterwards. */
+void		outq_clear(struct outq *q);
+/* Gives an empty queue's allocated ring back (an idle stream then holds
+ * no memory outside its struct); a no-op otherwise. */
+void		outq_trim(struct outq *q);
+/* Appends LEN bytes of F from OFF as one STDOUT record (1 <= LEN <=
+ * 65535). Takes a reference on F. */
+void		outq_push(struct outq *q, struct frame *f, size_t off,
+		    size_t len);
+/* Appends LEN bytes of F from OFF as they are (records made by the
+ * caller). Takes a reference on F. */
+void		outq_push_raw(struct outq *q, struct frame *f, size_t off,
+		    size_t len);
+/* Writes as much as FD takes. */
+enum outq_status outq_flush(struct outq *q, int fd);
+/* Returns the unsent bytes, record headers included. */
+static inline size_t
+outq_bytes(const struct outq *q)
+{
+	return q->bytes;
+}
+
+#endif
