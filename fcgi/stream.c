@@ -40,9 +40,9 @@
 #define STREAM_ENDING	0x04	/* END_REQUEST queued; free once sent */
 #define STREAM_DEAD	0x08	/* free in the next flush pass */
 #define STREAM_SYNCING	0x10	/* resuming: live events are buffered */
-#define STREAM_LOGGED	0x40	/* its "closed" line is written */
 #define STREAM_STARTED	0x20	/* headers queued: Redis confirmed all
 				   channels, so onopen means subscribed */
+#define STREAM_LOGGED	0x40	/* its "closed" line is written */
 
 #define STREAM_REPLAY_MAX	10000	/* history entries per channel */
 #define STREAM_STALL_S		2	/* no byte taken: the client stalled */
@@ -117,6 +117,7 @@ struct stream_ctx {
 static void	stream_on_io(evutil_socket_t, short, void *);
 static void	stream_on_flush(evutil_socket_t, short, void *);
 static void	stream_on_keepalive(evutil_socket_t, short, void *);
+static void	stream_on_grace(evutil_socket_t, short, void *);
 
 /* A cheap monotonic clock in ms (wraps every 49 days; compare by
  * difference). */
@@ -128,7 +129,6 @@ stream_clock_ms(void)
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint32_t)ts.tv_sec * 1000u + (uint32_t)(ts.tv_nsec / 1000000);
 }
-static void	stream_on_grace(evutil_socket_t, short, void *);
 
 /* Returns the start of a response: headers (plus EXTRA lines; with
  * X-Accel-Buffering unless NO_ACCEL), the first comment and retry:. Shared
@@ -214,7 +214,6 @@ stream_ctx_create(struct loop *l, struct hub *hub, struct broker *broker,
 	return ctx;
 }
 
-/* Ends S's subscriptions (no more deliveries). */
 /* Writes the channels of REQ (or, without it, of S's subscriptions),
  * comma-separated, into BUF (cut short with "..." when they do not fit);
  * for the log. */
@@ -260,6 +259,7 @@ stream_log_closed(struct stream *s)
 	    s->why != NULL ? s->why : "worker exiting");
 }
 
+/* Ends S's subscriptions (no more deliveries). */
 static void
 stream_unsubscribe(struct stream *s)
 {
@@ -267,7 +267,6 @@ stream_unsubscribe(struct stream *s)
 
 	if (s->nsubs > 0 && hub_sub_active(&s->subs[0]))
 		stream_log_closed(s);
-
 	for (i = 0; i < s->nsubs; i++)
 		if (hub_sub_active(&s->subs[i]))
 			hub_unsubscribe(s->ctx->hub, &s->subs[i]);
