@@ -120,13 +120,20 @@ publish_http_info(struct http_answer *out, struct publisher *pub,
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "channel", json_object_new_string(channel));
-	json_object_object_add(o, "length",
-	    json_object_new_int64(info.length));
-	json_object_object_add(o, "first_id", info.first_id[0] ?
-	    json_object_new_string(info.first_id) : NULL);
-	json_object_object_add(o, "last_id", info.last_id[0] ?
-	    json_object_new_string(info.last_id) : NULL);
+	publish_http_info_json(&info, o);
 	http_answer_json(out, 200, "OK", "", o);
+}
+
+void
+publish_http_info_json(const struct publisher_info *info,
+    struct json_object *o)
+{
+	json_object_object_add(o, "length",
+	    json_object_new_int64(info->length));
+	json_object_object_add(o, "first_id", info->first_id[0] ?
+	    json_object_new_string(info->first_id) : NULL);
+	json_object_object_add(o, "last_id", info->last_id[0] ?
+	    json_object_new_string(info->last_id) : NULL);
 }
 
 void

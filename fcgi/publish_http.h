@@ -23,7 +23,9 @@
 struct auth;
 struct cfg;
 struct http_answer;
+struct json_object;
 struct publisher;
+struct publisher_info;
 
 /* What the request said, as the front server passed it (NULL: absent). */
 struct publish_http_req {
@@ -47,5 +49,10 @@ void	publish_http_answer(struct http_answer *out, const struct cfg *cfg,
 	    const struct auth *auth, struct publisher *pub,
 	    const struct publish_http_req *req, publish_http_read_fn read,
 	    void *read_arg);
+
+/* Adds a channel's history (length, first_id, last_id; null when empty)
+ * to the JSON object O; also what /stats?channel= reports. */
+void	publish_http_info_json(const struct publisher_info *info,
+	    struct json_object *o);
 
 #endif

@@ -18,6 +18,7 @@
 #include "cidr.h"
 #include "log.h"
 #include "prom.h"
+#include "publish_http.h"
 #include "publisher.h"
 #include "route.h"
 #include "http_answer.h"
@@ -64,12 +65,7 @@ stats_http_history(struct publisher *pub, const char *channel,
 	if (publisher_info(pub, channel, &info, err, errlen) == -1)
 		return -1;
 	h = json_object_new_object();
-	json_object_object_add(h, "length",
-	    json_object_new_int64(info.length));
-	json_object_object_add(h, "first_id", info.first_id[0] ?
-	    json_object_new_string(info.first_id) : NULL);
-	json_object_object_add(h, "last_id", info.last_id[0] ?
-	    json_object_new_string(info.last_id) : NULL);
+	publish_http_info_json(&info, h);
 	json_object_object_add(o, "history", h);
 	return 0;
 }

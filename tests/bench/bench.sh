@@ -73,45 +73,8 @@ CLIENT=${SSE_CLIENT:-$top_builddir/tests/sse-client}
 PUB=${SSE_BENCH_PUB:-$top_builddir/tests/bench/sse-bench-pub}
 NCHAN_SO=/usr/lib/nginx/modules/ngx_nchan_module.so
 TCK=$(getconf CLK_TCK)
-T=$(mktemp -d /tmp/sse-bench.XXXXXX)
-PIDS=""
-
-cleanup() {
-	local p
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.5
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	if [ -n "${KEEP_TMP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-track() { PIDS="$PIDS $*"; }
-# stop PID...: TERM, up to 10 s, then KILL; only our own processes.
-stop() {
-	local p i
-	for p in "$@"; do kill "$p" 2>/dev/null; done
-	for i in $(seq 100); do
-		for p in "$@"; do kill -0 "$p" 2>/dev/null && break; done
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	for p in "$@"; do kill -9 "$p" 2>/dev/null; done
-	for p in "$@"; do wait "$p" 2>/dev/null; done
-}
-die() { echo "bench: $*" >&2; exit 1; }
-wait_until() {
-	local limit=$(($1 * 10)) i=0; shift
-	while [ $i -lt $limit ]; do "$@" && return 0; sleep 0.1; i=$((i + 1)); done
-	return 1
-}
-# free_port: a port nobody listens on, below the ephemeral range.
-free_port() {
-	local p
-	while :; do
-		p=$((10000 + RANDOM % 22000))
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
-	done
-}
+BENCH_NAME=bench
+. "$top_srcdir/tests/bench/lib.sh"
 
 # --- Tools --------------------------------------------------------------------
 
@@ -156,14 +119,6 @@ cpu_s() {
 		t=$((t + ${12} + ${13}))
 	done
 	awk -v t=$t -v k="$TCK" 'BEGIN { printf "%.2f", t / k }'
-}
-rss_kb() {
-	local p t=0 r
-	for p in "$@"; do
-		r=$(awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-		t=$((t + ${r:-0}))
-	done
-	echo $t
 }
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
 # kv KEY FILE: the value of KEY=... in the client's summary line.
@@ -291,20 +246,9 @@ run_scenarios() {
 	return 0
 }
 
-start_redis() {
-	RPORT=$(free_port)
-	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' \
-	    --appendonly no --maxclients 30000 --daemonize no \
-	    --dir "$T" > "$T/redis-$RPORT.log" 2>&1 &
-	RPID=$!; track $RPID
-	wait_until 10 redis-cli -p "$RPORT" PING >/dev/null 2>&1 ||
-	    die "redis did not start"
-}
-
 # --- sse-fcgi behind lighttpd --------------------------------------------------
 
 start_ssefcgi() {
-	local lport
 	start_redis; S_RPORT=$RPORT; S_RPID=$RPID
 	rm -f "$T/sse.sock"
 	spawn-fcgi -s "$T/sse.sock" -b 4096 -F "$WORKERS" -P "$T/spawn.pid" -- \
@@ -312,25 +256,12 @@ start_ssefcgi() {
 	    --log-file "$T/worker.log" $WORKER_ARGS > "$T/spawn.log" 2>&1 ||
 	    die "spawn-fcgi failed: $(cat "$T/spawn.log")"
 	WPIDS=$(tr '\n' ' ' < "$T/spawn.pid"); track $WPIDS
-	lport=$(free_port)
-	mkdir -p "$T/www"
 	# The shipped config; only its fd and connection limits are raised
 	# for 10k streams, and its commented max-worker line switched on.
-	sed -e "s|@PORT@|$lport|g" -e "s|@DOCROOT@|$T/www|g" \
-	    -e "s|@SOCKET@|$T/sse.sock|g" -e "s|@STATEDIR@|$T|g" \
-	    -e 's|^server.max-fds .*|server.max-fds = 20000|' \
-	    -e 's|^server.max-connections .*|server.max-connections = 9500|' \
-	    -e "s|^#server.max-worker = .*|server.max-worker = $LWORKERS|" \
-	    "$top_srcdir/deploy/lighttpd/sse-fcgi.conf.in" > "$T/lighttpd.conf"
-	echo 'server.listen-backlog = 4096' >> "$T/lighttpd.conf"
-	# Own session: lighttpd's master ends its workers with kill(0, TERM).
-	setsid lighttpd -D -f "$T/lighttpd.conf" > "$T/lighttpd.out" 2>&1 &
-	LPID=$!; track $LPID
-	wait_until 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$lport) 2>/dev/null" ||
-	    die "lighttpd did not start: $(cat "$T/lighttpd.out")"
+	start_lighttpd "$T/sse.sock" 9500 "$LWORKERS"
 	sleep 1
 	track $(ps -o pid= --ppid $LPID)
-	S_URL=http://127.0.0.1:$lport/api/v1/events/
+	S_URL=http://127.0.0.1:$LPORT/api/v1/events/
 	S_BASE_CHANNELS=$(redis-cli -p "$RPORT" PUBSUB CHANNELS | grep -c .)
 	echo "# sse-fcgi: lighttpd $(lighttpd -v 2>&1 | sed 's/ .*//;s/.*\///') x$LWORKERS, sse-fcgi workers x$WORKERS${WORKER_ARGS:+ ($WORKER_ARGS)}, Redis PUBLISH" >> "$T/systems"
 }

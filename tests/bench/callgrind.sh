@@ -30,33 +30,8 @@ TOP=${TOP:-25}
 SSE_FCGI=${SSE_FCGI:-$top_builddir/sse-fcgi}
 CLIENT=${SSE_CLIENT:-$top_builddir/tests/sse-client}
 PUB=${SSE_BENCH_PUB:-$top_builddir/tests/bench/sse-bench-pub}
-T=$(mktemp -d /tmp/sse-callgrind.XXXXXX)
-PIDS=""
-
-cleanup() {
-	local p
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.5
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	if [ -n "${KEEP_TMP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-track() { PIDS="$PIDS $*"; }
-die() { echo "callgrind: $*" >&2; exit 1; }
-wait_until() {
-	local limit=$(($1 * 10)) i=0; shift
-	while [ $i -lt $limit ]; do "$@" && return 0; sleep 0.1; i=$((i + 1)); done
-	return 1
-}
-free_port() {
-	local p
-	while :; do
-		p=$((10000 + RANDOM % 22000))
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
-	done
-}
-listening() { (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null; }
+BENCH_NAME=callgrind
+. "$top_srcdir/tests/bench/lib.sh"
 numsub() { redis-cli -p "$RPORT" PUBSUB NUMSUB "$1" | sed -n 2p; }
 lines() { wc -l < "$1" 2>/dev/null || echo 0; }
 
@@ -73,11 +48,7 @@ if [ ! -x "$PUB" ]; then
 	    $(pkg-config --libs hiredis) || die "cannot build sse-bench-pub"
 fi
 
-RPORT=$(free_port)
-redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no \
-    --daemonize no --dir "$T" > "$T/redis.log" 2>&1 &
-track $!
-wait_until 10 redis-cli -p "$RPORT" PING >/dev/null 2>&1 || die "no redis"
+start_redis
 
 # The worker alone under callgrind; a long keepalive keeps timers out of
 # the window.
@@ -88,14 +59,7 @@ valgrind --tool=callgrind --callgrind-out-file="$T/callgrind.out" \
 VPID=$!; track $VPID
 wait_until 60 test -S "$T/sse.sock" || die "worker did not start: $(cat "$T/valgrind.log")"
 
-LPORT=$(free_port)
-mkdir -p "$T/www"
-sed -e "s|@PORT@|$LPORT|g" -e "s|@DOCROOT@|$T/www|g" \
-    -e "s|@SOCKET@|$T/sse.sock|g" -e "s|@STATEDIR@|$T|g" \
-    "$top_srcdir/deploy/lighttpd/sse-fcgi.conf.in" > "$T/lighttpd.conf"
-setsid lighttpd -D -f "$T/lighttpd.conf" > "$T/lighttpd.out" 2>&1 &
-track $!
-wait_until 10 listening "$LPORT" || die "lighttpd did not start"
+start_lighttpd "$T/sse.sock"
 
 CH=cg$$
 # No -e: the client keeps every stream open until it is told to stop, so

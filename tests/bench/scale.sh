@@ -33,40 +33,9 @@ RESULTS=${RESULTS:-$top_srcdir/tests/bench/results}
 SSE_FCGI=$top_builddir/sse-fcgi
 CLIENT=$top_builddir/tests/sse-client
 PUB=$top_builddir/tests/bench/sse-bench-pub
-T=$(mktemp -d /tmp/sse-scale.XXXXXX)
-PIDS=""
+BENCH_NAME=scale
+. "$top_srcdir/tests/bench/lib.sh"
 
-cleanup() {
-	local p
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.5
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	if [ -n "${KEEP_TMP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-track() { PIDS="$PIDS $*"; }
-die() { echo "scale: $*" >&2; exit 1; }
-wait_until() {
-	local limit=$(($1 * 10)) i=0; shift
-	while [ $i -lt $limit ]; do "$@" && return 0; sleep 0.1; i=$((i + 1)); done
-	return 1
-}
-free_port() {
-	local p
-	while :; do
-		p=$((10000 + RANDOM % 22000))
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
-	done
-}
-rss_kb() {
-	local p t=0 r
-	for p in "$@"; do
-		r=$(awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-		t=$((t + ${r:-0}))
-	done
-	echo $t
-}
 # kv KEY FILE...: the sum of KEY=... over the clients' summary lines.
 kv_sum() {
 	local k=$1; shift
@@ -101,30 +70,13 @@ per_c=$(( (N + CLIENTS - 1) / CLIENTS ))
 
 # --- The stack ------------------------------------------------------------------
 
-RPORT=$(free_port)
-redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no \
-    --daemonize no --dir "$T" > "$T/redis.log" 2>&1 &
-RPID=$!; track $RPID
-wait_until 10 redis-cli -p "$RPORT" PING >/dev/null 2>&1 || die "redis did not start"
+start_redis
 spawn-fcgi -s "$T/sse.sock" -b 4096 -F "$WORKERS" -P "$T/spawn.pid" -- \
     "$SSE_FCGI" --redis "redis://127.0.0.1:$RPORT" \
     --log-file "$T/worker.log" > "$T/spawn.log" 2>&1 ||
     die "spawn-fcgi failed: $(cat "$T/spawn.log")"
 WPIDS=$(tr '\n' ' ' < "$T/spawn.pid"); track $WPIDS
-LPORT=$(free_port)
-mkdir -p "$T/www"
-# The shipped config; only its fd, connection and process counts change.
-sed -e "s|@PORT@|$LPORT|g" -e "s|@DOCROOT@|$T/www|g" \
-    -e "s|@SOCKET@|$T/sse.sock|g" -e "s|@STATEDIR@|$T|g" \
-    -e 's|^server.max-fds .*|server.max-fds = 20000|' \
-    -e "s|^server.max-connections .*|server.max-connections = $((per_l + per_l / 5 + 100))|" \
-    -e "s|^#server.max-worker = .*|server.max-worker = $LWORKERS|" \
-    "$top_srcdir/deploy/lighttpd/sse-fcgi.conf.in" > "$T/lighttpd.conf"
-echo 'server.listen-backlog = 4096' >> "$T/lighttpd.conf"
-setsid lighttpd -D -f "$T/lighttpd.conf" > "$T/lighttpd.out" 2>&1 &
-LPID=$!; track $LPID
-wait_until 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$LPORT) 2>/dev/null" ||
-    die "lighttpd did not start: $(cat "$T/lighttpd.out")"
+start_lighttpd "$T/sse.sock" $((per_l + per_l / 5 + 100)) "$LWORKERS"
 sleep 1
 LPIDS="$LPID $(ps -o pid= --ppid $LPID | tr '\n' ' ')"; track $LPIDS
 [ "$(echo $LPIDS | wc -w)" -eq $((LWORKERS + 1)) ] ||
