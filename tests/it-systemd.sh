@@ -29,19 +29,21 @@ CMD=$(sed -n '/^ExecStart=/,/[^\\]$/p' "$UNIT" | sed 's/\\$//' | tr '\n' ' ' |
 check "ExecStart found" [ -n "$CMD" ]
 $CMD --log-file "$T/worker.log" > "$T/exec.out" 2>&1 &
 W=$!; track $W
-wait_until 5 test -S "$T/run/sse-1.sock"
+wait_until 20 test -S "$T/run/sse-1.sock"
 check "socket /run/sse-fcgi/sse-%i.sock created" test -S "$T/run/sse-1.sock"
 check "mode 0660 so the web server's group can connect" [ "$(stat -c %a "$T/run/sse-1.sock")" = 660 ]
 WSOCK=$T/run/sse-1.sock start_lighttpd
 stream a "$BASE/api/v1/events/sd.chan"; A=$CURL_PID
-wait_until 5 numsub_is sd.chan 1
+wait_until 20 numsub_is sd.chan 1
 check "spawn-fcgi -n became the worker (same PID subscribed)" bash -c "[ \$(redis-cli -p $RPORT CLIENT LIST | grep -c 'sub=1') -ge 1 ] && grep -q 'sse-fcgi' /proc/$W/comm"
 rcli PUBLISH sd.chan hello >/dev/null
-wait_until 5 body_has a 'data: hello'
+wait_until 20 body_has a 'data: hello'
 check "streams through the unit's worker" body_has a 'data: hello'
-check "sample config applied (keepalive 1 s)" wait_until 3 body_has a ': keepalive'
+# Within 10 s: the sample's own keepalive is 15 s.
+check "sample config applied (keepalive 1 s)" wait_until 10 body_has a ': keepalive'
 kill -HUP $W
-sleep 0.3
+# Once it has handled the signal (it logs that), it must still run.
+wait_until 20 grep -q 'SIGHUP: log file reopened' "$T/worker.log"
 check "reload (SIGHUP) keeps the worker" alive $W
 kill -TERM $W
 wait $W; rc=$?

@@ -273,3 +273,28 @@ latencies() {
 	LAT_MAX=$(printf '%s\n' $LATS | sort -n | tail -1)
 	LAT_MED=$(printf '%s\n' $LATS | sort -n | sed -n 5p)
 }
+
+# stream_until NAME TEXT URL [CURL-ARGS...]: a stream that stays open (a
+# resume, a first look), read into $T/NAME.out until its body has TEXT (30 s
+# at most), then for 0.5 s more, so that anything that should not come
+# (a duplicate) has a moment to show, and closed. Instead of a fixed curl
+# -m, which a slow machine can outlast before the work is done.
+stream_until() {
+	local name=$1 text=$2 url=$3; shift 3
+	stream "$name" "$url" "$@"
+	wait_until 30 body_has "$name" "$text" && sleep 0.5
+	kill "$CURL_PID" 2>/dev/null; wait "$CURL_PID" 2>/dev/null
+	return 0
+}
+# ready NAME: stream NAME's response has begun, which the worker does once
+# Redis confirmed its channels: events published now reach it, on any
+# worker of a pool (PUBSUB NUMSUB counts workers, not streams).
+ready() { grep -qx ': ok' "$T/$1.out" 2>/dev/null; }
+# stamp_lines < INPUT: each line prefixed with the time it was read, in ms
+# (a blocking read, not a polling loop, so the time is when it came).
+stamp_lines() {
+	local l t
+	while IFS= read -r l; do
+		t=$EPOCHREALTIME; echo "$(( ${t/[.,]/} / 1000 )) $l"
+	done
+}
