@@ -14,16 +14,17 @@ start_lighttpd
 U=$BASE/api/v1
 
 stream a "$U/events/l.chan"; A=$CURL_PID
-wait_until 5 numsub_is l.chan 1
+wait_until 20 numsub_is l.chan 1
 pub_http l.chan e1 >/dev/null
-wait_until 5 bash -c "! kill -0 $A 2>/dev/null"
+wait_until 30 bash -c "! kill -0 $A 2>/dev/null"
 wait $A; rc=$?
 check "stream ended by itself after max-lifetime, cleanly (curl exit 0)" [ $rc = 0 ]
 check "the final comment says why" body_has a ': stream lifetime reached; reconnect'
 LAST=$(ids_of a | tail -1)
 pub_http l.chan e2 >/dev/null
 pub_http l.chan e3 >/dev/null
-curl -s -m 1.5 -H "Last-Event-ID: $LAST" "$U/events/l.chan" > "$T/b.out"
+# This stream too ends by itself at max-lifetime; -m is only a backstop.
+curl -s -m 60 -H "Last-Event-ID: $LAST" "$U/events/l.chan" > "$T/b.out"
 check "the client resumes without loss" diff <(data_of b) <(printf 'e2\ne3\n')
 check "worker alive" alive $WPIDS
 finish
