@@ -37,24 +37,24 @@ run_standalone() {
 	SSE_FCGI_RETRY=${ENV_RETRY:-} $TEST_PREFIX "$SSE_FCGI" --config "$T/w.conf" \
 	    --listen "127.0.0.1:$LPORT_W" "$@" >> "$T/worker.log" 2>&1 &
 	WP=$!; track $WP
-	wait_until 5 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$LPORT_W) 2>/dev/null"
+	wait_until 20 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$LPORT_W) 2>/dev/null"
 }
 light_tcp() {
 	start_lighttpd 'fastcgi.server := ( "/api/v1" => (( "host" => "127.0.0.1", "port" => '"$LPORT_W"', "check-local" => "disable" )) )'
 }
 run_standalone
 light_tcp
-curl -s -m 2 "$BASE/api/v1/events/cfg" > "$T/p1.out"
+stream_until p1 'retry: ' "$BASE/api/v1/events/cfg"
 check "config file value used (retry 1111)" grep -q 'retry: 1111' "$T/p1.out"
 kill $WP $LPID; wait $WP $LPID 2>/dev/null
 ENV_RETRY=2222 run_standalone
 light_tcp
-curl -s -m 2 "$BASE/api/v1/events/cfg" > "$T/p2.out"
+stream_until p2 'retry: ' "$BASE/api/v1/events/cfg"
 check "environment beats file (retry 2222)" grep -q 'retry: 2222' "$T/p2.out"
 kill $WP $LPID; wait $WP $LPID 2>/dev/null
 ENV_RETRY=2222 run_standalone --retry 3333
 light_tcp
-curl -s -m 2 "$BASE/api/v1/events/cfg" > "$T/p3.out"
+stream_until p3 'retry: ' "$BASE/api/v1/events/cfg"
 check "flag beats environment (retry 3333)" grep -q 'retry: 3333' "$T/p3.out"
 check "standalone HOST:PORT streams" grep -q '^: ok' "$T/p3.out"
 kill $WP $LPID; wait $WP $LPID 2>/dev/null
@@ -62,11 +62,11 @@ kill $WP $LPID; wait $WP $LPID 2>/dev/null
 # Standalone on a unix socket.
 $TEST_PREFIX "$SSE_FCGI" --redis "redis://127.0.0.1:$RPORT" --listen "unix:$T/sse.sock" >> "$T/worker.log" 2>&1 &
 WP=$!; track $WP
-wait_until 5 test -S "$T/sse.sock"
+wait_until 20 test -S "$T/sse.sock"
 start_lighttpd
 stream u "$BASE/api/v1/events/unix.chan"
-wait_until 5 numsub_is unix.chan 1
+wait_until 20 numsub_is unix.chan 1
 rcli PUBLISH unix.chan via-unix >/dev/null
-wait_until 5 body_has u 'data: via-unix'
+wait_until 20 body_has u 'data: via-unix'
 check "standalone unix:PATH streams" body_has u 'data: via-unix'
 finish
