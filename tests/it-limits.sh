@@ -40,7 +40,8 @@ start_workers 1 --queue-limit "$QL"
 start_lighttpd
 W=$WPIDS
 LP=$LPID
-sleep 0.3
+# Idle: once connected to Redis.
+wait_until 30 grep -q 'connected to redis' "$T/worker.log"
 rss_idle=$(rss_kb $W)
 SHA=$(rcli SCRIPT LOAD "$(cat "$top_srcdir/deploy/redis/sse-publish.lua")")
 

@@ -18,11 +18,11 @@ start_workers 2 --keepalive 2
 start_lighttpd
 CH=faults.all
 
-"$SSE_CLIENT" -q -Q -u "$BASE/api/v1/events/$CH" -n $N -c 200 -e $TOTAL -d 240 \
+"$SSE_CLIENT" -q -Q -u "$BASE/api/v1/events/$CH" -n $N -c 200 -e $TOTAL -d 600 \
     -r "$T/ready" > "$T/client.out" 2> "$T/client.err" &
 CPID=$!; track $CPID
 check "$N streams open" wait_until 60 test -e "$T/ready"
-wait_until 10 bash -c "[ \$(redis-cli -p $RPORT PUBSUB NUMSUB $CH | sed -n 2p) = 2 ]"
+wait_until 30 bash -c "[ \$(redis-cli -p $RPORT PUBSUB NUMSUB $CH | sed -n 2p) = 2 ]"
 
 # The publisher: number n goes in once. A failed call is retried unless
 # the history shows it landed (Redis died after running the script).
@@ -50,7 +50,7 @@ at 50
 kill "$RPID"; wait "$RPID" 2>/dev/null
 sleep 2
 REDIS_AOF=1 start_redis "$RPORT"
-check "stop/start: both workers noticed" wait_until 15 bash -c "[ \$(grep -c 'redis connection to .* lost' '$T/worker.log') -ge 2 ]"
+check "stop/start: both workers noticed" wait_until 30 bash -c "[ \$(grep -c 'redis connection to .* lost' '$T/worker.log') -ge 2 ]"
 check "stop/start: both resubscribed" both_subscribed
 
 # 2. SIGKILL and restart.
@@ -58,18 +58,22 @@ at 150
 kill -9 "$RPID"; wait "$RPID" 2>/dev/null
 sleep 2
 REDIS_AOF=1 start_redis "$RPORT"
-check "kill -9: both workers noticed" wait_until 15 bash -c "[ \$(grep -c 'redis connection to .* lost' '$T/worker.log') -ge 4 ]"
+check "kill -9: both workers noticed" wait_until 30 bash -c "[ \$(grep -c 'redis connection to .* lost' '$T/worker.log') -ge 4 ]"
 check "kill -9: both resubscribed" both_subscribed
 
 # 3. Frozen for 10 s: the connection stays up but nothing answers.
 at 250
 kill -STOP "$RPID"; STOPPED=$SECONDS
-check "SIGSTOP: liveness check fires within 8 s" wait_until 8 grep -q 'no reply to PING' "$T/worker.log"
+# Due ~6 s in (3 s idle, 3 s for the PONG); the freeze lasts until it
+# fired, so a busy machine's slowness is not a failure, only no check is.
+check "SIGSTOP: liveness check fires while Redis is frozen" \
+    wait_until 30 grep -q 'no reply to PING' "$T/worker.log"
+echo "# SIGSTOP: liveness check fired after $((SECONDS - STOPPED)) s"
 sleep $((10 - (SECONDS - STOPPED) > 0 ? 10 - (SECONDS - STOPPED) : 0))
 kill -CONT "$RPID"
 check "SIGSTOP: both resubscribed" both_subscribed
 
-check "publisher finished" wait_until 150 test -s "$T/pub.fails"
+check "publisher finished" wait_until 400 test -s "$T/pub.fails"
 wait $CPID; rc=$?
 echo "# client: $(cat "$T/client.out"); publisher retries: $(cat "$T/pub.fails" 2>/dev/null)"
 check "every stream stayed open and got all $TOTAL events once, in order" [ $rc = 0 ]

@@ -13,7 +13,8 @@ start_redis
 start_workers 1
 start_lighttpd 'server.max-worker = 2'
 W=$WPIDS
-sleep 0.5
+# Idle: once connected to Redis.
+wait_until 30 grep -q 'connected to redis' "$T/worker.log"
 rss0=$(rss_kb $W)
 
 half=$((N / 2))
