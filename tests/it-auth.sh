@@ -39,8 +39,8 @@ U=$BASE/api/v1/events
 P=$BASE/private/events
 check "no warning about public channels" bash -c "! grep -q 'every channel is public' '$T/worker.log'"
 
-# code URL [CURL-ARGS]: status of a stream request that is cut after 1 s.
-code() { local u=$1; shift; curl -s -o "$T/last.body" -D "$T/last.hdr" -w '%{http_code}' -m 1 "$@" "$u"; }
+# code URL [CURL-ARGS]: status of a stream request, cut once its head is in.
+code() { head_status "$@"; }
 
 stream pub "$U/news.eu"
 stream keeper "$U/status"

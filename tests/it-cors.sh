@@ -25,7 +25,8 @@ ALLOWED="http://localhost:$P"
 start_workers 1 --cors-origins "$ALLOWED https://app.example" --publisher-secret "$SECRET"
 U=$BASE/api/v1
 
-hdr() { curl -s -m 2 -D - -o /dev/null "$@"; }
+# hdr [CURL-ARGS...] URL: the response head, once it is in (a stream stays open).
+hdr() { local u=${!#}; head_status "$u" "${@:1:$#-1}" > /dev/null; cat "$T/last.hdr"; }
 hdr -H "Origin: https://app.example" "$U/events/cors.chan" > "$T/ok.hdr"
 check "allowed origin: 200" grep -q '^HTTP/1.1 200' "$T/ok.hdr"
 check "allowed origin echoed" grep -qi '^Access-Control-Allow-Origin: https://app.example' "$T/ok.hdr"

@@ -298,3 +298,17 @@ stamp_lines() {
 		t=$EPOCHREALTIME; echo "$(( ${t/[.,]/} / 1000 )) $l"
 	done
 }
+# head_status URL [CURL-ARGS...]: the HTTP status of a request whose
+# response may be a stream that stays open, read until its head is in (30 s
+# at most) and closed; the head in $T/last.hdr, the body so far in
+# $T/last.body. Instead of a curl -m 1 or 2 that a slow machine can outlast
+# before the head comes.
+head_status() {
+	local u=$1 p; shift
+	: > "$T/last.hdr"
+	curl -s -o "$T/last.body" -D "$T/last.hdr" -m 60 "$@" "$u" 2>/dev/null &
+	p=$!
+	wait_until 30 bash -c "grep -q \$'^\\r\$' '$T/last.hdr' || ! kill -0 $p 2>/dev/null"
+	kill $p 2>/dev/null; wait $p 2>/dev/null
+	sed -n 's/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$T/last.hdr" | tail -n 1
+}
