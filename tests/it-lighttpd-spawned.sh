@@ -37,8 +37,11 @@ check "settings from bin-environment (keepalive 1 s)" body_has a ': keepalive'
 check "worker logs in server.breakagelog" grep -q 'sse-fcgi.*ready' "$T/breakage.log"
 
 LAST=$(ids_of a | tail -1)
+# Until lighttpd's workers are gone (by PID: a pgrep -f of the socket path
+# matched the waiting shell's own command line, so it always ran out).
+OLDW=$(pgrep -P $LPID -f "$SSE_FCGI" | tr '\n' ' ')
 kill $LPID; wait $LPID 2>/dev/null
-wait_until 30 bash -c "! pgrep -f '$T/spawned.sock' >/dev/null && ! pgrep -f '$SSE_FCGI' -P $LPID >/dev/null"
+wait_until 30 bash -c "for p in $OLDW; do kill -0 \$p 2>/dev/null && exit 1; done; exit 0"
 pub_lua sp.chan during >/dev/null
 start_lighttpd "$SPAWNED"
 U=$BASE/api/v1

@@ -68,7 +68,8 @@ for k in 1 2 3 4 5; do
 	[ -n "$id" ] || continue
 	from=$(grep -A1 "^id: $id\$" "$T/x.out" | sed -n 's/^data: n//p')
 	echo "$from" > "$T/r$k.from"
-	curl -s -m 60 -H "Last-Event-ID: $id" "$U/events/r.race" > "$T/r$k.out" &
+	# -N: written as it comes (the wait below reads it), not at exit.
+	curl -sN -m 60 -H "Last-Event-ID: $id" "$U/events/r.race" > "$T/r$k.out" &
 	rpids="$rpids $!"
 done
 wait $PUB
