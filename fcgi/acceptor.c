@@ -39,6 +39,7 @@
 #include "log.h"
 #include "publish_http.h"
 #include "publisher.h"
+#include "retry.h"
 #include "route.h"
 #include "stats_http.h"
 #include "stream.h"
@@ -48,7 +49,6 @@
  * a stream request has none, but must be read to its end before the
  * hand-off. Publish bodies are bounded by max-message instead. */
 #define ACCEPTOR_BODY_MAX	65536
-#define ACCEPTOR_RETRY_AFTER	5	/* seconds, on 503 */
 #define ACCEPTOR_FIRST_WAIT_MS	2000	/* for Redis, right after start */
 
 struct acceptor {
@@ -61,6 +61,7 @@ struct acceptor {
 	const struct auth	*auth;
 	const struct cidr	*stats_allow;
 	atomic_ulong		 refused[ACCEPTOR_REFUSED_N];
+	uint32_t		 rnd;		/* retry.h's state */
 	char			 cors_hdr[CORS_HEADERS_MAX];	/* this request's */
 	pthread_t		 thread;
 	int			 started;
@@ -91,6 +92,7 @@ acceptor_create(int listen_fd, const struct cfg *cfg, struct broker *broker,
 	a->cors = cors;
 	a->auth = auth;
 	a->stats_allow = stats_allow;
+	a->rnd = retry_seed((uint32_t)listen_fd + 7919u);
 	a->publisher = publisher_create(cfg->redis, cfg->history_prefix,
 	    cfg->publish_timeout_ms, err, sizeof err);
 	if (a->publisher == NULL)
@@ -117,12 +119,13 @@ acceptor_refused(struct acceptor *a, unsigned long long *out)
 		    memory_order_relaxed);
 }
 
-/* Counts a refused stream request by its status (400, 401, 403, 503). */
+/* Counts a refused stream request by its status (400, 401, 403), or one
+ * sent away to come back later (status 0). */
 static void
 acceptor_count_refused(struct acceptor *a, int status)
 {
 	static const int	statuses[ACCEPTOR_REFUSED_N] = { 400, 401, 403,
-				    503 };
+				    0 };
 	size_t			i;
 
 	for (i = 0; i < ACCEPTOR_REFUSED_N; i++)
@@ -154,6 +157,29 @@ acceptor_reply(struct acceptor *a, FCGX_Request *r, int status,
 {
 	acceptor_respond(a, r, status, reason, "text/plain; charset=utf-8",
 	    extra, body);
+}
+
+/* Sends a stream request away for a transient reason, the one way
+ * EventSource takes it: 200 text/event-stream with a retry: of its own
+ * (retry.h) and a comment saying WHY, then the end. Any other status would
+ * stop the browser's EventSource for good. Nothing of any channel is
+ * streamed. */
+static void
+acceptor_defer(struct acceptor *a, FCGX_Request *r, unsigned retry_ms,
+    const char *why)
+{
+	char	body[RETRY_BODY_MAX];
+
+	acceptor_count_refused(a, 0);
+	retry_body(body, sizeof body, retry_ms, why);
+	FCGX_FPrintF(r->out,
+	    "Status: 200 OK\r\n"
+	    "Content-Type: text/event-stream\r\n"
+	    "Cache-Control: no-cache\r\n"
+	    "%s"
+	    "\r\n"
+	    "%s", a->cors_hdr, body);
+	log_debug("deferred a stream (retry %u ms): %s", retry_ms, why);
 }
 
 /* Reads and drops the request body. Returns its length, or -1 if it is
@@ -461,7 +487,7 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 	struct http_answer	 ans;
 	struct publish_http_req	 pr;
 	const char		*method;
-	char			 err[512], extra[64];
+	char			 err[512];
 	char			 qtoken[JWT_TOKEN_MAX + 1];
 	size_t			 hlen;
 	int			 allowed;
@@ -569,13 +595,11 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 		stream_req_free(req);
 		return;
 	}
-	snprintf(extra, sizeof extra, "Retry-After: %d\r\n",
-	    ACCEPTOR_RETRY_AFTER);
 	if (!acceptor_redis_up(a)) {
 		stream_req_free(req);
-		acceptor_count_refused(a, 503);
-		acceptor_reply(a, r, 503, "Service Unavailable", extra,
-		    "redis is unreachable; try again later");
+		acceptor_defer(a, r, retry_backoff(a->cfg->retry_ms,
+		    broker_down_ms(a->broker), &a->rnd),
+		    "redis is unreachable; reconnect later");
 		return;
 	}
 	if (strcmp(method, "HEAD") == 0) {
@@ -587,11 +611,10 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 	}
 	if (stream_ctx_reserve(a->streams) == -1) {
 		stream_req_free(req);
-		acceptor_count_refused(a, 503);
-		log_warn("refusing a stream: max-streams (%u) reached",
+		log_warn("deferring a stream: max-streams (%u) reached",
 		    a->cfg->max_streams);
-		acceptor_reply(a, r, 503, "Service Unavailable", extra,
-		    "too many streams on this worker; try again later");
+		acceptor_defer(a, r, retry_jitter(a->cfg->retry_ms, &a->rnd),
+		    "too many streams on this worker; reconnect later");
 		return;
 	}
 	if (a->cors_hdr[0] != '\0')

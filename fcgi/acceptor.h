@@ -16,7 +16,8 @@ struct cidr;
 struct cors;
 struct stream_ctx;
 
-/* Stream requests refused, counted by status: 400, 401, 403, 503. */
+/* Stream requests refused, counted by status (400, 401, 403), then those
+ * sent away to come back later (200 with retry:; see retry.h). */
 #define ACCEPTOR_REFUSED_N	4
 
 /* Returns an acceptor for the listening socket LISTEN_FD; the other

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "loop.h"
 #include "outq.h"
+#include "retry.h"
 #include "sse.h"
 #include "stream.h"
 #include "xmalloc.h"
@@ -96,10 +97,7 @@ struct stream_ctx {
 	struct frame		*preamble;	/* headers, ": ok", retry */
 	struct frame		*preamble_lighttpd; /* the same for lighttpd */
 	struct frame		*keepalive;
-	struct frame		*farewell;	/* last comment on shutdown */
-	struct frame		*history_down;	/* last comment: no history */
-	struct frame		*expired;	/* last comment: max-lifetime */
-	struct frame		*token_expired;	/* last comment: token exp */
+	uint32_t		 rnd;		/* retry.h's state: end delays */
 	struct event		*keepalive_ev;
 	struct event		*flush_ev;
 	struct event		*grace_ev;
@@ -198,11 +196,7 @@ stream_ctx_create(struct loop *l, struct hub *hub, struct broker *broker,
 	ctx->preamble = stream_make_preamble(cfg, NULL, 0);
 	ctx->preamble_lighttpd = stream_make_preamble(cfg, NULL, 1);
 	ctx->keepalive = sse_frame_comment("keepalive");
-	ctx->farewell = sse_frame_comment("worker restarting; reconnect");
-	ctx->history_down = sse_frame_comment("history unavailable; reconnect");
-	ctx->expired = sse_frame_comment("stream lifetime reached; reconnect");
-	ctx->token_expired = sse_frame_comment("token expired; reconnect with "
-	    "a new one");
+	ctx->rnd = retry_seed((uint32_t)(uintptr_t)ctx);
 	ctx->flush_ev = event_new(ctx->base, -1, 0, stream_on_flush, ctx);
 	ctx->grace_ev = evtimer_new(ctx->base, stream_on_grace, ctx);
 	ctx->keepalive_ev = event_new(ctx->base, -1, EV_PERSIST,
@@ -354,10 +348,6 @@ stream_ctx_free(struct stream_ctx *ctx)
 	frame_unref(ctx->preamble);
 	frame_unref(ctx->preamble_lighttpd);
 	frame_unref(ctx->keepalive);
-	frame_unref(ctx->farewell);
-	frame_unref(ctx->history_down);
-	frame_unref(ctx->expired);
-	frame_unref(ctx->token_expired);
 	free(ctx);
 }
 
@@ -533,13 +523,22 @@ stream_start(struct stream *s)
 	s->flags |= STREAM_STARTED;
 }
 
-/* Queues the end of the response; S is freed once it is written. WHY
- * (static text) is for the log. */
+/* Texts of the last comment, for a client that is to come back. */
+#define STREAM_BYE_STOPPING	"worker restarting; reconnect"
+#define STREAM_BYE_HISTORY	"history unavailable; reconnect"
+#define STREAM_BYE_LIFETIME	"stream lifetime reached; reconnect"
+#define STREAM_BYE_TOKEN	"token expired; reconnect with a new one"
+
+/* Queues the end of the response; S is freed once it is written. SAY, if
+ * not NULL, is the last comment, sent with a retry: of this stream's own
+ * (retry.h) so the streams a worker ends together do not reconnect
+ * together. WHY (static text) is for the log. */
 static void
-stream_end(struct stream *s, struct frame *last_comment, const char *why)
+stream_end(struct stream *s, const char *say, const char *why)
 {
-	char		 end[FCGI_PROTO_END_LEN];
+	char		 end[FCGI_PROTO_END_LEN], bye[RETRY_BODY_MAX];
 	struct frame	*f;
+	size_t		 n;
 
 	if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 		return;
@@ -548,8 +547,13 @@ stream_end(struct stream *s, struct frame *last_comment, const char *why)
 	stream_unsubscribe(s);
 	if (!(s->flags & STREAM_STARTED))
 		stream_start(s);
-	if (last_comment != NULL)
-		stream_push(s, last_comment);
+	if (say != NULL) {
+		n = retry_body(bye, sizeof bye, retry_jitter(
+		    s->ctx->cfg->retry_ms, &s->ctx->rnd), say);
+		f = frame_from(bye, n);
+		stream_push(s, f);
+		frame_unref(f);
+	}
 	fcgi_proto_end(end, s->request_id, 0);
 	f = frame_from(end, sizeof end);
 	outq_push_raw(&s->q, f, 0, f->len);
@@ -703,7 +707,7 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 		    "stream so the client retries", s->fd, s->request_id, err);
 		stream_drop_pending(s);
 		s->flags &= ~STREAM_SYNCING;
-		stream_end(s, s->ctx->history_down, "history unavailable");
+		stream_end(s, STREAM_BYE_HISTORY, "history unavailable");
 		return;
 	}
 	before = outq_bytes(&s->q);
@@ -820,7 +824,7 @@ stream_on_expire(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream	*s = arg;
 
-	stream_end(s, s->ctx->token_expired, "token expired");
+	stream_end(s, STREAM_BYE_TOKEN, "token expired");
 }
 
 /* Arms S's expiry timer for the wall-clock time WHEN. */
@@ -871,7 +875,7 @@ stream_open(void *arg)
 		    req->last_id[0] ? ", resuming after " : "", req->last_id);
 	if (ctx->stopping) {
 		stream_req_free(req);
-		stream_end(s, ctx->farewell, "worker stopping");
+		stream_end(s, STREAM_BYE_STOPPING, "worker stopping");
 		return;
 	}
 	s->subs = req->nchannels == 1 ? &s->sub1 :
@@ -970,8 +974,11 @@ stream_on_keepalive(evutil_socket_t fd, short what, void *arg)
 		/* A stalled client over its cap after the last event. */
 		if (stream_over_limit(s, now))
 			continue;
-		if (max != 0 && now - s->opened >= (time_t)max) {
-			stream_end(s, ctx->expired, "max-lifetime reached");
+		/* Up to a tenth early, by fd: streams opened together
+		 * (after a restart) do not all end together. */
+		if (max != 0 && now - s->opened >= (time_t)(max -
+		    ((uint32_t)s->fd * 2246822519u) % (max / 10 + 1))) {
+			stream_end(s, STREAM_BYE_LIFETIME, "max-lifetime reached");
 			continue;
 		}
 		idle_ms = ctx->now_ms - s->active_ms + STREAM_TICK_MS / 2;
@@ -1010,7 +1017,7 @@ stream_ctx_shutdown(struct stream_ctx *ctx, unsigned grace,
 	ctx->drained_arg = arg;
 	event_del(ctx->keepalive_ev);
 	for (s = ctx->all; s != NULL; s = s->next)
-		stream_end(s, ctx->farewell, "worker stopping");
+		stream_end(s, STREAM_BYE_STOPPING, "worker stopping");
 	if (ctx->open == 0) {
 		ctx->drained = NULL;
 		done(arg);

@@ -81,10 +81,12 @@ struct broker {
 	struct dict		*chans;		/* name -> struct bchan */
 	atomic_int		 up;
 	atomic_int		 was_up;
+	_Atomic uint64_t	 down_since_ms;	/* broker_now_ms(), while down */
 	unsigned long		 reconnects;
 	int			 lost_logged;
 };
 
+static uint64_t	broker_now_ms(void);
 static void	broker_connect(struct broker *);
 static void	broker_fail(struct broker *, const char *why);
 static void	broker_send_sub(struct broker *, const char *, size_t,
@@ -102,6 +104,7 @@ broker_create(struct event_base *base, const char *url,
 	struct broker	*b;
 
 	b = xcalloc(1, sizeof *b);
+	atomic_store(&b->down_since_ms, broker_now_ms());
 	b->base = base;
 	b->on_message = on_message;
 	b->arg = arg;
@@ -146,7 +149,8 @@ broker_close(struct broker *b)
 		b->ctx = NULL;
 	}
 	b->state = BROKER_DOWN;
-	atomic_store(&b->up, 0);
+	if (atomic_exchange(&b->up, 0))
+		atomic_store(&b->down_since_ms, broker_now_ms());
 }
 
 void
@@ -183,6 +187,18 @@ int
 broker_was_up(const struct broker *b)
 {
 	return atomic_load(&((struct broker *)b)->was_up);
+}
+
+uint64_t
+broker_down_ms(const struct broker *b)
+{
+	struct broker	*m = (struct broker *)b;
+	uint64_t	 since = atomic_load(&m->down_since_ms);
+	uint64_t	 now = broker_now_ms();
+
+	if (atomic_load(&m->up))
+		return 0;
+	return now > since ? now - since : 0;
 }
 
 unsigned long

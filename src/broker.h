@@ -20,6 +20,7 @@
 #define SSE_BROKER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct broker;
 struct event_base;
@@ -59,6 +60,10 @@ int		 broker_channel_ready(const struct broker *, const char *channel,
 int		 broker_is_up(const struct broker *);
 /* Returns 1 once the broker has been up at least once. Any thread. */
 int		 broker_was_up(const struct broker *);
+/* Returns how long, in ms, Redis has been unreachable (since the
+ * connection was lost, or since the broker was created if it never came
+ * up); 0 while up. Any thread. */
+uint64_t	 broker_down_ms(const struct broker *);
 /* Returns how many times the connection was re-established. */
 unsigned long	 broker_reconnects(const struct broker *);
 

@@ -77,7 +77,7 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "keepalive", CFG_T_UINT, CFG_OFF(keepalive), 1, 3600, "15",
 	  "SECONDS", "seconds between keepalive comments on idle streams" },
 	{ "retry", CFG_T_UINT, CFG_OFF(retry_ms), 0, 3600000, "3000", "MS",
-	  "reconnect delay sent to clients as \"retry:\", 0 = none" },
+	  "\"retry:\" as a stream opens (0 = none); jittered at its end" },
 	{ "queue-limit", CFG_T_SIZE, CFG_OFF(queue_limit), 4096,
 	  1024ULL * 1024 * 1024, "1m", "BYTES",
 	  "unsent bytes a stalled stream may hold (reading ones: 8x; k, m)" },

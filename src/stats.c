@@ -56,8 +56,9 @@ const struct stats_fig_desc stats_figs[STATS_NFIGS] = {
 	  "Stream requests refused, by HTTP status." },
 	{ "refused_403", "sse_fcgi_streams_refused_total", "counter", "403",
 	  "Stream requests refused, by HTTP status." },
-	{ "refused_503", "sse_fcgi_streams_refused_total", "counter", "503",
-	  "Stream requests refused, by HTTP status." },
+	{ "deferred", "sse_fcgi_streams_deferred_total", "counter", NULL,
+	  "Stream requests told to reconnect later (Redis unreachable, "
+	  "max-streams): 200 with retry:, nothing streamed." },
 	{ "reconnects", "sse_fcgi_redis_reconnects_total", "counter", NULL,
 	  "Times a worker's Redis subscription connection came back." },
 };

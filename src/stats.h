@@ -38,8 +38,8 @@ struct stats;
 #define STATS_CHANNELS_MAX	1000	/* channels one worker reports */
 #define STATS_ID_MAX		300	/* "<hostname>:<pid>" */
 
-/* The figures, in report order. The STATS_REFUSED_* four follow each
- * other in that order (see acceptor_refused()). */
+/* The figures, in report order. The STATS_REFUSED_* three and
+ * STATS_DEFERRED follow each other in that order (see acceptor_refused()). */
 enum stats_fig {
 	STATS_STREAMS = 0,	/* gauges */
 	STATS_CHANNELS,
@@ -52,7 +52,7 @@ enum stats_fig {
 	STATS_REFUSED_400,
 	STATS_REFUSED_401,
 	STATS_REFUSED_403,
-	STATS_REFUSED_503,
+	STATS_DEFERRED,
 	STATS_RECONNECTS,
 	STATS_NFIGS
 };

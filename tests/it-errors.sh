@@ -3,8 +3,10 @@
 #
 # Scenario: bad requests get a clear status and one-line reason, and leave
 # an open stream untouched: 400 bad channel names (characters, length,
-# encoding), 404 unknown paths, 405 wrong methods, 503 with Retry-After
-# when max-streams are open and when Redis is down at connect time; 431
+# encoding), 404 unknown paths, 405 wrong methods; when max-streams are
+# open or Redis is down at connect time, a 200 text/event-stream with a
+# jittered retry:, a comment saying why and a clean end (any other status
+# would stop a browser's EventSource for good), nothing streamed; 431
 # from the worker over max-header (set to 2k, below lighttpd's own 8 KiB
 # limit), for a header, a query string and a publish; 413 for a stream
 # request with a body over 64 KiB.
@@ -40,15 +42,34 @@ wait_until 5 body_has good 'data: still-here'
 check "open stream untouched by bad requests" body_has good 'data: still-here'
 check "worker alive" alive "$WPIDS"
 
-# max-streams: a worker that is full says so (503, Retry-After).
+# max-streams: a worker that is full sends the client away to come back
+# (200, retry:, a reason, the end), each client with a delay of its own.
 WSOCK=$T/cap.sock start_workers 1 --max-streams 2
 WSOCK=$T/cap.sock start_lighttpd
-stream cap1 "$BASE/api/v1/events/cap"; stream cap2 "$BASE/api/v1/events/cap"
-wait_until 5 bash -c "grep -q '^: ok' '$T/cap1.out' && grep -q '^: ok' '$T/cap2.out'"
-code=$(curl -s -D "$T/cap.hdr" -o "$T/cap.body" -w '%{http_code}' -m 5 "$BASE/api/v1/events/cap")
-check "503 when max-streams are open" [ "$code" = 503 ]
-check "503 says why" grep -q 'too many streams' "$T/cap.body"
-check "Retry-After on the full worker" grep -qi '^Retry-After: [0-9]' "$T/cap.hdr"
+stream cap1 "$BASE/api/v1/events/cap"; CAP1=$CURL_PID
+stream cap2 "$BASE/api/v1/events/cap"
+wait_until 10 bash -c "grep -q '^: ok' '$T/cap1.out' && grep -q '^: ok' '$T/cap2.out'"
+code=$(curl -s -D "$T/cap.hdr" -o "$T/cap.body" -w '%{http_code}' -m 10 "$BASE/api/v1/events/cap"); rc=$?
+# deferred NAME CODE RC: a complete 200 event stream with a retry: in the
+# default's range (3000 ms +- half) and no event, no ": ok".
+deferred() {
+	[ "$2" = 200 ] && [ "$3" = 0 ] &&
+	    grep -qi '^Content-Type: text/event-stream' "$T/$1.hdr" &&
+	    grep -qE '^retry: [0-9]+$' "$T/$1.body" &&
+	    awk '/^retry: / { r = $2 } END { exit !(r >= 1500 && r < 4500) }' "$T/$1.body" &&
+	    ! grep -qE '^(data|id|event):|^: ok' "$T/$1.body"
+}
+check "full worker: 200 event stream, retry: 1.5-4.5 s, nothing streamed, clean end" deferred cap "$code" "$rc"
+check "full worker: the comment says why" grep -q '^: too many streams' "$T/cap.body"
+for i in $(seq 1 20); do
+	curl -s -m 10 "$BASE/api/v1/events/cap" | sed -n 's/^retry: //p'
+done > "$T/cap.retries"
+echo "# retry: values for 20 deferred clients: $(sort -n "$T/cap.retries" | tr '\n' ' ')"
+check "20 deferred clients, 20 answers with retry:" [ "$(wc -l < "$T/cap.retries")" = 20 ]
+check "their delays are spread (at least 15 distinct)" [ "$(sort -u "$T/cap.retries" | wc -l)" -ge 15 ]
+kill "$CAP1"
+check "a freed slot is taken by a client coming back" wait_until 20 bash -c \
+    "curl -s -N -m 2 '$BASE/api/v1/events/cap' 2>/dev/null | grep -q -m1 '^: ok'"
 
 # max-header: this worker's limit is below lighttpd's, so it answers.
 WSOCK=$T/hdr.sock start_workers 1 --max-header 2k
@@ -74,12 +95,11 @@ check "413 for a 70 kB body on a stream path (before its 405)" \
     [ "$(status "$H/events/hdr" --data-binary @"$T/body70k")" = 413 ]
 check "the worker logged the 431" grep -q 'request headers too large' "$T/worker.log"
 
-# Redis down when a client connects: 503 + Retry-After.
+# Redis down when a client connects: sent away to come back, as above.
 kill "$RPID"; wait "$RPID" 2>/dev/null
-wait_until 5 grep -q 'lost' "$T/worker.log"
-code=$(curl -s -D "$T/503.hdr" -o "$T/503.body" -w '%{http_code}' -m 5 "$U/events/x")
-check "503 when redis is down" [ "$code" = 503 ]
-check "Retry-After on 503" grep -qi '^Retry-After: [0-9]' "$T/503.hdr"
-check "503 reason" grep -q 'redis' "$T/503.body"
-check "worker alive after 503" bash -c "for p in $WPIDS; do kill -0 \$p || exit 1; done"
+wait_until 10 grep -q 'lost' "$T/worker.log"
+code=$(curl -s -D "$T/down.hdr" -o "$T/down.body" -w '%{http_code}' -m 10 "$U/events/x"); rc=$?
+check "redis down: 200 event stream, retry:, nothing streamed, clean end" deferred down "$code" "$rc"
+check "redis down: the comment names redis" grep -q '^: redis is unreachable' "$T/down.body"
+check "worker alive after deferring" bash -c "for p in $WPIDS; do kill -0 \$p || exit 1; done"
 finish

@@ -20,6 +20,8 @@ wait_until 30 bash -c "! kill -0 $A 2>/dev/null"
 wait $A; rc=$?
 check "stream ended by itself after max-lifetime, cleanly (curl exit 0)" [ $rc = 0 ]
 check "the final comment says why" body_has a ': stream lifetime reached; reconnect'
+check "with a retry: of its own (default 3 s, +- half)" bash -c \
+    "tail -n 3 '$T/a.out' | awk '/^retry: / { r = \$2 } END { exit !(r >= 1500 && r < 4500) }'"
 LAST=$(ids_of a | tail -1)
 pub_http l.chan e2 >/dev/null
 pub_http l.chan e3 >/dev/null

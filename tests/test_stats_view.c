@@ -156,8 +156,8 @@ main(void)
 	test_cond("workers", jnum(o, "workers", NULL) == 3);
 	test_cond("streams summed", jnum(o, "totals", "streams") ==
 	    100 + 10 + 1);
-	test_cond("refused_503 summed", jnum(o, "totals", "refused_503") ==
-	    3 * STATS_REFUSED_503 + 111);
+	test_cond("deferred summed", jnum(o, "totals", "deferred") ==
+	    3 * STATS_DEFERRED + 111);
 	test_cond("distinct channels", jnum(o, "channels_distinct", NULL) ==
 	    4);
 	json_object_object_get_ex(o, "top_channels", &a);
@@ -197,8 +197,12 @@ main(void)
 
 	text = prometheus(v, 0);
 	test_cond("well-formed", well_formed(text, &nfam));
+	/* The three refused_* figures share one family. */
 	test_cond("families: workers, figures, 2 per-worker",
-	    nfam == 1 + STATS_NFIGS - 3 + 2);
+	    nfam == 1 + STATS_NFIGS - 2 + 2);
+	snprintf(want, sizeof want, "\nsse_fcgi_streams_deferred_total %llu\n",
+	    3ULL * STATS_DEFERRED + 111);
+	test_cond("deferred family", strstr(text, want) != NULL);
 	test_cond("workers gauge", strstr(text, "\nsse_fcgi_workers 3\n") !=
 	    NULL);
 	snprintf(want, sizeof want, "\nsse_fcgi_streams_refused_total"
