@@ -216,25 +216,22 @@ acceptor_header_size(FCGX_ParamArray envp)
 	return n;
 }
 
-/* Right after start, give the broker a moment before calling Redis down. */
+/* Right after start, give the broker a moment before calling Redis down:
+ * only within ACCEPTOR_FIRST_WAIT_MS of the start, so a Redis that never
+ * came up does not hold every request (the acceptor serves one at a time)
+ * for that long. */
 static int
 acceptor_redis_up(struct acceptor *a)
 {
 	struct timespec	ts = { 0, 10 * 1000 * 1000 };
-	int		i;
 
-	if (broker_is_up(a->broker))
-		return 1;
-	if (broker_was_up(a->broker))
-		return 0;
-	for (i = 0; i < ACCEPTOR_FIRST_WAIT_MS / 10; i++) {
-		nanosleep(&ts, NULL);
-		if (broker_is_up(a->broker))
-			return 1;
-		if (atomic_load(&a->stop))
+	while (!broker_is_up(a->broker)) {
+		if (broker_was_up(a->broker) || atomic_load(&a->stop) ||
+		    broker_down_ms(a->broker) >= ACCEPTOR_FIRST_WAIT_MS)
 			return 0;
+		nanosleep(&ts, NULL);
 	}
-	return 0;
+	return 1;
 }
 
 /* Hands the connection to the stream writer; REQ becomes its. */

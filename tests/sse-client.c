@@ -24,6 +24,15 @@
  * event's own block (empty if it has none), not EventSource's last event ID,
  * which carries over to later events.
  *
+ * With -E each connection behaves as a browser's EventSource: when its
+ * stream ends, or the connection fails before a response head, it comes
+ * back after its reconnection time (the last "retry:" it was sent, 3000 ms
+ * before any, as in Chromium) with Last-Event-ID set to the last id it
+ * saw; an answer other than 200 fails it for good (dead), as EventSource
+ * does. -Q and the id order then hold across reconnections, so a resume
+ * that loses or repeats an event counts as a seq_error or out_of_order.
+ * The run ends when every connection has its -e events or is dead.
+ *
  * With -L (the benchmark, tests/bench/) it also measures latency: each
  * event's data is searched for "ts":<microseconds since the epoch> (the
  * publish time, CLOCK_REALTIME), and the time the bytes were read minus
@@ -72,6 +81,9 @@
 #define CLIENT_STALL_RCVBUF	4096	/* SO_RCVBUF of a -S connection */
 #define BUF_NOLIMIT		SIZE_MAX
 #define CLIENT_CDF_POINTS	2000	/* -l: ranks written, plus the max */
+#define CLIENT_RETRY_MS		3000	/* -E: before any retry: (Chromium's) */
+#define CLIENT_RETRY_MAX_MS	3600000	/* -E: a larger retry: is ignored */
+#define CLIENT_ID_MAX		256	/* -E: longer ids are not kept */
 
 /* A growable byte buffer; the owner frees p. */
 struct buf {
@@ -104,6 +116,8 @@ enum chunk_state {
 #define CONN_COMPLETE	0x20	/* got -e events */
 #define CONN_DIGIT	0x40	/* the chunk size has a hex digit */
 #define CONN_STALLED	0x80	/* a -S connection */
+#define CONN_DEAD	0x100	/* -E: failed for good (not a 200) */
+#define CONN_WAITING	0x200	/* -E: to reconnect at retry_at */
 
 struct conn {
 	int		 fd;		/* -1 unless connected */
@@ -122,6 +136,10 @@ struct conn {
 	struct buf	 head;		/* the response head */
 	struct buf	 line;		/* a line split across reads */
 	long long	 ts;		/* -L: this event's "ts", or 0 */
+	long long	 retry_at;	/* -E: when to reconnect (ms) */
+	long long	 ended_at;	/* -E: when the last attempt ended */
+	unsigned	 retry_ms;	/* -E: reconnection time */
+	char		 last_id[CLIENT_ID_MAX]; /* -E: for Last-Event-ID */
 };
 
 struct options {
@@ -143,6 +161,7 @@ struct options {
 	int		 quiet;		/* -q */
 	int		 seq;		/* -Q */
 	int		 churn;		/* -x */
+	int		 eventsource;	/* -E */
 	unsigned	 rate;		/* -R: new connections per second */
 	int		 latency;	/* -L */
 	const char	*cdf_file;	/* -l */
@@ -165,6 +184,9 @@ struct stats {
 	long long	 stalled_events;
 	long long	 stalled_bytes;	/* body bytes they read */
 	int		 first_status;	/* first status code seen, or 0 */
+	long long	 reconnects;	/* -E: attempts after the first */
+	long long	 dead;		/* -E: connections failed for good */
+	long long	 back_max;	/* -E: longest end-to-200 gap, ms */
 };
 
 /* -L: the latency of every event that carried a "ts", in microseconds. */
@@ -195,6 +217,7 @@ static int		 epfd = -1;
 static unsigned		 started;	/* conns past CONN_IDLE */
 static unsigned		 inflight;	/* connecting, sending or head */
 static unsigned		 open_streams;	/* conns in CONN_BODY */
+static unsigned		 waiting;	/* -E: conns with CONN_WAITING */
 static int		 woken;		/* -S connections read again */
 static volatile sig_atomic_t stop_signal; /* the signal that stops us */
 static volatile sig_atomic_t wake_signal; /* SIGUSR1 arrived */
@@ -207,7 +230,7 @@ usage(void)
 	    "[-d SECONDS]\n"
 	    "                  [-r READYFILE] [-H 'Name: value']... "
 	    "[-o FILE] [-s SRCBASE]\n"
-	    "                  [-S STALLED] [-Q] [-x] [-R RATE] [-q]\n"
+	    "                  [-S STALLED] [-Q] [-x] [-E] [-R RATE] [-q]\n"
 	    "  URL is http://IPV4:PORT/path; {i} in the path becomes the "
 	    "connection index,\n"
 	    "  {i%%K} the index modulo K. The last STALLED connections stop "
@@ -218,7 +241,9 @@ usage(void)
 	    "-x: close\n"
 	    "  each stream once it has its -e events (or its head with -e 0), "
 	    "for churn;\n"
-	    "  -R: start at most RATE connections per second.\n");
+	    "  -R: start at most RATE connections per second. -E: reconnect as "
+	    "EventSource does\n"
+	    "  (after retry:, with Last-Event-ID; a non-200 answer is final).\n");
 	fprintf(stderr,
 	    "  -L: measure latency from the \"ts\":MICROSECONDS in each "
 	    "event's data;\n"
@@ -328,6 +353,25 @@ conn_release(struct conn *c)
 	buf_free(&c->line);
 }
 
+/* -E: schedules C's next attempt after its reconnection time, unless it
+ * is complete or dead. Its counters and ids carry over. */
+static void
+conn_again(struct conn *c)
+{
+	if (!opt.eventsource)
+		return;
+	if (c->flags & CONN_DEAD) {
+		st.dead++;
+		return;
+	}
+	if (c->flags & CONN_COMPLETE)
+		return;
+	c->ended_at = now_ms();
+	c->retry_at = c->ended_at + c->retry_ms;
+	c->flags |= CONN_WAITING;
+	waiting++;
+}
+
 /* Ends a connection that never got a 200 response. */
 static void __attribute__((format(printf, 2, 3)))
 conn_fail(struct conn *c, const char *fmt, ...)
@@ -342,6 +386,7 @@ conn_fail(struct conn *c, const char *fmt, ...)
 	st.failed++;
 	inflight--;
 	conn_release(c);
+	conn_again(c);
 }
 
 /* Ends an established stream: the server closed it or broke the framing. */
@@ -351,12 +396,13 @@ conn_end(struct conn *c, const char *why)
 	if (c->flags & CONN_STALLED) {
 		if (!(c->flags & CONN_COMPLETE))
 			st.stalled_closed++;
-	} else if (!(c->flags & CONN_COMPLETE)) {
+	} else if (!(c->flags & CONN_COMPLETE) && !opt.eventsource) {
 		st.closed_early++;
 		conn_note(c, "%s after %lld events", why, c->events);
 	}
 	open_streams--;
 	conn_release(c);
+	conn_again(c);
 }
 
 static int
@@ -590,6 +636,26 @@ id_check(struct conn *c, const char *v, size_t len)
 	c->last_seq = seq;
 }
 
+/* "retry:" with only ASCII digits sets the reconnection time (others are
+ * ignored, as EventSource does). */
+static void
+retry_field(struct conn *c, const char *v, size_t len)
+{
+	unsigned long long	ms = 0;
+	size_t			i;
+
+	if (len == 0)
+		return;
+	for (i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)v[i]))
+			return;
+		if (ms <= CLIENT_RETRY_MAX_MS)
+			ms = ms * 10 + (v[i] - '0');
+	}
+	if (ms <= CLIENT_RETRY_MAX_MS)
+		c->retry_ms = (unsigned)ms;
+}
+
 /* One complete line of LEN bytes at P, without its line end. */
 static void
 sse_line(struct conn *c, const char *p, size_t len)
@@ -625,8 +691,10 @@ sse_line(struct conn *c, const char *p, size_t len)
 		v = "";
 		vlen = 0;
 	}
-	/* "retry" and unknown fields change nothing this client counts. */
-	if (field_is(p, flen, "data")) {
+	/* Unknown fields change nothing this client counts. */
+	if (field_is(p, flen, "retry")) {
+		retry_field(c, v, vlen);
+	} else if (field_is(p, flen, "data")) {
 		if (opt.seq)
 			c->seq_val = seq_parse(v, vlen);
 		if (opt.latency && c->ts == 0)
@@ -639,6 +707,12 @@ sse_line(struct conn *c, const char *p, size_t len)
 		c->flags |= CONN_HAS_DATA;
 	} else if (field_is(p, flen, "id")) {
 		id_check(c, v, vlen);
+		/* EventSource ignores an id with a NUL; a longer one than
+		 * CLIENT_ID_MAX is not kept here (the worker's are short). */
+		if (memchr(v, '\0', vlen) == NULL && vlen < CLIENT_ID_MAX) {
+			memcpy(c->last_id, v, vlen);
+			c->last_id[vlen] = '\0';
+		}
 		if (recording(c) && memchr(v, '\0', vlen) == NULL) {
 			rec.id.len = 0;
 			buf_add(&rec.id, v, vlen, CLIENT_LINE_MAX);
@@ -812,13 +886,14 @@ value_has(const char *v, size_t len, const char *token)
 	return 0;
 }
 
-/* -x: a stream that has what it came for leaves at once. */
+/* -x and -E: a stream that has what it came for leaves at once (with -E,
+ * as a page that closes its EventSource, so its slot frees). */
 static void
 churn_check(struct conn *c)
 {
-	if (!opt.churn || c->state != CONN_BODY)
+	if (!(opt.churn || opt.eventsource) || c->state != CONN_BODY)
 		return;
-	if (opt.expect == 0) {
+	if (opt.churn && opt.expect == 0) {
 		c->flags |= CONN_COMPLETE;
 		st.complete++;
 	} else if (!(c->flags & CONN_COMPLETE))
@@ -848,9 +923,12 @@ head_done(struct conn *c, size_t hend)
 		st.first_status = status;
 	if (status != 200) {
 		st.non200++;
+		c->flags |= CONN_DEAD;	/* EventSource gives up */
 		conn_fail(c, "HTTP status %d", status);
 		return;
 	}
+	if (c->ended_at != 0 && now_ms() - c->ended_at > st.back_max)
+		st.back_max = now_ms() - c->ended_at;
 	for (p = eol + 1; p < end; p = eol + 1) {
 		eol = memchr(p, '\n', end - p);
 		if ((colon = memchr(p, ':', eol - p)) == NULL)
@@ -1046,6 +1124,11 @@ request_build(struct conn *c)
 	if (!opt.own_accept)
 		buf_addstr(b, "Accept: text/event-stream\r\n");
 	buf_addstr(b, "Cache-Control: no-cache\r\n");
+	if (opt.eventsource && c->last_id[0] != '\0') {
+		buf_addstr(b, "Last-Event-ID: ");
+		buf_addstr(b, c->last_id);
+		buf_addstr(b, "\r\n");
+	}
 	for (i = 0; i < opt.nheaders; i++) {
 		buf_addstr(b, opt.headers[i]);
 		buf_addstr(b, "\r\n");
@@ -1100,12 +1183,11 @@ conn_writable(struct conn *c)
 }
 
 static void
-conn_start(struct conn *c)
+conn_connect(struct conn *c)
 {
 	struct sockaddr_in	 src;
 	struct epoll_event	 ev;
 
-	started++;
 	inflight++;
 	c->state = CONN_CONNECTING;
 	c->body_left = -1;
@@ -1153,6 +1235,46 @@ conn_start(struct conn *c)
 }
 
 static void
+conn_start(struct conn *c)
+{
+	started++;
+	c->retry_ms = CLIENT_RETRY_MS;
+	conn_connect(c);
+}
+
+/* -E: starts the attempts that are due; returns ms until the next one
+ * (or -1 if none waits). The per-stream parse state starts afresh; the
+ * counts, the sequence and the last id carry over. */
+static long long
+conns_again(void)
+{
+	long long	now = now_ms(), next = -1;
+	unsigned	i;
+
+	if (waiting == 0)
+		return -1;
+	for (i = 0; i < started; i++) {
+		struct conn	*c = &conns[i];
+
+		if (!(c->flags & CONN_WAITING))
+			continue;
+		if (c->retry_at > now) {
+			if (next == -1 || c->retry_at - now < next)
+				next = c->retry_at - now;
+			continue;
+		}
+		waiting--;
+		st.reconnects++;
+		c->flags &= CONN_COMPLETE;
+		c->chunk = CHUNK_SIZE;
+		c->chunk_left = 0;
+		c->seq_val = -1;
+		conn_connect(c);
+	}
+	return next;
+}
+
+static void
 conn_event(struct conn *c)
 {
 	switch (c->state) {
@@ -1173,7 +1295,11 @@ conn_event(struct conn *c)
 static int
 run_finished(void)
 {
-	if (started < opt.n || inflight > 0)
+	if (started < opt.n)
+		return 0;
+	if (opt.eventsource)
+		return opt.expect > 0 && st.complete + st.dead == opt.n;
+	if (inflight > 0)
 		return 0;
 	if (opt.expect > 0)
 		return st.complete + st.closed_early == st.established -
@@ -1298,7 +1424,7 @@ parse_args(int argc, char **argv)
 	opt.seconds = 30;
 	opt.srcbase = -1;
 	opt.headers = xrealloc(NULL, argc * sizeof *opt.headers);
-	while ((ch = getopt(argc, argv, "c:d:e:H:hLl:n:o:QqR:r:S:s:u:x")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:Ee:H:hLl:n:o:QqR:r:S:s:u:x")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt.conc = parse_num(optarg, 1, CLIENT_MAX_CONNS, "-c");
@@ -1343,6 +1469,9 @@ parse_args(int argc, char **argv)
 		case 'x':
 			opt.churn = 1;
 			break;
+		case 'E':
+			opt.eventsource = 1;
+			break;
 		case 'R':
 			opt.rate = parse_num(optarg, 1, 1000000, "-R");
 			break;
@@ -1363,6 +1492,8 @@ parse_args(int argc, char **argv)
 	if (optind != argc || url == NULL)
 		usage();
 	parse_url(url);
+	if (opt.eventsource && (opt.stalled > 0 || opt.churn))
+		errx(2, "-E: not with -S or -x");
 	if (opt.stalled > opt.n)
 		errx(2, "-S %u: more than the %u connections of -n",
 		    opt.stalled, opt.n);
@@ -1383,6 +1514,9 @@ summary(void)
 	    opt.expect > 0 ? st.complete : st.established, st.closed_early,
 	    st.comments, st.first_status, st.out_of_order,
 	    st.seq_errors);
+	if (opt.eventsource)
+		printf(" reconnects=%lld dead=%lld back_max_ms=%lld",
+		    st.reconnects, st.dead, st.back_max);
 	if (opt.stalled > 0)
 		printf(" stalled=%lld stalled_closed=%lld stalled_reset=%lld "
 		    "stalled_complete=%lld stalled_events=%lld "
@@ -1401,7 +1535,7 @@ main(int argc, char **argv)
 	struct epoll_event	 evs[CLIENT_EPOLL_BATCH];
 	struct sigaction	 sa;
 	sigset_t		 block, waitmask;
-	long long		 t0, deadline, left, unfinished = 0;
+	long long		 t0, deadline, left, again, unfinished = 0;
 	unsigned		 i;
 	int			 k, j, ready = 0;
 
@@ -1457,6 +1591,8 @@ main(int argc, char **argv)
 		/* Paced starts need a tick even when nothing happens. */
 		if (opt.rate != 0 && started < opt.n && left > 5)
 			left = 5;
+		if ((again = conns_again()) >= 0 && again < left)
+			left = again;
 		k = epoll_pwait(epfd, evs, CLIENT_EPOLL_BATCH, (int)left,
 		    &waitmask);
 		if (k == -1 && errno != EINTR)
