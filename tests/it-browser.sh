@@ -21,16 +21,7 @@
 # (cd tests/browser && npm ci).
 . "$(dirname "$0")/lib.sh"
 
-BROWSER_DIR=$top_srcdir/tests/browser
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-for tool in node npm; do
-	command -v $tool >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
-done
-[ -x "$CHROMIUM" ] || { echo "SKIP: $CHROMIUM not installed"; exit 77; }
-for m in playwright-core esbuild react react-dom zustand @tanstack/react-query; do
-	[ -d "$BROWSER_DIR/node_modules/$m" ] ||
-	    { echo "SKIP: $BROWSER_DIR/node_modules/$m missing (cd tests/browser && npm ci)"; exit 77; }
-done
+need_browser
 ARTIFACTS=${SSE_ARTIFACTS:-$top_builddir/tests/artifacts}
 mkdir -p "$ARTIFACTS" && rm -f "$ARTIFACTS/demo.png"
 
@@ -44,23 +35,10 @@ WSOCK=$T/life.sock start_workers 1 --keepalive 1 --max-lifetime 2 --retry 1500
 POOL="$POOL $WPIDS"
 start_lighttpd 'fastcgi.server += ( "/life" => (( "socket" => "'"$T"'/life.sock", "check-local" => "disable" )) )'
 
-check "pattern pages built with esbuild" \
-    bash -c "node '$BROWSER_DIR/build.mjs' '$T/www/patterns' > '$T/build.log' 2>&1 || { cat '$T/build.log'; exit 1; }"
+check "pattern pages built with esbuild" build_patterns "$T/www/patterns"
 
-# Chromium and node write nothing under the real home directory.
-mkdir -p "$T/home"
-HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache CHROMIUM=$CHROMIUM \
-    timeout -k 5 120 node "$BROWSER_DIR/run.mjs" "$BASE" "$T/www/patterns" "$ARTIFACTS" "$RPORT" \
-    /life/events/browser.resume > "$T/browser.out" 2>&1
-rc=$?
-while IFS= read -r line; do
-	echo "$line"
-	case $line in
-	"ok - "*) CHECKS_OK=$((CHECKS_OK + 1)) ;;
-	"not ok - "*) CHECKS_FAILED=$((CHECKS_FAILED + 1)) ;;
-	esac
-done < "$T/browser.out"
-check "browser run finished cleanly (exit $rc)" [ "$rc" = 0 ]
+browser_run "$BROWSER_DIR/run.mjs" "$BASE" "$T/www/patterns" "$ARTIFACTS" "$RPORT" \
+    /life/events/browser.resume
 check "browser checks ran" [ "$(grep -c '^ok - ' "$T/browser.out")" -ge 20 ]
 check "screenshot $ARTIFACTS/demo.png kept, a non-empty PNG" \
     bash -c "[ -s '$ARTIFACTS/demo.png' ] && [ \"\$(head -c 8 '$ARTIFACTS/demo.png' | od -An -tx1 | tr -d ' \n')\" = 89504e470d0a1a0a ]"

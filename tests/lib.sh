@@ -312,3 +312,42 @@ head_status() {
 	kill $p 2>/dev/null; wait $p 2>/dev/null
 	sed -n 's/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$T/last.hdr" | tail -n 1
 }
+
+# Browser scenarios: playwright-core drives Debian's chromium from
+# tests/browser/node_modules (cd tests/browser && npm ci); no browser is
+# downloaded. need_browser skips the scenario (77) without them.
+BROWSER_DIR=$top_srcdir/tests/browser
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+need_browser() {
+	local tool m
+	for tool in node npm; do
+		command -v $tool >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
+	done
+	[ -x "$CHROMIUM" ] || { echo "SKIP: $CHROMIUM not installed"; exit 77; }
+	for m in playwright-core esbuild react react-dom zustand @tanstack/react-query; do
+		[ -d "$BROWSER_DIR/node_modules/$m" ] ||
+		    { echo "SKIP: $BROWSER_DIR/node_modules/$m missing (cd tests/browser && npm ci)"; exit 77; }
+	done
+}
+# build_patterns DIR: the quick start's pattern pages (tests/browser/build.mjs).
+build_patterns() {
+	node "$BROWSER_DIR/build.mjs" "$1" > "$T/build.log" 2>&1 || { cat "$T/build.log"; return 1; }
+}
+# browser_run SCRIPT ARGS...: runs a node checker (one "ok - " or "not ok -
+# " line per check) with its home in $T, counts its lines as checks of
+# this scenario, and checks its exit status. Output in $T/browser.out.
+browser_run() {
+	local rc line
+	mkdir -p "$T/home"
+	HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache \
+	    CHROMIUM=$CHROMIUM timeout -k 5 240 node "$@" > "$T/browser.out" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		echo "$line"
+		case $line in
+		"ok - "*) CHECKS_OK=$((CHECKS_OK + 1)) ;;
+		"not ok - "*) CHECKS_FAILED=$((CHECKS_FAILED + 1)) ;;
+		esac
+	done < "$T/browser.out"
+	check "browser run $(basename "$1") finished cleanly (exit $rc)" [ "$rc" = 0 ]
+}

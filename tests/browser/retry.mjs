@@ -1,0 +1,130 @@
+// sse-fcgi - MIT License
+//
+// Chromium against the answers that send a browser away to come back
+// (README, "The endpoint"): the quick start's useSSE hook, unchanged, on a
+// page opened while the worker cannot stream it, must show the first event
+// published once it can, without a reload.
+//
+//   node retry.mjs DOWN_BASE CAP_BASE PAGES REDIS_PORT REDIS_DIR
+//
+// DOWN_BASE  front server whose workers use Redis on REDIS_PORT, which is
+//            not running yet: this script starts redis-server there itself
+//            (and stops it at the end), after the page was sent back
+// CAP_BASE   front server whose worker has --max-streams 1
+// PAGES      the pattern pages' directory name under both document roots
+// REDIS_DIR  a directory for that redis-server
+//
+// Prints one line per check ("ok - ..." / "not ok - ...") and exits 1 if
+// any failed. CHROMIUM overrides the browser's path.
+import { chromium } from "playwright-core";
+import { execFileSync, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import http from "node:http";
+import { join } from "node:path";
+
+const [DOWN_BASE, CAP_BASE, PAGES, REDIS_PORT, REDIS_DIR] = process.argv.slice(2);
+if (!DOWN_BASE || !CAP_BASE || !PAGES || !REDIS_PORT || !REDIS_DIR) {
+    console.error("usage: node retry.mjs DOWN_BASE CAP_BASE PAGES REDIS_PORT REDIS_DIR");
+    process.exit(2);
+}
+// Deadlines are generous: a sent-back browser waits its retry: (up to one
+// and a half times how long Redis has been gone) before it comes back.
+const WAIT = 45000;
+const HELLO = '{"type":"notification","object":{"message":"Hello World!","timestamp":"2024-01-01T00:00:00Z"}}';
+
+const rcli = (...args) =>
+    execFileSync("redis-cli", ["-p", String(REDIS_PORT), ...args],
+        { encoding: "utf8", timeout: 5000, stdio: ["ignore", "pipe", "ignore"] }).trim();
+const numsub = (channel) => Number(rcli("PUBSUB", "NUMSUB", channel).split("\n")[1]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let failures = 0;
+async function check(description, fn) {
+    try {
+        await fn();
+        console.log(`ok - ${description}`);
+    } catch (e) {
+        failures++;
+        console.log(`not ok - ${description}`);
+        for (const line of String(e && e.message || e).split("\n").slice(0, 8)) console.log(`# ${line}`);
+    }
+}
+async function waitFor(pred, what, ms = WAIT) {
+    const end = Date.now() + ms;
+    for (;;) {
+        try {
+            if (await pred()) return;
+        } catch (e) { /* not yet */ }
+        if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+        await sleep(100);
+    }
+}
+// harness.js's counters, and the page's EventSource state.
+const count = (page, what) => page.evaluate((w) => Number(document.documentElement.dataset[w] || 0), what);
+const states = (page) => page.evaluate(() => window.__sse.sources.map((s) => s.es.readyState));
+const shows = (page, text) => page.waitForFunction((t) => {
+    const el = document.querySelector("#use-sse-message");
+    return el !== null && el.textContent.trim() === t;
+}, text, { timeout: WAIT, polling: 100 });
+
+// sentBack(page): the page's one EventSource was sent back at least once
+// (an "error" event) and is reconnecting, not closed for good.
+async function sentBack(page) {
+    await waitFor(async () => (await count(page, "esError")) >= 1, "the stream to be sent back");
+    const st = await states(page);
+    if (st.length !== 1 || st[0] === 2)
+        throw new Error(`EventSource readyState ${JSON.stringify(st)} (2 = CLOSED: gave up)`);
+}
+
+let redis = null;
+const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    timeout: 30000,
+});
+try {
+    const context = await browser.newContext();
+    const url = (base) => `${base.replace(/\/$/, "")}/${PAGES}/use-sse.html`;
+
+    // 1. Redis down as the page opens.
+    const page = await context.newPage();
+    await page.goto(url(DOWN_BASE));
+    await check("redis down: the page's EventSource is sent back and keeps trying", () => sentBack(page));
+    redis = spawn("redis-server", ["--port", String(REDIS_PORT), "--bind", "127.0.0.1",
+        "--save", "", "--appendonly", "no", "--dir", REDIS_DIR], { stdio: "ignore" });
+    writeFileSync(join(REDIS_DIR, "pid"), String(redis.pid));  // for the scenario's cleanup
+    await check("redis down: the page subscribes once Redis is back",
+        () => waitFor(() => numsub("project.123") >= 1, "a subscription to project.123"));
+    rcli("PUBLISH", "project.123", HELLO);
+    await check("redis down: the useSSE hook shows the first event published after Redis returned",
+        () => shows(page, "Hello World!"));
+    await check("redis down: no reload, the same EventSource", async () => {
+        const created = await count(page, "esCreated");
+        if (created !== 1) throw new Error(`${created} EventSources created`);
+    });
+    await page.close();
+    await waitFor(() => numsub("project.123") === 0, "the first page's stream to go away");
+
+    // 2. max-streams reached: the one slot is held by another client.
+    const held = [];
+    const holder = http.get(`${CAP_BASE.replace(/\/$/, "")}/api/v1/events/slot.hold`, (res) => {
+        res.on("data", (d) => held.push(String(d)));
+    });
+    holder.on("error", () => {});
+    await waitFor(() => held.join("").includes(": ok"), "the slot holder's stream");
+    const page2 = await context.newPage();
+    await page2.goto(url(CAP_BASE));
+    await check("max-streams: the page's EventSource is sent back and keeps trying", () => sentBack(page2));
+    holder.destroy();
+    await check("max-streams: the page takes the freed slot",
+        () => waitFor(() => numsub("project.123") >= 1, "a subscription to project.123"));
+    rcli("PUBLISH", "project.123", HELLO);
+    await check("max-streams: the useSSE hook shows the event", () => shows(page2, "Hello World!"));
+    await page2.close();
+} finally {
+    await browser.close();
+    if (redis) redis.kill("SIGTERM");
+}
+process.exit(failures === 0 ? 0 : 1);
