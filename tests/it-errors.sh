@@ -48,8 +48,8 @@ WSOCK=$T/cap.sock start_workers 1 --max-streams 2
 WSOCK=$T/cap.sock start_lighttpd
 stream cap1 "$BASE/api/v1/events/cap"; CAP1=$CURL_PID
 stream cap2 "$BASE/api/v1/events/cap"
-wait_until 10 bash -c "grep -q '^: ok' '$T/cap1.out' && grep -q '^: ok' '$T/cap2.out'"
-code=$(curl -s -D "$T/cap.hdr" -o "$T/cap.body" -w '%{http_code}' -m 10 "$BASE/api/v1/events/cap"); rc=$?
+wait_until 30 bash -c "grep -q '^: ok' '$T/cap1.out' && grep -q '^: ok' '$T/cap2.out'"
+code=$(curl -s -D "$T/cap.hdr" -o "$T/cap.body" -w '%{http_code}' -m 30 "$BASE/api/v1/events/cap"); rc=$?
 # deferred NAME CODE RC: a complete 200 event stream with a retry: in the
 # default's range (3000 ms +- half) and no event, no ": ok".
 deferred() {
@@ -62,7 +62,7 @@ deferred() {
 check "full worker: 200 event stream, retry: 1.5-4.5 s, nothing streamed, clean end" deferred cap "$code" "$rc"
 check "full worker: the comment says why" grep -q '^: too many streams' "$T/cap.body"
 for i in $(seq 1 20); do
-	curl -s -m 10 "$BASE/api/v1/events/cap" | sed -n 's/^retry: //p'
+	curl -s -m 30 "$BASE/api/v1/events/cap" | sed -n 's/^retry: //p'
 done > "$T/cap.retries"
 echo "# retry: values for 20 deferred clients: $(sort -n "$T/cap.retries" | tr '\n' ' ')"
 check "20 deferred clients, 20 answers with retry:" [ "$(wc -l < "$T/cap.retries")" = 20 ]
@@ -97,8 +97,8 @@ check "the worker logged the 431" grep -q 'request headers too large' "$T/worker
 
 # Redis down when a client connects: sent away to come back, as above.
 kill "$RPID"; wait "$RPID" 2>/dev/null
-wait_until 10 grep -q 'lost' "$T/worker.log"
-code=$(curl -s -D "$T/down.hdr" -o "$T/down.body" -w '%{http_code}' -m 10 "$U/events/x"); rc=$?
+wait_until 30 grep -q 'lost' "$T/worker.log"
+code=$(curl -s -D "$T/down.hdr" -o "$T/down.body" -w '%{http_code}' -m 30 "$U/events/x"); rc=$?
 check "redis down: 200 event stream, retry:, nothing streamed, clean end" deferred down "$code" "$rc"
 check "redis down: the comment names redis" grep -q '^: redis is unreachable' "$T/down.body"
 check "worker alive after deferring" bash -c "for p in $WPIDS; do kill -0 \$p || exit 1; done"
