@@ -3,6 +3,8 @@
  * sse-fcgi: a long-running FastCGI worker that streams Redis Pub/Sub
  * channels to EventSource clients through a front web server.
  *
+ * The listening socket: --listen, or the one a systemd .socket unit passes
+ * (fd 3), or the one spawn-fcgi and mod_fcgid give on fd 0.
  * Threads: the event loop (this thread: Redis, every open stream, timers,
  * signals) and the acceptor (libfcgi's blocking accept and params read).
  * Signals: SIGTERM, SIGINT and SIGUSR1 stop gracefully (every stream ends
@@ -11,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,22 +180,67 @@ worker_on_signal(evutil_socket_t sig, short what, void *arg)
 	    worker_on_drained, w);
 }
 
-/* Returns the listening socket: --listen, or the one inherited on fd 0. */
+/* Returns 1 if FD is a listening socket. */
+static int
+worker_is_listening(int fd)
+{
+	struct stat	st;
+	int		on = 0;
+	socklen_t	len = sizeof on;
+
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+/* systemd socket activation (sd_listen_fds(3)): with LISTEN_PID naming
+ * this process and LISTEN_FDS >= 1, the socket is fd 3. The variables are
+ * removed so no child takes them for its own. Returns the fd, -1 when not
+ * activated, or -2 with ERR set when activated with no usable socket. */
+static int
+worker_activated(char *err, size_t errlen)
+{
+	const char	*pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
+	long		 npid, nfds;
+	char		*end;
+
+	if (pid == NULL || n == NULL)
+		return -1;
+	npid = strtol(pid, &end, 10);
+	if (*end != '\0' || npid != (long)getpid())
+		return -1;
+	nfds = strtol(n, &end, 10);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (*end != '\0' || nfds < 1 || !worker_is_listening(3)) {
+		snprintf(err, errlen, "socket activation: LISTEN_FDS=%s, but fd "
+		    "3 is not a listening socket", n);
+		return -2;
+	}
+	if (nfds > 1)
+		log_warn("socket activation passed %ld sockets; listening on "
+		    "the first only", nfds);
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	return 3;
+}
+
+/* Returns the listening socket: --listen, the one systemd passed (socket
+ * activation), or the one inherited on fd 0. */
 static int
 worker_listen(const struct cfg *cfg, char *err, size_t errlen)
 {
 	struct stat	 st;
 	const char	*spec = cfg->listen;
-	int		 fd, on = 0;
-	socklen_t	 len = sizeof on;
+	int		 fd;
 
 	if (spec == NULL) {
-		if (fstat(0, &st) == -1 || !S_ISSOCK(st.st_mode) ||
-		    getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
-		    !on) {
-			snprintf(err, errlen, "no --listen given and fd 0 is "
-			    "not a listening socket (run under spawn-fcgi or "
-			    "mod_fcgid, or pass --listen unix:PATH or "
+		if ((fd = worker_activated(err, errlen)) != -1)
+			return fd == -2 ? -1 : fd;
+		if (!worker_is_listening(0)) {
+			snprintf(err, errlen, "no --listen given, no socket "
+			    "from systemd and fd 0 is not a listening socket "
+			    "(run under spawn-fcgi, mod_fcgid or a systemd "
+			    ".socket unit, or pass --listen unix:PATH or "
 			    "--listen HOST:PORT)");
 			return -1;
 		}
@@ -369,8 +417,9 @@ main(int argc, char **argv)
 		    w.cfg.max_streams);
 	else
 		snprintf(err, sizeof err, "streams up to the fd limit");
-	log_info("sse-fcgi %s ready: %s, keepalive %us, %s", PACKAGE_VERSION,
-	    w.cfg.listen ? w.cfg.listen : "socket on fd 0", w.cfg.keepalive,
+	log_info("sse-fcgi %s ready: %s%s, keepalive %us, %s",
+	    PACKAGE_VERSION, w.cfg.listen ? w.cfg.listen : "socket on fd ",
+	    w.cfg.listen ? "" : fd == 3 ? "3 (systemd)" : "0", w.cfg.keepalive,
 	    err);
 	rc = loop_run(w.loop) == 0 ? 0 : 1;
 	log_info("stopped");
