@@ -191,13 +191,7 @@ if browser:
 	nul = [g for g in got if "\x00" in g["data"]]
 	ok("browser: NUL reaches MessageEvent.data (%d events)" % len(nul), len(nul) == 8)
 EOF
-while IFS= read -r line; do
-	echo "$line"
-	case $line in
-	"ok - "*) CHECKS_OK=$((CHECKS_OK + 1)) ;;
-	"not ok - "*) CHECKS_FAILED=$((CHECKS_FAILED + 1)) ;;
-	esac
-done < "$T/compare.out"
+count_checks "$T/compare.out"
 [ -n "$BROWSER" ] || echo "# SKIP browser part: node, chromium or tests/browser/node_modules missing"
 check "worker alive" alive "$WPIDS"
 finish

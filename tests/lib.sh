@@ -329,6 +329,18 @@ need_browser() {
 		    { echo "SKIP: $BROWSER_DIR/node_modules/$m missing (cd tests/browser && npm ci)"; exit 77; }
 	done
 }
+# count_checks FILE: prints FILE and counts its "ok - " and "not ok - "
+# lines as checks of this scenario (a checker written in another language).
+count_checks() {
+	local line
+	while IFS= read -r line; do
+		echo "$line"
+		case $line in
+		"ok - "*) CHECKS_OK=$((CHECKS_OK + 1)) ;;
+		"not ok - "*) CHECKS_FAILED=$((CHECKS_FAILED + 1)) ;;
+		esac
+	done < "$1"
+}
 # build_patterns DIR: the quick start's pattern pages (tests/browser/build.mjs).
 build_patterns() {
 	node "$BROWSER_DIR/build.mjs" "$1" > "$T/build.log" 2>&1 || { cat "$T/build.log"; return 1; }
@@ -342,12 +354,44 @@ browser_run() {
 	HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache \
 	    CHROMIUM=$CHROMIUM timeout -k 5 240 node "$@" > "$T/browser.out" 2>&1
 	rc=$?
-	while IFS= read -r line; do
-		echo "$line"
-		case $line in
-		"ok - "*) CHECKS_OK=$((CHECKS_OK + 1)) ;;
-		"not ok - "*) CHECKS_FAILED=$((CHECKS_FAILED + 1)) ;;
-		esac
-	done < "$T/browser.out"
+	count_checks "$T/browser.out"
 	check "browser run $(basename "$1") finished cleanly (exit $rc)" [ "$rc" = 0 ]
 }
+
+# EventSource-like clients (tests/sse-client -E: they come back after
+# retry: with Last-Event-ID, and give up on any answer but 200).
+# publish_seq CHANNEL N RATE: events 1..N on CHANNEL through the documented
+# script (history and ids), paced by due times, in the background; sets
+# PUB. The replies (2 lines an event) go to $T/pub-CHANNEL.out.
+publish_seq() {
+	local sha
+	sha=$(rcli SCRIPT LOAD "$(cat "$top_srcdir/deploy/redis/sse-publish.lua")")
+	awk -v n="$2" -v sha="$sha" -v ch="$1" 'BEGIN {
+		for (i = 1; i <= n; i++)
+			printf "EVALSHA %s 2 sse:history:%s sse:clock %s \"\" 1000 0 %d\n", sha, ch, ch, i
+	}' | python3 "$top_srcdir/tests/pace.py" "$3" | redis-cli -p "$RPORT" > "$T/pub-$1.out" &
+	PUB=$!; track $PUB
+}
+# es_start NAME N EVENTS URL: N clients that each want EVENTS events (data
+# 1, 2, ... in order), in the background; sets ES_PID. Summary in
+# $T/NAME.out.
+es_start() {
+	"$SSE_CLIENT" -q -E -Q -n "$2" -e "$3" -d 900 -u "$4" > "$T/$1.out" 2> "$T/$1.err" &
+	ES_PID=$!; track $ES_PID
+}
+# es_verdict NAME LABEL N EVENTS MIN_RECONNECTS: once the clients have
+# ended (120 s at most), checks that each got every event once, in order,
+# with no answer but 200, none gave up, and at least MIN_RECONNECTS
+# reconnections were made.
+es_verdict() {
+	local name=$1 label=$2 rc
+	wait_until 120 bash -c "! kill -0 $ES_PID 2>/dev/null"
+	kill "$ES_PID" 2>/dev/null; wait "$ES_PID"; rc=$?
+	echo "# $label: $(cat "$T/$name.out")"
+	check "$label: all $3 got all $4 events once, in order" [ $rc = 0 ]
+	check "$label: no answer but 200" [ "$(es_field "$name" http_non200)" = 0 ]
+	check "$label: no client gave up" [ "$(es_field "$name" dead)" = 0 ]
+	check "$label: at least $5 reconnections" [ "$(es_field "$name" reconnects)" -ge "$5" ]
+}
+# es_field NAME KEY: a figure of the clients' summary line.
+es_field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$T/$1.out"; }

@@ -21,6 +21,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
+import { check, exitCode, waitFor as waitForMs } from "./checks.mjs";
 
 const [DOWN_BASE, CAP_BASE, PAGES, REDIS_PORT, REDIS_DIR] = process.argv.slice(2);
 if (!DOWN_BASE || !CAP_BASE || !PAGES || !REDIS_PORT || !REDIS_DIR) {
@@ -36,29 +37,7 @@ const rcli = (...args) =>
     execFileSync("redis-cli", ["-p", String(REDIS_PORT), ...args],
         { encoding: "utf8", timeout: 5000, stdio: ["ignore", "pipe", "ignore"] }).trim();
 const numsub = (channel) => Number(rcli("PUBSUB", "NUMSUB", channel).split("\n")[1]);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-let failures = 0;
-async function check(description, fn) {
-    try {
-        await fn();
-        console.log(`ok - ${description}`);
-    } catch (e) {
-        failures++;
-        console.log(`not ok - ${description}`);
-        for (const line of String(e && e.message || e).split("\n").slice(0, 8)) console.log(`# ${line}`);
-    }
-}
-async function waitFor(pred, what, ms = WAIT) {
-    const end = Date.now() + ms;
-    for (;;) {
-        try {
-            if (await pred()) return;
-        } catch (e) { /* not yet */ }
-        if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-        await sleep(100);
-    }
-}
+const waitFor = (pred, what, ms = WAIT) => waitForMs(pred, what, ms);
 // harness.js's counters, and the page's EventSource state.
 const count = (page, what) => page.evaluate((w) => Number(document.documentElement.dataset[w] || 0), what);
 const states = (page) => page.evaluate(() => window.__sse.sources.map((s) => s.es.readyState));
@@ -127,4 +106,4 @@ try {
     await browser.close();
     if (redis) redis.kill("SIGTERM");
 }
-process.exit(failures === 0 ? 0 : 1);
+process.exit(exitCode());

@@ -23,6 +23,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { check, equal, exitCode, expect, sleep, waitFor as waitForMs } from "./checks.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [BASE, PAGES_DIR, ARTIFACTS, REDIS_PORT, RESUME_STREAM = ""] = process.argv.slice(2);
@@ -51,37 +52,7 @@ const numsub = (channel) => Number(rcli("PUBSUB", "NUMSUB", channel).split("\n")
 
 // --- Checks ------------------------------------------------------------------
 
-let failures = 0;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function check(description, fn) {
-    try {
-        await fn();
-        console.log(`ok - ${description}`);
-    } catch (e) {
-        failures++;
-        console.log(`not ok - ${description}`);
-        for (const line of String(e && e.message || e).split("\n").slice(0, 8)) console.log(`# ${line}`);
-    }
-}
-
-function expect(cond, what) {
-    if (!cond) throw new Error(what);
-}
-
-function equal(got, want, what) {
-    const g = JSON.stringify(got), w = JSON.stringify(want);
-    if (g !== w) throw new Error(`${what}: got ${g}, want ${w}`);
-}
-
-async function waitFor(pred, what, ms = WAIT) {
-    const end = Date.now() + ms;
-    for (;;) {
-        if (await pred()) return;
-        if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-        await sleep(50);
-    }
-}
+const waitFor = (pred, what, ms = WAIT) => waitForMs(pred, what, ms);
 
 // Waits until the page's text at SELECTOR is TEXT (innerText, trimmed).
 async function waitText(page, selector, text, ms = WAIT) {
@@ -414,4 +385,4 @@ try {
 } finally {
     await browser.close();
 }
-process.exit(failures ? 1 : 0);
+process.exit(exitCode());
