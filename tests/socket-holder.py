@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
 # sse-fcgi - MIT License
 #
-# socket-holder.py SOCKET PIDFILE -- COMMAND...: what a systemd .socket
-# unit does for the tests, where systemd itself does not run. It creates
+# socket-holder.py [-n COUNT] SOCKET PIDFILE -- COMMAND...: what a systemd
+# .socket unit does for the tests, where systemd itself does not run (with
+# COUNT instances of the command, as sse-fcgi@1..COUNT). It creates
 # and listens on the unix socket SOCKET (mode 0660; a backlog of 4096, as
 # systemd's default), then starts COMMAND as socket activation does
 # (sd_listen_fds(3)): the socket on fd 3, LISTEN_FDS=1, LISTEN_PID set to
-# the command's own PID. PIDFILE holds the command's PID while it runs.
-#   SIGHUP   restart, as `systemctl restart` does: SIGTERM to the command,
-#            wait for it to exit, start it again. The socket stays open
+# the command's own PID. PIDFILE holds the commands' PIDs, one a line.
+#   SIGHUP   restart, as `systemctl restart` does: SIGTERM to every
+#            instance, wait for them to exit, start them again. The socket
+#            stays open
 #            all along, so a connection made meanwhile waits in the
 #            backlog for the next process instead of being refused.
-#   SIGTERM  stop the command (SIGTERM, then wait) and exit.
-# A command that exits by itself is started again after a second
+#   SIGTERM  stop the instances (SIGTERM, then wait) and exit.
+# An instance that exits by itself is started again after a second
 # (Restart=always, RestartSec=1).
 import os
 import signal
@@ -22,9 +24,14 @@ import time
 
 
 def main():
-    if len(sys.argv) < 5 or sys.argv[3] != "--":
-        sys.exit("usage: socket-holder.py SOCKET PIDFILE -- COMMAND...")
-    path, pidfile, cmd = sys.argv[1], sys.argv[2], sys.argv[4:]
+    args = sys.argv[1:]
+    count = 1
+    if len(args) >= 2 and args[0] == "-n":
+        count = int(args[1])
+        args = args[2:]
+    if len(args) < 4 or args[2] != "--" or count < 1:
+        sys.exit("usage: socket-holder.py [-n COUNT] SOCKET PIDFILE -- COMMAND...")
+    path, pidfile, cmd = args[0], args[1], args[3:]
     if os.path.exists(path):
         os.unlink(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -52,37 +59,44 @@ def main():
                 os.execvpe(cmd[0], cmd, env)
             finally:
                 os._exit(127)
-        with open(pidfile + ".tmp", "w") as f:
-            f.write("%d\n" % pid)
-        os.rename(pidfile + ".tmp", pidfile)
         return pid
 
-    def stop(pid):
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        os.waitpid(pid, 0)
+    def write_pids(pids):
+        with open(pidfile + ".tmp", "w") as f:
+            f.write("".join("%d\n" % p for p in pids))
+        os.rename(pidfile + ".tmp", pidfile)
 
-    child = start()
+    def stop(pids):
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for pid in pids:
+            os.waitpid(pid, 0)
+
+    children = [start() for _ in range(count)]
+    write_pids(children)
     while True:
         if state["stop"]:
-            stop(child)
+            stop(children)
             os.unlink(pidfile)
             return
         if state["restart"]:
             state["restart"] = False
-            stop(child)
-            child = start()
+            stop(children)
+            children = [start() for _ in range(count)]
+            write_pids(children)
             continue
-        try:
-            done, _ = os.waitpid(child, os.WNOHANG)
-        except ChildProcessError:
-            done = child
-        if done == child:
-            time.sleep(1)
-            child = start()
-            continue
+        for k, pid in enumerate(children):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done == pid:
+                time.sleep(1)
+                children[k] = start()
+                write_pids(children)
         time.sleep(0.05)
 
 

@@ -1,0 +1,121 @@
+#!/bin/bash
+# sse-fcgi - MIT License
+#
+# restart.sh (make bench-restart): the reconnect storm. N streams, one per
+# client, on K channels (user.0 .. user.K-1) through lighttpd with the
+# shipped config and WORKERS workers; the clients reconnect exactly as
+# EventSource does (tests/sse-client -E: after retry:, with Last-Event-ID;
+# an answer other than 200 is final, as in a browser). Events go out
+# through the documented script at RATE per second, round robin over the
+# channels. A third of the way through, every worker is restarted:
+#   spawn       spawn-fcgi workers: SIGTERM to all, wait, spawn-fcgi again
+#               (the socket file is gone meanwhile, as in any plain
+#               stop/start);
+#   activation  the socket held as a systemd .socket unit holds it
+#               (tests/socket-holder.py), the workers restarted under it.
+# For each: answers other than 200 (each one a browser tab that stays dead
+# until reloaded), clients that finished with every event once and in
+# order, reconnections, the longest gap from a stream's end to its next
+# 200, and the Redis calls per reconnection.
+# Figures on stdout and in tests/bench/results/<UTC date>-restart.txt.
+#
+# Usage: tests/bench/restart.sh [spawn|activation]...  (default: both)
+# Environment: top_builddir; N=5000; K=500; WORKERS=2; RATE=200;
+# SECONDS_TOTAL=30; RESULTS=dir; KEEP_TMP=1. Every wait has a time limit;
+# only the processes this script started are stopped, by PID.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+N=${N:-5000}
+K=${K:-500}
+WORKERS=${WORKERS:-2}
+RATE=${RATE:-200}
+TOTAL_S=${SECONDS_TOTAL:-30}
+RESULTS=${RESULTS:-$top_srcdir/tests/bench/results}
+SSE_FCGI=$top_builddir/sse-fcgi
+CLIENT=$top_builddir/tests/sse-client
+BENCH_NAME=restart
+. "$top_srcdir/tests/bench/lib.sh"
+[ -x "$SSE_FCGI" ] && [ -x "$CLIENT" ] || die "build sse-fcgi and tests/sse-client first (make bench-restart)"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+EVENTS=$((RATE * TOTAL_S))
+PER_CHANNEL=$((EVENTS / K))
+[ $PER_CHANNEL -ge 1 ] || die "RATE x SECONDS_TOTAL must be at least K"
+EVENTS=$((PER_CHANNEL * K))
+mkdir -p "$RESULTS"
+OUT=$RESULTS/$(date -u +%Y%m%d-%H%M)-restart.txt
+
+# field NAME KEY: a figure of the clients' summary line.
+field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$T/$1.out"; }
+# calls: the EVALs Redis ran (the workers' history reads; publishing here
+# uses EVALSHA, so it is not counted).
+calls() { redis-cli -p "$RPORT" INFO commandstats | awk -F'[=,:]' '/^cmdstat_eval:/ { n += $3 } END { print n + 0 }'; }
+
+run() {
+	local mode=$1 sock=$T/$1.sock wpids="" holder="" t_restart t_back calls0 calls1 rc
+	rm -f "$sock" "$T/$mode.pids"
+	start_redis
+	local sha
+	sha=$(redis-cli -p "$RPORT" SCRIPT LOAD "$(cat "$top_srcdir/deploy/redis/sse-publish.lua")")
+	local -a worker=("$SSE_FCGI" --redis "redis://127.0.0.1:$RPORT" --log-file "$T/$mode-worker.log")
+	if [ "$mode" = spawn ]; then
+		spawn-fcgi -s "$sock" -F "$WORKERS" -P "$T/$mode.pids" -- "${worker[@]}" > /dev/null 2>&1 ||
+		    die "spawn-fcgi failed"
+		wpids=$(tr '\n' ' ' < "$T/$mode.pids"); track $wpids
+	else
+		python3 "$top_srcdir/tests/socket-holder.py" -n "$WORKERS" "$sock" "$T/$mode.pids" -- \
+		    "${worker[@]}" > "$T/$mode-holder.out" 2>&1 &
+		holder=$!; track $holder
+		wait_until 20 test -S "$sock" || die "socket-holder did not start"
+	fi
+	start_lighttpd "$sock" 12000
+	"$CLIENT" -q -E -Q -n "$N" -c 500 -e "$PER_CHANNEL" -d $((TOTAL_S * 4 + 300)) \
+	    -r "$T/$mode.ready" -u "http://127.0.0.1:$LPORT/api/v1/events/user.{i%$K}?lastEventId=0-0" \
+	    > "$T/$mode.out" 2> "$T/$mode.err" &
+	local es=$!; track $es
+	wait_until 120 test -e "$T/$mode.ready" || die "$mode: the streams did not open"
+	awk -v n=$EVENTS -v k=$K -v sha="$sha" 'BEGIN {
+		for (i = 0; i < n; i++)
+			printf "EVALSHA %s 2 sse:history:user.%d sse:clock user.%d \"\" 1000 0 %d\n", sha, i % k, i % k, int(i / k) + 1
+	}' | python3 "$top_srcdir/tests/pace.py" "$RATE" | redis-cli -p "$RPORT" > "$T/$mode.pub" &
+	local pub=$!; track $pub
+	wait_until $((TOTAL_S * 3)) bash -c "[ \$(wc -l < '$T/$mode.pub') -ge $((EVENTS * 2 / 3)) ]"
+	calls0=$(calls)
+	t_restart=$(date +%s%3N)
+	if [ "$mode" = spawn ]; then
+		stop $wpids
+		rm -f "$sock"
+		spawn-fcgi -s "$sock" -F "$WORKERS" -P "$T/$mode.pids" -- "${worker[@]}" > /dev/null 2>&1 ||
+		    die "spawn-fcgi failed again"
+		wpids=$(tr '\n' ' ' < "$T/$mode.pids"); track $wpids
+	else
+		local old
+		old=$(cat "$T/$mode.pids")
+		kill -HUP "$holder"	# systemctl restart: stop all, start all
+		wait_until 60 bash -c "[ -s '$T/$mode.pids' ] && [ \"\$(cat '$T/$mode.pids')\" != '$old' ]"
+	fi
+	t_back=$(( $(date +%s%3N) - t_restart ))
+	wait "$pub"
+	wait_until $((TOTAL_S + 120)) bash -c "! kill -0 $es 2>/dev/null"
+	kill "$es" 2>/dev/null; wait "$es"; rc=$?
+	calls1=$(calls)
+	local rec=$(field "$mode" reconnects)
+	{
+		echo "$mode: $N streams on $K channels, $WORKERS workers, $EVENTS events at $RATE/s, all workers restarted once"
+		echo "  answers other than 200 (dead tabs): $(field "$mode" http_non200)"
+		echo "  clients with every event once, in order: $(field "$mode" complete) of $N (exit $rc; seq_errors $(field "$mode" seq_errors), out_of_order $(field "$mode" out_of_order))"
+		echo "  reconnections: $rec; longest gap from a stream's end to its next 200: $(field "$mode" back_max_ms) ms"
+		echo "  workers down to up again: $t_back ms; history reads (EVAL) per reconnection: $(awk -v c=$((calls1 - calls0)) -v r="$rec" 'BEGIN { printf "%.2f", r ? c / r : 0 }')"
+	} | tee -a "$OUT"
+	stop $es $pub $wpids $holder $LPID
+	stop "$RPID"
+}
+
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores; restart.sh ${*:-spawn activation}" | tee -a "$OUT"
+for mode in ${*:-spawn activation}; do
+	case $mode in
+	spawn|activation) run "$mode" ;;
+	*) die "unknown mode $mode (spawn or activation)" ;;
+	esac
+done
+echo "# figures in ${OUT#$top_srcdir/}"
