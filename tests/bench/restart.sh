@@ -17,7 +17,7 @@
 # until reloaded), clients that finished with every event once and in
 # order, reconnections, the longest gap from a stream's end to its next
 # 200, and the Redis calls per reconnection.
-# Figures on stdout and in tests/bench/results/<UTC date>-restart.txt.
+# Figures on stdout and in tests/bench/results/<UTC time>-restart.txt.
 #
 # Usage: tests/bench/restart.sh [spawn|activation]...  (default: both)
 # Environment: top_builddir; N=5000; K=500; WORKERS=2; RATE=200;
@@ -43,7 +43,7 @@ PER_CHANNEL=$((EVENTS / K))
 [ $PER_CHANNEL -ge 1 ] || die "RATE x SECONDS_TOTAL must be at least K"
 EVENTS=$((PER_CHANNEL * K))
 mkdir -p "$RESULTS"
-OUT=$RESULTS/$(date -u +%Y%m%d-%H%M)-restart.txt
+OUT=$RESULTS/$(date -u +%Y-%m-%dT%H%MZ)-restart.txt
 
 # field NAME KEY: a figure of the clients' summary line.
 field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$T/$1.out"; }
