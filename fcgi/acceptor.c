@@ -119,16 +119,14 @@ acceptor_refused(struct acceptor *a, unsigned long long *out)
 		    memory_order_relaxed);
 }
 
-/* Counts a refused stream request by its status (400, 401, 403), or one
- * sent away to come back later (status 0). */
+/* Counts a refused stream request by its status (400, 401, 403). */
 static void
 acceptor_count_refused(struct acceptor *a, int status)
 {
-	static const int	statuses[ACCEPTOR_REFUSED_N] = { 400, 401, 403,
-				    0 };
+	static const int	statuses[ACCEPTOR_DEFERRED] = { 400, 401, 403 };
 	size_t			i;
 
-	for (i = 0; i < ACCEPTOR_REFUSED_N; i++)
+	for (i = 0; i < ACCEPTOR_DEFERRED; i++)
 		if (statuses[i] == status)
 			atomic_fetch_add_explicit(&a->refused[i], 1,
 			    memory_order_relaxed);
@@ -170,8 +168,11 @@ acceptor_defer(struct acceptor *a, FCGX_Request *r, unsigned retry_ms,
 {
 	char	body[RETRY_BODY_MAX];
 
-	acceptor_count_refused(a, 0);
+	atomic_fetch_add_explicit(&a->refused[ACCEPTOR_DEFERRED], 1,
+	    memory_order_relaxed);
 	retry_body(body, sizeof body, retry_ms, why);
+	/* Not acceptor_respond(): its body is one plain-text line, and its
+	 * log line would carry the block's line breaks. */
 	FCGX_FPrintF(r->out,
 	    "Status: 200 OK\r\n"
 	    "Content-Type: text/event-stream\r\n"

@@ -18,6 +18,7 @@ struct stream_ctx;
 
 /* Stream requests refused, counted by status (400, 401, 403), then those
  * sent away to come back later (200 with retry:; see retry.h). */
+#define ACCEPTOR_DEFERRED	3	/* the index of the last */
 #define ACCEPTOR_REFUSED_N	4
 
 /* Returns an acceptor for the listening socket LISTEN_FD; the other

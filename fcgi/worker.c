@@ -212,7 +212,12 @@ worker_activated(char *err, size_t errlen)
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
-	if (*end != '\0' || nfds < 1 || !worker_is_listening(3)) {
+	if (*end != '\0' || nfds < 1) {
+		snprintf(err, errlen, "socket activation: LISTEN_FDS=%s is not "
+		    "a count of sockets", n);
+		return -2;
+	}
+	if (!worker_is_listening(3)) {
 		snprintf(err, errlen, "socket activation: LISTEN_FDS=%s, but fd "
 		    "3 is not a listening socket", n);
 		return -2;

@@ -14,7 +14,8 @@
  * subscriber churn produces. Here a per-channel state machine keeps at most
  * one SUBSCRIBE or UNSUBSCRIBE in flight per channel.
  *
- * Event-loop thread only, except broker_is_up() which any thread may call.
+ * Event-loop thread only, except broker_is_up(), broker_was_up() and
+ * broker_down_ms(), which any thread may call.
  */
 #ifndef SSE_BROKER_H
 #define SSE_BROKER_H

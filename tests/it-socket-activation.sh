@@ -53,5 +53,5 @@ out=$(bash -c 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" --redis "redis://127.0.0.1:'
 check "activated, fd 3 not a socket: exit 2 with the reason" \
     bash -c "[ $rc = 2 ] && grep -q 'fd 3 is not a listening socket' <<< '$out'"
 out=$(bash -c 'LISTEN_PID=$$ LISTEN_FDS=x exec "$0" --redis "redis://127.0.0.1:'"$RPORT"'" 3< /dev/null' "$SSE_FCGI" 2>&1); rc=$?
-check "activated, LISTEN_FDS not a number: exit 2" bash -c "[ $rc = 2 ] && grep -q 'LISTEN_FDS=x' <<< '$out'"
+check "activated, LISTEN_FDS not a number: exit 2" bash -c "[ $rc = 2 ] && grep -q 'LISTEN_FDS=x is not a count' <<< '$out'"
 finish
