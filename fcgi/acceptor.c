@@ -7,8 +7,9 @@
  * libfcgi's buffers with FCGX_Free(r, 0) and sets ipcFd to -1; without
  * that, the next FCGX_Accept_r would reuse or shut down the socket.
  *
- * Stopping: the thread is woken out of accept(2) by SIGUSR2 (handler
- * installed without SA_RESTART, FCGI_FAIL_ACCEPT_ON_INTR set).
+ * Stopping: the thread is woken out of accept(2) by ACCEPTOR_WAKE, a
+ * realtime signal no one sends from outside (handler installed without
+ * SA_RESTART, FCGI_FAIL_ACCEPT_ON_INTR set); SIGUSR2 is the upgrade.
  */
 #include "config.h"
 
@@ -50,6 +51,7 @@
  * hand-off. Publish bodies are bounded by max-message instead. */
 #define ACCEPTOR_BODY_MAX	65536
 #define ACCEPTOR_FIRST_WAIT_MS	2000	/* for Redis, right after start */
+#define ACCEPTOR_WAKE		SIGRTMIN	/* interrupts accept(2) */
 
 struct acceptor {
 	int			 listen_fd;
@@ -632,7 +634,7 @@ acceptor_main(void *arg)
 
 	/* Signals belong to the loop thread, except our wake-up call. */
 	sigfillset(&set);
-	sigdelset(&set, SIGUSR2);
+	sigdelset(&set, ACCEPTOR_WAKE);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 
 	FCGX_InitRequest(&r, a->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
@@ -664,7 +666,7 @@ acceptor_start(struct acceptor *a)
 	sa.sa_handler = acceptor_on_wake;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;	/* no SA_RESTART: accept(2) must return */
-	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(ACCEPTOR_WAKE, &sa, NULL);
 	if ((rc = pthread_create(&a->thread, NULL, acceptor_main, a)) != 0) {
 		errno = rc;
 		return -1;
@@ -683,7 +685,7 @@ acceptor_stop(struct acceptor *a)
 		return;
 	atomic_store(&a->stop, 1);
 	for (i = 0; i < 100 && !atomic_load(&a->done); i++) {
-		pthread_kill(a->thread, SIGUSR2);
+		pthread_kill(a->thread, ACCEPTOR_WAKE);
 		nanosleep(&ts, NULL);
 	}
 	if (atomic_load(&a->done))

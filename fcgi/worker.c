@@ -8,7 +8,9 @@
  * Threads: the event loop (this thread: Redis, every open stream, timers,
  * signals) and the acceptor (libfcgi's blocking accept and params read).
  * Signals: SIGTERM, SIGINT and SIGUSR1 stop gracefully (every stream ends
- * with END_REQUEST so clients reconnect); SIGHUP reopens the log file.
+ * with END_REQUEST and a retry: so clients reconnect); SIGUSR2 starts a
+ * fresh copy of the binary on the same socket and then stops gracefully
+ * (upgrade.h); SIGHUP reopens the log file.
  */
 #include "config.h"
 
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/util.h>
 #include <fcgiapp.h>
 
 #include "acceptor.h"
@@ -36,8 +39,10 @@
 #include "hub.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "stats.h"
 #include "stream.h"
+#include "upgrade.h"
 
 extern char **environ;
 
@@ -53,9 +58,22 @@ struct worker {
 	struct auth		*auth;
 	struct stats		*stats;		/* NULL: stats off */
 	struct cidr		*stats_allow;
+	struct upgrade		*upgrade;	/* NULL: SIGUSR2 unavailable */
 	struct event		*sig_ev[5];
+	struct event		*ready_ev;	/* until ready (worker_on_tick) */
+	struct timeval		 started;
+	int			 listen_fd;
+	int			 successor;	/* started by an upgrade */
+	int			 ready;		/* said so to who started us */
+	int			 handed_over;	/* a successor is the service */
 	int			 stopping;
 };
+
+/* How long a new process waits for Redis before it says it is ready
+ * anyway (the acceptor defers streams meanwhile), and how long an upgrade
+ * waits for its successor. */
+#define WORKER_READY_WAIT_MS	2000
+#define WORKER_UPGRADE_WAIT_MS	30000
 
 static void
 worker_on_first(void *arg, const char *channel, size_t len)
@@ -152,10 +170,71 @@ worker_on_drained(void *arg)
 	loop_exit(w->loop);
 }
 
+/* Stops accepting and ends every stream gracefully; the loop exits once
+ * they are closed. */
+static void
+worker_stop(struct worker *w, const char *why)
+{
+	w->stopping = 1;
+	upgrade_cancel(w->upgrade);
+	log_info("%s; ending %u streams", why, stream_ctx_count(w->streams));
+	if (!w->handed_over)	/* else no longer the manager's to stop */
+		notify_send("STOPPING=1");
+	acceptor_stop(w->acceptor);
+	if (w->stats != NULL)
+		stats_stop(w->stats);
+	stream_ctx_shutdown(w->streams, w->cfg.shutdown_grace,
+	    worker_on_drained, w);
+}
+
+/* The successor accepts now: the service manager follows it, and this
+ * process stops as for SIGTERM. */
+static void
+worker_on_successor(void *arg, pid_t successor)
+{
+	struct worker	*w = arg;
+	char		 msg[64];
+
+	if (successor == -1 || w->stopping)
+		return;
+	w->handed_over = 1;
+	snprintf(msg, sizeof msg, "MAINPID=%ld", (long)successor);
+	if (notify_send(msg) == -1)
+		log_warn("cannot tell the service manager the new main PID "
+		    "(%s)", strerror(errno));
+	snprintf(msg, sizeof msg, "upgrade: pid %ld accepts now; stopping",
+	    (long)successor);
+	worker_stop(w, msg);
+}
+
+static void
+worker_upgrade(struct worker *w)
+{
+	char	err[512];
+
+	if (w->stopping || !w->ready) {
+		log_warn("SIGUSR2 ignored: %s", w->stopping ? "stopping" :
+		    "not ready yet");
+		return;
+	}
+	if (w->upgrade == NULL) {
+		log_error("SIGUSR2 ignored: no binary to start (see the log "
+		    "at start)");
+		return;
+	}
+	if (upgrade_start(w->upgrade, w->listen_fd, WORKER_UPGRADE_WAIT_MS,
+	    worker_on_successor, w, err, sizeof err) == -1) {
+		log_error("upgrade: %s; still serving", err);
+		return;
+	}
+	log_info("SIGUSR2: starting a new process on the same socket");
+}
+
 static void
 worker_on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct worker	*w = arg;
+	char		 why[64];
 
 	if (sig == SIGHUP) {
 		if (log_reopen() == -1)
@@ -165,19 +244,41 @@ worker_on_signal(evutil_socket_t sig, short what, void *arg)
 			log_info("SIGHUP: log file reopened");
 		return;
 	}
+	if (sig == SIGUSR2) {
+		worker_upgrade(w);
+		return;
+	}
 	if (w->stopping) {
 		log_warn("second stop signal: exiting now");
 		loop_exit(w->loop);
 		return;
 	}
-	w->stopping = 1;
-	log_info("signal %d: stopping; ending %u streams", (int)sig,
-	    stream_ctx_count(w->streams));
-	acceptor_stop(w->acceptor);
-	if (w->stats != NULL)
-		stats_stop(w->stats);
-	stream_ctx_shutdown(w->streams, w->cfg.shutdown_grace,
-	    worker_on_drained, w);
+	snprintf(why, sizeof why, "signal %d: stopping", (int)sig);
+	worker_stop(w, why);
+}
+
+/* Says "ready" once the acceptor runs and Redis is connected, or after
+ * WORKER_READY_WAIT_MS without Redis: to the predecessor of an upgrade,
+ * which then stops accepting, or to the service manager. */
+static void
+worker_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	struct timeval	 now, age;
+
+	(void)fd;
+	(void)what;
+	evutil_gettimeofday(&now, NULL);
+	evutil_timersub(&now, &w->started, &age);
+	if (!broker_is_up(w->broker) &&
+	    age.tv_sec * 1000 + age.tv_usec / 1000 < WORKER_READY_WAIT_MS)
+		return;
+	event_del(w->ready_ev);
+	w->ready = 1;
+	if (w->successor)
+		upgrade_announce();
+	else
+		notify_send("READY=1");
 }
 
 /* Returns 1 if FD is a listening socket. */
@@ -274,10 +375,25 @@ worker_listen(const struct cfg *cfg, char *err, size_t errlen)
 	return fd;
 }
 
+/* Describes the listening socket for the log, in BUF. */
+static const char *
+worker_where(const struct worker *w, char *buf, size_t len)
+{
+	if (w->successor)
+		snprintf(buf, len, "socket on fd %d, taken over from pid %ld "
+		    "(upgrade)", w->listen_fd, (long)getppid());
+	else if (w->cfg.listen != NULL)
+		snprintf(buf, len, "%s", w->cfg.listen);
+	else
+		snprintf(buf, len, "socket on fd %d%s", w->listen_fd,
+		    w->listen_fd == 3 ? " (systemd)" : "");
+	return buf;
+}
+
 static int
 worker_signals(struct worker *w)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1, SIGHUP };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP };
 	size_t		 i;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -300,6 +416,9 @@ worker_free(struct worker *w)
 		acceptor_free(w->acceptor);
 	}
 	stream_ctx_free(w->streams);
+	upgrade_free(w->upgrade);
+	if (w->ready_ev != NULL)
+		event_free(w->ready_ev);
 	stats_free(w->stats);
 	cidr_free(w->stats_allow);
 	history_free(w->history);
@@ -318,7 +437,7 @@ int
 main(int argc, char **argv)
 {
 	struct worker	w;
-	char		err[512];
+	char		err[512], limit[64];
 	int		fd, rc = 1;
 
 	memset(&w, 0, sizeof w);
@@ -341,11 +460,18 @@ main(int argc, char **argv)
 		cfg_clear(&w.cfg);
 		return 2;
 	}
-	if ((fd = worker_listen(&w.cfg, err, sizeof err)) == -1) {
+	/* A successor keeps its predecessor's socket, whatever --listen
+	 * says: opening that path again would take it from the predecessor. */
+	fd = upgrade_inherited(err, sizeof err);
+	w.successor = fd >= 0;
+	if (fd == -1)
+		fd = worker_listen(&w.cfg, err, sizeof err);
+	if (fd < 0) {
 		log_error("%s", err);
 		cfg_clear(&w.cfg);
 		return 2;
 	}
+	w.listen_fd = fd;
 	if ((w.loop = loop_create(err, sizeof err)) == NULL) {
 		log_error("%s", err);
 		goto out;
@@ -355,6 +481,10 @@ main(int argc, char **argv)
 		log_error("cannot install signal handlers");
 		goto out;
 	}
+	w.upgrade = upgrade_create(loop_base(w.loop), argv, NULL, err,
+	    sizeof err);
+	if (w.upgrade == NULL)
+		log_warn("SIGUSR2 (upgrade) unavailable: %s", err);
 	w.cors = cors_create(w.cfg.cors_origins, err, sizeof err);
 	if (w.cors == NULL && w.cfg.cors_origins != NULL) {
 		log_error("%s", err);
@@ -417,15 +547,22 @@ main(int argc, char **argv)
 		    strerror(errno));
 		goto out;
 	}
+	evutil_gettimeofday(&w.started, NULL);
+	w.ready_ev = event_new(loop_base(w.loop), -1, EV_PERSIST,
+	    worker_on_tick, &w);
+	{
+		struct timeval	tick = { 0, 20 * 1000 };
+
+		event_add(w.ready_ev, &tick);
+	}
 	if (w.cfg.max_streams != 0)
-		snprintf(err, sizeof err, "at most %u streams",
+		snprintf(limit, sizeof limit, "at most %u streams",
 		    w.cfg.max_streams);
 	else
-		snprintf(err, sizeof err, "streams up to the fd limit");
-	log_info("sse-fcgi %s ready: %s%s, keepalive %us, %s",
-	    PACKAGE_VERSION, w.cfg.listen ? w.cfg.listen : "socket on fd ",
-	    w.cfg.listen ? "" : fd == 3 ? "3 (systemd)" : "0", w.cfg.keepalive,
-	    err);
+		snprintf(limit, sizeof limit, "streams up to the fd limit");
+	log_info("sse-fcgi %s ready: %s, keepalive %us, %s",
+	    PACKAGE_VERSION, worker_where(&w, err, sizeof err),
+	    w.cfg.keepalive, limit);
 	rc = loop_run(w.loop) == 0 ? 0 : 1;
 	log_info("stopped");
 out:

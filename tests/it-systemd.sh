@@ -7,8 +7,11 @@
 # web server's group; the service's ExecStart, run as systemd runs it
 # (socket activation: tests/socket-holder.py holds the socket as systemd
 # would, the worker takes it on fd 3) with paths substituted and the
-# sample config, serves streams through lighttpd; SIGHUP (systemctl
-# reload) keeps it running; a restart (systemctl restart) ends the stream
+# sample config, serves streams through lighttpd, says READY=1
+# (Type=notify); SIGHUP (log reopening) keeps it running; a reload
+# (ExecReload: the in-place upgrade) hands over to a new process that
+# systemd follows (MAINPID=) and the client comes back to it; a restart
+# (systemctl restart) ends the stream
 # cleanly and the client comes back on the same socket; SIGTERM (systemctl
 # stop) makes the worker exit 0.
 . "$(dirname "$0")/lib.sh"
@@ -37,6 +40,10 @@ check "for the web server's group (www-data, 0660)" bash -c \
     "[ '$(unit_value "$SOCKET_UNIT" SocketGroup)' = www-data ] && [ '$(unit_value "$SOCKET_UNIT" SocketMode)' = 0660 ]"
 check "the service takes the socket unit's socket" \
     [ "$(unit_value "$UNIT" Sockets)" = sse-fcgi.socket ]
+check "Type=notify, so systemd follows an upgrade's new process" \
+    [ "$(unit_value "$UNIT" Type)" = notify ]
+RELOAD_SIG=$(unit_value "$UNIT" ExecReload | sed -n 's|^/bin/kill -\([A-Z0-9]*\) \$MAINPID$|\1|p')
+check "reload is the in-place upgrade (SIGUSR2)" [ "$RELOAD_SIG" = USR2 ]
 
 # ExecStart as systemd runs it, under a stand-in for the socket unit; root
 # here, so without User=.
@@ -63,8 +70,23 @@ check "sample config applied (keepalive 1 s)" wait_until 10 body_has a ': keepal
 kill -HUP $W
 # Once it has handled the signal (it logs that), it must still run.
 wait_until 20 grep -q 'SIGHUP: log file reopened' "$T/worker.log"
-check "reload (SIGHUP) keeps the worker" alive $W
+check "SIGHUP (reopen the log) keeps the worker" alive $W
+check "READY=1 to systemd once it accepts" grep -q "^$W READY=1" "$T/worker.pid.notify.log"
 INODE=$(stat -c %i "$SOCK")
+kill -"$RELOAD_SIG" $W		# systemctl reload
+wait_until 30 bash -c "! kill -0 $A 2>/dev/null"
+wait $A; rc=$?
+check "reload: the client saw a clean end with a retry:" \
+    bash -c "[ $rc = 0 ] && grep -q '^retry: ' '$T/a.out'"
+check "reload: systemd follows the new process (MAINPID)" \
+    wait_until 30 bash -c "[ \"\$(cat '$T/worker.pid')\" != $W ] && ! kill -0 $W 2>/dev/null"
+W=$(cat "$T/worker.pid")
+check "reload: the new process took the same socket over" \
+    grep -q "sse-fcgi\[$W\] info: .*ready: socket on fd 3, taken over from pid" "$T/worker.log"
+stream a "$BASE/api/v1/events/sd.chan"; A=$CURL_PID
+wait_until 20 numsub_is sd.chan 1
+rcli PUBLISH sd.chan reloaded >/dev/null
+check "reload: streams again" wait_until 20 body_has a 'data: reloaded'
 kill -HUP $HOLDER	# systemctl restart: SIGTERM, wait, start again
 wait_until 30 bash -c "! kill -0 $A 2>/dev/null"
 wait $A; rc=$?

@@ -29,7 +29,10 @@
  * back after its reconnection time (the last "retry:" it was sent, 3000 ms
  * before any, as in Chromium) with Last-Event-ID set to the last id it
  * saw; an answer other than 200 fails it for good (dead), as EventSource
- * does. -Q and the id order then hold across reconnections, so a resume
+ * does. back_max_ms is the longest time from a stream's end to its next
+ * 200, late_max_ms the longest part of it past the retry: it was given
+ * (the time its next connection took to be answered 200).
+ * -Q and the id order then hold across reconnections, so a resume
  * that loses or repeats an event counts as a seq_error or out_of_order.
  * The run ends when every connection has its -e events or is dead.
  *
@@ -187,6 +190,7 @@ struct stats {
 	long long	 reconnects;	/* -E: attempts after the first */
 	long long	 dead;		/* -E: connections failed for good */
 	long long	 back_max;	/* -E: longest end-to-200 gap, ms */
+	long long	 late_max;	/* -E: longest of that past the retry */
 };
 
 /* -L: the latency of every event that carried a "ts", in microseconds. */
@@ -929,6 +933,8 @@ head_done(struct conn *c, size_t hend)
 	}
 	if (c->ended_at != 0 && now_ms() - c->ended_at > st.back_max)
 		st.back_max = now_ms() - c->ended_at;
+	if (c->ended_at != 0 && now_ms() - c->retry_at > st.late_max)
+		st.late_max = now_ms() - c->retry_at;
 	for (p = eol + 1; p < end; p = eol + 1) {
 		eol = memchr(p, '\n', end - p);
 		if ((colon = memchr(p, ':', eol - p)) == NULL)
@@ -1515,8 +1521,9 @@ summary(void)
 	    st.comments, st.first_status, st.out_of_order,
 	    st.seq_errors);
 	if (opt.eventsource)
-		printf(" reconnects=%lld dead=%lld back_max_ms=%lld",
-		    st.reconnects, st.dead, st.back_max);
+		printf(" reconnects=%lld dead=%lld back_max_ms=%lld "
+		    "late_max_ms=%lld", st.reconnects, st.dead, st.back_max,
+		    st.late_max);
 	if (opt.stalled > 0)
 		printf(" stalled=%lld stalled_closed=%lld stalled_reset=%lld "
 		    "stalled_complete=%lld stalled_events=%lld "
