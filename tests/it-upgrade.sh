@@ -25,11 +25,6 @@ cp "$REAL" "$T/bin/sse-fcgi"
 SSE_FCGI=$T/bin/sse-fcgi	# the file an upgrade starts again
 start_redis
 
-# successor_of PID [LOG]: the process that took over from PID, per its log.
-successor_of() {
-	sed -n "s/.*sse-fcgi\[$1\] info: .*upgrade: pid \([0-9]*\) accepts now.*/\1/p" \
-	    "${2:-$T/worker.log}" | tail -1
-}
 # upgrade PIDS [LOG]: SIGUSR2 to each at once; waits until each has a
 # successor and is gone; sets NEW (the successors, tracked).
 upgrade() {
@@ -37,7 +32,7 @@ upgrade() {
 	NEW=""
 	for p in $1; do kill -USR2 "$p"; done
 	for p in $1; do
-		wait_until 30 bash -c "[ -n \"\$(sed -n 's/.*sse-fcgi\[$p\] info: .*upgrade: pid \([0-9]*\) accepts now.*/\1/p' '$log')\" ]"
+		wait_until 30 has "$log" "sse-fcgi\[$p\] info: .*upgrade: pid [0-9]* accepts now"
 		s=$(successor_of "$p" "$log")
 		wait_until 30 bash -c "! kill -0 $p 2>/dev/null"
 		NEW="$NEW $s"

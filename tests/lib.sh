@@ -393,5 +393,11 @@ es_verdict() {
 	check "$label: no client gave up" [ "$(es_field "$name" dead)" = 0 ]
 	check "$label: at least $5 reconnections" [ "$(es_field "$name" reconnects)" -ge "$5" ]
 }
+# successor_of PID [LOG]: the process that took over from worker PID in an
+# in-place upgrade (SIGUSR2), per the log ($T/worker.log by default).
+successor_of() {
+	sed -n "s/.*sse-fcgi\[$1\] info: .*upgrade: pid \([0-9]*\) accepts now.*/\1/p" \
+	    "${2:-$T/worker.log}" | tail -1
+}
 # es_field NAME KEY: a figure of the clients' summary line.
 es_field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$T/$1.out"; }

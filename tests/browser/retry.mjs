@@ -5,7 +5,7 @@
 // page opened while the worker cannot stream it, must show the first event
 // published once it can, without a reload.
 //
-//   node retry.mjs DOWN_BASE CAP_BASE PAGES REDIS_PORT REDIS_DIR
+//   node retry.mjs DOWN_BASE CAP_BASE PAGES REDIS_PORT REDIS_DIR WORKER_PID
 //
 // DOWN_BASE  front server whose workers use Redis on REDIS_PORT, which is
 //            not running yet: this script starts redis-server there itself
@@ -13,6 +13,8 @@
 // CAP_BASE   front server whose worker has --max-streams 1
 // PAGES      the pattern pages' directory name under both document roots
 // REDIS_DIR  a directory for that redis-server
+// WORKER_PID DOWN_BASE's worker: sent SIGUSR2 (the in-place upgrade) while
+//            a page is open on it
 //
 // Prints one line per check ("ok - ..." / "not ok - ...") and exits 1 if
 // any failed. CHROMIUM overrides the browser's path.
@@ -23,15 +25,18 @@ import http from "node:http";
 import { join } from "node:path";
 import { check, exitCode, waitFor as waitForMs } from "./checks.mjs";
 
-const [DOWN_BASE, CAP_BASE, PAGES, REDIS_PORT, REDIS_DIR] = process.argv.slice(2);
-if (!DOWN_BASE || !CAP_BASE || !PAGES || !REDIS_PORT || !REDIS_DIR) {
-    console.error("usage: node retry.mjs DOWN_BASE CAP_BASE PAGES REDIS_PORT REDIS_DIR");
+const [DOWN_BASE, CAP_BASE, PAGES, REDIS_PORT, REDIS_DIR, WORKER_PID] = process.argv.slice(2);
+if (!DOWN_BASE || !CAP_BASE || !PAGES || !REDIS_PORT || !REDIS_DIR || !WORKER_PID) {
+    console.error("usage: node retry.mjs DOWN_BASE CAP_BASE PAGES REDIS_PORT REDIS_DIR WORKER_PID");
     process.exit(2);
 }
 // Deadlines are generous: a sent-back browser waits its retry: (up to one
 // and a half times how long Redis has been gone) before it comes back.
 const WAIT = 45000;
-const HELLO = '{"type":"notification","object":{"message":"Hello World!","timestamp":"2024-01-01T00:00:00Z"}}';
+const note = (message) => JSON.stringify({ type: "notification",
+    object: { message, timestamp: "2024-01-01T00:00:00Z" } });
+const HELLO = note("Hello World!");
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
 const rcli = (...args) =>
     execFileSync("redis-cli", ["-p", String(REDIS_PORT), ...args],
@@ -83,10 +88,30 @@ try {
         const created = await count(page, "esCreated");
         if (created !== 1) throw new Error(`${created} EventSources created`);
     });
+    // 2. The worker upgraded in place (SIGUSR2) under the open page: its
+    // stream ends with a retry: and the same EventSource comes back to
+    // the new process.
+    const opens = await count(page, "esOpen");
+    const old = Number(WORKER_PID);
+    process.kill(old, "SIGUSR2");
+    await check("upgrade: the old worker hands over and exits",
+        () => waitFor(() => !alive(old), `worker ${old} to exit`));
+    await check("upgrade: the page's EventSource reconnects to the new process",
+        () => waitFor(async () => (await count(page, "esOpen")) > opens, "another open event"));
+    await waitFor(() => numsub("project.123") >= 1, "the new process's subscription");
+    rcli("PUBLISH", "project.123", note("After the upgrade"));
+    await check("upgrade: the useSSE hook shows the event published after the upgrade",
+        () => shows(page, "After the upgrade"));
+    await check("upgrade: no reload, the same EventSource, still open", async () => {
+        const created = await count(page, "esCreated");
+        const st = await states(page);
+        if (created !== 1 || st[0] === 2)
+            throw new Error(`${created} EventSources created, readyState ${JSON.stringify(st)}`);
+    });
     await page.close();
     await waitFor(() => numsub("project.123") === 0, "the first page's stream to go away");
 
-    // 2. max-streams reached: the one slot is held by another client.
+    // 3. max-streams reached: the one slot is held by another client.
     const held = [];
     const holder = http.get(`${CAP_BASE.replace(/\/$/, "")}/api/v1/events/slot.hold`, (res) => {
         res.on("data", (d) => held.push(String(d)));
