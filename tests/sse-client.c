@@ -31,7 +31,9 @@
  * saw; an answer other than 200 fails it for good (dead), as EventSource
  * does. back_max_ms is the longest time from a stream's end to its next
  * 200, late_max_ms the longest part of it past the retry: it was given
- * (the time its next connection took to be answered 200).
+ * (the time its next connection took to be answered 200),
+ * last_back_epoch_ms the wall-clock time of the last 200 after a
+ * reconnection (when every client was back, after a restart).
  * -Q and the id order then hold across reconnections, so a resume
  * that loses or repeats an event counts as a seq_error or out_of_order.
  * The run ends when every connection has its -e events or is dead.
@@ -191,6 +193,7 @@ struct stats {
 	long long	 dead;		/* -E: connections failed for good */
 	long long	 back_max;	/* -E: longest end-to-200 gap, ms */
 	long long	 late_max;	/* -E: longest of that past the retry */
+	long long	 last_back;	/* -E: wall clock of the last such 200 */
 };
 
 /* -L: the latency of every event that carried a "ts", in microseconds. */
@@ -935,6 +938,13 @@ head_done(struct conn *c, size_t hend)
 		st.back_max = now_ms() - c->ended_at;
 	if (c->ended_at != 0 && now_ms() - c->retry_at > st.late_max)
 		st.late_max = now_ms() - c->retry_at;
+	if (c->ended_at != 0) {
+		struct timespec	wall;
+
+		clock_gettime(CLOCK_REALTIME, &wall);
+		st.last_back = (long long)wall.tv_sec * 1000 +
+		    wall.tv_nsec / 1000000;
+	}
 	for (p = eol + 1; p < end; p = eol + 1) {
 		eol = memchr(p, '\n', end - p);
 		if ((colon = memchr(p, ':', eol - p)) == NULL)
@@ -1522,8 +1532,8 @@ summary(void)
 	    st.seq_errors);
 	if (opt.eventsource)
 		printf(" reconnects=%lld dead=%lld back_max_ms=%lld "
-		    "late_max_ms=%lld", st.reconnects, st.dead, st.back_max,
-		    st.late_max);
+		    "late_max_ms=%lld last_back_epoch_ms=%lld", st.reconnects,
+		    st.dead, st.back_max, st.late_max, st.last_back);
 	if (opt.stalled > 0)
 		printf(" stalled=%lld stalled_closed=%lld stalled_reset=%lld "
 		    "stalled_complete=%lld stalled_events=%lld "
