@@ -23,10 +23,12 @@
 #
 # Usage: tests/bench/restart.sh [spawn|activation]...  (default: both)
 # Environment: top_builddir; N=5000; K=500; WORKERS=2; RATE=200;
-# SECONDS_TOTAL=30; FRONT=lighttpd; UNTUNED=1 strips from the front
-# server's config the settings that keep a short backend gap short
-# (tests/bench/lib.sh strip_args), to compare; RESULTS=dir; KEEP_TMP=1. Every wait has a time limit;
-# only the processes this script started are stopped, by PID.
+# SECONDS_TOTAL=30; GAP_MS=0 (spawn: the socket stays gone that much
+# longer, as with a start slower than this machine's); FRONT=lighttpd;
+# UNTUNED=1 strips from the front server's config the settings that keep a
+# short backend gap short (tests/bench/lib.sh strip_args), to compare;
+# RESULTS=dir; KEEP_TMP=1. Every wait has a time limit; only the processes
+# this script started are stopped, by PID.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -36,6 +38,9 @@ WORKERS=${WORKERS:-2}
 RATE=${RATE:-200}
 TOTAL_S=${SECONDS_TOTAL:-30}
 FRONT=${FRONT:-lighttpd}
+GAP_MS=${GAP_MS:-0}
+GAP_LABEL=
+[ "$GAP_MS" -gt 0 ] && GAP_LABEL=", the socket gone $GAP_MS ms longer"
 UNTUNED=${UNTUNED:-}
 RESULTS=${RESULTS:-$top_srcdir/tests/bench/results}
 SSE_FCGI=$top_builddir/sse-fcgi
@@ -105,6 +110,7 @@ run() {
 	if [ "$mode" = spawn ]; then
 		stop $wpids
 		rm -f "$sock"
+		[ "$GAP_MS" -gt 0 ] && sleep "$(awk -v m="$GAP_MS" 'BEGIN { printf "%.3f", m / 1000 }')"
 		spawn-fcgi -s "$sock" "${SOCK_MODE[@]}" -F "$WORKERS" -P "$T/$mode.pids" -- "${worker[@]}" > /dev/null 2>&1 ||
 		    die "spawn-fcgi failed again"
 		wpids=$(tr '\n' ' ' < "$T/$mode.pids"); track $wpids
@@ -121,7 +127,7 @@ run() {
 	calls1=$(calls)
 	local rec=$(field "$mode" reconnects)
 	{
-		echo "$mode ($FRONT_LABEL): $N streams on $K channels, $WORKERS workers, $EVENTS events at $RATE/s, all workers restarted once"
+		echo "$mode ($FRONT_LABEL): $N streams on $K channels, $WORKERS workers, $EVENTS events at $RATE/s, all workers restarted once$GAP_LABEL"
 		echo "  answers other than 200 (dead tabs): $(field "$mode" http_non200)"
 		echo "  clients with every event once, in order: $(field "$mode" complete) of $N (exit $rc; seq_errors $(field "$mode" seq_errors), out_of_order $(field "$mode" out_of_order))"
 		echo "  reconnections: $rec; longest gap from a stream's end to its next 200: $(field "$mode" back_max_ms) ms"
