@@ -175,11 +175,12 @@ start_lighttpd() {
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 FASTCGI_PARAMS=${FASTCGI_PARAMS:-/etc/nginx/fastcgi_params}
 # nginx_conf: the shipped snippet with test listeners and socket, in the
-# test template.
+# test template. NGINX_SED, if set, is one more sed expression applied to
+# the snippet.
 nginx_conf() {
 	sed -e 's|^\([[:space:]]*\)listen 80;|\1listen 127.0.0.1:@PORT@;\n\1listen 127.0.0.1:@H2PORT@ http2;|' \
 	    -e '/^[[:space:]]*listen \[::\]:80;/d' \
-	    -e 's|unix:/run/sse-fcgi/sse.sock;|unix:@SOCKET@;|' \
+	    -e 's|unix:/run/sse-fcgi/sse.sock;|unix:@SOCKET@;|' -e "${NGINX_SED:-}" \
 	    "$top_srcdir/deploy/nginx/sse-fcgi.conf" > "$T/sse-fcgi.conf.in"
 	grep -q 'listen 127.0.0.1:@H2PORT@ http2;' "$T/sse-fcgi.conf.in" &&
 	    grep -q 'unix:@SOCKET@;' "$T/sse-fcgi.conf.in" ||

@@ -82,6 +82,9 @@ start_lighttpd() {
 	[ -n "$maxconn" ] && more+=(-e 's|^server.max-fds .*|server.max-fds = 20000|'
 	    -e "s|^server.max-connections .*|server.max-connections = $maxconn|")
 	[ -n "$procs" ] && more+=(-e "s|^#server.max-worker = .*|server.max-worker = $procs|")
+	tuned_in lighttpd "$top_srcdir/deploy/lighttpd/sse-fcgi.conf.in" ||
+	    die "deploy/lighttpd/sse-fcgi.conf.in: not tuned"
+	strip_args lighttpd; more+=("${STRIP[@]}")
 	sed -e "s|@PORT@|$LPORT|g" -e "s|@DOCROOT@|$T/www|g" \
 	    -e "s|@SOCKET@|$sock|g" -e "s|@STATEDIR@|$T|g" "${more[@]}" \
 	    "$top_srcdir/deploy/lighttpd/sse-fcgi.conf.in" > "$T/lighttpd.conf"
@@ -91,4 +94,83 @@ start_lighttpd() {
 	LPID=$!; track $LPID
 	wait_until 10 listening "$LPORT" ||
 	    die "lighttpd did not start: $(cat "$T/lighttpd.out")"
+}
+
+# The front servers of restart.sh's FRONT=, each from its shipped config
+# with test ports and paths. UNTUNED=1 strips the settings that keep a
+# short backend gap short (untuned_sed), to compare with the defaults.
+# strip_args FRONT: sets STRIP to the sed arguments that strip them from
+# FRONT's file (none unless UNTUNED is set).
+strip_args() {
+	STRIP=()
+	[ -n "${UNTUNED:-}" ] || return 0
+	case $1 in
+	lighttpd) STRIP=(-e '/"disable-time"/d') ;;
+	nginx) STRIP=(-e '/error_page 502 504 = @sse-fcgi-gap;/d') ;;
+	apache) STRIP=(-e 's/ retry=0//') ;;
+	esac
+}
+# tuned_in FRONT FILE: FILE has the settings strip_args strips (so
+# UNTUNED=1 does strip something).
+tuned_in() {
+	case $1 in
+	lighttpd) grep -q '"disable-time"' "$2" ;;
+	nginx) grep -q 'error_page 502 504 = @sse-fcgi-gap;' "$2" ;;
+	apache) grep -q ' retry=0' "$2" ;;
+	esac
+}
+
+# start_nginx SOCKET MAX_CONNECTIONS: nginx with the shipped server block
+# (deploy/nginx/sse-fcgi.conf) inside deploy/nginx/nginx-test.conf.in, on a
+# free port, to the workers on SOCKET; only its connection and fd limits
+# change. Sets NPORT and NPID (the master).
+start_nginx() {
+	local sock=$1 maxconn=$2 nginx
+	nginx=$(command -v nginx || echo /usr/sbin/nginx)
+	tuned_in nginx "$top_srcdir/deploy/nginx/sse-fcgi.conf" || die "deploy/nginx/sse-fcgi.conf: not tuned"
+	strip_args nginx
+	NPORT=$(free_port)
+	mkdir -p "$T/nginx-tmp" "$T/www"
+	cp "${FASTCGI_PARAMS:-/etc/nginx/fastcgi_params}" "$T/fastcgi_params"
+	sed -e "s|^\([[:space:]]*\)listen 80;|\1listen 127.0.0.1:$NPORT backlog=4096;|" \
+	    -e '/^[[:space:]]*listen \[::\]:80;/d' -e "s|root /var/www/html;|root $T/www;|" \
+	    -e "s|unix:/run/sse-fcgi/sse.sock;|unix:$sock;|" "${STRIP[@]}" \
+	    "$top_srcdir/deploy/nginx/sse-fcgi.conf" > "$T/sse-fcgi.conf"
+	grep -q "unix:$sock;" "$T/sse-fcgi.conf" || die "deploy/nginx/sse-fcgi.conf: no socket line to replace"
+	sed -e "s|@STATEDIR@|$T|g" \
+	    -e "s|worker_connections 1024;|worker_connections $((maxconn * 2 + 100));|" \
+	    -e "s|^worker_processes 1;|worker_processes 1;\nworker_rlimit_nofile $((maxconn * 2 + 200));|" \
+	    "$top_srcdir/deploy/nginx/nginx-test.conf.in" > "$T/nginx.conf"
+	setsid "$nginx" -e "$T/nginx-error.log" -p "$T/" -c "$T/nginx.conf" > "$T/nginx.out" 2>&1 &
+	NPID=$!; track $NPID
+	wait_until 10 listening "$NPORT" ||
+	    die "nginx did not start: $(cat "$T/nginx.out" "$T/nginx-error.log" 2>/dev/null)"
+}
+
+# start_apache SOCKET MAX_CONNECTIONS: Apache with the shipped
+# deploy/apache/sse-fcgi-proxy.conf inside tests/apache-test.conf.in, on a
+# free port, to the workers on SOCKET (which www-data must reach); room
+# for MAX_CONNECTIONS streams (one thread each). Sets APORT and APID.
+start_apache() {
+	local sock=$1 maxconn=$2 d=$T/apache servers apache2
+	apache2=$(command -v apache2 || echo /usr/sbin/apache2)
+	tuned_in apache "$top_srcdir/deploy/apache/sse-fcgi-proxy.conf" || die "deploy/apache/sse-fcgi-proxy.conf: not tuned"
+	strip_args apache
+	APORT=$(free_port)
+	servers=$(( (maxconn + 63) / 64 + 1 ))
+	mkdir -p "$d/www" "$d/apache-run"
+	chmod 755 "$T" "$d"
+	sed -e "s|unix:/run/sse-fcgi/sse.sock|unix:$sock|" "${STRIP[@]}" \
+	    "$top_srcdir/deploy/apache/sse-fcgi-proxy.conf" > "$d/site.conf"
+	grep -q "unix:$sock|" "$d/site.conf" || die "deploy/apache/sse-fcgi-proxy.conf: no socket to replace"
+	sed -e "s|@PORT@|$APORT|g" -e "s|@STATEDIR@|$d|g" -e "s|@DOCROOT@|$d/www|g" \
+	    -e "s|@ALLOWOVERRIDE@|None|g" -e "s|^ServerLimit .*|ServerLimit $servers|" \
+	    -e "s|^ThreadsPerChild .*|ThreadsPerChild 64\nThreadLimit 64\nListenBacklog 4096|" \
+	    -e "s|^MaxRequestWorkers .*|MaxRequestWorkers $((servers * 64))|" \
+	    -e "s|^StartServers .*|StartServers $servers|" \
+	    "$top_srcdir/tests/apache-test.conf.in" > "$d/apache.conf"
+	setsid "$apache2" -f "$d/apache.conf" -DFOREGROUND > "$d/apache.out" 2>&1 &
+	APID=$!; track $APID
+	wait_until 20 listening "$APORT" ||
+	    die "apache2 did not start: $(cat "$d/apache.out" "$d/apache-error.log" 2>/dev/null)"
 }

@@ -2,8 +2,10 @@
 # sse-fcgi - MIT License
 #
 # restart.sh (make bench-restart): the reconnect storm. N streams, one per
-# client, on K channels (user.0 .. user.K-1) through lighttpd with the
-# shipped config and WORKERS workers; the clients reconnect exactly as
+# client, on K channels (user.0 .. user.K-1) through a front server with its
+# shipped config (FRONT=lighttpd, nginx or apache: deploy/lighttpd/
+# sse-fcgi.conf.in, deploy/nginx/sse-fcgi.conf, deploy/apache/
+# sse-fcgi-proxy.conf) and WORKERS workers; the clients reconnect exactly as
 # EventSource does (tests/sse-client -E: after retry:, with Last-Event-ID;
 # an answer other than 200 is final, as in a browser). Events go out
 # through the documented script at RATE per second, round robin over the
@@ -21,8 +23,12 @@
 #
 # Usage: tests/bench/restart.sh [spawn|activation]...  (default: both)
 # Environment: top_builddir; N=5000; K=500; WORKERS=2; RATE=200;
-# SECONDS_TOTAL=30; RESULTS=dir; KEEP_TMP=1. Every wait has a time limit;
-# only the processes this script started are stopped, by PID.
+# SECONDS_TOTAL=30; GAP_MS=0 (spawn: the socket stays gone that much
+# longer, as with a start slower than this machine's); FRONT=lighttpd;
+# UNTUNED=1 strips from the front server's config the settings that keep a
+# short backend gap short (tests/bench/lib.sh strip_args), to compare;
+# RESULTS=dir; KEEP_TMP=1. Every wait has a time limit; only the processes
+# this script started are stopped, by PID.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -31,6 +37,11 @@ K=${K:-500}
 WORKERS=${WORKERS:-2}
 RATE=${RATE:-200}
 TOTAL_S=${SECONDS_TOTAL:-30}
+FRONT=${FRONT:-lighttpd}
+GAP_MS=${GAP_MS:-0}
+GAP_LABEL=
+[ "$GAP_MS" -gt 0 ] && GAP_LABEL=", the socket gone $GAP_MS ms longer"
+UNTUNED=${UNTUNED:-}
 RESULTS=${RESULTS:-$top_srcdir/tests/bench/results}
 SSE_FCGI=$top_builddir/sse-fcgi
 CLIENT=$top_builddir/tests/sse-client
@@ -41,6 +52,14 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 EVENTS=$((RATE * TOTAL_S))
 PER_CHANNEL=$((EVENTS / K))
 [ $PER_CHANNEL -ge 1 ] || die "RATE x SECONDS_TOTAL must be at least K"
+case $FRONT in
+lighttpd|nginx|apache) ;;
+*) die "FRONT=$FRONT: lighttpd, nginx or apache" ;;
+esac
+FRONT_LABEL="$FRONT, shipped config${UNTUNED:+ untuned (UNTUNED=1)}"
+# Apache's children run as www-data: the socket must be theirs to reach.
+SOCK_MODE=()
+[ "$FRONT" = apache ] && SOCK_MODE=(-M 0666)
 EVENTS=$((PER_CHANNEL * K))
 mkdir -p "$RESULTS"
 OUT=$RESULTS/$(date -u +%Y-%m-%dT%H%MZ)-restart.txt
@@ -59,7 +78,7 @@ run() {
 	sha=$(redis-cli -p "$RPORT" SCRIPT LOAD "$(cat "$top_srcdir/deploy/redis/sse-publish.lua")")
 	local -a worker=("$SSE_FCGI" --redis "redis://127.0.0.1:$RPORT" --log-file "$T/$mode-worker.log")
 	if [ "$mode" = spawn ]; then
-		spawn-fcgi -s "$sock" -F "$WORKERS" -P "$T/$mode.pids" -- "${worker[@]}" > /dev/null 2>&1 ||
+		spawn-fcgi -s "$sock" "${SOCK_MODE[@]}" -F "$WORKERS" -P "$T/$mode.pids" -- "${worker[@]}" > /dev/null 2>&1 ||
 		    die "spawn-fcgi failed"
 		wpids=$(tr '\n' ' ' < "$T/$mode.pids"); track $wpids
 	else
@@ -67,10 +86,16 @@ run() {
 		    "${worker[@]}" > "$T/$mode-holder.out" 2>&1 &
 		holder=$!; track $holder
 		wait_until 20 test -S "$sock" || die "socket-holder did not start"
+		[ "$FRONT" = apache ] && chmod 666 "$sock"
 	fi
-	start_lighttpd "$sock" 12000
+	local port front
+	case $FRONT in
+	lighttpd) start_lighttpd "$sock" 12000; port=$LPORT front=$LPID ;;
+	nginx) start_nginx "$sock" $((N + 100)); port=$NPORT front=$NPID ;;
+	apache) start_apache "$sock" $((N + 100)); port=$APORT front=$APID ;;
+	esac
 	"$CLIENT" -q -E -Q -n "$N" -c 500 -e "$PER_CHANNEL" -d $((TOTAL_S * 4 + 300)) \
-	    -r "$T/$mode.ready" -u "http://127.0.0.1:$LPORT/api/v1/events/user.{i%$K}?lastEventId=0-0" \
+	    -r "$T/$mode.ready" -u "http://127.0.0.1:$port/api/v1/events/user.{i%$K}?lastEventId=0-0" \
 	    > "$T/$mode.out" 2> "$T/$mode.err" &
 	local es=$!; track $es
 	wait_until 120 test -e "$T/$mode.ready" || die "$mode: the streams did not open"
@@ -85,7 +110,8 @@ run() {
 	if [ "$mode" = spawn ]; then
 		stop $wpids
 		rm -f "$sock"
-		spawn-fcgi -s "$sock" -F "$WORKERS" -P "$T/$mode.pids" -- "${worker[@]}" > /dev/null 2>&1 ||
+		[ "$GAP_MS" -gt 0 ] && sleep "$(awk -v m="$GAP_MS" 'BEGIN { printf "%.3f", m / 1000 }')"
+		spawn-fcgi -s "$sock" "${SOCK_MODE[@]}" -F "$WORKERS" -P "$T/$mode.pids" -- "${worker[@]}" > /dev/null 2>&1 ||
 		    die "spawn-fcgi failed again"
 		wpids=$(tr '\n' ' ' < "$T/$mode.pids"); track $wpids
 	else
@@ -101,17 +127,17 @@ run() {
 	calls1=$(calls)
 	local rec=$(field "$mode" reconnects)
 	{
-		echo "$mode: $N streams on $K channels, $WORKERS workers, $EVENTS events at $RATE/s, all workers restarted once"
+		echo "$mode ($FRONT_LABEL): $N streams on $K channels, $WORKERS workers, $EVENTS events at $RATE/s, all workers restarted once$GAP_LABEL"
 		echo "  answers other than 200 (dead tabs): $(field "$mode" http_non200)"
 		echo "  clients with every event once, in order: $(field "$mode" complete) of $N (exit $rc; seq_errors $(field "$mode" seq_errors), out_of_order $(field "$mode" out_of_order))"
 		echo "  reconnections: $rec; longest gap from a stream's end to its next 200: $(field "$mode" back_max_ms) ms"
 		echo "  workers down to up again: $t_back ms; history reads (EVAL) per reconnection: $(awk -v c=$((calls1 - calls0)) -v r="$rec" 'BEGIN { printf "%.2f", r ? c / r : 0 }')"
 	} | tee -a "$OUT"
-	stop $es $pub $wpids $holder $LPID
+	stop $es $pub $wpids $holder $front
 	stop "$RPID"
 }
 
-echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores; restart.sh ${*:-spawn activation}" | tee -a "$OUT"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores; FRONT=$FRONT${UNTUNED:+ UNTUNED=1} restart.sh ${*:-spawn activation}" | tee -a "$OUT"
 for mode in ${*:-spawn activation}; do
 	case $mode in
 	spawn|activation) run "$mode" ;;
