@@ -21,6 +21,12 @@
 #   D  server RSS with 0, 1,000 and 10,000 idle subscribers
 #   E  200 subscribers on one channel, 10,000 messages at full speed
 #      (deliveries per second = 2,000,000 / span)
+#   F  the reconnect storm: 5,000 EventSource-like subscribers on 500
+#      channels, 200 messages/s with ids and history; every sse-fcgi worker
+#      upgraded in place (SIGUSR2), Nchan's nginx stopped and started
+#      again. Answers other than 200, clients with every event once, time
+#      until every client is back, Redis calls per reconnection
+#      (tests/bench/restart.sh upgrade nchan, which starts its own servers)
 # Payloads are about 200 bytes of JSON with "ts" (µs) and "seq".
 #
 # Accounting, as in the kit: CPU-seconds of the server processes (front
@@ -44,7 +50,7 @@
 #   top_builddir  the build with sse-fcgi and tests/sse-client (default: the
 #                 source tree); sse-bench-pub is built into the temp dir
 #                 with pkg-config if the build does not have it
-#   SYSTEMS="sse-fcgi nchan"  SCENARIOS=ABCDE
+#   SYSTEMS="sse-fcgi nchan"  SCENARIOS=ABCDEF
 #   WORKERS=2     sse-fcgi worker processes (spawn-fcgi -F)
 #   LWORKERS=2    lighttpd processes (server.max-worker): it holds 2 fds per
 #                 stream and a process may hold 20,000 here, so 10k streams
@@ -61,7 +67,7 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 SYSTEMS=${SYSTEMS:-"sse-fcgi nchan"}
-SCENARIOS=${SCENARIOS:-ABCDE}
+SCENARIOS=${SCENARIOS:-ABCDEF}
 WORKERS=${WORKERS:-2}
 WORKER_ARGS=${WORKER_ARGS:-}
 LWORKERS=${LWORKERS:-2}
@@ -71,7 +77,6 @@ RESULTS=${RESULTS:-$top_srcdir/tests/bench/results}
 SSE_FCGI=${SSE_FCGI:-$top_builddir/sse-fcgi}
 CLIENT=${SSE_CLIENT:-$top_builddir/tests/sse-client}
 PUB=${SSE_BENCH_PUB:-$top_builddir/tests/bench/sse-bench-pub}
-NCHAN_SO=/usr/lib/nginx/modules/ngx_nchan_module.so
 TCK=$(getconf CLK_TCK)
 BENCH_NAME=bench
 . "$top_srcdir/tests/bench/lib.sh"
@@ -279,44 +284,8 @@ start_nchan() {
 	local nport
 	start_redis; N_RPORT=$RPORT; N_RPID=$RPID
 	nport=$(free_port)
-	mkdir -p "$T/nginx/logs"
-	# As the kit's run-anchor-nchan.sh: Redis mode, EventSource
-	# subscribers, an HTTP publisher location.
-	cat > "$T/nginx/nginx.conf" <<-CONF
-	load_module $NCHAN_SO;
-	worker_processes $NWORKERS;
-	worker_rlimit_nofile 20000;
-	pid $T/nginx/nginx.pid;
-	error_log $T/nginx/logs/error.log warn;
-	events { worker_connections 16384; }
-	http {
-	  access_log off;
-	  keepalive_requests 1000000;  # one keep-alive publisher connection
-	  client_body_temp_path $T/nginx/body;
-	  upstream redis_server { nchan_redis_server redis://127.0.0.1:$RPORT; }
-	  server {
-	    listen 127.0.0.1:$nport backlog=4096;
-	    location ~ ^/api/v1/events/(\w+)\$ {
-	      nchan_subscriber eventsource;
-	      nchan_channel_id \$1;
-	      nchan_subscriber_first_message newest;
-	      nchan_redis_pass redis_server;
-	    }
-	    location ~ ^/pub/(\w+)\$ {
-	      nchan_publisher;
-	      nchan_channel_id \$1;
-	      nchan_redis_pass redis_server;
-	    }
-	  }
-	}
-	CONF
-	setsid nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -g 'daemon off;' \
-	    -e "$T/nginx/logs/error.log" > "$T/nginx/out" 2>&1 &
-	NPID=$!; track $NPID
-	wait_until 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$nport) 2>/dev/null" ||
-	    die "nginx did not start: $(cat "$T/nginx/out" "$T/nginx/logs/error.log")"
-	sleep 1.5	# Nchan connects to Redis after the listener is up
-	track $(ps -o pid= --ppid $NPID)
+	NCHAN_WORKERS=$NWORKERS start_nchan_nginx "$T/nginx" "$nport" "$RPORT" newest
+	NPID=$NCHAN_PID
 	N_URL=http://127.0.0.1:$nport/api/v1/events/
 	NCHAN_PORT=$nport
 	echo "# nchan: nginx $(nginx -v 2>&1 | sed 's/.*\///') x$(ps -o pid= --ppid $NPID | wc -l), Nchan $(dpkg-query -W -f '${Version}' libnginx-mod-nchan 2>/dev/null | sed 's/^[0-9]*://'), HTTP POST" >> "$T/systems"
@@ -359,6 +328,17 @@ header
 run_scenarios
 [ -n "${LPID:-}" ] && stop $LPID $(ps -o pid= --ppid $LPID) $WPIDS $S_RPID
 [ -n "${NPID:-}" ] && stop $NPID $(ps -o pid= --ppid $NPID) $N_RPID
+# F: the storm, on servers of its own, once the others are stopped.
+: > "$T/F.txt"
+if [[ $SCENARIOS == *F* ]]; then
+	fmodes=""
+	for s in $SYSTEMS; do
+		case $s in sse-fcgi) fmodes="$fmodes upgrade";; nchan) fmodes="$fmodes nchan";; esac
+	done
+	N=$(sc 5000) K=$(sc 500) WORKERS=$WORKERS RESULTS=$T/F top_srcdir=$top_srcdir \
+	    top_builddir=$top_builddir timeout 900 bash "$top_srcdir/tests/bench/restart.sh" \
+	    $fmodes 2>&1 | grep -v '^# figures in' | tee "$T/F.txt"
+fi
 
 # Ratios sse-fcgi/nchan, per scenario (D by subscriber count) and column.
 ratios() {
@@ -408,6 +388,11 @@ OUT=$RESULTS/$STAMP-$HOST.txt
 	echo
 	echo "# publishers, and the sse-fcgi CPU split:"
 	sed 's/^/#   /' "$T/pubs"
+	if [ -s "$T/F.txt" ]; then
+		echo
+		echo "# F, the reconnect storm (tests/bench/restart.sh):"
+		cat "$T/F.txt"
+	fi
 } > "$OUT"
 echo; per_sub; echo; ratios; echo; echo "table: $OUT"
 

@@ -8,7 +8,8 @@
 # the server is being restarted a POST fails, so it is sent again every
 # 50 ms, the lines after it waiting, until it is accepted (2xx) or 120 s
 # have passed (then it exits 1). Paced by tests/pace.py upstream. Prints
-# "sent=N retried=N" at the end.
+# "ok CHANNEL" as each message is accepted (the progress), and "sent=N
+# retried=N" on standard error at the end.
 import http.client
 import sys
 import time
@@ -42,11 +43,12 @@ def main():
                 conn = None
             retried += 1
             if time.monotonic() > deadline:
-                print("sent=%d retried=%d gave_up=1" % (sent, retried))
+                print("sent=%d retried=%d gave_up=1" % (sent, retried), file=sys.stderr)
                 sys.exit(1)
             time.sleep(0.05)
         sent += 1
-    print("sent=%d retried=%d" % (sent, retried))
+        print("ok", channel, flush=True)
+    print("sent=%d retried=%d" % (sent, retried), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -174,3 +174,52 @@ start_apache() {
 	wait_until 20 listening "$APORT" ||
 	    die "apache2 did not start: $(cat "$d/apache.out" "$d/apache-error.log" 2>/dev/null)"
 }
+
+# start_nchan_nginx DIR PORT REDIS_PORT FIRST [MORE]: nginx with Nchan in
+# Redis mode, the way its documentation sets up EventSource: subscribers
+# on /api/v1/events/<channel> (FIRST: nchan_subscriber_first_message,
+# "newest" or "oldest"; MORE: more directives for that location), HTTP
+# publishing on /pub/<channel>. NCHAN_WORKERS (default auto) nginx
+# workers. Sets NCHAN_PID (the master; its workers are its children).
+NCHAN_SO=/usr/lib/nginx/modules/ngx_nchan_module.so
+start_nchan_nginx() {
+	local d=$1 port=$2 rport=$3 first=$4 more=${5:-}
+	mkdir -p "$d/logs"
+	cat > "$d/nginx.conf" <<-CONF
+	load_module $NCHAN_SO;
+	worker_processes ${NCHAN_WORKERS:-auto};
+	worker_rlimit_nofile 20000;
+	pid $d/nginx.pid;
+	error_log $d/logs/error.log warn;
+	events { worker_connections 16384; }
+	http {
+	  access_log off;
+	  keepalive_requests 1000000;  # one keep-alive publisher connection
+	  client_body_temp_path $d/body;
+	  upstream redis_server { nchan_redis_server redis://127.0.0.1:$rport; }
+	  server {
+	    listen 127.0.0.1:$port backlog=4096;
+	    location ~ ^/api/v1/events/([\w.]+)\$ {
+	      nchan_subscriber eventsource;
+	      nchan_channel_id \$1;
+	      nchan_subscriber_first_message $first;
+	      nchan_redis_pass redis_server;
+	      $more
+	    }
+	    location ~ ^/pub/([\w.]+)\$ {
+	      nchan_publisher;
+	      nchan_channel_id \$1;
+	      nchan_redis_pass redis_server;
+	      $more
+	    }
+	  }
+	}
+	CONF
+	setsid nginx -p "$d" -c "$d/nginx.conf" -g 'daemon off;' \
+	    -e "$d/logs/error.log" > "$d/out" 2>&1 &
+	NCHAN_PID=$!; track $NCHAN_PID
+	wait_until 10 listening "$port" ||
+	    die "nginx did not start: $(cat "$d/out" "$d/logs/error.log")"
+	sleep 1.5	# Nchan connects to Redis after the listener is up
+	track $(ps -o pid= --ppid $NCHAN_PID)
+}
