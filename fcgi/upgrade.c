@@ -321,9 +321,8 @@ upgrade_free(struct upgrade *u)
 	free(u);
 }
 
-/* Returns 1 if FD is a listening socket. */
-static int
-upgrade_is_listening(int fd)
+int
+upgrade_fd_listens(int fd)
 {
 	struct stat	st;
 	int		on = 0;
@@ -352,7 +351,7 @@ upgrade_inherited(char *err, size_t errlen)
 	unsetenv(UPGRADE_ENV);
 	if (ppid != (long)getppid())
 		return -1;	/* meant for another process */
-	if (!upgrade_is_listening(lfd)) {
+	if (!upgrade_fd_listens(lfd)) {
 		snprintf(err, errlen, "upgrade: fd %d passed by pid %ld is not "
 		    "a listening socket", lfd, ppid);
 		return -2;

@@ -50,6 +50,9 @@ void		 upgrade_free(struct upgrade *);
  * variable, or one meant for another process), or -2 with ERR set when
  * it names no listening socket. */
 int		 upgrade_inherited(char *err, size_t errlen);
+/* Returns 1 if FD is a listening socket: what the successor checks it
+ * inherited, and the worker of any socket it is given. */
+int		 upgrade_fd_listens(int fd);
 /* Successor: tells the predecessor it accepts now. Once; no-op when not a
  * successor. */
 void		 upgrade_announce(void);

@@ -281,18 +281,6 @@ worker_on_tick(evutil_socket_t fd, short what, void *arg)
 		notify_send("READY=1");
 }
 
-/* Returns 1 if FD is a listening socket. */
-static int
-worker_is_listening(int fd)
-{
-	struct stat	st;
-	int		on = 0;
-	socklen_t	len = sizeof on;
-
-	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
-	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
-}
-
 /* systemd socket activation (sd_listen_fds(3)): with LISTEN_PID naming
  * this process and LISTEN_FDS >= 1, the socket is fd 3. The variables are
  * removed so no child takes them for its own. Returns the fd, -1 when not
@@ -318,7 +306,7 @@ worker_activated(char *err, size_t errlen)
 		    "a count of sockets", n);
 		return -2;
 	}
-	if (!worker_is_listening(3)) {
+	if (!upgrade_fd_listens(3)) {
 		snprintf(err, errlen, "socket activation: LISTEN_FDS=%s, but fd "
 		    "3 is not a listening socket", n);
 		return -2;
@@ -342,7 +330,7 @@ worker_listen(const struct cfg *cfg, char *err, size_t errlen)
 	if (spec == NULL) {
 		if ((fd = worker_activated(err, errlen)) != -1)
 			return fd == -2 ? -1 : fd;
-		if (!worker_is_listening(0)) {
+		if (!upgrade_fd_listens(0)) {
 			snprintf(err, errlen, "no --listen given, no socket "
 			    "from systemd and fd 0 is not a listening socket "
 			    "(run under spawn-fcgi, mod_fcgid or a systemd "
