@@ -12,7 +12,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +19,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/event_struct.h>
 
-#include "broker.h"
 #include "cfg.h"
 #include "fcgi_proto.h"
 #include "frame.h"
@@ -34,83 +31,12 @@
 #include "retry.h"
 #include "sse.h"
 #include "stream.h"
+#include "stream_int.h"
 #include "xmalloc.h"
 
-#define STREAM_DIRTY	0x01	/* on the flush list */
-#define STREAM_WRITING	0x02	/* waiting for EV_WRITE */
-#define STREAM_ENDING	0x04	/* END_REQUEST queued; free once sent */
-#define STREAM_DEAD	0x08	/* free in the next flush pass */
-#define STREAM_SYNCING	0x10	/* resuming: live events are buffered */
-#define STREAM_STARTED	0x20	/* headers queued: Redis confirmed all
-				   channels, so onopen means subscribed */
-#define STREAM_LOGGED	0x40	/* its "closed" line is written */
-
-#define STREAM_REPLAY_MAX	10000	/* history entries per channel */
 #define STREAM_STALL_S		2	/* no byte taken: the client stalled */
 #define STREAM_BURST_FACTOR	8	/* x queue-limit for a reading client */
 #define STREAM_TICK_MS		250	/* keepalive, lifetime and stall checks */
-
-/* A live event that arrived while the stream was replaying history. */
-struct pending {
-	struct pending	*next;
-	struct frame	*frame;
-	int		 has_id;
-	struct event_id	 id;
-};
-
-struct stream {
-	struct stream_ctx	*ctx;
-	struct stream		*prev, *next;	/* all open streams */
-	struct stream		*dirty_next;
-	struct stream		*wait_next;	/* waiting for subscriptions */
-	struct hub_sub		*subs;		/* one per channel */
-	struct hub_sub		 sub1;		/* subs, for one channel */
-	size_t			 nsubs;
-	struct stream_req	*req;		/* channels and resume id */
-	struct history_req	*hreq;		/* history read in flight */
-	struct pending		*pending, **pending_tail;
-	size_t			 pending_bytes;
-	size_t			 replay_bytes;	/* allowed over queue-limit */
-	int			 has_last;
-	struct event_id		 last;		/* last id delivered */
-	struct outq		 q;
-	struct fcgi_in		 in;
-	struct event		 ev;
-	time_t			 opened;	/* for max-lifetime */
-	uint32_t		 drained;	/* time(NULL) bytes last left */
-	uint32_t		 active_ms;	/* ctx->now_ms when bytes last queued */
-	const char		*why;		/* why it ends, for the log */
-	struct event		*expire_ev;	/* token expiry, or NULL */
-	int			 fd;
-	uint16_t		 request_id;
-	uint8_t			 flags;
-};
-
-struct stream_ctx {
-	struct loop		*loop;
-	struct event_base	*base;
-	struct hub		*hub;
-	struct broker		*broker;
-	struct history		*history;
-	struct stream		*waiting;	/* resuming, not yet subscribed */
-	const struct cfg	*cfg;
-	struct frame		*preamble;	/* headers, ": ok", retry */
-	struct frame		*preamble_lighttpd; /* the same for lighttpd */
-	struct frame		*keepalive;
-	uint32_t		 rnd;		/* retry.h's state: end delays */
-	struct event		*keepalive_ev;
-	struct event		*flush_ev;
-	struct event		*grace_ev;
-	struct stream		*all;
-	struct stream		*dirty;
-	uint32_t		 now_ms;	/* stream_clock_ms() at the last tick */
-	atomic_uint		 count;		/* open + reserved */
-	unsigned		 open;		/* loop thread's own count */
-	struct stream_counters	 n;		/* for stats; open is above */
-	int			 stopping;
-	stream_drained_fn	 drained;
-	void			*drained_arg;
-};
 
 static void	stream_on_io(evutil_socket_t, short, void *);
 static void	stream_on_flush(evutil_socket_t, short, void *);
@@ -180,8 +106,8 @@ stream_req_free(struct stream_req *req)
 }
 
 struct stream_ctx *
-stream_ctx_create(struct loop *l, struct hub *hub, struct broker *broker,
-    struct history *history, const struct cfg *cfg)
+stream_ctx_create(struct loop *l, struct hub *hub, struct history *history,
+    const struct cfg *cfg)
 {
 	struct stream_ctx	*ctx;
 	struct timeval		 tv;
@@ -190,7 +116,6 @@ stream_ctx_create(struct loop *l, struct hub *hub, struct broker *broker,
 	ctx->loop = l;
 	ctx->base = loop_base(l);
 	ctx->hub = hub;
-	ctx->broker = broker;
 	ctx->history = history;
 	ctx->cfg = cfg;
 	ctx->preamble = stream_make_preamble(cfg, NULL, 0);
@@ -239,7 +164,7 @@ stream_channels(const struct stream *s, const struct stream_req *req,
 
 /* The debug line for a stream's end, once: written when it leaves its
  * channels (their names go with the subscriptions), or when it is freed. */
-static void
+void
 stream_log_closed(struct stream *s)
 {
 	char	chans[256];
@@ -253,61 +178,14 @@ stream_log_closed(struct stream *s)
 	    s->why != NULL ? s->why : "worker exiting");
 }
 
-/* Ends S's subscriptions (no more deliveries). */
-static void
-stream_unsubscribe(struct stream *s)
-{
-	size_t	i;
-
-	if (s->nsubs > 0 && hub_sub_active(&s->subs[0]))
-		stream_log_closed(s);
-	for (i = 0; i < s->nsubs; i++)
-		if (hub_sub_active(&s->subs[i]))
-			hub_unsubscribe(s->ctx->hub, &s->subs[i]);
-}
-
-/* Releases the events buffered while resuming. */
-static void
-stream_drop_pending(struct stream *s)
-{
-	struct pending	*p, *next;
-
-	for (p = s->pending; p != NULL; p = next) {
-		next = p->next;
-		frame_unref(p->frame);
-		free(p);
-	}
-	s->pending = NULL;
-	s->pending_tail = &s->pending;
-	s->pending_bytes = 0;
-}
-
-/* Frees what only opening and resuming needed: a live stream finds its
- * channels through its subscriptions. */
-static void
-stream_drop_req(struct stream *s)
-{
-	stream_req_free(s->req);
-	s->req = NULL;
-}
-
 /* Unlinks and frees S; the connection is closed. */
 static void
 stream_free(struct stream *s)
 {
 	struct stream_ctx	*ctx = s->ctx;
-	struct stream		**ws;
 
 	stream_log_closed(s);
-	stream_unsubscribe(s);
-	stream_drop_pending(s);
-	history_cancel(s->hreq);
-	for (ws = &ctx->waiting; *ws != NULL; ws = &(*ws)->wait_next) {
-		if (*ws == s) {
-			*ws = s->wait_next;
-			break;
-		}
-	}
+	stream_leave(s);
 	stream_req_free(s->req);
 	if (s->subs != &s->sub1)
 		free(s->subs);
@@ -383,7 +261,7 @@ stream_ctx_count(const struct stream_ctx *ctx)
 }
 
 /* Puts S on the flush list for the pass after the current callbacks. */
-static void
+void
 stream_mark_dirty(struct stream *s)
 {
 	struct stream_ctx	*ctx = s->ctx;
@@ -399,7 +277,7 @@ stream_mark_dirty(struct stream *s)
 
 /* Marks S for freeing in the next flush pass; WHY (static text) is
  * logged then, unless an earlier reason was given. */
-static void
+void
 stream_kill(struct stream *s, const char *why)
 {
 	if (s->flags & STREAM_DEAD)
@@ -407,12 +285,13 @@ stream_kill(struct stream *s, const char *why)
 	if (s->why == NULL)
 		s->why = why;
 	s->flags |= STREAM_DEAD;
+	stream_leave(s);
 	event_del(&s->ev);
 	stream_mark_dirty(s);
 }
 
 /* Queues F as STDOUT records of at most 64 KiB each. */
-static void
+void
 stream_push(struct stream *s, struct frame *f)
 {
 	size_t	off, chunk;
@@ -453,36 +332,15 @@ stream_over_limit(struct stream *s, time_t now)
 }
 
 /* Hub callback: one event for this stream. */
-static void
+void
 stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 {
 	struct stream	*s = owner;
-	struct pending	*p;
 
 	if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 		return;
-	if ((s->flags & STREAM_SYNCING) || !(s->flags & STREAM_STARTED)) {
-		/* Live events wait for the headers and while history is
-		 * read; bounded like the queue, so a stalled Redis cannot
-		 * grow the worker. */
-		s->pending_bytes += f->len;
-		if (s->pending_bytes > s->ctx->cfg->queue_limit) {
-			log_warn("stream %d/%u: %zu bytes of live events "
-			    "waiting for history; closing it", s->fd,
-			    s->request_id, s->pending_bytes);
-			s->ctx->n.slow_closed++;
-			stream_kill(s, "too much waiting for history");
-			return;
-		}
-		p = xmalloc(sizeof *p);
-		p->next = NULL;
-		p->frame = frame_ref(f);
-		p->has_id = id != NULL;
-		if (id != NULL)
-			p->id = *id;
-		*s->pending_tail = p;
-		s->pending_tail = &p->next;
-		s->ctx->n.delivered++;
+	if (s->flags & (STREAM_WAITING|STREAM_SYNCING)) {
+		stream_hold(s, f, id);
 		return;
 	}
 	/* Ids only grow on a stream. An event the history replay already
@@ -506,7 +364,7 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 
 /* Queues the start of the response: the shared headers, or the stream's
  * own when it has extra headers (CORS). */
-static void
+void
 stream_start(struct stream *s)
 {
 	struct frame	*f;
@@ -523,17 +381,11 @@ stream_start(struct stream *s)
 	s->flags |= STREAM_STARTED;
 }
 
-/* Texts of the last comment, for a client that is to come back. */
-#define STREAM_BYE_STOPPING	"worker restarting; reconnect"
-#define STREAM_BYE_HISTORY	"history unavailable; reconnect"
-#define STREAM_BYE_LIFETIME	"stream lifetime reached; reconnect"
-#define STREAM_BYE_TOKEN	"token expired; reconnect with a new one"
-
 /* Queues the end of the response; S is freed once it is written. SAY, if
  * not NULL, is the last comment, sent with a retry: of this stream's own
  * (retry.h) so the streams a worker ends together do not reconnect
  * together. WHY (static text) is for the log. */
-static void
+void
 stream_end(struct stream *s, const char *say, const char *why)
 {
 	char		 end[FCGI_PROTO_END_LEN], bye[RETRY_BODY_MAX];
@@ -544,7 +396,7 @@ stream_end(struct stream *s, const char *say, const char *why)
 		return;
 	if (s->why == NULL)
 		s->why = why;
-	stream_unsubscribe(s);
+	stream_leave(s);
 	if (!(s->flags & STREAM_STARTED))
 		stream_start(s);
 	if (say != NULL) {
@@ -669,155 +521,6 @@ stream_on_io(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Queues the named event telling the client that history after its id
- * is incomplete (see README "History and resume"). */
-static void
-stream_push_gap(struct stream *s, size_t channel, int gap)
-{
-	static const char *reasons[] = { "", "trimmed", "unknown",
-	    "truncated" };
-	struct frame	*f;
-	char		 data[512];
-	int		 n;
-
-	n = snprintf(data, sizeof data, "{\"channel\":\"%s\","
-	    "\"lastEventId\":\"%s\",\"reason\":\"%s\"}",
-	    s->req->channels[channel], s->req->last_id, reasons[gap]);
-	f = sse_frame_event(NULL, "sse-gap", data, (size_t)n);
-	stream_push(s, f);
-	frame_unref(f);
-}
-
-/* History callback: replay the snapshot, then the buffer, then go live. */
-static void
-stream_on_history(void *arg, const struct history_snapshot *snap,
-    const char *err)
-{
-	struct stream		*s = arg;
-	const struct history_entry *e;
-	struct hub_msg		 m;
-	struct frame		*f;
-	struct pending		*p;
-	size_t			 i, before;
-	int			 tagged = s->nsubs > 1;
-
-	s->hreq = NULL;
-	if (snap == NULL) {
-		log_warn("stream %d/%u: cannot read history (%s); ending the "
-		    "stream so the client retries", s->fd, s->request_id, err);
-		stream_drop_pending(s);
-		s->flags &= ~STREAM_SYNCING;
-		stream_end(s, STREAM_BYE_HISTORY, "history unavailable");
-		return;
-	}
-	before = outq_bytes(&s->q);
-	/* A last id past the clock means Redis lost its data: ids start
-	 * again lower, and the stream must take them. */
-	if (s->has_last && s->last.seq > snap->clock_seq)
-		s->has_last = 0;
-	for (i = 0; i < s->req->nchannels; i++)
-		if (snap->gap[i] != HISTORY_GAP_NONE)
-			stream_push_gap(s, i, snap->gap[i]);
-	for (i = 0; i < snap->nentries; i++) {
-		e = &snap->entries[i];
-		m.id = &e->id;
-		m.id_text = e->id_text;
-		m.event = e->event;
-		m.data = e->data;
-		m.len = e->len;
-		f = hub_frame(s->req->channels[e->channel],
-		    s->req->lens[e->channel], tagged, &m);
-		stream_push(s, f);
-		frame_unref(f);
-		s->last = e->id;
-		s->has_last = 1;
-	}
-	/* Live events the snapshot already covered were published before
-	 * it was taken: their ids are at most its clock. */
-	for (p = s->pending; p != NULL; p = p->next) {
-		if (p->has_id && (p->id.seq <= snap->clock_seq ||
-		    (s->has_last && p->id.seq <= s->last.seq)))
-			continue;
-		stream_push(s, p->frame);
-		if (p->has_id) {
-			s->last = p->id;
-			s->has_last = 1;
-		}
-	}
-	stream_drop_pending(s);
-	s->flags &= ~STREAM_SYNCING;
-	s->ctx->n.replayed += snap->nentries;
-	s->replay_bytes = outq_bytes(&s->q) - before;
-	log_debug("stream %d/%u resumed after %s: %zu events replayed",
-	    s->fd, s->request_id, s->req->last_id, snap->nentries);
-	stream_drop_req(s);
-	stream_mark_dirty(s);
-}
-
-/* Queues the live events that waited for the headers. */
-static void
-stream_flush_pending(struct stream *s)
-{
-	struct pending	*p;
-
-	for (p = s->pending; p != NULL; p = p->next) {
-		stream_push(s, p->frame);
-		if (p->has_id) {
-			s->last = p->id;
-			s->has_last = 1;
-		}
-	}
-	stream_drop_pending(s);
-}
-
-/* Starts S once Redis confirmed every channel of S: queues the headers
- * (so the client's onopen means it is subscribed) and, when resuming,
- * reads the history. Returns 1 if S no longer waits. */
-static int
-stream_try_start(struct stream *s)
-{
-	struct stream_req	*req;
-	const char		*name;
-	size_t			 i, len;
-
-	for (i = 0; i < s->nsubs; i++) {
-		name = hub_sub_channel(&s->subs[i], &len);
-		if (!broker_channel_ready(s->ctx->broker, name, len))
-			return 0;
-	}
-	if (!(s->flags & STREAM_STARTED)) {
-		stream_start(s);
-		stream_mark_dirty(s);
-	}
-	if (!(s->flags & STREAM_SYNCING)) {
-		stream_flush_pending(s);
-		stream_drop_req(s);
-		return 1;
-	}
-	req = s->req;
-	s->hreq = history_resume(s->ctx->history,
-	    (const char *const *)req->channels, req->lens, req->nchannels,
-	    req->last_id, STREAM_REPLAY_MAX, stream_on_history, s);
-	if (s->hreq == NULL)
-		stream_on_history(s, NULL, "redis unavailable");
-	return 1;
-}
-
-void
-stream_ctx_channel_ready(struct stream_ctx *ctx, const char *channel,
-    size_t len)
-{
-	struct stream	**ws, *s;
-
-	for (ws = &ctx->waiting; (s = *ws) != NULL; ) {
-		if (stream_try_start(s)) {
-			*ws = s->wait_next;
-			s->wait_next = NULL;
-		} else
-			ws = &s->wait_next;
-	}
-}
-
 /* Ends S when the token it was authorized with expires. */
 static void
 stream_on_expire(evutil_socket_t fd, short what, void *arg)
@@ -847,7 +550,6 @@ stream_open(void *arg)
 	struct stream_req	*req = arg;
 	struct stream_ctx	*ctx;
 	struct stream		*s;
-	size_t			 i;
 	char			 chans[256];
 
 	ctx = req->ctx;
@@ -874,70 +576,13 @@ stream_open(void *arg)
 		    s->request_id, stream_channels(s, req, chans, sizeof chans),
 		    req->last_id[0] ? ", resuming after " : "", req->last_id);
 	if (ctx->stopping) {
-		stream_req_free(req);
+		s->req = req;	/* its headers (CORS) for the last answer */
 		stream_end(s, STREAM_BYE_STOPPING, "worker stopping");
 		return;
 	}
-	s->subs = req->nchannels == 1 ? &s->sub1 :
-	    xcalloc(req->nchannels, sizeof *s->subs);
-	s->nsubs = req->nchannels;
-	if (req->last_id[0] != '\0')
-		s->flags |= STREAM_SYNCING;
-	for (i = 0; i < req->nchannels; i++)
-		hub_subscribe(ctx->hub, &s->subs[i], req->channels[i],
-		    req->lens[i], req->nchannels > 1, stream_deliver, s);
-	s->req = req;
 	if (req->expires != 0)
 		stream_expire_at(s, req->expires);
-	if (!stream_try_start(s)) {
-		s->wait_next = ctx->waiting;
-		ctx->waiting = s;
-	}
-}
-
-/* Rebuilds the request part that resuming needs (the channels) from S's
- * subscriptions; for a resume after Redis came back. */
-static struct stream_req *
-stream_req_of(const struct stream *s)
-{
-	struct stream_req	*req;
-	const char		*name;
-	size_t			 i, len;
-
-	req = stream_req_create(s->nsubs);
-	for (i = 0; i < s->nsubs; i++) {
-		name = hub_sub_channel(&s->subs[i], &len);
-		req->channels[i] = xstrndup(name, len);
-		req->lens[i] = len;
-	}
-	req->nchannels = s->nsubs;
-	req->fd = s->fd;
-	req->request_id = s->request_id;
-	req->ctx = s->ctx;
-	return req;
-}
-
-void
-stream_ctx_resync(struct stream_ctx *ctx)
-{
-	struct stream	*s;
-	unsigned	 n = 0;
-
-	for (s = ctx->all; s != NULL; s = s->next) {
-		if (!s->has_last ||
-		    (s->flags & (STREAM_SYNCING|STREAM_DEAD|STREAM_ENDING)))
-			continue;
-		stream_drop_req(s);	/* a stream still resuming kept it */
-		s->req = stream_req_of(s);
-		event_id_format(&s->last, s->req->last_id);
-		s->flags |= STREAM_SYNCING;
-		s->wait_next = ctx->waiting;
-		ctx->waiting = s;
-		n++;
-	}
-	if (n > 0)
-		log_info("redis is back: %u streams resume from their last "
-		    "event id", n);
+	stream_subscribe(s, req);
 }
 
 void

@@ -7,10 +7,11 @@
  * connection for EOF and ABORT_REQUEST, and ends every response with a
  * clean END_REQUEST on shutdown so EventSource reconnects.
  *
- * A stream that resumes (Last-Event-ID) first waits until Redis confirms
- * all its channels while buffering what arrives live, then replays the
- * history snapshot after its id, then the buffer minus what the snapshot
- * already covered, then goes live: no gap, no duplicate.
+ * A stream starts (headers, so onopen means subscribed) once Redis has
+ * confirmed all its channels. A stream that resumes (Last-Event-ID) then
+ * replays the history snapshot after its id while holding what arrives
+ * live, then the held events the snapshot did not cover, then goes live:
+ * no gap, no duplicate.
  *
  * Writes are deferred: deliveries only queue and mark the stream dirty,
  * and one flush pass after the current loop callbacks writes each dirty
@@ -26,7 +27,6 @@
 
 #include "event_id.h"
 
-struct broker;
 struct cfg;
 struct history;
 struct hub;
@@ -66,16 +66,18 @@ struct stream_counters {
 typedef void (*stream_drained_fn)(void *arg);
 
 /* Returns the writer for the loop L; the other arguments are borrowed and
- * must outlive it (HISTORY serves resuming clients). */
+ * must outlive it (HUB tells which channels Redis confirmed, through
+ * hub_channel_ready(); HISTORY serves resuming clients). */
 struct stream_ctx *stream_ctx_create(struct loop *l, struct hub *hub,
-		    struct broker *broker, struct history *history,
-		    const struct cfg *cfg);
-/* After a lost Redis connection: every stream that has seen an event id
- * resumes from it, so what was published meanwhile is replayed. */
+		    struct history *history, const struct cfg *cfg);
+/* The Redis subscription connection was lost: every channel waits for
+ * its confirmation again (hub_channels_lost), and so do streams that
+ * have not started. */
+void		 stream_ctx_redis_lost(struct stream_ctx *);
+/* The connection is back (before the channels are confirmed): every
+ * stream that has seen an event id resumes from it, so what was
+ * published meanwhile is replayed. */
 void		 stream_ctx_resync(struct stream_ctx *);
-/* Tells waiting streams that Redis confirmed CHANNEL's subscription. */
-void		 stream_ctx_channel_ready(struct stream_ctx *,
-		    const char *channel, size_t len);
 /* Closes every stream at once and frees the writer. NULL is ignored. */
 void		 stream_ctx_free(struct stream_ctx *);
 /* Reserves a slot for one more stream; returns 0, or -1 when max-streams

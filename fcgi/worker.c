@@ -129,7 +129,15 @@ worker_on_ready(void *arg, const char *channel, size_t len)
 {
 	struct worker	*w = arg;
 
-	stream_ctx_channel_ready(w->streams, channel, len);
+	hub_channel_ready(w->hub, channel, len);
+}
+
+static void
+worker_on_down(void *arg)
+{
+	struct worker	*w = arg;
+
+	stream_ctx_redis_lost(w->streams);
 }
 
 static void
@@ -497,6 +505,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	broker_on_ready(w.broker, worker_on_ready);
+	broker_on_down(w.broker, worker_on_down);
 	broker_on_reconnect(w.broker, worker_on_reconnect);
 	w.history = history_create(loop_base(w.loop), w.cfg.redis,
 	    w.cfg.history_prefix, err, sizeof err);
@@ -505,8 +514,7 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	w.streams = stream_ctx_create(w.loop, w.hub, w.broker, w.history,
-	    &w.cfg);
+	w.streams = stream_ctx_create(w.loop, w.hub, w.history, &w.cfg);
 	if ((w.stats_allow = cidr_create(w.cfg.stats_allow, err,
 	    sizeof err)) == NULL) {
 		log_error("stats-allow: %s", err);

@@ -67,6 +67,7 @@ struct broker {
 	char			 desc[256];		/* for logs */
 	broker_message_fn	 on_message;
 	broker_ready_fn		 on_ready;
+	broker_down_fn		 on_down;
 	broker_reconnect_fn	 on_reconnect;
 	void			*arg;
 
@@ -259,6 +260,8 @@ broker_fail(struct broker *b, const char *why)
 		log_error("redis connection to %s lost: %s; reconnecting "
 		    "(%zu channels to resubscribe)", b->desc, why,
 		    dict_count(b->chans));
+	if (was && b->on_down != NULL)
+		b->on_down(b->arg);
 	else if (!b->lost_logged)
 		log_error("cannot connect to redis at %s: %s; retrying",
 		    b->desc, why);
@@ -455,6 +458,12 @@ void
 broker_on_ready(struct broker *b, broker_ready_fn fn)
 {
 	b->on_ready = fn;
+}
+
+void
+broker_on_down(struct broker *b, broker_down_fn fn)
+{
+	b->on_down = fn;
 }
 
 void

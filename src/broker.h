@@ -51,8 +51,13 @@ typedef void (*broker_ready_fn)(void *arg, const char *channel, size_t len);
  * are subscribed again: messages published meanwhile were missed. */
 typedef void (*broker_reconnect_fn)(void *arg);
 
+/* Called when an established connection is lost: no subscription holds
+ * until the channels are confirmed again. */
+typedef void (*broker_down_fn)(void *arg);
+
 /* Set the callbacks (ARG as for on_message). */
 void		 broker_on_ready(struct broker *, broker_ready_fn fn);
+void		 broker_on_down(struct broker *, broker_down_fn fn);
 void		 broker_on_reconnect(struct broker *, broker_reconnect_fn fn);
 /* Returns 1 if Redis has confirmed the subscription to CHANNEL. */
 int		 broker_channel_ready(const struct broker *, const char *channel,

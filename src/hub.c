@@ -24,6 +24,7 @@ struct hub_channel {
 	size_t		 nsubs;
 	size_t		 ntagged;	/* of nsubs, tagged ones */
 	unsigned	 pinned;	/* fan-outs in progress */
+	int		 ready;		/* Redis confirmed it */
 };
 
 struct hub {
@@ -62,9 +63,9 @@ hub_free(struct hub *h)
 	free(h);
 }
 
-void
+int
 hub_subscribe(struct hub *h, struct hub_sub *s, const char *channel,
-    size_t len, int tagged, hub_deliver_fn deliver, void *owner)
+    size_t len, int tagged, const struct hub_sub_ops *ops, void *owner)
 {
 	struct hub_channel	*c;
 
@@ -80,12 +81,19 @@ hub_subscribe(struct hub *h, struct hub_sub *s, const char *channel,
 		c->head->prev = s;
 	c->head = s;
 	s->chan = c;
-	s->deliver = deliver;
+	s->ops = ops;
 	s->owner = owner;
 	s->tagged = tagged;
 	c->ntagged += tagged != 0;
 	if (c->nsubs++ == 0 && h->on_first != NULL)
 		h->on_first(h->arg, c->name, c->len);
+	return c->ready;
+}
+
+int
+hub_sub_ready(const struct hub_sub *s)
+{
+	return s->chan->ready;
 }
 
 const char *
@@ -123,6 +131,38 @@ hub_unsubscribe(struct hub *h, struct hub_sub *s)
 	s->prev = s->next = NULL;
 	c->nsubs--;
 	hub_release_channel(h, c);
+}
+
+void
+hub_channel_ready(struct hub *h, const char *channel, size_t len)
+{
+	struct hub_channel	*c;
+	struct hub_sub		*s, *next;
+
+	if ((c = dict_get(h->channels, channel, len)) == NULL || c->ready)
+		return;
+	c->ready = 1;
+	c->pinned++;
+	for (s = c->head; s != NULL; s = next) {
+		next = s->next;	/* S may unsubscribe itself */
+		s->ops->ready(s->owner, s);
+	}
+	c->pinned--;
+	hub_release_channel(h, c);
+}
+
+static void
+hub_lose_channel(const char *key, size_t klen, void *val, void *arg)
+{
+	struct hub_channel	*c = val;
+
+	c->ready = 0;
+}
+
+void
+hub_channels_lost(struct hub *h)
+{
+	dict_foreach(h->channels, hub_lose_channel, NULL);
 }
 
 struct frame *
@@ -167,7 +207,7 @@ hub_publish(struct hub *h, const char *channel, size_t len,
 	c->pinned++;
 	for (s = c->head; s != NULL; s = next) {
 		next = s->next;	/* S may unsubscribe itself */
-		s->deliver(s->owner, s->tagged ? tagged : plain, m->id);
+		s->ops->deliver(s->owner, s->tagged ? tagged : plain, m->id);
 		n++;
 	}
 	c->pinned--;

@@ -6,6 +6,13 @@
  * Redis: subscribers are opaque owners with a deliver callback, and the
  * hub reports a channel's first subscriber and its last leaving through
  * callbacks (the Redis broker subscribes and unsubscribes there).
+ *
+ * The hub also knows which channels Redis has confirmed: a channel is
+ * born waiting, hub_channel_ready() marks it ready and tells each of its
+ * subscribers (only that channel's), and hub_channels_lost() makes every
+ * channel wait again when the subscription connection is lost. A channel
+ * is either ready or waiting with all its subscribers, so a confirmation
+ * costs the subscribers it concerns and nothing else.
  * Event-loop thread only.
  */
 #ifndef SSE_HUB_H
@@ -28,11 +35,19 @@ struct hub_msg {
 	size_t			 len;
 };
 
-/* Called with a borrowed frame; take a reference to keep it. ID is the
- * message's id or NULL. A deliver callback may unsubscribe its own owner's
- * subscriptions, nothing else. */
-typedef void (*hub_deliver_fn)(void *owner, struct frame *f,
-    const struct event_id *id);
+struct hub_sub;
+
+/* What a subscriber is told. Both callbacks may unsubscribe their own
+ * owner's subscriptions, nothing else. */
+struct hub_sub_ops {
+	/* One message, with a borrowed frame (take a reference to keep
+	 * it). ID is the message's id or NULL. */
+	void	(*deliver)(void *owner, struct frame *f,
+		    const struct event_id *id);
+	/* Redis confirmed SUB's channel, which was waiting when SUB
+	 * subscribed (or was lost since). */
+	void	(*ready)(void *owner, struct hub_sub *sub);
+};
 
 /* One subscriber's place on a channel. The subscriber owns the storage
  * (a stream embeds its first one), so subscribing allocates nothing; the
@@ -40,7 +55,7 @@ typedef void (*hub_deliver_fn)(void *owner, struct frame *f,
 struct hub_sub {
 	struct hub_sub		*prev, *next;
 	struct hub_channel	*chan;		/* NULL once unsubscribed */
-	hub_deliver_fn		 deliver;
+	const struct hub_sub_ops *ops;
 	void			*owner;
 	int			 tagged;
 };
@@ -56,16 +71,25 @@ void		 hub_free(struct hub *);
 /* Subscribes OWNER to CHANNEL (copied) in the caller's SUB, which must
  * stay in place until hub_unsubscribe(). TAGGED subscribers (streams of
  * several channels) get frames whose event name carries the channel (see
- * hub_frame). */
-void		 hub_subscribe(struct hub *, struct hub_sub *sub,
+ * hub_frame). Returns 1 if the channel is ready, else 0: OPS->ready is
+ * called for SUB once it is. */
+int		 hub_subscribe(struct hub *, struct hub_sub *sub,
 		    const char *channel, size_t len, int tagged,
-		    hub_deliver_fn deliver, void *owner);
+		    const struct hub_sub_ops *ops, void *owner);
 /* Tells whether SUB is subscribed (zeroed storage is not). */
 static inline int
 hub_sub_active(const struct hub_sub *sub)
 {
 	return sub->chan != NULL;
 }
+/* Tells whether SUB's channel is ready (SUB must be subscribed). */
+int		 hub_sub_ready(const struct hub_sub *sub);
+/* Redis confirmed CHANNEL: if it was waiting, it is ready now and each of
+ * its subscribers is told (OPS->ready). Unknown channels are ignored. */
+void		 hub_channel_ready(struct hub *, const char *channel,
+		    size_t len);
+/* The subscription connection was lost: every channel waits again. */
+void		 hub_channels_lost(struct hub *);
 /* Returns SUB's channel name (NUL-terminated) and its length in *LEN. */
 const char	*hub_sub_channel(const struct hub_sub *sub, size_t *len);
 /* Ends a subscription; SUB's storage is the caller's again. */

@@ -1,10 +1,12 @@
 /* sse-fcgi - MIT License
  *
- * Hub: first/last callbacks, one frame shared by every subscriber, and a
- * subscriber that leaves from inside its own delivery.
+ * Hub: first/last callbacks, one frame shared by every subscriber, a
+ * subscriber that leaves from inside its own delivery, and readiness: a
+ * confirmation reaches its own channel's subscribers only, once.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "frame.h"
@@ -19,6 +21,8 @@ struct owner {
 	struct frame	*last;
 	int		 got;
 	int		 leave_on_delivery;
+	int		 readies;
+	int		 leave_on_ready;
 };
 
 static int firsts, lasts;
@@ -52,6 +56,93 @@ deliver(void *arg, struct frame *f, const struct event_id *id)
 	}
 }
 
+static void
+ready(void *arg, struct hub_sub *sub)
+{
+	struct owner	*o = arg;
+
+	o->readies++;
+	if (o->leave_on_ready) {
+		hub_unsubscribe(o->hub, sub);
+		o->sub = NULL;
+	}
+}
+
+static const struct hub_sub_ops ops = { deliver, ready };
+
+/* Readiness per channel: born waiting, ready once confirmed, waiting
+ * again after the connection is lost. */
+static void
+test_ready(void)
+{
+	enum { NCHAN = 10000 };
+	static struct owner	 many[NCHAN];
+	struct owner		 o[4];
+	struct hub		*h;
+	char			 name[32];
+	int			 i, n, total;
+
+	memset(o, 0, sizeof o);
+	h = hub_create(NULL, NULL, NULL);
+	for (i = 0; i < 4; i++) {
+		o[i].hub = h;
+		o[i].sub = &o[i].storage;
+	}
+	test_cond("a new channel waits", hub_subscribe(h, o[0].sub,
+	    "user.1", 6, 0, &ops, &o[0]) == 0 && !hub_sub_ready(o[0].sub));
+	test_cond("its second subscriber waits too", hub_subscribe(h,
+	    o[1].sub, "user.1", 6, 0, &ops, &o[1]) == 0);
+	hub_subscribe(h, o[2].sub, "user.2", 6, 0, &ops, &o[2]);
+	hub_channel_ready(h, "user.1", 6);
+	test_cond("the confirmation reaches its channel's subscribers",
+	    o[0].readies == 1 && o[1].readies == 1 &&
+	    hub_sub_ready(o[0].sub));
+	test_cond("and no other channel's", o[2].readies == 0 &&
+	    !hub_sub_ready(o[2].sub));
+	hub_channel_ready(h, "user.1", 6);
+	test_cond("a second confirmation tells nobody",
+	    o[0].readies == 1 && o[1].readies == 1);
+	hub_channel_ready(h, "nobody", 6);
+	test_cond("an unknown channel is ignored", hub_channel_count(h) == 2);
+	test_cond("a subscriber of a ready channel is ready at once",
+	    hub_subscribe(h, o[3].sub, "user.1", 6, 0, &ops, &o[3]) == 1);
+	hub_channels_lost(h);
+	test_cond("after a loss every channel waits",
+	    !hub_sub_ready(o[0].sub) && !hub_sub_ready(o[2].sub));
+	o[1].leave_on_ready = 1;
+	hub_channel_ready(h, "user.1", 6);
+	test_cond("confirmed again: each subscriber told once more",
+	    o[0].readies == 2 && o[1].readies == 2 && o[3].readies == 1);
+	test_cond("a subscriber may leave when told", o[1].sub == NULL &&
+	    hub_subscriber_count(h, "user.1", 6) == 2);
+	hub_unsubscribe(h, o[0].sub);
+	hub_unsubscribe(h, o[3].sub);
+	o[2].leave_on_ready = 1;
+	hub_channel_ready(h, "user.2", 6);
+	test_cond("the last one leaving when told frees the channel",
+	    o[2].readies == 1 && hub_channel_count(h) == 0);
+
+	/* One subscriber on each of NCHAN channels, each confirmed: NCHAN
+	 * calls in all, not one per waiting subscriber per confirmation. */
+	for (i = 0; i < NCHAN; i++) {
+		many[i].hub = h;
+		many[i].sub = &many[i].storage;
+		n = snprintf(name, sizeof name, "user.%d", i);
+		hub_subscribe(h, many[i].sub, name, (size_t)n, 0, &ops,
+		    &many[i]);
+	}
+	for (i = 0; i < NCHAN; i++) {
+		n = snprintf(name, sizeof name, "user.%d", i);
+		hub_channel_ready(h, name, (size_t)n);
+	}
+	for (i = 0, total = 0; i < NCHAN; i++)
+		total += many[i].readies;
+	test_cond("one call per confirmed subscriber", total == NCHAN);
+	for (i = 0; i < NCHAN; i++)
+		hub_unsubscribe(h, many[i].sub);
+	hub_free(h);
+}
+
 int
 main(void)
 {
@@ -74,7 +165,7 @@ main(void)
 		o[i].hub = h;
 		o[i].sub = &o[i].storage;
 		hub_subscribe(h, o[i].sub, "project.123", 11, i == 2,
-		    deliver, &o[i]);
+		    &ops, &o[i]);
 	}
 	test_cond("first once", firsts == 1 &&
 	    strcmp(last_first, "project.123") == 0);
@@ -109,7 +200,7 @@ main(void)
 	/* Subscribe again after the channel went away. */
 	o[0].leave_on_delivery = 0;
 	o[0].sub = &o[0].storage;
-	hub_subscribe(h, o[0].sub, "project.123", 11, 0, deliver, &o[0]);
+	hub_subscribe(h, o[0].sub, "project.123", 11, 0, &ops, &o[0]);
 	test_cond("first again", firsts == 2);
 	test_cond("subscribed storage is active", hub_sub_active(o[0].sub));
 	hub_unsubscribe(h, o[0].sub);
@@ -119,5 +210,6 @@ main(void)
 		frame_unref(o[i].last);
 	hub_free(h);
 	hub_free(NULL);
+	test_ready();
 	return test_report("test_hub");
 }

@@ -1,0 +1,139 @@
+/* sse-fcgi - MIT License
+ *
+ * The inside of a stream, shared by its two halves and by nothing else:
+ *   stream.c        the writer: opening, queueing, writing, the tick,
+ *                   ending and freeing;
+ *   stream_start.c  when a stream may start: the readiness of its
+ *                   channels, the history replay when it resumes, the
+ *                   resync after Redis came back, and stream_leave(), the
+ *                   one exit path off every list.
+ * Event-loop thread only, like stream.h's functions.
+ */
+#ifndef SSE_STREAM_INT_H
+#define SSE_STREAM_INT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event_struct.h>
+
+#include "event_id.h"
+#include "fcgi_proto.h"
+#include "hub.h"
+#include "outq.h"
+#include "stream.h"
+
+struct frame;
+struct history_req;
+
+#define STREAM_DIRTY	0x01	/* on the flush list */
+#define STREAM_WRITING	0x02	/* waiting for EV_WRITE */
+#define STREAM_ENDING	0x04	/* END_REQUEST queued; free once sent */
+#define STREAM_DEAD	0x08	/* free in the next flush pass */
+#define STREAM_SYNCING	0x10	/* resuming: live events are buffered */
+#define STREAM_STARTED	0x20	/* headers queued: Redis confirmed all
+				   channels, so onopen means subscribed */
+#define STREAM_LOGGED	0x40	/* its "closed" line is written */
+#define STREAM_WAITING	0x80	/* nwait channels not confirmed yet */
+
+/* Texts of the last comment, for a client that is to come back. */
+#define STREAM_BYE_STOPPING	"worker restarting; reconnect"
+#define STREAM_BYE_HISTORY	"history unavailable; reconnect"
+#define STREAM_BYE_LIFETIME	"stream lifetime reached; reconnect"
+#define STREAM_BYE_TOKEN	"token expired; reconnect with a new one"
+
+/* A live event that arrived before the stream could send it (its
+ * channels not all confirmed, or history being replayed). */
+struct pending {
+	struct pending	*next;
+	struct frame	*frame;
+	int		 has_id;
+	struct event_id	 id;
+};
+
+struct stream {
+	struct stream_ctx	*ctx;
+	struct stream		*prev, *next;	/* all open streams */
+	struct stream		*dirty_next;
+	struct hub_sub		*subs;		/* one per channel */
+	struct hub_sub		 sub1;		/* subs, for one channel */
+	size_t			 nsubs;
+	struct stream_req	*req;		/* channels and resume id */
+	struct history_req	*hreq;		/* history read in flight */
+	struct pending		*pending, **pending_tail;
+	size_t			 pending_bytes;
+	size_t			 replay_bytes;	/* allowed over queue-limit */
+	int			 has_last;
+	struct event_id		 last;		/* last id delivered */
+	struct outq		 q;
+	struct fcgi_in		 in;
+	struct event		 ev;
+	time_t			 opened;	/* for max-lifetime */
+	uint32_t		 drained;	/* time(NULL) bytes last left */
+	uint32_t		 active_ms;	/* ctx->now_ms when bytes last queued */
+	const char		*why;		/* why it ends, for the log */
+	struct event		*expire_ev;	/* token expiry, or NULL */
+	int			 fd;
+	unsigned		 nwait;		/* channels not confirmed */
+	uint16_t		 request_id;
+	uint8_t			 flags;
+};
+
+struct stream_ctx {
+	struct loop		*loop;
+	struct event_base	*base;
+	struct hub		*hub;
+	struct history		*history;
+	const struct cfg	*cfg;
+	struct frame		*preamble;	/* headers, ": ok", retry */
+	struct frame		*preamble_lighttpd; /* the same for lighttpd */
+	struct frame		*keepalive;
+	uint32_t		 rnd;		/* retry.h's state: end delays */
+	struct event		*keepalive_ev;
+	struct event		*flush_ev;
+	struct event		*grace_ev;
+	struct stream		*all;
+	struct stream		*dirty;
+	uint32_t		 now_ms;	/* stream_clock_ms() at the last tick */
+	atomic_uint		 count;		/* open + reserved */
+	unsigned		 open;		/* loop thread's own count */
+	struct stream_counters	 n;		/* for stats; open is above */
+	int			 stopping;
+	stream_drained_fn	 drained;
+	void			*drained_arg;
+};
+
+/* stream.c, the writer. */
+/* Queues F (borrowed) as STDOUT records. */
+void	stream_push(struct stream *s, struct frame *f);
+/* Queues the response headers; the stream has started. */
+void	stream_start(struct stream *s);
+/* Puts S on the flush list. */
+void	stream_mark_dirty(struct stream *s);
+/* Queues the end of the response, with SAY as the last comment and a
+ * jittered retry: when not NULL; WHY (static text) is for the log. */
+void	stream_end(struct stream *s, const char *say, const char *why);
+/* Frees S in the next flush pass; WHY (static text) for the log. */
+void	stream_kill(struct stream *s, const char *why);
+/* Writes the debug line for S's end, once. */
+void	stream_log_closed(struct stream *s);
+/* Hub callback: one event for S (OWNER). */
+void	stream_deliver(void *owner, struct frame *f,
+	    const struct event_id *id);
+
+/* stream_start.c, when a stream may start. */
+/* Subscribes S to REQ's channels (REQ passes to S) and starts it at once
+ * when they are all confirmed, else when the last one is. */
+void	stream_subscribe(struct stream *s, struct stream_req *req);
+/* Holds a live event S cannot send yet (bounded by queue-limit: over it,
+ * S is closed). */
+void	stream_hold(struct stream *s, struct frame *f,
+	    const struct event_id *id);
+/* The one way out: S leaves its channels, its history read and its held
+ * events; no hub or history callback reaches it afterwards. Idempotent;
+ * S's request stays for its last headers and log line. */
+void	stream_leave(struct stream *s);
+
+#endif

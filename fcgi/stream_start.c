@@ -1,0 +1,330 @@
+/* sse-fcgi - MIT License
+ *
+ * When a stream may start (see stream_int.h). A stream subscribes to its
+ * channels at once and counts those Redis has not confirmed yet (nwait);
+ * the hub tells it of each confirmation of its own channels only, so a
+ * confirmation costs the streams of that channel and nothing else. When
+ * the count reaches zero the headers go out (onopen means subscribed) and,
+ * when the stream resumes (Last-Event-ID), history is read: live events
+ * that arrive meanwhile are held, then the snapshot after the id is
+ * replayed, then the held events it did not cover; no gap, no duplicate.
+ * After a lost Redis connection every channel waits again, and each stream
+ * that has seen an id resumes from it the same way.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "frame.h"
+#include "history.h"
+#include "hub.h"
+#include "log.h"
+#include "sse.h"
+#include "stream.h"
+#include "stream_int.h"
+#include "xmalloc.h"
+
+#define STREAM_REPLAY_MAX	10000	/* history entries per channel */
+
+static void	stream_on_ready(void *owner, struct hub_sub *sub);
+
+static const struct hub_sub_ops stream_sub_ops = {
+	stream_deliver, stream_on_ready
+};
+
+/* Releases the events held while waiting or resuming. */
+static void
+stream_drop_pending(struct stream *s)
+{
+	struct pending	*p, *next;
+
+	for (p = s->pending; p != NULL; p = next) {
+		next = p->next;
+		frame_unref(p->frame);
+		free(p);
+	}
+	s->pending = NULL;
+	s->pending_tail = &s->pending;
+	s->pending_bytes = 0;
+}
+
+/* Frees what only opening and resuming needed: a live stream finds its
+ * channels through its subscriptions. */
+static void
+stream_drop_req(struct stream *s)
+{
+	stream_req_free(s->req);
+	s->req = NULL;
+}
+
+void
+stream_leave(struct stream *s)
+{
+	size_t	i;
+
+	if (s->nsubs > 0 && hub_sub_active(&s->subs[0]))
+		stream_log_closed(s);
+	for (i = 0; i < s->nsubs; i++)
+		if (hub_sub_active(&s->subs[i]))
+			hub_unsubscribe(s->ctx->hub, &s->subs[i]);
+	history_cancel(s->hreq);
+	s->hreq = NULL;
+	stream_drop_pending(s);
+	s->flags &= ~(STREAM_WAITING|STREAM_SYNCING);
+	s->nwait = 0;
+}
+
+void
+stream_hold(struct stream *s, struct frame *f, const struct event_id *id)
+{
+	struct pending	*p;
+
+	/* Bounded like the queue, so a stalled Redis cannot grow the
+	 * worker. */
+	s->pending_bytes += f->len;
+	if (s->pending_bytes > s->ctx->cfg->queue_limit) {
+		log_warn("stream %d/%u: %zu bytes of live events waiting for "
+		    "history; closing it", s->fd, s->request_id,
+		    s->pending_bytes);
+		s->ctx->n.slow_closed++;
+		stream_kill(s, "too much waiting for history");
+		return;
+	}
+	p = xmalloc(sizeof *p);
+	p->next = NULL;
+	p->frame = frame_ref(f);
+	p->has_id = id != NULL;
+	if (id != NULL)
+		p->id = *id;
+	*s->pending_tail = p;
+	s->pending_tail = &p->next;
+	s->ctx->n.delivered++;
+}
+
+/* Queues the named event telling the client that history after its id
+ * is incomplete (see README "History and resume"). */
+static void
+stream_push_gap(struct stream *s, size_t channel, int gap)
+{
+	static const char *reasons[] = { "", "trimmed", "unknown",
+	    "truncated" };
+	struct frame	*f;
+	char		 data[512];
+	int		 n;
+
+	n = snprintf(data, sizeof data, "{\"channel\":\"%s\","
+	    "\"lastEventId\":\"%s\",\"reason\":\"%s\"}",
+	    s->req->channels[channel], s->req->last_id, reasons[gap]);
+	f = sse_frame_event(NULL, "sse-gap", data, (size_t)n);
+	stream_push(s, f);
+	frame_unref(f);
+}
+
+/* History callback: replay the snapshot, then the held events, then go
+ * live. */
+static void
+stream_on_history(void *arg, const struct history_snapshot *snap,
+    const char *err)
+{
+	struct stream		*s = arg;
+	const struct history_entry *e;
+	struct hub_msg		 m;
+	struct frame		*f;
+	struct pending		*p;
+	size_t			 i, before;
+	int			 tagged = s->nsubs > 1;
+
+	s->hreq = NULL;
+	if (snap == NULL) {
+		log_warn("stream %d/%u: cannot read history (%s); ending the "
+		    "stream so the client retries", s->fd, s->request_id, err);
+		stream_end(s, STREAM_BYE_HISTORY, "history unavailable");
+		return;
+	}
+	before = outq_bytes(&s->q);
+	/* A last id past the clock means Redis lost its data: ids start
+	 * again lower, and the stream must take them. */
+	if (s->has_last && s->last.seq > snap->clock_seq)
+		s->has_last = 0;
+	for (i = 0; i < s->req->nchannels; i++)
+		if (snap->gap[i] != HISTORY_GAP_NONE)
+			stream_push_gap(s, i, snap->gap[i]);
+	for (i = 0; i < snap->nentries; i++) {
+		e = &snap->entries[i];
+		m.id = &e->id;
+		m.id_text = e->id_text;
+		m.event = e->event;
+		m.data = e->data;
+		m.len = e->len;
+		f = hub_frame(s->req->channels[e->channel],
+		    s->req->lens[e->channel], tagged, &m);
+		stream_push(s, f);
+		frame_unref(f);
+		s->last = e->id;
+		s->has_last = 1;
+	}
+	/* Held events the snapshot already covered were published before
+	 * it was taken: their ids are at most its clock. */
+	for (p = s->pending; p != NULL; p = p->next) {
+		if (p->has_id && (p->id.seq <= snap->clock_seq ||
+		    (s->has_last && p->id.seq <= s->last.seq)))
+			continue;
+		stream_push(s, p->frame);
+		if (p->has_id) {
+			s->last = p->id;
+			s->has_last = 1;
+		}
+	}
+	stream_drop_pending(s);
+	s->flags &= ~STREAM_SYNCING;
+	s->ctx->n.replayed += snap->nentries;
+	s->replay_bytes = outq_bytes(&s->q) - before;
+	log_debug("stream %d/%u resumed after %s: %zu events replayed",
+	    s->fd, s->request_id, s->req->last_id, snap->nentries);
+	stream_drop_req(s);
+	stream_mark_dirty(s);
+}
+
+/* Queues the live events that waited for the headers. */
+static void
+stream_flush_pending(struct stream *s)
+{
+	struct pending	*p;
+
+	for (p = s->pending; p != NULL; p = p->next) {
+		stream_push(s, p->frame);
+		if (p->has_id) {
+			s->last = p->id;
+			s->has_last = 1;
+		}
+	}
+	stream_drop_pending(s);
+}
+
+/* Every channel of S is confirmed: queues the headers (once) and, when
+ * resuming, reads the history; else what was held goes out. */
+static void
+stream_begin(struct stream *s)
+{
+	struct stream_req	*req;
+
+	s->flags &= ~STREAM_WAITING;
+	if (!(s->flags & STREAM_STARTED)) {
+		stream_start(s);
+		stream_mark_dirty(s);
+	}
+	if (!(s->flags & STREAM_SYNCING)) {
+		stream_flush_pending(s);
+		stream_drop_req(s);
+		return;
+	}
+	req = s->req;
+	s->hreq = history_resume(s->ctx->history,
+	    (const char *const *)req->channels, req->lens, req->nchannels,
+	    req->last_id, STREAM_REPLAY_MAX, stream_on_history, s);
+	if (s->hreq == NULL)
+		stream_on_history(s, NULL, "redis unavailable");
+}
+
+/* Hub callback: one of S's channels is confirmed. */
+static void
+stream_on_ready(void *owner, struct hub_sub *sub)
+{
+	struct stream	*s = owner;
+
+	if (!(s->flags & STREAM_WAITING) || s->nwait == 0)
+		return;
+	if (--s->nwait == 0)
+		stream_begin(s);
+}
+
+/* Makes S wait for its channels that are not confirmed; starts it when
+ * none is left. */
+static void
+stream_wait(struct stream *s)
+{
+	size_t	i;
+
+	s->nwait = 0;
+	for (i = 0; i < s->nsubs; i++)
+		s->nwait += !hub_sub_ready(&s->subs[i]);
+	s->flags |= STREAM_WAITING;
+	if (s->nwait == 0)
+		stream_begin(s);
+}
+
+void
+stream_subscribe(struct stream *s, struct stream_req *req)
+{
+	size_t	i;
+
+	s->subs = req->nchannels == 1 ? &s->sub1 :
+	    xcalloc(req->nchannels, sizeof *s->subs);
+	s->nsubs = req->nchannels;
+	s->req = req;
+	if (req->last_id[0] != '\0')
+		s->flags |= STREAM_SYNCING;
+	for (i = 0; i < req->nchannels; i++)
+		hub_subscribe(s->ctx->hub, &s->subs[i], req->channels[i],
+		    req->lens[i], req->nchannels > 1, &stream_sub_ops, s);
+	stream_wait(s);
+}
+
+void
+stream_ctx_redis_lost(struct stream_ctx *ctx)
+{
+	struct stream	*s;
+
+	hub_channels_lost(ctx->hub);
+	/* Confirmations already counted are void: count again. */
+	for (s = ctx->all; s != NULL; s = s->next)
+		if (s->flags & STREAM_WAITING)
+			stream_wait(s);
+}
+
+/* Rebuilds the request part that resuming needs (the channels) from S's
+ * subscriptions; for a resume after Redis came back. */
+static struct stream_req *
+stream_req_of(const struct stream *s)
+{
+	struct stream_req	*req;
+	const char		*name;
+	size_t			 i, len;
+
+	req = stream_req_create(s->nsubs);
+	for (i = 0; i < s->nsubs; i++) {
+		name = hub_sub_channel(&s->subs[i], &len);
+		req->channels[i] = xstrndup(name, len);
+		req->lens[i] = len;
+	}
+	req->nchannels = s->nsubs;
+	req->fd = s->fd;
+	req->request_id = s->request_id;
+	req->ctx = s->ctx;
+	return req;
+}
+
+void
+stream_ctx_resync(struct stream_ctx *ctx)
+{
+	struct stream	*s;
+	unsigned	 n = 0;
+
+	for (s = ctx->all; s != NULL; s = s->next) {
+		if (!s->has_last || (s->flags & (STREAM_WAITING|
+		    STREAM_SYNCING|STREAM_DEAD|STREAM_ENDING)))
+			continue;
+		stream_drop_req(s);
+		s->req = stream_req_of(s);
+		event_id_format(&s->last, s->req->last_id);
+		s->flags |= STREAM_SYNCING;
+		stream_wait(s);
+		n++;
+	}
+	if (n > 0)
+		log_info("redis is back: %u streams resume from their last "
+		    "event id", n);
+}
