@@ -121,7 +121,12 @@ run() {
 		    "nchan_message_buffer_length 1000; nchan_message_timeout 1h;"
 		front=$NCHAN_PID url_q="" label="nginx $(nginx -v 2>&1 | sed 's/.*\///') + Nchan, Redis mode" ;;
 	*/lighttpd) start_lighttpd "$sock" 12000; port=$LPORT front=$LPID ;;
-	*/nginx) start_nginx "$sock" $((N + 100)); port=$NPORT front=$NPID ;;
+	# nginx holds a client and an upstream connection per stream, and
+	# in the storm the clients' old connections (idle keep-alive) besides
+	# the new ones: with less room it closes new connections still
+	# reading their request ("worker_connections are not enough, reusing
+	# connections"), and each such client comes back once more.
+	*/nginx) start_nginx "$sock" $((N * 3 / 2 + 100)); port=$NPORT front=$NPID ;;
 	*/apache) start_apache "$sock" $((N + 100)); port=$APORT front=$APID ;;
 	esac
 	"$CLIENT" -q -E -Q -n "$N" -c 500 -e "$PER_CHANNEL" -d $((TOTAL_S * 4 + 300)) \
