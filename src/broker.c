@@ -287,7 +287,7 @@ broker_on_open(void *arg, redisContext *c, const char *why)
 static void
 broker_connect(struct broker *b)
 {
-	char	why[256];
+	char	why[REDIS_CONN_ERR_MAX];
 
 	b->state = BROKER_CONNECTING;
 	if (redis_conn_open(b->conn, b->base, BROKER_CONNECT_TIMEOUT * 1000,

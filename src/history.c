@@ -135,7 +135,7 @@ static int
 history_connect(struct history *h)
 {
 	redisAsyncContext	*ac;
-	char			 why[256];
+	char			 why[REDIS_CONN_ERR_MAX];
 	int			 pending;
 
 	if (h->ac != NULL)

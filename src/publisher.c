@@ -90,7 +90,7 @@ publisher_connect(struct publisher *p, char *err, size_t errlen)
 	redisReply	*r;
 	const char	*argv[3];
 	size_t		 argl[3];
-	char		 why[256];
+	char		 why[REDIS_CONN_ERR_MAX];
 
 	if (p->ctx != NULL && p->sha[0] != '\0')
 		return 0;

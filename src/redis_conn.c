@@ -253,7 +253,7 @@ redis_conn_on_located(void *arg, const char *ip, int port, const char *err)
 {
 	struct redis_conn	*rc = arg;
 	enum redis_conn_mode	 mode = rc->mode;
-	char			 why[256];
+	char			 why[REDIS_CONN_ERR_MAX];
 
 	rc->query = NULL;
 	rc->mode = REDIS_CONN_IDLE;
@@ -313,7 +313,7 @@ redis_conn_cancel(struct redis_conn *rc)
 struct redis_conn_sync {
 	int		 done;
 	redisContext	*c;
-	char		 err[256];
+	char		 err[REDIS_CONN_ERR_MAX];
 };
 
 static void

@@ -27,6 +27,9 @@ struct redisAsyncContext;
 struct redisContext;
 struct redisReply;
 
+/* Room for a reason, every sentinel's included. */
+#define REDIS_CONN_ERR_MAX	1100
+
 /* The end of redis_conn_open(), exactly once: C connected and greeted
  * (the callee owns it: redisFree), or NULL and ERR (borrowed). */
 typedef void (*redis_conn_fn)(void *arg, struct redisContext *c,

@@ -47,18 +47,29 @@ redis_dial_free(struct redis_dial *d)
 	free(d);
 }
 
-/* Ends the exchange: hands the context over on success (WHY NULL). */
+/* Ends the exchange: hands the context over on success (WHY NULL). The
+ * events go first: the callee may close the fd, and a new fd of the same
+ * number must not lose its registration to our late event_del. WHY may
+ * be the context's own text, hence the copy. */
 static void
 redis_dial_end(struct redis_dial *d, const char *why)
 {
-	redisContext	*c = NULL;
+	redisContext	*c = d->ctx;
+	char		 copy[256];
 
-	if (why == NULL) {
-		c = d->ctx;
-		d->ctx = NULL;
+	if (why != NULL)
+		snprintf(copy, sizeof copy, "%s", why);
+	d->ctx = NULL;
+	event_free(d->rd_ev);
+	event_free(d->wr_ev);
+	event_free(d->timer_ev);
+	d->rd_ev = d->wr_ev = d->timer_ev = NULL;
+	if (why != NULL) {
+		redisFree(c);
+		c = NULL;
 	}
-	d->done(d->arg, c, why);
-	redis_dial_free(d);
+	d->done(d->arg, c, why != NULL ? copy : NULL);
+	free(d);
 }
 
 struct redis_dial *

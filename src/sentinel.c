@@ -50,10 +50,22 @@ struct sentinel_query {
 	struct event		*lookup_ev;
 	char			 host[SENTINEL_HOST_MAX];
 	int			 port;
-	char			 err[384];
+	char			 err[SENTINEL_ERR_MAX];	/* every reason */
 };
 
 static void	sentinel_ask_next(struct sentinel_query *);
+
+/* Adds why the sentinel SN failed to the query's reasons. */
+static void
+sentinel_why(struct sentinel_query *q, const struct redis_sentinel *sn,
+    const char *why)
+{
+	size_t	n = strlen(q->err);
+
+	if (n + 1 < sizeof q->err)
+		snprintf(q->err + n, sizeof q->err - n, "%ssentinel %s:%d: %s",
+		    n > 0 ? "; " : "", sn->host, sn->port, why);
+}
 
 int
 sentinel_parse(const redisReply *r, const char *master, char *host,
@@ -146,9 +158,7 @@ sentinel_on_lookup(evutil_socket_t fd, short what, void *arg)
 		sentinel_end(q, ip, NULL);
 		return;
 	}
-	snprintf(q->err, sizeof q->err, "sentinel %s:%d: %s",
-	    q->url->sentinels[q->next - 1].host,
-	    q->url->sentinels[q->next - 1].port, l->why);
+	sentinel_why(q, &q->url->sentinels[q->next - 1], l->why);
 	sentinel_lookup_release(l);
 	sentinel_ask_next(q);
 }
@@ -210,8 +220,7 @@ sentinel_on_dial(void *arg, redisContext *c, const char *why)
 
 	q->dial = NULL;
 	if (c == NULL) {
-		snprintf(q->err, sizeof q->err, "sentinel %s:%d: %s",
-		    sn->host, sn->port, why);
+		sentinel_why(q, sn, why);
 		sentinel_ask_next(q);
 		return;
 	}
@@ -222,8 +231,7 @@ sentinel_on_dial(void *arg, redisContext *c, const char *why)
 		return;
 	}
 	if (sentinel_lookup_start(q, lwhy, sizeof lwhy) == -1) {
-		snprintf(q->err, sizeof q->err, "sentinel %s:%d: %s",
-		    sn->host, sn->port, lwhy);
+		sentinel_why(q, sn, lwhy);
 		sentinel_ask_next(q);
 	}
 }
@@ -254,10 +262,11 @@ sentinel_ask_next(struct sentinel_query *q)
 		free(cmd);
 		if (q->dial != NULL)
 			return;
-		snprintf(q->err, sizeof q->err, "sentinel %s:%d: %s",
-		    sn->host, sn->port, why);
+		sentinel_why(q, sn, why);
 	}
-	if (q->url->nsentinels > 0 && strlen(q->err) + 40 < sizeof q->err)
+	if (q->url->nsentinels == 0)
+		snprintf(q->err, sizeof q->err, "no sentinel listed");
+	else if (strlen(q->err) + 40 < sizeof q->err)
 		strcat(q->err, " (no sentinel knows the master)");
 	sentinel_end(q, NULL, q->err);
 }
@@ -280,7 +289,6 @@ sentinel_query_start(struct event_base *base, const struct redis_url *u,
 	q->url = u;
 	q->fn = fn;
 	q->arg = arg;
-	snprintf(q->err, sizeof q->err, "no sentinel listed");
 	/* The first step runs from the loop: FN never runs inside here. */
 	q->step_ev = evtimer_new(base, sentinel_on_step, q);
 	evtimer_add(q->step_ev, &now);

@@ -22,9 +22,11 @@ struct sentinel_query;
 
 #define SENTINEL_TIMEOUT_MS	300	/* connect + reply, per sentinel */
 #define SENTINEL_HOST_MAX	256
+#define SENTINEL_ERR_MAX	1024	/* every sentinel's reason */
 
 /* The answer: the master's numeric address IP and PORT, or NULL and ERR
- * (no sentinel answered, or none knows the master). Both borrowed. The
+ * (no sentinel answered, or none knows the master: each one's reason, in
+ * order, at most SENTINEL_ERR_MAX bytes). Both borrowed. The
  * query is freed right after FN returns: FN must forget it. */
 typedef void (*sentinel_fn)(void *arg, const char *ip, int port,
     const char *err);

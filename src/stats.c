@@ -213,7 +213,7 @@ static int
 stats_connect(struct stats *st)
 {
 	redisAsyncContext	*ac;
-	char			 why[256];
+	char			 why[REDIS_CONN_ERR_MAX];
 	int			 pending;
 
 	if (st->ac != NULL)
