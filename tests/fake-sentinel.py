@@ -16,7 +16,9 @@
 #   nil               a null reply (the master is unknown)
 #   error             an error reply
 # Usage: fake-sentinel.py MODE-FILE PORT...
-import socket, sys, threading, time
+import sys, threading, time
+
+from resp import bulk, listen, read_command
 
 MODE = sys.argv[1]
 
@@ -31,23 +33,6 @@ def mode(port):
     except OSError:
         pass
     return ["silent"]
-
-
-def bulk(b):
-    return b"$%d\r\n%s\r\n" % (len(b), b)
-
-
-def read_command(f):
-    line = f.readline()
-    if not line:
-        return None
-    if not line.startswith(b"*"):
-        return line.split()
-    args = []
-    for _ in range(int(line[1:])):
-        n = int(f.readline()[1:])
-        args.append(f.read(n + 2)[:-2])
-    return args
 
 
 def serve(sock, port):
@@ -86,26 +71,7 @@ def serve(sock, port):
             sock.sendall(b"-ERR injected sentinel error\r\n")
 
 
-def handle(sock, port):
-    try:
-        serve(sock, port)
-    except (OSError, ValueError, IndexError):
-        pass
-    finally:
-        sock.close()
-
-
-def listen(port):
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", port))
-    srv.listen(64)
-    while True:
-        c, _ = srv.accept()
-        threading.Thread(target=handle, args=(c, port), daemon=True).start()
-
-
 for p in sys.argv[2:]:
-    threading.Thread(target=listen, args=(int(p),), daemon=True).start()
+    threading.Thread(target=listen, args=(int(p), serve), daemon=True).start()
 while True:
     time.sleep(3600)
