@@ -77,6 +77,8 @@ sentinel_parse(const redisReply *r, const char *master, char *host,
 
 	if (r->type == REDIS_REPLY_ERROR) {
 		snprintf(why, whylen, "%.*s", (int)r->len, r->str);
+		if (why[0] == '\0')	/* empty, or NUL first */
+			snprintf(why, whylen, "an empty error reply");
 		return -1;
 	}
 	if (r->type == REDIS_REPLY_NIL) {

@@ -58,6 +58,7 @@ static const struct {
 	{ "*2\r\n$11\r\nredis-0.svc\r\n$5\r\n65535\r\n", 0, "redis-0.svc",
 	  65535 },
 	{ "-ERR unknown command\r\n", -1, "ERR unknown command", 0 },
+	{ "-\r\n", -1, "an empty error reply", 0 },
 	{ "*-1\r\n", -1, "does not know master \"mymaster\"", 0 },
 	{ "$-1\r\n", -1, "does not know master", 0 },
 	{ "*2\r\n:1\r\n:2\r\n", -1, "unexpected reply", 0 },
