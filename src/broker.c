@@ -1,8 +1,8 @@
 /* sse-fcgi - MIT License
  *
  * The Redis broker (see broker.h). Connection states:
- *   DOWN -> CONNECTING (non-blocking connect) -> HANDSHAKE (AUTH, SELECT,
- *   PING sent; waiting for their replies) -> UP (subscriptions flow).
+ *   DOWN -> CONNECTING (redis_conn locates the master, connects and
+ *   greets it, all without blocking the loop) -> UP (subscriptions flow).
  * Any error closes the socket, marks every channel unsubscribed and arms
  * the reconnect timer. Channel states: IDLE, SUBSCRIBING, SUBSCRIBED,
  * UNSUBSCRIBING, plus a "wanted" bit set by watch/unwatch; a reply moves
@@ -11,14 +11,12 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -27,13 +25,13 @@
 #include "broker.h"
 #include "dict.h"
 #include "log.h"
-#include "redis_url.h"
-#include "sentinel.h"
+#include "redis_conn.h"
 #include "xmalloc.h"
 
 #define BROKER_BACKOFF_MIN_MS	100
 #define BROKER_BACKOFF_MAX_MS	5000
-#define BROKER_CONNECT_TIMEOUT	5	/* seconds for connect + handshake */
+#define BROKER_CONNECT_TIMEOUT	5	/* seconds for connect + handshake,
+					 * after the sentinels if any */
 /* Liveness: after PING_IDLE ms without a byte from Redis the broker sends
  * PING; no byte within PING_WAIT ms more and the connection counts as dead
  * (a stalled or vanished server, a half-open TCP connection). Checked once
@@ -44,7 +42,6 @@
 enum broker_state {
 	BROKER_DOWN = 0,
 	BROKER_CONNECTING,
-	BROKER_HANDSHAKE,
 	BROKER_UP
 };
 
@@ -62,9 +59,8 @@ struct bchan {
 
 struct broker {
 	struct event_base	*base;
-	struct redis_url	 url;
-	char			 ip[REDIS_URL_IP_MAX];	/* resolved once */
-	char			 desc[256];		/* for logs */
+	struct redis_conn	*conn;
+	const char		*desc;		/* for logs, the conn's */
 	broker_message_fn	 on_message;
 	broker_ready_fn		 on_ready;
 	broker_down_fn		 on_down;
@@ -73,7 +69,6 @@ struct broker {
 
 	redisContext		*ctx;
 	enum broker_state	 state;
-	int			 handshake_left;	/* replies awaited */
 	struct event		*rd_ev, *wr_ev, *timer_ev;
 	struct event		*live_ev;	/* liveness tick while UP */
 	uint64_t		 last_rx_ms;	/* last byte from Redis */
@@ -89,6 +84,7 @@ struct broker {
 
 static uint64_t	broker_now_ms(void);
 static void	broker_connect(struct broker *);
+static void	broker_became_up(struct broker *);
 static void	broker_fail(struct broker *, const char *why);
 static void	broker_send_sub(struct broker *, const char *, size_t,
 		    struct bchan *, int subscribe);
@@ -110,16 +106,14 @@ broker_create(struct event_base *base, const char *url,
 	b->on_message = on_message;
 	b->arg = arg;
 	b->backoff_ms = BROKER_BACKOFF_MIN_MS;
-	if (redis_url_prepare(url, &b->url, b->ip, sizeof b->ip, err,
-	    errlen) == -1)
+	if ((b->conn = redis_conn_create(url, err, errlen)) == NULL)
 		goto fail;
-	redis_url_describe(&b->url, b->desc, sizeof b->desc);
+	b->desc = redis_conn_describe(b->conn);
 	b->chans = dict_create();
 	b->timer_ev = evtimer_new(base, broker_on_timer, b);
 	b->live_ev = event_new(base, -1, EV_PERSIST, broker_on_live, b);
 	return b;
 fail:
-	redis_url_clear(&b->url);
 	free(b);
 	return NULL;
 }
@@ -134,6 +128,7 @@ broker_free_chan(const char *key, size_t klen, void *val, void *arg)
 static void
 broker_close(struct broker *b)
 {
+	redis_conn_cancel(b->conn);
 	if (b->live_ev != NULL)
 		event_del(b->live_ev);
 	b->ping_ms = 0;
@@ -168,7 +163,7 @@ broker_free(struct broker *b)
 		dict_foreach(b->chans, broker_free_chan, NULL);
 		dict_free(b->chans);
 	}
-	redis_url_clear(&b->url);
+	redis_conn_free(b->conn);
 	free(b);
 }
 
@@ -274,67 +269,33 @@ broker_fail(struct broker *b, const char *why)
 		b->backoff_ms = BROKER_BACKOFF_MAX_MS;
 }
 
+/* The connection is located, connected and greeted, or failed. */
+static void
+broker_on_open(void *arg, redisContext *c, const char *why)
+{
+	struct broker	*b = arg;
+
+	if (c == NULL) {
+		broker_fail(b, why);
+		return;
+	}
+	b->ctx = c;
+	b->rd_ev = event_new(b->base, c->fd, EV_READ|EV_PERSIST,
+	    broker_on_read, b);
+	b->wr_ev = event_new(b->base, c->fd, EV_WRITE, broker_on_write, b);
+	event_add(b->rd_ev, NULL);
+	broker_became_up(b);
+}
+
 static void
 broker_connect(struct broker *b)
 {
-	char	why[256];
-	int	fd;
+	char	why[REDIS_CONN_ERR_MAX];
 
-	if (b->url.master != NULL && sentinel_locate(&b->url, b->ip,
-	    sizeof b->ip, why, sizeof why) == -1) {
-		broker_fail(b, why);
-		return;
-	}
-	if (b->url.path != NULL)
-		b->ctx = redisConnectUnixNonBlock(b->url.path);
-	else
-		b->ctx = redisConnectNonBlock(b->ip, b->url.port);
-	if (b->ctx == NULL) {
-		broker_fail(b, "out of memory");
-		return;
-	}
-	if (b->ctx->err) {
-		snprintf(why, sizeof why, "%s", b->ctx->errstr);
-		broker_fail(b, why);
-		return;
-	}
-	fd = b->ctx->fd;
 	b->state = BROKER_CONNECTING;
-	b->rd_ev = event_new(b->base, fd, EV_READ|EV_PERSIST, broker_on_read,
-	    b);
-	b->wr_ev = event_new(b->base, fd, EV_WRITE, broker_on_write, b);
-	event_add(b->wr_ev, NULL);	/* writable = connect finished */
-	broker_arm_timer(b, BROKER_CONNECT_TIMEOUT * 1000);
-}
-
-/* Queues the handshake: AUTH and SELECT when configured, then PING. */
-static void
-broker_handshake(struct broker *b)
-{
-	b->state = BROKER_HANDSHAKE;
-	b->handshake_left = 0;
-	if (b->url.password != NULL) {
-		if (b->url.user != NULL)
-			redisAppendCommand(b->ctx, "AUTH %s %s", b->url.user,
-			    b->url.password);
-		else
-			redisAppendCommand(b->ctx, "AUTH %s",
-			    b->url.password);
-		b->handshake_left++;
-	}
-	if (b->url.db != 0) {
-		redisAppendCommand(b->ctx, "SELECT %d", b->url.db);
-		b->handshake_left++;
-	}
-	/* A sentinel's answer may be stale right after a failover. */
-	if (b->url.master != NULL) {
-		redisAppendCommand(b->ctx, "ROLE");
-		b->handshake_left++;
-	}
-	redisAppendCommand(b->ctx, "PING");
-	b->handshake_left++;
-	event_add(b->rd_ev, NULL);
-	broker_want_write(b);
+	if (redis_conn_open(b->conn, b->base, BROKER_CONNECT_TIMEOUT * 1000,
+	    broker_on_open, b, why, sizeof why) == -1)
+		broker_fail(b, why);
 }
 
 static void
@@ -363,10 +324,11 @@ broker_became_up(struct broker *b)
 		if (b->on_reconnect != NULL)
 			b->on_reconnect(b->arg);
 	}
-	if (b->url.master != NULL)
-		log_info("connected to redis master \"%s\" at %s:%d (from "
-		    "the sentinels); subscribing %zu channels", b->url.master,
-		    b->ip, b->url.port, dict_count(b->chans));
+	if (redis_conn_master(b->conn) != NULL)
+		log_info("connected to redis master \"%s\" at %s (from "
+		    "the sentinels); subscribing %zu channels",
+		    redis_conn_master(b->conn), redis_conn_addr(b->conn),
+		    dict_count(b->chans));
 	else
 		log_info("connected to redis at %s; subscribing %zu channels",
 		    b->desc, dict_count(b->chans));
@@ -384,8 +346,6 @@ broker_on_timer(evutil_socket_t fd, short what, void *arg)
 
 	if (b->state == BROKER_DOWN)
 		broker_connect(b);
-	else if (b->state != BROKER_UP)
-		broker_fail(b, "timed out connecting");
 }
 
 /* The liveness tick (see BROKER_PING_IDLE_MS). */
@@ -415,20 +375,8 @@ static void
 broker_on_write(evutil_socket_t fd, short what, void *arg)
 {
 	struct broker	*b = arg;
-	int		 done = 0, err = 0;
-	socklen_t	 len = sizeof err;
+	int		 done = 0;
 
-	if (b->state == BROKER_CONNECTING) {
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-			err = errno;
-		if (err != 0) {
-			broker_fail(b, strerror(err));
-			return;
-		}
-		b->ctx->flags |= REDIS_CONNECTED;
-		broker_handshake(b);
-		return;
-	}
 	if (redisBufferWrite(b->ctx, &done) == REDIS_ERR) {
 		broker_fail(b, b->ctx->errstr[0] ? b->ctx->errstr :
 		    "write error");
@@ -545,23 +493,6 @@ broker_on_reply(struct broker *b, redisReply *r, char *why, size_t whylen)
 {
 	redisReply	*kind, *name;
 
-	if (b->state == BROKER_HANDSHAKE) {
-		if (r->type == REDIS_REPLY_ERROR) {
-			snprintf(why, whylen, "%.*s", (int)r->len, r->str);
-			return -1;
-		}
-		/* Only ROLE answers an array here. */
-		if (r->type == REDIS_REPLY_ARRAY && (r->elements == 0 ||
-		    r->element[0]->type != REDIS_REPLY_STRING ||
-		    strcmp(r->element[0]->str, "master") != 0)) {
-			snprintf(why, whylen, "%s:%d is not the master (yet)",
-			    b->ip, b->url.port);
-			return -1;
-		}
-		if (--b->handshake_left == 0)
-			broker_became_up(b);
-		return 0;
-	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		log_error("redis said: %.*s", (int)r->len, r->str);
 		return 0;

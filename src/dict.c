@@ -1,7 +1,9 @@
 /* sse-fcgi - MIT License
  *
  * String-keyed hash table (see dict.h). The key bytes live in the same
- * allocation as the entry, so an entry is one malloc.
+ * allocation as the entry, so an entry is one malloc. Channel names come
+ * from clients, so the hash is SipHash under the process's secret key: an
+ * unkeyed hash would let anyone send names that all share a bucket.
  */
 #include "config.h"
 
@@ -10,6 +12,8 @@
 #include <string.h>
 
 #include "dict.h"
+#include "seed.h"
+#include "siphash.h"
 #include "xmalloc.h"
 
 struct dict_entry {
@@ -24,19 +28,14 @@ struct dict {
 	struct dict_entry	**buckets;
 	size_t			  mask;	/* bucket count - 1 */
 	size_t			  count;
+	/* A copy of the process key, so lookups need no once-check. */
+	unsigned char		  key[SIPHASH_KEY_LEN];
 };
 
 static uint32_t
-dict_hash(const char *key, size_t klen)
+dict_hash(const struct dict *d, const char *key, size_t klen)
 {
-	uint32_t	h = 2166136261u;
-	size_t		i;
-
-	for (i = 0; i < klen; i++) {
-		h ^= (unsigned char)key[i];
-		h *= 16777619u;
-	}
-	return h;
+	return (uint32_t)siphash24(d->key, key, klen);
 }
 
 struct dict *
@@ -46,6 +45,7 @@ dict_create(void)
 
 	d = xcalloc(1, sizeof *d);
 	d->mask = 15;
+	memcpy(d->key, seed_key(), sizeof d->key);
 	d->buckets = xcalloc(d->mask + 1, sizeof *d->buckets);
 	return d;
 }
@@ -105,7 +105,7 @@ dict_get(const struct dict *d, const char *key, size_t klen)
 {
 	struct dict_entry	*e;
 
-	e = *dict_slot(d, key, klen, dict_hash(key, klen));
+	e = *dict_slot(d, key, klen, dict_hash(d, key, klen));
 	return e != NULL ? e->val : NULL;
 }
 
@@ -113,7 +113,7 @@ const char *
 dict_put(struct dict *d, const char *key, size_t klen, void *val)
 {
 	struct dict_entry	**pe, *e;
-	uint32_t		  h = dict_hash(key, klen);
+	uint32_t		  h = dict_hash(d, key, klen);
 
 	pe = dict_slot(d, key, klen, h);
 	if (*pe != NULL) {
@@ -142,7 +142,7 @@ dict_del(struct dict *d, const char *key, size_t klen)
 	struct dict_entry	**pe, *e;
 	void			 *val;
 
-	pe = dict_slot(d, key, klen, dict_hash(key, klen));
+	pe = dict_slot(d, key, klen, dict_hash(d, key, klen));
 	if ((e = *pe) == NULL)
 		return NULL;
 	*pe = e->next;

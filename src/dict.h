@@ -1,8 +1,10 @@
 /* sse-fcgi - MIT License
  *
- * A string-keyed hash table (chained, power-of-two buckets, FNV-1a). Keys
- * are byte strings with a length and are copied in; values are borrowed
- * pointers the caller owns. Not thread-safe.
+ * A string-keyed hash table (chained, power-of-two buckets, SipHash-2-4
+ * under a per-process random key, so clients cannot pick colliding keys).
+ * Keys are byte strings with a length and are copied in; values are
+ * borrowed pointers the caller owns. Iteration order differs from process
+ * to process. Not thread-safe.
  */
 #ifndef SSE_DICT_H
 #define SSE_DICT_H

@@ -4,7 +4,9 @@
  * history.h). Requests are plain commands, so the async layer's pub/sub
  * pitfalls do not apply here. A request owns a small ticket; cancelling
  * clears the ticket's callback, and the reply (or the connection's end)
- * frees it.
+ * frees it. While the sentinels are asked where the master is (redis_conn),
+ * requests wait, already formatted, in a queue that is sent or failed as
+ * soon as they answer.
  */
 #include "config.h"
 
@@ -15,21 +17,20 @@
 #include <event2/event.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#include <hiredis/adapters/libevent.h>
 
 #include "history.h"
 #include "log.h"
-#include "redis_url.h"
-#include "sentinel.h"
+#include "redis_conn.h"
 #include "scripts.h"
 #include "xmalloc.h"
 
 struct history {
 	struct event_base	*base;
-	struct redis_url	 url;
-	char			 ip[REDIS_URL_IP_MAX];
+	struct redis_conn	*conn;
 	char			*prefix;
 	redisAsyncContext	*ac;
+	struct history_req	*waiting;	/* for the sentinels, FIFO */
+	struct history_req	**waiting_tail;
 };
 
 struct history_req {
@@ -38,7 +39,12 @@ struct history_req {
 	size_t			 nchannels;
 	struct event_id		 after;
 	size_t			 max;
+	char			*cmd;	/* formatted, while waiting */
+	int			 cmdlen;
+	struct history_req	*next;	/* in the waiting queue */
 };
+
+static void	history_on_reply(redisAsyncContext *, void *, void *);
 
 struct history *
 history_create(struct event_base *base, const char *url, const char *prefix,
@@ -48,15 +54,38 @@ history_create(struct event_base *base, const char *url, const char *prefix,
 
 	h = xcalloc(1, sizeof *h);
 	h->base = base;
-	if (redis_url_prepare(url, &h->url, h->ip, sizeof h->ip, err,
-	    errlen) == -1)
-		goto fail;
+	if ((h->conn = redis_conn_create(url, err, errlen)) == NULL) {
+		free(h);
+		return NULL;
+	}
 	h->prefix = xstrdup(prefix);
+	h->waiting_tail = &h->waiting;
 	return h;
-fail:
-	redis_url_clear(&h->url);
-	free(h);
-	return NULL;
+}
+
+static void
+history_req_free(struct history_req *q)
+{
+	free(q->cmd);
+	free(q);
+}
+
+/* Fails every waiting request with ERR. The queue is taken first: a
+ * callback may ask for more. */
+static void
+history_fail_waiting(struct history *h, const char *err)
+{
+	struct history_req	*q, *next;
+
+	q = h->waiting;
+	h->waiting = NULL;
+	h->waiting_tail = &h->waiting;
+	for (; q != NULL; q = next) {
+		next = q->next;
+		if (q->fn != NULL)
+			q->fn(q->arg, NULL, err);
+		history_req_free(q);
+	}
 }
 
 void
@@ -66,7 +95,9 @@ history_free(struct history *h)
 		return;
 	if (h->ac != NULL)
 		redisAsyncFree(h->ac);	/* runs pending callbacks: failures */
-	redis_url_clear(&h->url);
+	redis_conn_cancel(h->conn);
+	history_fail_waiting(h, "redis connection closed");
+	redis_conn_free(h->conn);
 	free(h->prefix);
 	free(h);
 }
@@ -96,59 +127,75 @@ history_on_disconnect(const redisAsyncContext *ac, int status)
 		h->ac = NULL;
 }
 
-static void
-history_on_setup(redisAsyncContext *ac, void *r, void *priv)
-{
-	redisReply	*reply = r;
+static void	history_on_located(void *, const char *);
 
-	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
-		log_error("history connection setup: %s", reply->str);
-		redisAsyncDisconnect(ac);
-	}
-}
-
-/* Opens the connection if there is none. Returns 0, or -1. */
+/* Opens the connection if there is none. Returns 0 when there is one, 1
+ * while the sentinels are asked (history_on_located follows), or -1. */
 static int
 history_connect(struct history *h)
 {
 	redisAsyncContext	*ac;
-	char			 why[256];
+	char			 why[REDIS_CONN_ERR_MAX];
+	int			 pending;
 
 	if (h->ac != NULL)
 		return 0;
-	if (h->url.master != NULL && sentinel_locate(&h->url, h->ip,
-	    sizeof h->ip, why, sizeof why) == -1) {
+	ac = redis_conn_async(h->conn, h->base, "history", history_on_located,
+	    h, &pending, why, sizeof why);
+	if (ac == NULL) {
+		if (pending)
+			return 1;
 		log_error("history connection to redis: %s", why);
 		return -1;
 	}
-	if (h->url.path != NULL)
-		ac = redisAsyncConnectUnix(h->url.path);
-	else
-		ac = redisAsyncConnect(h->ip, h->url.port);
-	if (ac == NULL)
-		return -1;
-	if (ac->err) {
-		log_error("history connection to redis: %s", ac->errstr);
-		redisAsyncFree(ac);
-		return -1;
-	}
 	ac->data = h;
-	redisLibeventAttach(ac, h->base);
 	redisAsyncSetConnectCallback(ac, history_on_connect);
 	redisAsyncSetDisconnectCallback(ac, history_on_disconnect);
-	if (h->url.password != NULL) {
-		if (h->url.user != NULL)
-			redisAsyncCommand(ac, history_on_setup, NULL,
-			    "AUTH %s %s", h->url.user, h->url.password);
-		else
-			redisAsyncCommand(ac, history_on_setup, NULL,
-			    "AUTH %s", h->url.password);
-	}
-	if (h->url.db != 0)
-		redisAsyncCommand(ac, history_on_setup, NULL, "SELECT %d",
-		    h->url.db);
 	h->ac = ac;
 	return 0;
+}
+
+/* Sends Q's command, which the reply callback then owns. Returns 0, or
+ * -1 with Q still the caller's. */
+static int
+history_send(struct history *h, struct history_req *q)
+{
+	if (redisAsyncFormattedCommand(h->ac, history_on_reply, q, q->cmd,
+	    (size_t)q->cmdlen) != REDIS_OK)
+		return -1;
+	free(q->cmd);
+	q->cmd = NULL;
+	return 0;
+}
+
+/* The sentinels have answered: the waiting requests go, or fail. */
+static void
+history_on_located(void *arg, const char *err)
+{
+	struct history		*h = arg;
+	struct history_req	*q, *next;
+
+	if (err != NULL) {
+		log_error("history connection to redis: %s", err);
+		history_fail_waiting(h, err);
+		return;
+	}
+	if (history_connect(h) != 0) {
+		history_fail_waiting(h, "redis unreachable");
+		return;
+	}
+	q = h->waiting;
+	h->waiting = NULL;
+	h->waiting_tail = &h->waiting;
+	for (; q != NULL; q = next) {
+		next = q->next;
+		if (q->fn == NULL)
+			history_req_free(q);
+		else if (h->ac == NULL || history_send(h, q) == -1) {
+			q->fn(q->arg, NULL, "redis connection lost");
+			history_req_free(q);
+		}
+	}
 }
 
 static int
@@ -291,7 +338,7 @@ history_resume(struct history *h, const char *const *channels,
 	q->nchannels = n;
 	q->max = max;
 	if (event_id_parse(after, strlen(after), &q->after) == -1 ||
-	    history_connect(h) == -1) {
+	    (rc = history_connect(h)) == -1) {
 		free(q);
 		return NULL;
 	}
@@ -316,15 +363,23 @@ history_resume(struct history *h, const char *const *channels,
 	argv[argc++] = count;
 	for (i = 0; i < argc; i++)
 		argl[i] = strlen(argv[i]);
-	rc = redisAsyncCommandArgv(h->ac, history_on_reply, q, (int)argc,
-	    argv, argl);
+	q->cmdlen = redisFormatCommandArgv(&q->cmd, (int)argc, argv, argl);
 	for (i = 0; i <= n; i++)
 		free(keys[i]);
 	free(keys);
 	free(argv);
 	free(argl);
-	if (rc != REDIS_OK) {
+	if (q->cmdlen < 0) {
 		free(q);
+		return NULL;
+	}
+	if (rc == 1) {		/* the sentinels are being asked */
+		*h->waiting_tail = q;
+		h->waiting_tail = &q->next;
+		return q;
+	}
+	if (history_send(h, q) == -1) {
+		history_req_free(q);
 		return NULL;
 	}
 	return q;

@@ -4,29 +4,27 @@
  * connection (SCRIPT LOAD) and run with EVALSHA; after a Redis restart or
  * SCRIPT FLUSH the NOSCRIPT error makes it load the script again. An I/O
  * error drops the connection and the call is tried once more on a fresh
- * one, so a Redis restart between two publishes goes unnoticed.
+ * one, so a Redis restart between two publishes goes unnoticed. Locating,
+ * connecting and the handshake are redis_conn's (its blocking form).
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <hiredis/hiredis.h>
 
 #include "publisher.h"
-#include "redis_url.h"
-#include "sentinel.h"
+#include "redis_conn.h"
 #include "scripts.h"
 #include "sse.h"
 #include "xmalloc.h"
 
 struct publisher {
-	struct redis_url	 url;
-	char			 ip[REDIS_URL_IP_MAX];
+	struct redis_conn	*conn;
 	char			*prefix;
-	struct timeval		 timeout;
+	unsigned		 timeout_ms;
 	redisContext		*ctx;
 	char			 sha[41];	/* "" until loaded */
 };
@@ -38,17 +36,13 @@ publisher_create(const char *url, const char *prefix, unsigned timeout_ms,
 	struct publisher	*p;
 
 	p = xcalloc(1, sizeof *p);
-	if (redis_url_prepare(url, &p->url, p->ip, sizeof p->ip, err,
-	    errlen) == -1)
-		goto fail;
+	if ((p->conn = redis_conn_create(url, err, errlen)) == NULL) {
+		free(p);
+		return NULL;
+	}
 	p->prefix = xstrdup(prefix);
-	p->timeout.tv_sec = timeout_ms / 1000;
-	p->timeout.tv_usec = (timeout_ms % 1000) * 1000;
+	p->timeout_ms = timeout_ms;
 	return p;
-fail:
-	redis_url_clear(&p->url);
-	free(p);
-	return NULL;
 }
 
 static void
@@ -66,7 +60,7 @@ publisher_free(struct publisher *p)
 	if (p == NULL)
 		return;
 	publisher_close(p);
-	redis_url_clear(&p->url);
+	redis_conn_free(p->conn);
 	free(p->prefix);
 	free(p);
 }
@@ -88,81 +82,24 @@ publisher_call(struct publisher *p, int argc, const char **argv,
 	return r;
 }
 
-/* Connects, authenticates and loads the script. Returns 0 or -1. */
+/* Connects (redis_conn: sentinels, AUTH, SELECT, ROLE) and loads the
+ * script. Returns 0 or -1. */
 static int
 publisher_connect(struct publisher *p, char *err, size_t errlen)
 {
 	redisReply	*r;
 	const char	*argv[3];
 	size_t		 argl[3];
-	char		 db[16];
-	int		 argc;
+	char		 why[REDIS_CONN_ERR_MAX];
 
 	if (p->ctx != NULL && p->sha[0] != '\0')
 		return 0;
 	publisher_close(p);
-	if (p->url.master != NULL && sentinel_locate(&p->url, p->ip,
-	    sizeof p->ip, err, errlen) == -1)
+	p->ctx = redis_conn_open_sync(p->conn, p->timeout_ms, why,
+	    sizeof why);
+	if (p->ctx == NULL) {
+		snprintf(err, errlen, "cannot connect to redis: %s", why);
 		return -1;
-	if (p->url.path != NULL)
-		p->ctx = redisConnectUnixWithTimeout(p->url.path, p->timeout);
-	else
-		p->ctx = redisConnectWithTimeout(p->ip, p->url.port,
-		    p->timeout);
-	if (p->ctx == NULL || p->ctx->err) {
-		snprintf(err, errlen, "cannot connect to redis: %s",
-		    p->ctx ? p->ctx->errstr : "out of memory");
-		publisher_close(p);
-		return -1;
-	}
-	redisSetTimeout(p->ctx, p->timeout);
-	if (p->url.password != NULL) {
-		argc = 0;
-		argv[argc++] = "AUTH";
-		if (p->url.user != NULL)
-			argv[argc++] = p->url.user;
-		argv[argc++] = p->url.password;
-		argl[0] = 4;
-		argl[1] = strlen(argv[1]);
-		if (argc == 3)
-			argl[2] = strlen(argv[2]);
-		if ((r = publisher_call(p, argc, argv, argl, err, errlen)) ==
-		    NULL)
-			return -1;
-		if (r->type == REDIS_REPLY_ERROR) {
-			snprintf(err, errlen, "redis AUTH: %s", r->str);
-			freeReplyObject(r);
-			publisher_close(p);
-			return -1;
-		}
-		freeReplyObject(r);
-	}
-	if (p->url.db != 0) {
-		snprintf(db, sizeof db, "%d", p->url.db);
-		argv[0] = "SELECT";
-		argv[1] = db;
-		argl[0] = 6;
-		argl[1] = strlen(db);
-		if ((r = publisher_call(p, 2, argv, argl, err, errlen)) == NULL)
-			return -1;
-		freeReplyObject(r);
-	}
-	if (p->url.master != NULL) {
-		/* A sentinel's answer may be stale right after a failover. */
-		argv[0] = "ROLE";
-		argl[0] = 4;
-		if ((r = publisher_call(p, 1, argv, argl, err, errlen)) == NULL)
-			return -1;
-		if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
-		    r->element[0]->type != REDIS_REPLY_STRING ||
-		    strcmp(r->element[0]->str, "master") != 0) {
-			snprintf(err, errlen, "%s:%d is not the master (yet)",
-			    p->ip, p->url.port);
-			freeReplyObject(r);
-			publisher_close(p);
-			return -1;
-		}
-		freeReplyObject(r);
 	}
 	argv[0] = "SCRIPT";
 	argv[1] = "LOAD";

@@ -19,12 +19,10 @@
 #include <event2/event.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#include <hiredis/adapters/libevent.h>
 
 #include "hub.h"
 #include "log.h"
-#include "redis_url.h"
-#include "sentinel.h"
+#include "redis_conn.h"
 #include "stats.h"
 #include "xmalloc.h"
 
@@ -73,8 +71,7 @@ struct stats_chan {
 
 struct stats {
 	struct event_base	*base;
-	struct redis_url	 url;
-	char			 ip[REDIS_URL_IP_MAX];
+	struct redis_conn	*conn;
 	char			 host[256];
 	char			 id[STATS_ID_MAX];	/* host:pid */
 	char			*wkey, *ckey, *index;
@@ -94,6 +91,7 @@ struct stats {
 };
 
 static void	stats_on_tick(evutil_socket_t, short, void *);
+static void	stats_report(struct stats *);
 
 static char *
 stats_key(const char *prefix, const char *kind, const char *id)
@@ -114,8 +112,7 @@ stats_create(struct event_base *base, const char *url, const char *prefix,
 	struct stats	*st;
 
 	st = xcalloc(1, sizeof *st);
-	if (redis_url_prepare(url, &st->url, st->ip, sizeof st->ip, err,
-	    errlen) == -1) {
+	if ((st->conn = redis_conn_create(url, err, errlen)) == NULL) {
 		free(st);
 		return NULL;
 	}
@@ -145,7 +142,7 @@ stats_free(struct stats *st)
 		event_free(st->tick);
 	if (st->ac != NULL)
 		redisAsyncFree(st->ac);	/* callbacks see st */
-	redis_url_clear(&st->url);
+	redis_conn_free(st->conn);
 	free(st->wkey);
 	free(st->ckey);
 	free(st->index);
@@ -198,45 +195,39 @@ stats_on_disconnect(const redisAsyncContext *ac, int status)
 		st->ac = NULL;
 }
 
-/* Opens the connection if there is none. Returns 0, or -1. */
+/* The sentinels have answered: report now rather than at the next tick. */
+static void
+stats_on_located(void *arg, const char *err)
+{
+	struct stats	*st = arg;
+
+	if (err != NULL)
+		stats_failed(st, err);
+	else if (!st->stopped)
+		stats_report(st);
+}
+
+/* Opens the connection if there is none. Returns 0, or -1 (also while
+ * the sentinels are asked). */
 static int
 stats_connect(struct stats *st)
 {
 	redisAsyncContext	*ac;
-	char			 why[256];
+	char			 why[REDIS_CONN_ERR_MAX];
+	int			 pending;
 
 	if (st->ac != NULL)
 		return 0;
-	if (st->url.master != NULL && sentinel_locate(&st->url, st->ip,
-	    sizeof st->ip, why, sizeof why) == -1) {
-		stats_failed(st, why);
-		return -1;
-	}
-	if (st->url.path != NULL)
-		ac = redisAsyncConnectUnix(st->url.path);
-	else
-		ac = redisAsyncConnect(st->ip, st->url.port);
-	if (ac == NULL)
-		return -1;
-	if (ac->err) {
-		stats_failed(st, ac->errstr);
-		redisAsyncFree(ac);
+	ac = redis_conn_async(st->conn, st->base, "stats", stats_on_located,
+	    st, &pending, why, sizeof why);
+	if (ac == NULL) {
+		if (!pending)
+			stats_failed(st, why);
 		return -1;
 	}
 	ac->data = st;
-	redisLibeventAttach(ac, st->base);
 	redisAsyncSetConnectCallback(ac, stats_on_connect);
 	redisAsyncSetDisconnectCallback(ac, stats_on_disconnect);
-	if (st->url.password != NULL) {
-		if (st->url.user != NULL)
-			redisAsyncCommand(ac, NULL, NULL, "AUTH %s %s",
-			    st->url.user, st->url.password);
-		else
-			redisAsyncCommand(ac, NULL, NULL, "AUTH %s",
-			    st->url.password);
-	}
-	if (st->url.db != 0)
-		redisAsyncCommand(ac, NULL, NULL, "SELECT %d", st->url.db);
 	st->ac = ac;
 	return 0;
 }

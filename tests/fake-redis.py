@@ -8,15 +8,13 @@
 # replies, one good message "good-1", then bytes that are not RESP at all.
 # Later SUBSCRIBEs behave and are followed by a message "good-2".
 # Usage: fake-redis.py PORT
-import socket, sys, threading
+import sys, threading
+
+from resp import bulk, listen, read_command
 
 PORT = int(sys.argv[1])
 bad_sent = False
 lock = threading.Lock()
-
-
-def bulk(b):
-    return b"$%d\r\n%s\r\n" % (len(b), b)
 
 
 def push(*items):
@@ -24,20 +22,6 @@ def push(*items):
     for it in items:
         out += b":%d\r\n" % it if isinstance(it, int) else bulk(it)
     return out
-
-
-def read_command(f):
-    line = f.readline()
-    if not line:
-        return None
-    if not line.startswith(b"*"):
-        return line.split()
-    n = int(line[1:])
-    args = []
-    for _ in range(n):
-        ln = int(f.readline()[1:])
-        args.append(f.read(ln + 2)[:-2])
-    return args
 
 
 def first_subscribe():
@@ -86,19 +70,4 @@ def serve(sock):
             sock.sendall(b"-ERR unknown command\r\n")
 
 
-def handle(sock):
-    try:
-        serve(sock)
-    except (OSError, ValueError, IndexError):
-        pass
-    finally:
-        sock.close()
-
-
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", PORT))
-srv.listen(16)
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=handle, args=(c,), daemon=True).start()
+listen(PORT, lambda sock, port: serve(sock))

@@ -1,6 +1,8 @@
 /* sse-fcgi - MIT License
  *
- * Hash table: put/get/replace/delete across growth, binary keys.
+ * Hash table: put/get/replace/delete across growth, binary keys; the
+ * hash is keyed per process (the same keys land in another order in
+ * another process).
  */
 #include "config.h"
 
@@ -16,13 +18,57 @@ count_each(const char *key, size_t klen, void *val, void *arg)
 	(*(size_t *)arg)++;
 }
 
+#define ORDER_KEYS	64
+
+struct order {
+	unsigned char	seq[ORDER_KEYS];
+	size_t		n;
+};
+
+static void
+order_each(const char *key, size_t klen, void *val, void *arg)
+{
+	struct order	*o = arg;
+
+	if (o->n < ORDER_KEYS)
+		o->seq[o->n++] = (unsigned char)(size_t)val;
+}
+
+/* In a child: the order in which a dict visits the same ORDER_KEYS keys. */
+static int
+visit_order(unsigned char *seq, size_t len)
+{
+	struct dict	*d;
+	struct order	 o;
+	char		 key[32];
+	size_t		 i, n;
+
+	d = dict_create();
+	for (i = 0; i < ORDER_KEYS; i++) {
+		n = (size_t)snprintf(key, sizeof key, "room.%zu", i);
+		dict_put(d, key, n, (void *)i);
+	}
+	o.n = 0;
+	dict_foreach(d, order_each, &o);
+	dict_free(d);
+	memcpy(seq, o.seq, len);
+	return o.n == ORDER_KEYS && len == ORDER_KEYS ? 0 : -1;
+}
+
 int
 main(void)
 {
 	struct dict	*d;
 	char		 key[32];
+	unsigned char	 seq1[ORDER_KEYS], seq2[ORDER_KEYS];
 	size_t		 i, n;
 	int		 ok;
+
+	/* First, so the children draw their own keys, not this process's. */
+	test_cond("two processes hash with different keys",
+	    test_in_child(visit_order, seq1, sizeof seq1) == 0 &&
+	    test_in_child(visit_order, seq2, sizeof seq2) == 0 &&
+	    memcmp(seq1, seq2, sizeof seq1) != 0);
 
 	d = dict_create();
 	for (i = 0; i < 5000; i++) {
