@@ -2,9 +2,11 @@
  *
  * History reads over hiredis's async API and its libevent adapter (see
  * history.h). Requests are plain commands, so the async layer's pub/sub
- * pitfalls do not apply here. A request owns a small ticket; cancelling
- * clears the ticket's callback, and the reply (or the connection's end)
- * frees it.
+ * pitfalls do not apply here. Requests gather in an open batch
+ * (history_batch.h) for HISTORY_BATCH_MS, or until a call still out is
+ * answered, or until the batch is full; then one EVAL carries them. A
+ * request's ticket belongs to its batch; cancelling clears the ticket's
+ * callback, and the reply (or the connection's end) frees the batch.
  */
 #include "config.h"
 
@@ -18,11 +20,13 @@
 #include <hiredis/adapters/libevent.h>
 
 #include "history.h"
+#include "history_batch.h"
 #include "log.h"
 #include "redis_url.h"
 #include "sentinel.h"
-#include "scripts.h"
 #include "xmalloc.h"
+
+#define HISTORY_BATCH_MS	2	/* a batch gathers requests this long */
 
 struct history {
 	struct event_base	*base;
@@ -30,15 +34,12 @@ struct history {
 	char			 ip[REDIS_URL_IP_MAX];
 	char			*prefix;
 	redisAsyncContext	*ac;
+	struct history_batch	*open;		/* gathering, not sent yet */
+	struct event		*batch_ev;	/* sends it; made on first use */
+	unsigned		 inflight;	/* batches sent, not answered */
 };
 
-struct history_req {
-	history_fn		 fn;	/* NULL once cancelled */
-	void			*arg;
-	size_t			 nchannels;
-	struct event_id		 after;
-	size_t			 max;
-};
+static void	history_on_reply(redisAsyncContext *, void *, void *);
 
 struct history *
 history_create(struct event_base *base, const char *url, const char *prefix,
@@ -64,6 +65,11 @@ history_free(struct history *h)
 {
 	if (h == NULL)
 		return;
+	if (h->open != NULL)
+		history_batch_finish(h->open, NULL, "worker exiting");
+	h->open = NULL;
+	if (h->batch_ev != NULL)
+		event_free(h->batch_ev);
 	if (h->ac != NULL)
 		redisAsyncFree(h->ac);	/* runs pending callbacks: failures */
 	redis_url_clear(&h->url);
@@ -151,188 +157,83 @@ history_connect(struct history *h)
 	return 0;
 }
 
-static int
-history_entry_cmp(const void *a, const void *b)
+/* Sends the batch gathered so far; on failure its requests fail. */
+static void
+history_send(struct history *h)
 {
-	return event_id_cmp(&((const struct history_entry *)a)->id,
-	    &((const struct history_entry *)b)->id);
-}
+	struct history_batch	*b = h->open;
+	const char		**argv;
+	const size_t		*argl;
+	int			 argc;
 
-static int
-history_is_str(const redisReply *r)
-{
-	return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS;
-}
-
-/* Turns the script's reply into a snapshot; returns NULL-free text of
- * what is wrong, or NULL when it parsed. */
-static const char *
-history_parse(const struct history_req *q, const redisReply *r,
-    struct history_snapshot *snap, int *gap, struct history_entry **out)
-{
-	const redisReply	*ch, *ents, *e, *fields;
-	struct history_entry	*v = NULL;
-	struct event_id		 maxdel;
-	size_t			 i, j, k, n = 0, cap = 0;
-
-	if (r->type == REDIS_REPLY_ERROR)
-		return r->str;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != q->nchannels + 1 ||
-	    r->element[0]->type != REDIS_REPLY_INTEGER)
-		return "unexpected reply to the resume script";
-	snap->clock_seq = (uint64_t)r->element[0]->integer;
-	for (i = 0; i < q->nchannels; i++) {
-		ch = r->element[i + 1];
-		if (ch->type != REDIS_REPLY_ARRAY || ch->elements != 3 ||
-		    !history_is_str(ch->element[1]) ||
-		    ch->element[2]->type != REDIS_REPLY_ARRAY ||
-		    event_id_parse(ch->element[1]->str, ch->element[1]->len,
-		    &maxdel) == -1)
-			goto bad;
-		gap[i] = HISTORY_GAP_NONE;
-		if (q->after.seq > snap->clock_seq)
-			gap[i] = HISTORY_GAP_UNKNOWN;
-		else if (event_id_cmp(&maxdel, &q->after) > 0)
-			gap[i] = HISTORY_GAP_TRIMMED;
-		ents = ch->element[2];
-		if (ents->elements >= q->max && gap[i] == HISTORY_GAP_NONE)
-			gap[i] = HISTORY_GAP_TRUNCATED;
-		for (j = 0; j < ents->elements; j++) {
-			e = ents->element[j];
-			if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-			    !history_is_str(e->element[0]) ||
-			    e->element[1]->type != REDIS_REPLY_ARRAY)
-				goto bad;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 64;
-				v = xrealloc(v, cap * sizeof *v);
-			}
-			memset(&v[n], 0, sizeof v[n]);
-			v[n].channel = i;
-			v[n].event = "";
-			v[n].data = "";
-			if (event_id_parse(e->element[0]->str,
-			    e->element[0]->len, &v[n].id) == -1)
-				goto bad;
-			v[n].id_text = e->element[0]->str;
-			fields = e->element[1];
-			for (k = 0; k + 1 < fields->elements; k += 2) {
-				if (!history_is_str(fields->element[k]) ||
-				    !history_is_str(fields->element[k + 1]))
-					goto bad;
-				if (strcmp(fields->element[k]->str, "d") == 0) {
-					v[n].data = fields->element[k + 1]->str;
-					v[n].len = fields->element[k + 1]->len;
-				} else if (strcmp(fields->element[k]->str,
-				    "e") == 0)
-					v[n].event = fields->element[k + 1]->str;
-			}
-			n++;
-		}
+	h->open = NULL;
+	if (history_connect(h) == -1) {
+		history_batch_finish(b, NULL, "redis unavailable");
+		return;
 	}
-	if (n > 1)
-		qsort(v, n, sizeof *v, history_entry_cmp);
-	snap->gap = gap;
-	snap->entries = v;
-	snap->nentries = n;
-	*out = v;
-	return NULL;
-bad:
-	free(v);
-	return "malformed history entry in the resume script's reply";
+	argc = history_batch_command(b, &argv, &argl);
+	if (redisAsyncCommandArgv(h->ac, history_on_reply, b, argc, argv,
+	    argl) != REDIS_OK) {
+		history_batch_finish(b, NULL, "cannot send to redis");
+		return;
+	}
+	h->inflight++;
+}
+
+/* The batch window ended (or the batch is full, or a reply came): send
+ * what was gathered, unless a call is still out and the batch has room:
+ * then its reply sends it, so the requests that come in meanwhile join. */
+static void
+history_on_batch(evutil_socket_t fd, short what, void *arg)
+{
+	struct history	*h = arg;
+
+	if (h->open == NULL)
+		return;
+	if (h->inflight > 0 && !history_batch_full(h->open))
+		return;
+	history_send(h);
 }
 
 static void
 history_on_reply(redisAsyncContext *ac, void *r, void *priv)
 {
-	struct history_req	*q = priv;
-	struct history_snapshot	 snap;
-	struct history_entry	*entries = NULL;
+	struct history		*h = ac->data;
 	const char		*err;
-	int			*gap;
 
-	if (q->fn == NULL) {		/* cancelled */
-		free(q);
-		return;
-	}
-	if (r == NULL) {
-		q->fn(q->arg, NULL, ac->errstr[0] ? ac->errstr :
-		    "redis connection lost");
-		free(q);
-		return;
-	}
-	memset(&snap, 0, sizeof snap);
-	gap = xcalloc(q->nchannels, sizeof *gap);
-	err = history_parse(q, r, &snap, gap, &entries);
-	if (err != NULL) {
+	if (h != NULL && h->inflight > 0)
+		h->inflight--;
+	err = history_batch_finish(priv, r, r == NULL ? (ac->errstr[0] ?
+	    ac->errstr : "redis connection lost") : NULL);
+	if (err != NULL)
 		log_error("resume: %s", err);
-		q->fn(q->arg, NULL, err);
-	} else
-		q->fn(q->arg, &snap, NULL);
-	free(entries);
-	free(gap);
-	free(q);
+	if (h != NULL && h->open != NULL)
+		event_active(h->batch_ev, EV_TIMEOUT, 0);
 }
 
 struct history_req *
 history_resume(struct history *h, const char *const *channels,
-    const size_t *lens, size_t n, const char *after, size_t max,
+    const size_t *lens, size_t n, const char *after, size_t budget,
     history_fn fn, void *arg)
 {
 	struct history_req	*q;
-	const char		**argv;
-	size_t			 *argl, i, argc = 0;
-	char			 **keys, count[32], nkeys[32];
-	int			 rc;
+	struct timeval		 tv = { 0, HISTORY_BATCH_MS * 1000 };
 
-	q = xcalloc(1, sizeof *q);
-	q->fn = fn;
-	q->arg = arg;
-	q->nchannels = n;
-	q->max = max;
-	if (event_id_parse(after, strlen(after), &q->after) == -1 ||
-	    history_connect(h) == -1) {
-		free(q);
+	if (history_connect(h) == -1)
 		return NULL;
-	}
-	argv = xcalloc(n + 6, sizeof *argv);
-	argl = xcalloc(n + 6, sizeof *argl);
-	keys = xcalloc(n + 1, sizeof *keys);
-	snprintf(nkeys, sizeof nkeys, "%zu", n + 1);
-	snprintf(count, sizeof count, "%zu", max);
-	keys[0] = xmalloc(strlen(h->prefix) + 6);
-	sprintf(keys[0], "%sclock", h->prefix);
-	for (i = 0; i < n; i++) {
-		keys[i + 1] = xmalloc(strlen(h->prefix) + 8 + lens[i] + 1);
-		sprintf(keys[i + 1], "%shistory:%.*s", h->prefix,
-		    (int)lens[i], channels[i]);
-	}
-	argv[argc++] = "EVAL";
-	argv[argc++] = SCRIPT_RESUME;
-	argv[argc++] = nkeys;
-	for (i = 0; i <= n; i++)
-		argv[argc++] = keys[i];
-	argv[argc++] = after;
-	argv[argc++] = count;
-	for (i = 0; i < argc; i++)
-		argl[i] = strlen(argv[i]);
-	rc = redisAsyncCommandArgv(h->ac, history_on_reply, q, (int)argc,
-	    argv, argl);
-	for (i = 0; i <= n; i++)
-		free(keys[i]);
-	free(keys);
-	free(argv);
-	free(argl);
-	if (rc != REDIS_OK) {
-		free(q);
+	if (h->batch_ev == NULL)
+		h->batch_ev = evtimer_new(h->base, history_on_batch, h);
+	if (h->open == NULL)
+		h->open = history_batch_create(h->prefix);
+	q = history_batch_add(h->open, channels, lens, n, after, budget, fn,
+	    arg);
+	if (q == NULL)
 		return NULL;
-	}
+	/* Sent from the loop, never from here: FN must not run before the
+	 * caller holds the handle. */
+	if (history_batch_full(h->open))
+		event_active(h->batch_ev, EV_TIMEOUT, 0);
+	else if (!evtimer_pending(h->batch_ev, NULL))
+		evtimer_add(h->batch_ev, &tv);
 	return q;
-}
-
-void
-history_cancel(struct history_req *q)
-{
-	if (q != NULL)
-		q->fn = NULL;
 }
