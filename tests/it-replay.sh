@@ -102,7 +102,6 @@ wait $RC; rc=$?
 t1=$(now_us)
 sum=$(cat "$T/reader.out")
 echo "# reader: $sum ($(( (t1 - t0) / 1000 )) ms)"
-val() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 # $M increasing ids out of the $M published: each once, in order.
 check "the reading client got all $M events once, in id order" \
     [ $rc = 0 -a "$(val "$sum" received)" = $M -a \
