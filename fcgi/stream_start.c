@@ -185,9 +185,13 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	stream_mark_dirty(s);
 	if (snap->more && snap->nentries > 0) {
 		/* The next page starts after this one's last entry, when
-		 * the client has taken enough (stream_flush). */
+		 * the client has taken enough (stream_flush); at once if it
+		 * has, as the flush pass skips a stream whose socket is
+		 * full. */
 		event_id_format(&s->last, s->req->last_id);
 		s->flags |= STREAM_PAGED;
+		if (outq_bytes(&s->q) <= s->ctx->cfg->queue_limit)
+			stream_replay_next(s);
 		return;
 	}
 	/* Held events the last page already covered were published before
