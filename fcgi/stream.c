@@ -316,10 +316,9 @@ stream_over_limit(struct stream *s, time_t now)
 	size_t	limit = s->ctx->cfg->queue_limit, queued = outq_bytes(&s->q);
 	int	stalled = now - (time_t)s->drained >= STREAM_STALL_S;
 
-	if (queued <= limit + s->replay_bytes)
+	if (queued <= limit)
 		return 0;
-	if (!stalled && queued <= limit * STREAM_BURST_FACTOR +
-	    s->replay_bytes)
+	if (!stalled && queued <= limit * STREAM_BURST_FACTOR)
 		return 0;
 	log_warn("stream %d/%u: client %s, %zu bytes queued (queue-limit "
 	    "%zu); closing it", s->fd, s->request_id, stalled ?
@@ -354,7 +353,7 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 	}
 	/* Over the cap is a backlog, not one big message: a stream is closed
 	 * when what was already waiting exceeds it (see stream_over_limit). */
-	if (outq_bytes(&s->q) > s->ctx->cfg->queue_limit + s->replay_bytes &&
+	if (outq_bytes(&s->q) > s->ctx->cfg->queue_limit &&
 	    stream_over_limit(s, time(NULL)))
 		return;
 	stream_push(s, f);
@@ -449,7 +448,6 @@ stream_flush(struct stream *s)
 	case OUTQ_EMPTY:
 		if (s->flags & STREAM_ENDING)
 			return -1;
-		s->replay_bytes = 0;
 		stream_watch(s, 0);
 		break;
 	case OUTQ_AGAIN:
@@ -460,6 +458,12 @@ stream_flush(struct stream *s)
 			s->why = strerror(errno);
 		return -1;
 	}
+	/* History is replayed as the client takes it: one that stops
+	 * reading holds queue-limit and a page at most, then is closed as
+	 * stalled (stream_over_limit). */
+	if ((s->flags & STREAM_PAGED) &&
+	    outq_bytes(&s->q) <= s->ctx->cfg->queue_limit)
+		stream_replay_next(s);
 	return 0;
 }
 

@@ -9,9 +9,9 @@
  *
  * A stream starts (headers, so onopen means subscribed) once Redis has
  * confirmed all its channels. A stream that resumes (Last-Event-ID) then
- * replays the history snapshot after its id while holding what arrives
- * live, then the held events the snapshot did not cover, then goes live:
- * no gap, no duplicate.
+ * replays the history after its id, a page at a time as its client takes
+ * it, while holding what arrives live, then the held events the last page
+ * did not cover, then goes live: no gap, no duplicate.
  *
  * Writes are deferred: deliveries only queue and mark the stream dirty,
  * and one flush pass after the current loop callbacks writes each dirty

@@ -37,6 +37,8 @@ struct history_req;
 				   channels, so onopen means subscribed */
 #define STREAM_LOGGED	0x40	/* its "closed" line is written */
 #define STREAM_WAITING	0x80	/* nwait channels not confirmed yet */
+#define STREAM_PAGED	0x100	/* resuming: the next page of history is
+				   read once the queue drains to the limit */
 
 /* Texts of the last comment, for a client that is to come back. */
 #define STREAM_BYE_STOPPING	"worker restarting; reconnect"
@@ -64,7 +66,7 @@ struct stream {
 	struct history_req	*hreq;		/* history read in flight */
 	struct pending		*pending, **pending_tail;
 	size_t			 pending_bytes;
-	size_t			 replay_bytes;	/* allowed over queue-limit */
+	size_t			 replayed;	/* history events, for the log */
 	int			 has_last;
 	struct event_id		 last;		/* last id delivered */
 	struct outq		 q;
@@ -78,7 +80,7 @@ struct stream {
 	int			 fd;
 	unsigned		 nwait;		/* channels not confirmed */
 	uint16_t		 request_id;
-	uint8_t			 flags;
+	uint16_t		 flags;
 };
 
 struct stream_ctx {
@@ -127,6 +129,9 @@ void	stream_deliver(void *owner, struct frame *f,
 /* Subscribes S to REQ's channels (REQ passes to S) and starts it at once
  * when they are all confirmed, else when the last one is. */
 void	stream_subscribe(struct stream *s, struct stream_req *req);
+/* Reads S's next page of history (S is STREAM_PAGED and its queue is at
+ * most queue-limit). */
+void	stream_replay_next(struct stream *s);
 /* Holds a live event S cannot send yet (bounded by queue-limit: over it,
  * S is closed). */
 void	stream_hold(struct stream *s, struct frame *f,

@@ -6,8 +6,12 @@
  * confirmation costs the streams of that channel and nothing else. When
  * the count reaches zero the headers go out (onopen means subscribed) and,
  * when the stream resumes (Last-Event-ID), history is read: live events
- * that arrive meanwhile are held, then the snapshot after the id is
- * replayed, then the held events it did not cover; no gap, no duplicate.
+ * that arrive meanwhile are held, then the history after the id is
+ * replayed page by page, each page read once the queue has drained to
+ * queue-limit (stream.c's flush asks, stream_replay_next), then the held
+ * events the last page did not cover; no gap, no duplicate. A page is
+ * about queue-limit of data, split over the stream's channels, and its
+ * frames are shared with the other streams of the same read.
  * After a lost Redis connection every channel waits again, and each stream
  * that has seen an id resumes from it the same way.
  */
@@ -27,7 +31,7 @@
 #include "stream_int.h"
 #include "xmalloc.h"
 
-#define STREAM_REPLAY_MAX	10000	/* history entries per channel */
+#define STREAM_PAGE_MIN		4096	/* data bytes per channel and page */
 
 static void	stream_on_ready(void *owner, struct hub_sub *sub);
 
@@ -73,7 +77,7 @@ stream_leave(struct stream *s)
 	history_cancel(s->hreq);
 	s->hreq = NULL;
 	stream_drop_pending(s);
-	s->flags &= ~(STREAM_WAITING|STREAM_SYNCING);
+	s->flags &= ~(STREAM_WAITING|STREAM_SYNCING|STREAM_PAGED);
 	s->nwait = 0;
 }
 
@@ -109,8 +113,7 @@ stream_hold(struct stream *s, struct frame *f, const struct event_id *id)
 static void
 stream_push_gap(struct stream *s, size_t channel, int gap)
 {
-	static const char *reasons[] = { "", "trimmed", "unknown",
-	    "truncated" };
+	static const char *reasons[] = { "", "trimmed", "unknown" };
 	struct frame	*f;
 	char		 data[512];
 	int		 n;
@@ -123,19 +126,46 @@ stream_push_gap(struct stream *s, size_t channel, int gap)
 	frame_unref(f);
 }
 
-/* History callback: replay the snapshot, then the held events, then go
- * live. */
+/* Queues a page's entries, each in the frame the read shares (made here
+ * by the first stream that needs it). */
+static void
+stream_replay_page(struct stream *s, const struct history_snapshot *snap)
+{
+	const struct history_entry *e;
+	struct hub_msg		 m;
+	struct frame		**slot;
+	size_t			 i;
+	int			 tagged = s->nsubs > 1;
+
+	for (i = 0; i < snap->nentries; i++) {
+		e = &snap->entries[i];
+		slot = &e->frames[tagged];
+		if (*slot == NULL) {
+			m.id = &e->id;
+			m.id_text = e->id_text;
+			m.event = e->event;
+			m.data = e->data;
+			m.len = e->len;
+			*slot = hub_frame(s->req->channels[e->channel],
+			    s->req->lens[e->channel], tagged, &m);
+		}
+		stream_push(s, *slot);
+		s->last = e->id;
+		s->has_last = 1;
+	}
+	s->ctx->n.replayed += snap->nentries;
+	s->replayed += snap->nentries;
+}
+
+/* History callback: replay a page; after the last one, the held events,
+ * then go live. */
 static void
 stream_on_history(void *arg, const struct history_snapshot *snap,
     const char *err)
 {
 	struct stream		*s = arg;
-	const struct history_entry *e;
-	struct hub_msg		 m;
-	struct frame		*f;
 	struct pending		*p;
-	size_t			 i, before;
-	int			 tagged = s->nsubs > 1;
+	size_t			 i;
 
 	s->hreq = NULL;
 	if (snap == NULL) {
@@ -144,7 +174,6 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 		stream_end(s, STREAM_BYE_HISTORY, "history unavailable");
 		return;
 	}
-	before = outq_bytes(&s->q);
 	/* A last id past the clock means Redis lost its data: ids start
 	 * again lower, and the stream must take them. */
 	if (s->has_last && s->last.seq > snap->clock_seq)
@@ -152,22 +181,21 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	for (i = 0; i < s->req->nchannels; i++)
 		if (snap->gap[i] != HISTORY_GAP_NONE)
 			stream_push_gap(s, i, snap->gap[i]);
-	for (i = 0; i < snap->nentries; i++) {
-		e = &snap->entries[i];
-		m.id = &e->id;
-		m.id_text = e->id_text;
-		m.event = e->event;
-		m.data = e->data;
-		m.len = e->len;
-		f = hub_frame(s->req->channels[e->channel],
-		    s->req->lens[e->channel], tagged, &m);
-		stream_push(s, f);
-		frame_unref(f);
-		s->last = e->id;
-		s->has_last = 1;
+	stream_replay_page(s, snap);
+	stream_mark_dirty(s);
+	if (snap->more && snap->nentries > 0) {
+		/* The next page starts after this one's last entry, when
+		 * the client has taken enough (stream_flush); at once if it
+		 * has, as the flush pass skips a stream whose socket is
+		 * full. */
+		event_id_format(&s->last, s->req->last_id);
+		s->flags |= STREAM_PAGED;
+		if (outq_bytes(&s->q) <= s->ctx->cfg->queue_limit)
+			stream_replay_next(s);
+		return;
 	}
-	/* Held events the snapshot already covered were published before
-	 * it was taken: their ids are at most its clock. */
+	/* Held events the last page already covered were published before
+	 * it was read: their ids are at most its clock. */
 	for (p = s->pending; p != NULL; p = p->next) {
 		if (p->has_id && (p->id.seq <= snap->clock_seq ||
 		    (s->has_last && p->id.seq <= s->last.seq)))
@@ -180,12 +208,34 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	}
 	stream_drop_pending(s);
 	s->flags &= ~STREAM_SYNCING;
-	s->ctx->n.replayed += snap->nentries;
-	s->replay_bytes = outq_bytes(&s->q) - before;
-	log_debug("stream %d/%u resumed after %s: %zu events replayed",
-	    s->fd, s->request_id, s->req->last_id, snap->nentries);
+	log_debug("stream %d/%u resumed: %zu events replayed", s->fd,
+	    s->request_id, s->replayed);
 	stream_drop_req(s);
-	stream_mark_dirty(s);
+}
+
+/* Asks for the page of history after S's resume id: about queue-limit
+ * of data, split over its channels. */
+static void
+stream_read_history(struct stream *s)
+{
+	struct stream_req	*req = s->req;
+	size_t			 budget;
+
+	budget = s->ctx->cfg->queue_limit / req->nchannels;
+	if (budget < STREAM_PAGE_MIN)
+		budget = STREAM_PAGE_MIN;
+	s->hreq = history_resume(s->ctx->history,
+	    (const char *const *)req->channels, req->lens, req->nchannels,
+	    req->last_id, budget, stream_on_history, s);
+	if (s->hreq == NULL)
+		stream_on_history(s, NULL, "redis unavailable");
+}
+
+void
+stream_replay_next(struct stream *s)
+{
+	s->flags &= ~STREAM_PAGED;
+	stream_read_history(s);
 }
 
 /* Queues the live events that waited for the headers. */
@@ -209,8 +259,6 @@ stream_flush_pending(struct stream *s)
 static void
 stream_begin(struct stream *s)
 {
-	struct stream_req	*req;
-
 	s->flags &= ~STREAM_WAITING;
 	if (!(s->flags & STREAM_STARTED)) {
 		stream_start(s);
@@ -221,12 +269,8 @@ stream_begin(struct stream *s)
 		stream_drop_req(s);
 		return;
 	}
-	req = s->req;
-	s->hreq = history_resume(s->ctx->history,
-	    (const char *const *)req->channels, req->lens, req->nchannels,
-	    req->last_id, STREAM_REPLAY_MAX, stream_on_history, s);
-	if (s->hreq == NULL)
-		stream_on_history(s, NULL, "redis unavailable");
+	s->replayed = 0;
+	stream_read_history(s);
 }
 
 /* Hub callback: one of S's channels is confirmed. */

@@ -2,10 +2,14 @@
  *
  * History reads for resuming clients: the worker's command connection to
  * Redis (hiredis async on the event loop, separate from the broker's
- * SUBSCRIBE connection). One call runs the resume script (src/resume.lua)
- * and returns, for a set of channels, every retained event after a given
- * id, merged in id order, with what is known about gaps. The connection is
- * opened on first use and again after it is lost.
+ * SUBSCRIBE connection). A request asks for one page of the retained events
+ * after a given id on a set of channels, merged in id order, with what is
+ * known about gaps; a stream reads page after page as its client takes
+ * them. Requests made within a few milliseconds of each other go out as
+ * one run of the resume script (src/resume.lua, see history_batch.h), and
+ * the streams asking for the same channel after the same id share one read
+ * and one frame per event. The connection is opened on first use and again
+ * after it is lost.
  * Event-loop thread only.
  */
 #ifndef SSE_HISTORY_H
@@ -17,13 +21,13 @@
 #include "event_id.h"
 
 struct event_base;
+struct frame;
 struct history;
 struct history_req;
 
 #define HISTORY_GAP_NONE	0
 #define HISTORY_GAP_TRIMMED	1	/* events after the id were trimmed */
 #define HISTORY_GAP_UNKNOWN	2	/* the id is not from this deployment */
-#define HISTORY_GAP_TRUNCATED	3	/* more missed events than replayed */
 
 struct history_entry {
 	size_t			 channel;	/* index in the request */
@@ -32,6 +36,11 @@ struct history_entry {
 	const char		*event;		/* "" when none */
 	const char		*data;
 	size_t			 len;
+	/* The entry's frames, plain [0] and tagged [1], shared by every
+	 * stream the read serves: NULL until the first stream makes one
+	 * (hub_frame) and stores it here, giving its reference to history,
+	 * which drops it after the callbacks. */
+	struct frame		**frames;
 };
 
 struct history_snapshot {
@@ -39,6 +48,10 @@ struct history_snapshot {
 	const int		*gap;		/* per channel, HISTORY_GAP_* */
 	const struct history_entry *entries;	/* sorted by id */
 	size_t			 nentries;
+	/* 1 when there is more to read: ask again after the last entry
+	 * (entries stop at the smallest last id of the channels whose read
+	 * was cut, so nothing before it is missing). */
+	int			 more;
 };
 
 /* SNAP (or NULL with ERR on failure) is valid during the call only. */
@@ -51,13 +64,15 @@ struct history	*history_create(struct event_base *base, const char *url,
 		    const char *prefix, char *err, size_t errlen);
 /* Fails pending requests (their callbacks run with an error) and frees. */
 void		 history_free(struct history *);
-/* Asks for the events after AFTER on the N CHANNELS (borrowed), at most
- * MAX per channel. FN runs later, exactly once, unless cancelled. Returns a
- * handle valid until FN runs or history_cancel(), or NULL (and FN never
- * runs) when the request cannot be sent or AFTER is not an event id. */
+/* Asks for one page of the events after AFTER on the N CHANNELS
+ * (borrowed): per channel, the entries whose data fits in BUDGET bytes (at
+ * least one). FN runs later, never before this returns, exactly once,
+ * unless cancelled. Returns a handle valid until FN runs or
+ * history_cancel(), or NULL (and FN never runs) when there is no
+ * connection to Redis or AFTER is not an event id. */
 struct history_req *history_resume(struct history *,
-		    const char *const *channels, const size_t *lens, size_t n, const char *after,
-		    size_t max, history_fn fn, void *arg);
+		    const char *const *channels, const size_t *lens, size_t n,
+		    const char *after, size_t budget, history_fn fn, void *arg);
 /* Drops a pending request: its callback will not run. */
 void		 history_cancel(struct history_req *);
 

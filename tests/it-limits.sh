@@ -129,7 +129,6 @@ wait $FC; rc=$?
 t3=$(now_us)
 sum=$(cat "$T/fast.out")
 echo "# fast clients: $sum"
-val() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 check "$FAST streams got all $M events" \
     [ "$(val "$sum" complete)" = $FAST -a "$(val "$sum" received)" = $((FAST * M)) ]
 check "in id order, none twice" [ "$(val "$sum" out_of_order)" = 0 ]

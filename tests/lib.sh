@@ -231,6 +231,8 @@ alive() { kill -0 "$1" 2>/dev/null; }
 # threads PID: the process's thread count.
 threads() { awk '/^Threads:/{print $2}' "/proc/$1/status"; }
 rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+# val SUMMARY FIELD: FIELD's value in an sse-client summary line.
+val() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 # Publishing helpers. pub_http CHANNEL DATA [EVENT]: HTTP POST through the
 # front server at $BASE with $SECRET; prints the id.

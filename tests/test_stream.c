@@ -6,7 +6,9 @@
  * Covers: start only once every channel is confirmed; a stream that ends
  * while it waits (and a confirmation in the same pass); a history reply
  * for a stream that ended; a resync while the socket is full; SIGTERM
- * during a resync; a lost connection between two confirmations.
+ * during a resync; a lost connection between two confirmations; history
+ * replayed page by page as the queue drains, over several channels, with
+ * frames shared between the streams of one read, and a failed page.
  */
 #include "config.h"
 
@@ -22,6 +24,7 @@
 #include "cfg.h"
 #include "event_id.h"
 #include "fcgi_proto.h"
+#include "frame.h"
 #include "history.h"
 #include "hub.h"
 #include "loop.h"
@@ -70,38 +73,83 @@ history_cancel(struct history_req *q)
 		q->cancelled = 1;
 }
 
-/* Answers Q with events SEQS[0..N) (ids 1-SEQ, data "eSEQ") on channel 0
- * and the clock at CLOCK, as Redis would; a cancelled request is not
- * answered, as history.c drops it. */
+#define MAX_ENTRIES	64
+static size_t	pad;	/* bytes of 'x' after each published number */
+/* A page's frame slots, as history.c shares them between the streams of
+ * one read; dropped after the callbacks (page_done). */
+static struct frame	*slots[MAX_ENTRIES][2];
+static struct history_entry page_e[MAX_ENTRIES];
+static char		 page_ids[MAX_ENTRIES][EVENT_ID_MAX];
+static char		 page_data[MAX_ENTRIES][4200];
+
+/* Fills the page: events SEQS[0..N) (ids 1-SEQ, data "eSEQ" and pad
+ * bytes of 'x'), on channel CHANS[i] (or 0 when CHANS is NULL). */
 static void
-reply(struct history_req *q, const uint64_t *seqs, size_t n, uint64_t clock)
+page_fill(const size_t *chans, const uint64_t *seqs, size_t n)
 {
-	struct history_entry	 e[16];
-	struct history_snapshot	 snap;
-	static const int	 nogap[4];
-	char			 ids[16][EVENT_ID_MAX], data[16][16];
+	struct history_entry	*e;
 	size_t			 i;
+	int			 k;
+
+	for (i = 0; i < n; i++) {
+		e = &page_e[i];
+		memset(e, 0, sizeof *e);
+		e->channel = chans != NULL ? chans[i] : 0;
+		e->id.ms = 1;
+		e->id.seq = seqs[i];
+		event_id_format(&e->id, page_ids[i]);
+		e->id_text = page_ids[i];
+		e->event = "";
+		k = snprintf(page_data[i], sizeof page_data[i], "e%llu",
+		    (unsigned long long)seqs[i]);
+		memset(page_data[i] + k, 'x', pad);
+		page_data[i][k + pad] = '\0';
+		e->data = page_data[i];
+		e->len = strlen(page_data[i]);
+		e->frames = slots[i];
+	}
+}
+
+/* Answers Q with the N entries of the page and the clock at CLOCK, MORE
+ * to read; a cancelled request is not answered, as history.c drops it. */
+static void
+page_answer(struct history_req *q, size_t n, uint64_t clock, int more)
+{
+	struct history_snapshot	 snap;
+	static const int	 nogap[8];
 
 	q->answered = 1;
 	if (q->cancelled)
 		return;
-	for (i = 0; i < n; i++) {
-		e[i].channel = 0;
-		e[i].id.ms = 1;
-		e[i].id.seq = seqs[i];
-		event_id_format(&e[i].id, ids[i]);
-		e[i].id_text = ids[i];
-		e[i].event = "";
-		snprintf(data[i], sizeof data[i], "e%llu",
-		    (unsigned long long)seqs[i]);
-		e[i].data = data[i];
-		e[i].len = strlen(data[i]);
-	}
+	memset(&snap, 0, sizeof snap);
 	snap.clock_seq = clock;
 	snap.gap = nogap;
-	snap.entries = e;
+	snap.entries = page_e;
 	snap.nentries = n;
+	snap.more = more;
 	q->fn(q->arg, &snap, NULL);
+}
+
+/* Drops the page's frames, as history.c does after the callbacks. */
+static void
+page_done(void)
+{
+	size_t	i;
+
+	for (i = 0; i < MAX_ENTRIES; i++) {
+		frame_unref(slots[i][0]);
+		frame_unref(slots[i][1]);
+		slots[i][0] = slots[i][1] = NULL;
+	}
+}
+
+/* Answers Q with events SEQS[0..N) on channel 0, the last page. */
+static void
+reply(struct history_req *q, const uint64_t *seqs, size_t n, uint64_t clock)
+{
+	page_fill(NULL, seqs, n);
+	page_answer(q, n, clock, 0);
+	page_done();
 }
 
 /* The web server's side of one stream's connection: what it was sent. */
@@ -223,8 +271,6 @@ send_abort(struct peer *p)
 	if (write(p->fd, h, sizeof h) != (ssize_t)sizeof h)
 		abort();
 }
-
-static size_t pad;	/* bytes of 'x' after each published number */
 
 static void
 publish(const char *channel, uint64_t seq)
@@ -474,6 +520,167 @@ test_history_down(void)
 	history_down = 0;
 }
 
+/* Returns 1 if S's queue holds a slice of F. */
+static int
+queued_frame(const struct stream *s, const struct frame *f)
+{
+	const struct outq	*q = &s->q;
+	uint32_t		 i, mask;
+
+	if (q->count == 1 && q->cap == 0)
+		return q->one.frame == f;
+	mask = q->cap - 1;
+	for (i = 0; i < q->count; i++)
+		if (q->items[(q->head + i) & mask].frame == f)
+			return 1;
+	return 0;
+}
+
+/* History is read a page at a time: a stream whose queue is over
+ * queue-limit asks for no next page; it asks after its client drained it,
+ * from the last entry it was given; events held meanwhile follow the last
+ * page, nothing twice. */
+static void
+test_replay_paging(void)
+{
+	struct peer	 p;
+	struct stream	*s;
+	uint64_t	 seqs[MAX_ENTRIES], want[MAX_ENTRIES];
+	size_t		 i, nwant = 0, saved = cfg.queue_limit;
+	int		 sz = 4096;
+
+	cfg.queue_limit = 8192;
+	pad = 3000;
+	open_stream(&p, "page.1", "1-0", 10);
+	s = stream_of(&p);
+	setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+	hub_channel_ready(hub, "page.1", 6);
+	pump();
+	test_cond("paging: the first page is asked after the resume id",
+	    nreqs == 1 && strcmp(reqs[0].after, "1-0") == 0);
+	for (i = 0; i < 16; i++)
+		want[nwant++] = seqs[i] = i + 1;
+	page_fill(NULL, seqs, 16);
+	page_answer(&reqs[0], 16, 16, 1);
+	page_done();
+	pump();
+	publish("page.1", 20);		/* live during the replay: held */
+	pump();
+	test_cond("over queue-limit: no next page yet", nreqs == 1 &&
+	    outq_bytes(&s->q) > cfg.queue_limit &&
+	    (s->flags & STREAM_PAGED));
+	drain(&p);
+	test_cond("drained: the next page, after the last entry given",
+	    nreqs == 2 && strcmp(reqs[1].after, "1-16") == 0 &&
+	    !(s->flags & STREAM_PAGED));
+	for (i = 0; i < 4; i++)
+		want[nwant++] = seqs[i] = 17 + i;
+	page_fill(NULL, seqs, 4);
+	page_answer(&reqs[1], 4, 20, 0);
+	page_done();
+	publish("page.1", 21);
+	want[nwant++] = 21;
+	drain(&p);
+	test_cond("every page, then the held event not covered, once each",
+	    got_exactly(&p, want, nwant) && nreqs == 2);
+	test_cond("live after the last page", stream_of(&p) != NULL &&
+	    !(s->flags & (STREAM_SYNCING|STREAM_PAGED)));
+	close_peer(&p);
+	cfg.queue_limit = saved;
+	pad = 0;
+	nreqs = 0;
+}
+
+/* Several channels: the page (merged up to its frontier by history.c) is
+ * replayed in id order and the next one starts after its last entry. */
+static void
+test_replay_channels(void)
+{
+	struct peer	 p;
+	uint64_t	 want[] = { 1, 2, 3, 4, 5 };
+
+	open_stream(&p, "mc.a,mc.b", "1-0", 11);
+	hub_channel_ready(hub, "mc.a", 4);
+	hub_channel_ready(hub, "mc.b", 4);
+	pump();
+	test_cond("two channels: one read for both", nreqs == 1 &&
+	    reqs[0].nchannels == 2);
+	page_fill((size_t []){ 0, 1, 0 }, (uint64_t []){ 1, 2, 3 }, 3);
+	page_answer(&reqs[0], 3, 9, 1);
+	page_done();
+	drain(&p);
+	test_cond("the next page starts at the frontier", nreqs == 2 &&
+	    strcmp(reqs[1].after, "1-3") == 0);
+	page_fill((size_t []){ 1, 0 }, (uint64_t []){ 4, 5 }, 2);
+	page_answer(&reqs[1], 2, 9, 0);
+	page_done();
+	drain(&p);
+	test_cond("in id order across channels, tagged",
+	    got_exactly(&p, want, 5) && strstr(p.out, "event: mc.b\n") !=
+	    NULL);
+	close_peer(&p);
+	nreqs = 0;
+}
+
+/* Two streams served by one read share each entry's frame. */
+static void
+test_replay_shared(void)
+{
+	struct peer	 p, r;
+	struct stream	*s1, *s2;
+	uint64_t	 want[] = { 5, 6 };
+
+	open_stream(&p, "sh.1", "1-4", 12);
+	open_stream(&r, "sh.1", "1-4", 13);
+	hub_channel_ready(hub, "sh.1", 4);
+	pump();
+	test_cond("both ask", nreqs == 2);
+	s1 = stream_of(&p);
+	s2 = stream_of(&r);
+	page_fill(NULL, (uint64_t []){ 5, 6 }, 2);
+	page_answer(&reqs[0], 2, 6, 0);
+	page_answer(&reqs[1], 2, 6, 0);
+	test_cond("the first stream framed each entry once",
+	    slots[0][0] != NULL && slots[1][0] != NULL &&
+	    slots[0][1] == NULL);
+	test_cond("the second queued the same frames",
+	    queued_frame(s1, slots[0][0]) && queued_frame(s2, slots[0][0]) &&
+	    queued_frame(s1, slots[1][0]) && queued_frame(s2, slots[1][0]));
+	page_done();
+	drain(&p);
+	drain(&r);
+	test_cond("both got the replay", got_exactly(&p, want, 2) &&
+	    got_exactly(&r, want, 2));
+	close_peer(&p);
+	close_peer(&r);
+	nreqs = 0;
+}
+
+/* A read that fails (a malformed reply, a lost connection) ends the
+ * stream with a retry:, even in the middle of a replay. */
+static void
+test_replay_error(void)
+{
+	struct peer	 p;
+
+	open_stream(&p, "err.1", "1-0", 14);
+	hub_channel_ready(hub, "err.1", 5);
+	pump();
+	page_fill(NULL, (uint64_t []){ 1 }, 1);
+	page_answer(&reqs[0], 1, 3, 1);
+	page_done();
+	drain(&p);
+	test_cond("a second page is asked", nreqs == 2);
+	reqs[1].answered = 1;
+	reqs[1].fn(reqs[1].arg, NULL, "malformed history entry");
+	drain(&p);
+	test_cond("a failed page ends the stream with a retry:", p.ended &&
+	    strstr(p.out, "history unavailable") != NULL &&
+	    strstr(p.out, "retry: ") != NULL && strstr(p.out, "e1") != NULL);
+	close_peer(&p);
+	nreqs = 0;
+}
+
 int
 main(void)
 {
@@ -490,6 +697,10 @@ main(void)
 	test_history_after_end();
 	test_resync_full_socket();
 	test_history_down();
+	test_replay_paging();
+	test_replay_channels();
+	test_replay_shared();
+	test_replay_error();
 	test_shutdown_during_resync();
 	stream_ctx_free(ctx);
 	hub_free(hub);
