@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# sse-fcgi - MIT License
+#
 # sse-fcgi quick start: build the worker and run the live demo on this machine.
 #
 #   deploy/quickstart.sh [start]   install what is missing, build, (re)start
@@ -6,21 +8,41 @@
 #   deploy/quickstart.sh restart   stop, then start
 #   deploy/quickstart.sh status    show what is running
 #
-# Meant for a fresh Debian 12, run as root, from any directory. Everything
-# listens on 127.0.0.1 only:
+# Meant for a fresh Debian 12, from any directory:
 #
-#   browser -> lighttpd :8080 --FastCGI (unix socket)--> 2 x sse-fcgi --> redis :6379
+#   as root (a stock Debian image has no sudo):  deploy/quickstart.sh
+#   as a user with sudo rights:                  sudo deploy/quickstart.sh
+#
+# Variables go after sudo, which drops the caller's environment otherwise:
+#
+#   sudo PORT=8081 BIND=0.0.0.0 deploy/quickstart.sh     (or: sudo -E ...)
+#
+# Run as a normal user without sudo in front, the script runs itself again
+# through sudo (keeping the variables below) when sudo is installed; without
+# sudo it runs as that user, which works once the packages are installed.
+#
+# A fresh machine takes about 2-4 minutes (apt-get install, then the build);
+# later starts take seconds. The script says which at the start, and prints
+# the time it took at the end.
+#
+#   browser -> lighttpd BIND:PORT --FastCGI (unix socket)--> 2 x sse-fcgi --> redis 127.0.0.1:REDIS_PORT
 #
 # The demo page (deploy/demo/index.html) is served at http://127.0.0.1:8080/.
-# Redis is reused when something already answers PING on its port (Debian's
-# redis-server service does); otherwise a throw-away instance (no persistence)
-# is started and stopped again by "stop". Services are stopped by the PIDs
-# recorded in the state directory, never by name.
+# Redis is reused when something already answers PING on its port; otherwise
+# a throw-away instance (no persistence) is started and stopped again by
+# "stop". Services are stopped by the PIDs recorded in the state directory,
+# never by name. When apt-get installs lighttpd or redis-server, Debian
+# starts them and enables them at boot (lighttpd would take port 80): the
+# script stops and disables again each service that apt-get started here,
+# so nothing of the demo runs after "stop" or a reboot.
 #
 # Environment (all optional):
 #   STATE_DIR     state directory: config, sockets, logs, pids
 #                 (default /tmp/sse-fcgi-demo)
 #   PORT          HTTP port of lighttpd (default 8080)
+#   BIND          IPv4 address lighttpd listens on (default 127.0.0.1; 0.0.0.0
+#                 listens on every interface, so that the demo opens from the
+#                 host of a VM or a container). Redis stays on 127.0.0.1.
 #   REDIS_PORT    Redis port (default 6379)
 #   WORKERS       number of sse-fcgi processes (default 2)
 #   BUILD_DIR     out-of-tree build directory (default <repo>/build)
@@ -34,12 +56,18 @@ REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 
 STATE_DIR=${STATE_DIR:-/tmp/sse-fcgi-demo}
 PORT=${PORT:-8080}
+BIND=${BIND:-127.0.0.1}
 REDIS_PORT=${REDIS_PORT:-6379}
 WORKERS=${WORKERS:-2}
 BUILD_DIR=${BUILD_DIR:-$REPO_ROOT/build}
 SSE_FCGI_BIN=${SSE_FCGI_BIN:-}
 SSE_FCGI_ARGS=${SSE_FCGI_ARGS:-}
 SKIP_INSTALL=${SKIP_INSTALL:-0}
+# The variables above, passed on when the script runs itself through sudo.
+ENV_VARS=(STATE_DIR PORT BIND REDIS_PORT WORKERS BUILD_DIR SSE_FCGI_BIN
+	SSE_FCGI_ARGS SKIP_INSTALL)
+# Daemons that Debian starts and enables when their package is installed.
+APT_SERVICES=(lighttpd redis-server)
 
 PACKAGES=(build-essential autoconf automake libtool pkg-config
 	libfcgi-dev libhiredis-dev libjson-c-dev libevent-dev libssl-dev
@@ -64,9 +92,54 @@ die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
 is_root() { [[ $(id -u) -eq 0 ]]; }
 
-# True when something accepts TCP connections on 127.0.0.1:$1.
+# Not root: run again through sudo, passing the variables that are set
+# (sudo resets the environment; VAR=value arguments survive it).
+reexec_with_sudo() {
+	local v
+	local -a pass=()
+	is_root && return 0
+	command -v sudo >/dev/null 2>&1 || return 0
+	for v in "${ENV_VARS[@]}"; do
+		[[ -n ${!v:-} ]] && pass+=("$v=${!v}")
+	done
+	log "not root: running again as root through sudo"
+	exec sudo "${pass[@]}" bash "$SCRIPT_DIR/$(basename "${BASH_SOURCE[0]}")" "$@"
+}
+
+# True when $1 is a dotted IPv4 address.
+valid_ipv4() {
+	local a
+	local -a o
+	[[ $1 =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || return 1
+	IFS=. read -ra o <<<"$1"
+	for a in "${o[@]}"; do
+		((10#$a <= 255)) || return 1
+	done
+}
+
+# True when $1 is a TCP port number (1-65535).
+valid_port() {
+	[[ $1 =~ ^[0-9]{1,5}$ ]] && ((10#$1 >= 1 && 10#$1 <= 65535))
+}
+
+# Checks the variables; dies with a message naming the bad one.
+check_input() {
+	valid_port "$PORT" || die "PORT=$PORT is not a TCP port number (1-65535)"
+	valid_port "$REDIS_PORT" || die "REDIS_PORT=$REDIS_PORT is not a TCP port number (1-65535)"
+	[[ $WORKERS =~ ^[1-9][0-9]{0,2}$ ]] || die "WORKERS=$WORKERS is not a number of processes (1-999)"
+	valid_ipv4 "$BIND" || die "BIND=$BIND is not an IPv4 address (127.0.0.1 for this machine only, 0.0.0.0 for every interface)"
+	[[ $SKIP_INSTALL == 0 || $SKIP_INSTALL == 1 ]] || die "SKIP_INSTALL=$SKIP_INSTALL must be 0 or 1"
+}
+
+# The address to reach lighttpd at from this machine.
+http_host() {
+	if [[ $BIND == 0.0.0.0 ]]; then echo 127.0.0.1; else echo "$BIND"; fi
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1 (or on
+# address $2).
 port_open() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+	(exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null
 }
 
 # True when PID $1 is alive and its command name is $2 (guards against a
@@ -133,9 +206,11 @@ do_status() {
 	if [[ -f $PORTS_FILE ]]; then
 		PORT=$(sed -n 's/^PORT=\([0-9]*\)$/\1/p' "$PORTS_FILE")
 		REDIS_PORT=$(sed -n 's/^REDIS_PORT=\([0-9]*\)$/\1/p' "$PORTS_FILE")
+		BIND=$(sed -n 's/^BIND=\([0-9.]*\)$/\1/p' "$PORTS_FILE")
+		BIND=${BIND:-127.0.0.1}
 	fi
 	for pid in $(read_pids "$LIGHTTPD_PID"); do
-		pid_is "$pid" lighttpd && { echo "lighttpd  pid $pid  http://127.0.0.1:$PORT/"; any=1; }
+		pid_is "$pid" lighttpd && { echo "lighttpd  pid $pid  http://$BIND:$PORT/"; any=1; }
 	done
 	for pid in $(read_pids "$WORKER_PID"); do
 		pid_is "$pid" sse-fcgi && { echo "sse-fcgi  pid $pid  $SOCKET"; any=1; }
@@ -146,25 +221,66 @@ do_status() {
 	((any)) || echo "nothing running (state directory $STATE_DIR)"
 }
 
-install_packages() {
+# Sets MISSING to the packages that are not installed.
+find_missing() {
+	local pkg
+	MISSING=()
 	[[ $SKIP_INSTALL == 1 ]] && return 0
 	if ! command -v dpkg-query >/dev/null 2>&1; then
 		warn "dpkg-query not found: not a Debian system, skipping the package check"
 		return 0
 	fi
-	local pkg
-	local -a missing=()
 	for pkg in "${PACKAGES[@]}"; do
 		if [[ $(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true) != "install ok installed" ]]; then
-			missing+=("$pkg")
+			MISSING+=("$pkg")
 		fi
 	done
-	((${#missing[@]})) || return 0
-	is_root || die "missing packages: ${missing[*]}
-run as root, or: sudo apt-get install -y ${missing[*]}"
-	log "installing ${missing[*]}"
-	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+}
+
+# Tells how long the start will take, from what is left to do.
+say_duration() {
+	if ((${#MISSING[@]})); then
+		log "installing ${#MISSING[@]} packages, then building: about 2-4 minutes"
+	elif [[ -z $SSE_FCGI_BIN && ! -x $BUILD_DIR/sse-fcgi && ! -x $REPO_ROOT/sse-fcgi ]]; then
+		log "building, then starting: about 1 minute"
+	else
+		log "starting: a few seconds"
+	fi
+}
+
+# Debian starts a daemon and enables it at boot when its package is
+# installed (lighttpd would take port 80). The demo runs its own instances:
+# stop and disable the service again, with systemd or, without it, with
+# the tools Debian's maintainer scripts use (invoke-rc.d, update-rc.d).
+undo_apt_service() {
+	local svc=$1
+	if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+		systemctl is-enabled --quiet "$svc.service" 2>/dev/null ||
+			systemctl is-active --quiet "$svc.service" 2>/dev/null || return 0
+		log "apt-get started and enabled $svc.service: stopping and disabling it (the demo runs its own)"
+		systemctl disable --now "$svc.service" >/dev/null 2>&1 ||
+			warn "could not stop and disable $svc.service"
+	elif [[ -x /etc/init.d/$svc ]]; then
+		log "apt-get started and enabled $svc: stopping and disabling it (the demo runs its own)"
+		invoke-rc.d "$svc" stop >/dev/null 2>&1 || warn "could not stop $svc"
+		update-rc.d "$svc" disable >/dev/null 2>&1 || warn "could not disable $svc at boot"
+	fi
+}
+
+install_packages() {
+	local pkg svc
+	((${#MISSING[@]})) || return 0
+	is_root || die "missing packages: ${MISSING[*]}
+run as root, or: sudo apt-get install -y ${MISSING[*]}"
+	log "installing ${MISSING[*]}"
+	apt-get -o DPkg::Lock::Timeout=600 update
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y "${MISSING[@]}"
+	for svc in "${APT_SERVICES[@]}"; do
+		for pkg in "${MISSING[@]}"; do
+			[[ $pkg == "$svc" ]] && undo_apt_service "$svc"
+		done
+	done
+	return 0
 }
 
 # Builds the worker; sets SSE_FCGI_BIN.
@@ -280,7 +396,10 @@ start_lighttpd() {
 	chmod -R a+rX "$DOCROOT"
 	sed -e "s|@PORT@|$PORT|g" -e "s|@DOCROOT@|$DOCROOT|g" \
 		-e "s|@SOCKET@|$SOCKET|g" -e "s|@STATEDIR@|$STATE_DIR|g" \
+		-e "s|^server\.bind *= *\"127\.0\.0\.1\"|server.bind          = \"$BIND\"|" \
 		"$REPO_ROOT/deploy/lighttpd/sse-fcgi.conf.in" >"$LIGHTTPD_CONF"
+	grep -qx "server.bind *= *\"$BIND\"" "$LIGHTTPD_CONF" ||
+		die "could not set server.bind in $LIGHTTPD_CONF"
 	if is_root; then
 		cat >>"$LIGHTTPD_CONF" <<-'EOF'
 
@@ -293,7 +412,7 @@ start_lighttpd() {
 		chown www-data:www-data "$STATE_DIR/lighttpd-error.log"
 	fi
 	lighttpd -tt -f "$LIGHTTPD_CONF" >/dev/null || die "lighttpd rejects $LIGHTTPD_CONF"
-	log "starting lighttpd on http://127.0.0.1:$PORT/"
+	log "starting lighttpd on http://$BIND:$PORT/"
 	rm -f "$LIGHTTPD_PID"
 	# lighttpd daemonizes itself (new session) and writes its pid file.
 	lighttpd -f "$LIGHTTPD_CONF" </dev/null ||
@@ -308,12 +427,12 @@ start_lighttpd() {
 wait_http() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		if curl -s -o /dev/null -m 1 "http://127.0.0.1:$PORT/"; then
+		if curl -s -o /dev/null -m 1 "http://$(http_host):$PORT/"; then
 			return 0
 		fi
 		sleep 0.1
 	done
-	die "http://127.0.0.1:$PORT/ does not answer after 10 s (log: $STATE_DIR/lighttpd-error.log)"
+	die "http://$(http_host):$PORT/ does not answer after 10 s (log: $STATE_DIR/lighttpd-error.log)"
 }
 
 # Opens a stream for a moment: a working setup answers 200.
@@ -321,22 +440,29 @@ check_stream() {
 	local code
 	code=$(curl -s -N -m 2 -o /dev/null -w '%{http_code}' \
 		-H 'Accept: text/event-stream' \
-		"http://127.0.0.1:$PORT/api/v1/events/project.123" || true)
+		"http://$(http_host):$PORT/api/v1/events/project.123" || true)
 	if [[ $code != 200 ]]; then
 		warn "GET /api/v1/events/project.123 answered HTTP $code instead of 200; see $WORKER_LOG and $STATE_DIR/lighttpd-error.log"
 	fi
 }
 
 print_usage_info() {
-	local rcli=redis-cli now stop="$REPO_ROOT/deploy/quickstart.sh stop"
+	local rcli=redis-cli now stop="$REPO_ROOT/deploy/quickstart.sh stop" addr others=""
 	[[ $REDIS_PORT == 6379 ]] || rcli="redis-cli -p $REDIS_PORT"
 	[[ $STATE_DIR == /tmp/sse-fcgi-demo ]] || stop="STATE_DIR=$STATE_DIR $stop"
+	[[ ${SUDO_USER:-} ]] && stop="sudo $stop"
 	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	if [[ $BIND == 0.0.0.0 ]]; then
+		for addr in $(hostname -I 2>/dev/null || true); do
+			[[ $addr == *:* ]] && continue
+			others+="$(printf '\n  or:    http://%s:%s/' "$addr" "$PORT")"
+		done
+	fi
 	cat <<EOF
 
-sse-fcgi demo is running.
+sse-fcgi demo is running (started in ${SECONDS}s).
 
-  Open:  http://127.0.0.1:$PORT/
+  Open:  http://$(http_host):$PORT/$others
 
 Try it (in another terminal):
 
@@ -346,7 +472,7 @@ Try it (in another terminal):
 
 Watch the raw stream:
 
-  curl -N -H 'Accept: text/event-stream' http://127.0.0.1:$PORT/api/v1/events/project.123
+  curl -N -H 'Accept: text/event-stream' http://$(http_host):$PORT/api/v1/events/project.123
 
 Logs:  $WORKER_LOG
        $STATE_DIR/lighttpd-error.log
@@ -355,20 +481,22 @@ EOF
 }
 
 do_start() {
-	[[ $PORT =~ ^[0-9]+$ && $REDIS_PORT =~ ^[0-9]+$ && $WORKERS =~ ^[1-9][0-9]*$ ]] ||
-		die "PORT, REDIS_PORT and WORKERS must be numbers"
+	SECONDS=0
+	check_input
+	find_missing
+	say_duration
 	install_packages
 	build
 	mkdir -p "$STATE_DIR"
 	chmod 0755 "$STATE_DIR"
 	# A previous instance from this state directory goes first.
 	do_stop
-	if port_open "$PORT"; then
-		die "127.0.0.1:$PORT is already in use (set PORT=... to use another port)"
+	if port_open "$PORT" "$(http_host)"; then
+		die "$(http_host):$PORT is already in use (set PORT=... to use another port)"
 	fi
 	# On failure, do not leave half a setup running.
 	trap 'rc=$?; if ((rc)); then warn "start failed: stopping what was started"; do_stop; fi' EXIT
-	printf 'PORT=%s\nREDIS_PORT=%s\n' "$PORT" "$REDIS_PORT" >"$PORTS_FILE"
+	printf 'PORT=%s\nREDIS_PORT=%s\nBIND=%s\n' "$PORT" "$REDIS_PORT" "$BIND" >"$PORTS_FILE"
 	start_redis
 	start_workers
 	start_lighttpd
@@ -379,10 +507,10 @@ do_start() {
 }
 
 case ${1:-start} in
-start) do_start ;;
-stop) do_stop ;;
-restart) do_stop; do_start ;;
-status) do_status ;;
--h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' ;;
+start) reexec_with_sudo "$@"; do_start ;;
+stop) reexec_with_sudo "$@"; do_stop ;;
+restart) reexec_with_sudo "$@"; do_stop; do_start ;;
+status) reexec_with_sudo "$@"; do_status ;;
+-h | --help | help) sed -n '4,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' ;;
 *) die "usage: $0 [start|stop|restart|status]" ;;
 esac
