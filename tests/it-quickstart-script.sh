@@ -108,6 +108,6 @@ if command -v sudo >/dev/null; then
 	wait_until 20 none_alive $SECOND
 	check "sudo ... stop leaves none of the processes it started ($SECOND)" none_alive $SECOND
 else
-	echo "ok - # SKIP sudo not installed: the sudo checks did not run"
+	echo "# SKIP sudo part: sudo not installed"
 fi
 finish

@@ -13,17 +13,53 @@
 #   6. every libFuzzer target for 60 s, two at a time (tests/fuzz.sh, a
 #      clang build with --enable-fuzzing in build-fuzz; ~4 minutes);
 #   7. make install into a DESTDIR.
-# Ends with "N passed, M failed" and exits non-zero on any failure.
+# Prints each step as it starts with the time since the start, each test's
+# result as it ends, and at the end every skipped test with its reason and
+# the total time. Ends with "N passed, M failed" and exits non-zero on any
+# failure.
 # Set SKIP_INSTALL=1 to skip apt-get, JOBS=n for make -j (default 2).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 JOBS=${JOBS:-2}
-PACKAGES="build-essential autoconf automake libtool pkg-config libfcgi-dev libfcgi-bin
+PACKAGES="build-essential sudo autoconf automake libtool pkg-config libfcgi-dev libfcgi-bin
 libhiredis-dev libjson-c-dev libevent-dev libssl-dev redis-server lighttpd
 spawn-fcgi curl procps iproute2 python3 nginx chromium valgrind apache2
 libapache2-mod-fcgid clang libclang-rt-14-dev"
 passed=0
 failed=0
+T0=$SECONDS
+SKIPS=""
+
+# elapsed: minutes:seconds since the start.
+elapsed() {
+	local s=$((SECONDS - T0))
+	printf '%d:%02d' $((s / 60)) $((s % 60))
+}
+
+# progress: prefixes each line of its input with the elapsed time.
+progress() {
+	local line
+	while IFS= read -r line; do echo "   [$(elapsed)] $line"; done
+}
+
+# collect_skips DIR LABEL: notes every skipped test of DIR's last make
+# check with the reason its log gives ("SKIP: reason"), and the parts of
+# passing scenarios that were skipped ("# SKIP what: reason").
+collect_skips() {
+	local dir=$1 label=$2 trs t reason
+	for trs in $(find "$dir" -name '*.trs' -newer "$dir/.check-start" 2>/dev/null | sort); do
+		t=${trs#"$dir"/}; t=${t%.trs}
+		if grep -q '^:test-result: SKIP' "$trs"; then
+			reason=$(sed -n 's/^SKIP: //p' "${trs%.trs}.log" | head -1)
+			SKIPS="$SKIPS  $t ($label): ${reason:-no reason given}
+"
+		fi
+		while IFS= read -r reason; do
+			SKIPS="$SKIPS  $t ($label), part: $reason
+"
+		done < <(sed -n 's/^# SKIP //p' "${trs%.trs}.log" 2>/dev/null)
+	done
+}
 
 install_packages() {
 	local missing="" p
@@ -58,10 +94,10 @@ count_suite() {
 
 # step LABEL COMMAND...: one pass/fail for a whole command.
 step() {
-	local label=$1; shift
-	echo "== $label"
-	if "$@"; then passed=$((passed + 1)); else
-		echo "== $label: FAILED"; failed=$((failed + 1)); fi
+	local label=$1 t=$SECONDS; shift
+	echo "== [$(elapsed)] $label"
+	if "$@"; then passed=$((passed + 1)); echo "== $label: ok ($((SECONDS - t)) s)"; else
+		echo "== $label: FAILED ($((SECONDS - t)) s)"; failed=$((failed + 1)); fi
 }
 
 # build DIR CONFIGURE-ARGS...: configures and builds out of tree.
@@ -74,9 +110,14 @@ build() {
 
 suite() {
 	local dir=$1 label=$2; shift 2
+	echo "== [$(elapsed)] $label: building in $dir"
 	if build "$dir" "$@"; then
-		(cd "$dir" && make -s -j"$JOBS" check >/dev/null 2>&1)
+		echo "== [$(elapsed)] $label: make check"
+		touch "$dir/.check-start"
+		(cd "$dir" && make -s -j"$JOBS" check 2>&1) |
+		    grep --line-buffered -E '^(PASS|FAIL|SKIP|ERROR|XPASS|XFAIL):' | progress
 		count_suite "$dir" "$label"
+		collect_skips "$dir" "$label"
 	else
 		echo "== $label: build failed"; failed=$((failed + 1))
 	fi
@@ -87,11 +128,11 @@ cd "$ROOT" || exit 1
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 # Browser tests: playwright-core drives Debian's chromium (never a download).
 if command -v npm >/dev/null && [ -f "$ROOT/tests/browser/package-lock.json" ]; then
-	echo "== npm ci (tests/browser)"
+	echo "== [$(elapsed)] npm ci (tests/browser)"
 	(cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund >/dev/null 2>&1) ||
 	    echo "== npm ci failed: browser tests will be skipped"
 fi
-echo "== autoreconf"
+echo "== [$(elapsed)] autoreconf"
 autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
 
 suite "$ROOT/build-test" "unit + integration"
@@ -122,5 +163,12 @@ step "make install DESTDIR" bash -c "cd '$ROOT/build-test' && rm -rf inst && mak
     test -s inst/usr/local/share/doc/sse-fcgi/examples/systemd/sse-fcgi@.service &&
     test -s inst/usr/local/share/doc/sse-fcgi/examples/nginx/sse-fcgi.conf"
 
+if [ -n "$SKIPS" ]; then
+	echo "== skipped:"
+	printf '%s' "$SKIPS"
+else
+	echo "== skipped: none"
+fi
+echo "== total time $(elapsed) (minutes:seconds)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
