@@ -54,6 +54,14 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 
+# The settings below: those the caller set are passed on when the script
+# runs itself through sudo.
+ENV_VARS=(STATE_DIR PORT BIND REDIS_PORT WORKERS BUILD_DIR SSE_FCGI_BIN
+	SSE_FCGI_ARGS SKIP_INSTALL)
+CALLER_ENV=()
+for v in "${ENV_VARS[@]}"; do
+	if [[ -n ${!v:-} ]]; then CALLER_ENV+=("$v=${!v}"); fi
+done
 STATE_DIR=${STATE_DIR:-/tmp/sse-fcgi-demo}
 PORT=${PORT:-8080}
 BIND=${BIND:-127.0.0.1}
@@ -63,9 +71,6 @@ BUILD_DIR=${BUILD_DIR:-$REPO_ROOT/build}
 SSE_FCGI_BIN=${SSE_FCGI_BIN:-}
 SSE_FCGI_ARGS=${SSE_FCGI_ARGS:-}
 SKIP_INSTALL=${SKIP_INSTALL:-0}
-# The variables above, passed on when the script runs itself through sudo.
-ENV_VARS=(STATE_DIR PORT BIND REDIS_PORT WORKERS BUILD_DIR SSE_FCGI_BIN
-	SSE_FCGI_ARGS SKIP_INSTALL)
 # Daemons that Debian starts and enables when their package is installed.
 APT_SERVICES=(lighttpd redis-server)
 
@@ -92,18 +97,13 @@ die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
 is_root() { [[ $(id -u) -eq 0 ]]; }
 
-# Not root: run again through sudo, passing the variables that are set
+# Not root: run again through sudo, passing the variables the caller set
 # (sudo resets the environment; VAR=value arguments survive it).
 reexec_with_sudo() {
-	local v
-	local -a pass=()
 	is_root && return 0
 	command -v sudo >/dev/null 2>&1 || return 0
-	for v in "${ENV_VARS[@]}"; do
-		[[ -n ${!v:-} ]] && pass+=("$v=${!v}")
-	done
 	log "not root: running again as root through sudo"
-	exec sudo "${pass[@]}" bash "$SCRIPT_DIR/$(basename "${BASH_SOURCE[0]}")" "$@"
+	exec sudo "${CALLER_ENV[@]}" bash "$SCRIPT_DIR/$(basename "${BASH_SOURCE[0]}")" "$@"
 }
 
 # True when $1 is a dotted IPv4 address.
@@ -261,7 +261,7 @@ undo_apt_service() {
 		systemctl disable --now "$svc.service" >/dev/null 2>&1 ||
 			warn "could not stop and disable $svc.service"
 	elif [[ -x /etc/init.d/$svc ]]; then
-		log "apt-get started and enabled $svc: stopping and disabling it (the demo runs its own)"
+		log "apt-get's install starts $svc and enables it at boot: stopping and disabling it (the demo runs its own)"
 		invoke-rc.d "$svc" stop >/dev/null 2>&1 || warn "could not stop $svc"
 		update-rc.d "$svc" disable >/dev/null 2>&1 || warn "could not disable $svc at boot"
 	fi

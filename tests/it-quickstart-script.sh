@@ -6,7 +6,8 @@
 # from this build (SKIP_INSTALL=1, SSE_FCGI_BIN). Exercises: start brings up
 # Redis, the workers and lighttpd and says how long it took; a stream
 # through its lighttpd gets a published event; status lists each process;
-# stop leaves none of the processes it started; bad PORT, REDIS_PORT,
+# stop leaves none of the processes it started; a normal user's run goes
+# through sudo with the variables kept; bad PORT, REDIS_PORT,
 # WORKERS and BIND values are refused with a message naming the variable
 # and start nothing; through sudo with PORT and BIND=0.0.0.0 passed on
 # sudo's command line, lighttpd listens on 0.0.0.0:PORT and streams, and
@@ -85,6 +86,22 @@ check "stop exits 0" [ $? = 0 ]
 wait_until 20 none_alive $FIRST
 check "stop leaves none of the processes it started" none_alive $FIRST
 check "status then says nothing runs" bash -c "bash '$QS' status | grep -q '^nothing running'"
+
+# Run by a normal user, the script runs itself through sudo and passes the
+# variables on sudo's command line (a stand-in sudo records its arguments).
+if command -v runuser >/dev/null && runuser -u nobody -- test -r "$QS"; then
+	mkdir -p "$T/fakebin"
+	printf '#!/bin/sh\nprintf "%%s\\n" "$@" > "$FAKE_SUDO_OUT"\n' > "$T/fakebin/sudo"
+	chmod 0755 "$T/fakebin" "$T/fakebin/sudo"
+	install -m 0666 /dev/null "$T/sudo-args"
+	runuser -u nobody -- env PATH="$T/fakebin:$PATH" FAKE_SUDO_OUT="$T/sudo-args" \
+	    PORT=8081 BIND=0.0.0.0 bash "$QS" status > "$T/user.out" 2>&1
+	check "a normal user's run goes through sudo with PORT and BIND passed ($(tr '\n' ' ' < "$T/sudo-args"))" \
+	    bash -c "grep -qx PORT=8081 '$T/sudo-args' && grep -qx BIND=0.0.0.0 '$T/sudo-args' &&
+	    grep -qx bash '$T/sudo-args' && [ \"\$(tail -1 '$T/sudo-args')\" = status ]"
+else
+	echo "# SKIP sudo re-run as a normal user: nobody cannot read $QS"
+fi
 
 # Through sudo: variables on sudo's command line pass (sudo drops the
 # caller's environment), BIND=0.0.0.0 listens on every interface.
