@@ -49,6 +49,7 @@ collect_skips() {
 	local dir=$1 label=$2 trs t reason
 	for trs in $(find "$dir" -name '*.trs' -newer "$dir/.check-start" 2>/dev/null | sort); do
 		t=${trs#"$dir"/}; t=${t%.trs}
+		[ -f "$ROOT/$t.sh" ] && t=$t.sh
 		if grep -q '^:test-result: SKIP' "$trs"; then
 			reason=$(sed -n 's/^SKIP: //p' "${trs%.trs}.log" | head -1)
 			SKIPS="$SKIPS  $t ($label): ${reason:-no reason given}
