@@ -262,7 +262,8 @@ undo_apt_service() {
 			warn "could not stop and disable $svc.service"
 	elif [[ -x /etc/init.d/$svc ]]; then
 		log "apt-get's install starts $svc and enables it at boot: stopping and disabling it (the demo runs its own)"
-		invoke-rc.d "$svc" stop >/dev/null 2>&1 || warn "could not stop $svc"
+		# 101: a policy-rc.d forbids it, which also kept apt from starting it.
+		invoke-rc.d "$svc" stop >/dev/null 2>&1 || [[ $? == 101 ]] || warn "could not stop $svc"
 		update-rc.d "$svc" disable >/dev/null 2>&1 || warn "could not disable $svc at boot"
 	fi
 }
