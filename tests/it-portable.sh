@@ -11,14 +11,16 @@
 #     dirs), started by spawn-fcgi -c as nobody, lighttpd in front, Redis on
 #     127.0.0.1: an event published with redis-cli reaches curl. Once more
 #     with Redis given by a name that only the chroot's /etc/hosts knows
-#     (resolution without NSS). A name nobody knows fails at start-up with
-#     a clear reason (bad input), within the resolv.conf timeout.
+#     (resolution without NSS), and through a Sentinel given by such a
+#     name that answers with such a name (tests/fake-sentinel.py). A name
+#     nobody knows fails at start-up with a clear reason (bad input),
+#     within the resolv.conf timeout.
 # (c) sse-publish alone in a chroot, Redis by its /etc/hosts name, publishes
 #     an event with an id that reaches the stream.
 # (d) the .htaccess setup: the tarball's files unpacked into the document
 #     root of a private Apache with mod_fcgid (the host's server config
 #     only sets FcgidOutputBufferSize 0): an event reaches curl through
-#     /api/v1/events/<channel>; the binaries and config are not
+#     /api/v1/events/<channel>; the binaries and configs are not
 #     downloadable.
 # Skips (77) unless the build is portable, or without root (chroot,
 # spawn-fcgi -u), spawn-fcgi, lighttpd, apache2 with mod_fcgid and
@@ -31,7 +33,7 @@ grep -q '^#define SSE_PORTABLE 1' "$top_builddir/config.h" 2>/dev/null ||
     { echo "SKIP: not a portable build (./configure --enable-portable)"; exit 77; }
 [ "$(id -u)" = 0 ] || { echo "SKIP: chroot and spawn-fcgi -c need root"; exit 77; }
 chroot / true 2>/dev/null || { echo "SKIP: chroot is not permitted here"; exit 77; }
-for p in spawn-fcgi lighttpd redis-server curl file; do
+for p in spawn-fcgi lighttpd redis-server curl file python3; do
 	command -v "$p" > /dev/null || { echo "SKIP: $p not installed"; exit 77; }
 done
 [ -x "$APACHE2" ] || { echo "SKIP: apache2 not installed"; exit 77; }
@@ -108,7 +110,7 @@ stop_worker
 # Redis by a name only the chroot's /etc/hosts knows; the resolv.conf
 # points at a port where no DNS server answers, briefly.
 mkdir -p "$C/etc"
-printf '127.0.0.1\tlocalhost\n127.0.0.1\tredis-host.portable.test redis-host\n' > "$C/etc/hosts"
+printf '127.0.0.1\tlocalhost\n127.0.0.1\tredis-host.portable.test redis-host\n127.0.0.1\tsentinel-host\n' > "$C/etc/hosts"
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' > "$C/etc/resolv.conf"
 check "the host itself does not know redis-host" bash -c "! getent hosts redis-host > /dev/null"
 spawn_chroot "redis://redis-host:$RPORT"
@@ -119,7 +121,28 @@ wait_until 20 ready c2
 rcli PUBLISH portable.2 'by name' > /dev/null
 wait_until 10 body_has c2 'data: by name'
 check "chroot + /etc/hosts name: the event reaches curl" body_has c2 'data: by name'
-check "worker log names the Redis by its name" grep -q 'redis-host' "$C/log/worker.log"
+check "worker log names the Redis by its name" grep -q 'redis://redis-host:' "$C/log/worker.log"
+
+stop_worker
+
+# Sentinel: the sentinel is given by name, and it answers with a name (as
+# sentinels with resolve-hostnames do): both resolved in the chroot, the
+# answer on the worker's lookup thread.
+SPORT=$(free_port)
+echo "* answer redis-host $RPORT" > "$T/sentinel.mode"
+python3 "$top_srcdir/tests/fake-sentinel.py" "$T/sentinel.mode" "$SPORT" > "$T/sentinel.log" 2>&1 &
+track $!
+wait_until 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null"
+spawn_chroot "redis+sentinel://sentinel-host:$SPORT/mymaster"
+stream c3 "$BASE/api/v1/events/portable.3"
+wait_until 20 numsub_is portable.3 1
+check "chroot + sentinel by name answering a name: subscribed" numsub_is portable.3 1
+wait_until 20 ready c3
+rcli PUBLISH portable.3 'via sentinel' > /dev/null
+wait_until 10 body_has c3 'data: via sentinel'
+check "chroot + sentinel answering a name: the event reaches curl" body_has c3 'data: via sentinel'
+check "worker log: the master's name resolved to 127.0.0.1" grep -qF \
+    "master \"mymaster\" at 127.0.0.1:$RPORT (from the sentinels)" "$C/log/worker.log"
 
 # Bad input: a name neither /etc/hosts nor DNS knows.
 t0=$(now_us)
@@ -137,19 +160,20 @@ P=$T/chroot-publish
 mkdir -p "$P/etc"
 cp "$D/sse-publish" "$P/sse-publish"
 cp "$C/etc/hosts" "$P/etc/hosts"
-id=$(chroot "$P" /sse-publish --redis "redis://redis-host:$RPORT" -q portable.2 'published statically' 2> "$T/pub.err")
+id=$(chroot "$P" /sse-publish --redis "redis://redis-host:$RPORT" -q portable.3 'published statically' 2> "$T/pub.err")
 echo "# sse-publish (static, chroot, /etc/hosts name): id $id"
 check "sse-publish: printed an id" bash -c "[[ '$id' =~ ^[0-9]+-[0-9]+$ ]]"
-wait_until 10 body_has c2 'data: published statically'
-check "sse-publish: the event reaches the stream" body_has c2 'data: published statically'
-check "sse-publish: with its id" body_has c2 "id: $id"
+wait_until 10 body_has c3 'data: published statically'
+check "sse-publish: the event reaches the stream" body_has c3 'data: published statically'
+check "sse-publish: with its id" body_has c3 "id: $id"
 stop_worker
 
 # ---------------------------------------------------------------- (d)
 A=$T/apache
 W=$A/www
 mkdir -p "$W" "$A/apache-run"
-cp "$D/sse-fcgi" "$D/events.fcgi" "$D/.htaccess" "$W/"
+# The whole folder uploaded, the sample copied to sse-fcgi.conf and edited.
+cp -a "$D/." "$W/"
 sed -e "s|^redis = .*|redis = redis://127.0.0.1:$RPORT|" \
     -e 's|^keepalive = .*|keepalive = 1|' "$D/sse-fcgi.conf.sample" > "$W/sse-fcgi.conf"
 check "sample config edited (redis, keepalive)" bash -c \
@@ -177,7 +201,7 @@ wait_until 10 body_has h1 'data: through htaccess'
 check ".htaccess: the event reaches curl" body_has h1 'data: through htaccess'
 check ".htaccess: the worker Apache started is the static one" bash -c \
     "pgrep -u www-data -f '$W/sse-fcgi' > /dev/null"
-for f in sse-fcgi sse-fcgi.conf; do
+for f in sse-fcgi sse-fcgi.conf sse-publish sse-fcgi.conf.sample; do
 	check ".htaccess: $f not downloadable" [ "$(status "$ABASE/$f")" = 403 ]
 done
 kill "$H1" 2>/dev/null
