@@ -28,7 +28,7 @@
 
 #include "resolve.h"
 
-/* Writes the address of AI (AF_INET or AF_INET6) into IP. */
+/* Writes the address in SA (AF_INET or AF_INET6) into IP. */
 static void
 resolve_ntop(const struct sockaddr *sa, char *ip, size_t iplen)
 {
@@ -47,6 +47,7 @@ resolve_ntop(const struct sockaddr *sa, char *ip, size_t iplen)
 
 #ifndef SSE_PORTABLE
 
+/* Resolves HOST through the C library (NSS). */
 int
 resolve_host(const char *host, char *ip, size_t iplen, char *err,
     size_t errlen)
@@ -165,6 +166,7 @@ out:
 	return rc;
 }
 
+/* Resolves HOST without NSS: numbers, localhost, /etc/hosts, DNS. */
 int
 resolve_host(const char *host, char *ip, size_t iplen, char *err,
     size_t errlen)
