@@ -4,7 +4,8 @@
  * anything it does not fully understand (unknown schemes, options or
  * trailing bytes) rather than guess, so a typo fails at start-up with a
  * reason instead of connecting somewhere unexpected. Names are resolved
- * once, at start-up, by redis_url_resolve(). TLS ("rediss://") is not
+ * once, at start-up, by redis_url_resolve() (resolve.c: the C library's
+ * resolver, or in the portable build /etc/hosts and DNS without NSS). TLS ("rediss://") is not
  * supported.
  *
  * A userinfo without ':' ("redis://secret@host") is a password, as in
@@ -12,11 +13,6 @@
  * '/', '?' or '@' unescaped; only '%' must be written "%25".
  */
 #include "config.h"
-
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <netdb.h>
 
 #include <ctype.h>
 #include <stdio.h>
@@ -27,6 +23,7 @@
 #include <sys/un.h>
 
 #include "redis_url.h"
+#include "resolve.h"
 #include "xmalloc.h"
 
 #define REDIS_URL_PORT		6379
@@ -518,33 +515,17 @@ redis_url_describe(const struct redis_url *u, char *buf, size_t len)
 	return buf;
 }
 
+/* Resolves HOST into IP: see resolve.h for how, in each build. */
 int
 redis_url_resolve_host(const char *host, char *ip, size_t iplen, char *err,
     size_t errlen)
 {
-	struct addrinfo	 hints, *res;
-	const void	*addr;
-	int		 rc;
+	char	why[200];
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(host, NULL, &hints, &res);
-	if (rc != 0) {
-		snprintf(err, errlen, "redis host \"%s\": %s", host,
-		    gai_strerror(rc));
+	if (resolve_host(host, ip, iplen, why, sizeof why) == -1) {
+		snprintf(err, errlen, "redis host \"%s\": %s", host, why);
 		return -1;
 	}
-	/* Through void *: getaddrinfo aligns ai_addr for its family, which
-	 * clang's -Wcast-align cannot know. */
-	if (res->ai_family == AF_INET6)
-		addr = &((struct sockaddr_in6 *)(void *)
-		    res->ai_addr)->sin6_addr;
-	else
-		addr = &((struct sockaddr_in *)(void *)
-		    res->ai_addr)->sin_addr;
-	inet_ntop(res->ai_family, addr, ip, (socklen_t)iplen);
-	freeaddrinfo(res);
 	return 0;
 }
 

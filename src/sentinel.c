@@ -3,9 +3,10 @@
  * Sentinel discovery (see sentinel.h). Each sentinel is one redis_dial
  * exchange of one command; a sentinel that does not answer in time, or
  * does not know the master, is skipped and the first good answer wins. A
- * numeric answer is used as it is; a name is resolved by getaddrinfo() on
- * a short-lived thread that reports back through a pipe, so a slow DNS
- * server never stalls the loop.
+ * numeric answer is used as it is; a name is resolved by resolve_host()
+ * (through redis_url_resolve_host(): getaddrinfo(), or in the portable
+ * build /etc/hosts and DNS without NSS) on a short-lived thread that
+ * reports back through a pipe, so a slow DNS server never stalls the loop.
  */
 #include "config.h"
 

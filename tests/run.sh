@@ -12,7 +12,8 @@
 #   5. the churn soak (tests/soak-churn.sh, SOAK_SECONDS, default 300);
 #   6. every libFuzzer target for 60 s, two at a time (tests/fuzz.sh, a
 #      clang build with --enable-fuzzing in build-fuzz; ~4 minutes);
-#   7. make install into a DESTDIR.
+#   7. the portable (static) build and its scenario, tests/it-portable.sh;
+#   8. make install into a DESTDIR.
 # Prints each step as it starts with the time since the start, each test's
 # result as it ends, and at the end every skipped test with its reason and
 # the total time. Ends with "N passed, M failed" and exits non-zero on any
@@ -24,7 +25,7 @@ JOBS=${JOBS:-2}
 PACKAGES="build-essential sudo autoconf automake libtool pkg-config libfcgi-dev libfcgi-bin
 libhiredis-dev libjson-c-dev libevent-dev libssl-dev redis-server lighttpd
 spawn-fcgi curl procps iproute2 python3 nginx chromium valgrind apache2
-libapache2-mod-fcgid clang libclang-rt-14-dev"
+libapache2-mod-fcgid clang libclang-rt-14-dev file"
 passed=0
 failed=0
 T0=$SECONDS
@@ -93,12 +94,20 @@ count_suite() {
 	[ "$f" -gt 0 ] && grep -E '^(FAIL|ERROR|XPASS):' "$log"
 }
 
-# step LABEL COMMAND...: one pass/fail for a whole command.
+# step LABEL COMMAND...: one pass/fail for a whole command; exit status 77
+# is a skip, listed at the end with the command's last "SKIP: reason" line.
 step() {
-	local label=$1 t=$SECONDS; shift
+	local label=$1 t=$SECONDS out rc; shift
 	echo "== [$(elapsed)] $label"
-	if "$@"; then passed=$((passed + 1)); echo "== $label: ok ($((SECONDS - t)) s)"; else
-		echo "== $label: FAILED ($((SECONDS - t)) s)"; failed=$((failed + 1)); fi
+	out=$(mktemp)
+	"$@" 2>&1 | tee "$out"; rc=${PIPESTATUS[0]}
+	if [ "$rc" = 0 ]; then passed=$((passed + 1)); echo "== $label: ok ($((SECONDS - t)) s)"
+	elif [ "$rc" = 77 ]; then
+		SKIPS="$SKIPS  $label: $(sed -n 's/^SKIP: //p' "$out" | tail -1)
+"
+		echo "== $label: skipped ($((SECONDS - t)) s)"
+	else echo "== $label: FAILED ($((SECONDS - t)) s)"; failed=$((failed + 1)); fi
+	rm -f "$out"
 }
 
 # build DIR CONFIGURE-ARGS...: configures and builds out of tree.
@@ -156,6 +165,16 @@ step "churn soak (${SOAK_SECONDS:-300} s)" bash -c "cd '$ROOT/build-test' &&
 step "fuzz: every target for ${FUZZ_SECONDS:-60} s" env \
     FUZZ_CONFIGURE_FLAGS=--enable-werror bash "$ROOT/tests/fuzz.sh" "$ROOT/build-fuzz"
 step "make distcheck (unit tests)" bash -c "cd '$ROOT/build-test' && SSE_UNIT_ONLY=1 make -s distcheck >distcheck.log 2>&1 || { tail -40 distcheck.log; exit 1; }"
+# The portable build (docs/shared-hosting.md): static binaries with no
+# link warning, the shared-hosting tarball, tests/it-portable.sh (chroot,
+# lighttpd, Apache + mod_fcgid; under a minute).
+step "portable build + tests/it-portable.sh" bash -c "mkdir -p '$ROOT/build-portable' &&
+    cd '$ROOT/build-portable' && '$ROOT/configure' -q --enable-werror --enable-portable &&
+    make -j$JOBS > build.log 2>&1 || { tail -40 build.log; exit 1; }
+    ! grep -i 'warning:' build.log || { echo 'link or compile warnings above'; exit 1; }
+    top_builddir='$ROOT/build-portable' top_srcdir='$ROOT' \
+    bash '$ROOT/tests/it-portable.sh' > it-portable.log 2>&1; rc=\$?; grep -E '^(#|SKIP)' it-portable.log
+    [ \$rc = 0 ] || [ \$rc = 77 ] || { grep -E '^not ok' -A30 it-portable.log | head -60; }; exit \$rc"
 step "make install DESTDIR" bash -c "cd '$ROOT/build-test' && rm -rf inst && make -s install DESTDIR=\$PWD/inst >/dev/null &&
     test -x inst/usr/local/bin/sse-fcgi && inst/usr/local/bin/sse-fcgi --version &&
     test -x inst/usr/local/bin/sse-publish && test -s inst/usr/local/share/man/man8/sse-fcgi.8 &&

@@ -6,9 +6,12 @@
 #
 # Upload into the web root (beside .htaccess):
 #   events.fcgi     this file, chmod 755
-#   sse-fcgi        the worker binary, chmod 755 (built for the host's
-#                   system; or put it outside the web root, see SSE_DIR)
-#   sse-fcgi.conf   its settings, "key = value" lines, for example:
+#   sse-fcgi        the worker binary, chmod 755: the static one of the
+#                   shared-hosting tarball needs no library of the host
+#                   (docs/shared-hosting.md); or put it outside the web
+#                   root, see SSE_DIR
+#   sse-fcgi.conf   its settings (the tarball's sse-fcgi.conf.sample),
+#                   "key = value" lines, for example:
 #                       redis = redis://:PASSWORD@127.0.0.1:6379
 #                       keepalive = 15
 #                       max-lifetime = 240
