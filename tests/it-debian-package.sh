@@ -69,6 +69,7 @@ if git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1; then
 	    tar --null -cf - -T -) | tar -xf - -C "$T/build/src"
 else
 	(cd "$top_srcdir" && tar --exclude='./build*' --exclude=./debian/sse-fcgi \
+	    --exclude=./tests/browser/node_modules --exclude=./.git \
 	    -cf - .) | tar -xf - -C "$T/build/src"
 fi
 t0=$(now_us)
@@ -83,12 +84,11 @@ lintian --pedantic -I "$T"/build/sse-fcgi_*.changes > "$T/lintian.log" 2>&1
 sed 's/^/# lintian: /' "$T/lintian.log" | grep -v 'root privileges'
 check "lintian: no error ($(grep -c '^E:' "$T/lintian.log") E, $(grep -c '^W:' "$T/lintian.log") W)" \
     bash -c "! grep -q '^E:' '$T/lintian.log'"
+dpkg-deb -c "$DEB" > "$T/contents"
 check "the package holds the binaries, man pages and the Redis script" bash -c \
-    "dpkg-deb -c '$DEB' | grep -q ' ./usr/bin/sse-fcgi$' &&
-     dpkg-deb -c '$DEB' | grep -q ' ./usr/bin/sse-publish$' &&
-     dpkg-deb -c '$DEB' | grep -q ' ./usr/share/man/man8/sse-fcgi.8.gz$' &&
-     dpkg-deb -c '$DEB' | grep -q ' ./usr/share/man/man1/sse-publish.1.gz$' &&
-     dpkg-deb -c '$DEB' | grep -q ' ./usr/share/sse-fcgi/sse-publish.lua$'"
+    "for f in usr/bin/sse-fcgi usr/bin/sse-publish usr/share/man/man8/sse-fcgi.8.gz \
+         usr/share/man/man1/sse-publish.1.gz usr/share/sse-fcgi/sse-publish.lua; do
+         grep -q \" ./\$f\$\" '$T/contents' || exit 1; done"
 
 # --- the shipped configs fit together ---------------------------------------
 for f in deploy/lighttpd/20-sse-fcgi.conf deploy/apache/sse-fcgi-proxy.conf \
@@ -106,18 +106,19 @@ check "nginx: the server block's locations are the snippet's" diff \
     <(directives "$top_srcdir/deploy/nginx/sse-fcgi.conf" | sed '$d')
 
 # --- install ----------------------------------------------------------------
+t0=$(now_us)
 cp "$DEB" "$T/pkg.deb" && chmod 644 "$T/pkg.deb"
 $APT install "$T/pkg.deb" > "$T/apt-install.log" 2>&1
 rc=$?
-check "apt-get install ./sse-fcgi_*.deb (exit $rc)" [ $rc = 0 ]
+check "apt-get install ./sse-fcgi_*.deb (exit $rc, $(( ($(now_us) - t0) / 1000 )) ms)" [ $rc = 0 ]
 [ $rc = 0 ] || { tail -n 30 "$T/apt-install.log"; finish; }
-check "/usr/bin/sse-fcgi runs (--version)" /usr/bin/sse-fcgi --version
+check "/usr/bin/sse-fcgi runs ($(/usr/bin/sse-fcgi --version 2>&1))" /usr/bin/sse-fcgi --version > /dev/null
 pw=$(getent passwd sse-fcgi)
 echo "# user: $pw"
 check "system user sse-fcgi (uid < 1000, no login shell)" bash -c \
     "[ -n '$pw' ] && [ \$(echo '$pw' | cut -d: -f3) -lt 1000 ] &&
      case '$pw' in *:/usr/sbin/nologin|*:/bin/false) true;; *) false;; esac"
-check "group sse-fcgi" getent group sse-fcgi
+check "group sse-fcgi" getent group sse-fcgi > /dev/null
 check "/etc/sse-fcgi/sse-fcgi.conf is a conffile" bash -c \
     "dpkg-query -W -f='\${Conffiles}' sse-fcgi | grep -q '^ /etc/sse-fcgi/sse-fcgi.conf '"
 check "the web server confs are conffiles" bash -c \
@@ -196,9 +197,11 @@ check "lighty-enable-mod sse-fcgi enables the module" [ -L /etc/lighttpd/conf-en
 LPORT=$(free_port)
 sed -e "s|^server.port .*|server.port = $LPORT\nserver.bind = \"127.0.0.1\"|" \
     -e '/use-ipv6.pl/d' \
-    -e "s|^server.errorlog .*|server.errorlog = \"$T/lighttpd-error.log\"|" \
+    -e "s|^server.errorlog .*|server.errorlog = \"$T/lighttpd-log/error.log\"|" \
     -e "s|^server.pid-file .*|server.pid-file = \"$T/lighttpd.pid\"|" \
     /etc/lighttpd/lighttpd.conf > "$T/lighttpd.conf"
+# lighttpd opens its error log as www-data.
+install -d -o www-data -g www-data "$T/lighttpd-log"
 check "lighttpd: Debian's config with the module passes lighttpd -tt" lighttpd -tt -f "$T/lighttpd.conf"
 serve lighttpd $LPORT lighttpd -D -f "$T/lighttpd.conf"
 through lighttpd "http://127.0.0.1:$LPORT"
@@ -219,7 +222,8 @@ sed -i "s|<VirtualHost \*:80>|<VirtualHost *:$APORT>|" "$A/sites-available/000-d
     sed -i "s|/var/lib/apache2/fcgid|$T/apache-fcgid|g" "$A/mods-available/fcgid.conf"
 export APACHE_RUN_USER=www-data APACHE_RUN_GROUP=www-data APACHE_PID_FILE=$T/apache.pid \
     APACHE_RUN_DIR=$T/apache-run APACHE_LOCK_DIR=$T/apache-lock APACHE_LOG_DIR=$T/apache-log
-check "apache2: Debian's config with the conf passes -t" apache2 -d "$A" -f "$A/apache2.conf" -t
+check "apache2: Debian's config with the conf passes -t" bash -c \
+    "apache2 -d '$A' -f '$A/apache2.conf' -t > '$T/apache-t.log' 2>&1"
 serve apache $APORT apache2 -d "$A" -f "$A/apache2.conf" -DFOREGROUND
 through apache "http://127.0.0.1:$APORT"
 stop_front
@@ -240,8 +244,8 @@ ln -sf "$N/sites-available/default" "$N/sites-enabled/default"
 check "nginx: the snippet is included in the default site" \
     grep -q 'include snippets/sse-fcgi.conf;' "$N/sites-enabled/default"
 check "nginx: the default site with the snippet passes nginx -t" \
-    nginx -q -t -e "$T/nginx-log/error.log" -p "$N/" -c "$N/nginx.conf"
-serve nginx $NPORT nginx -e "$T/nginx-log/error.log" -p "$N/" -c "$N/nginx.conf" -g 'daemon off;'
+    nginx -q -t -e "$T/nginx-log/error.log" -c "$N/nginx.conf"
+serve nginx $NPORT nginx -e "$T/nginx-log/error.log" -c "$N/nginx.conf" -g 'daemon off;'
 through nginx "http://127.0.0.1:$NPORT"
 check "nginx: the default site still serves / (no 404 from a second server)" \
     [ "$(status "http://127.0.0.1:$NPORT/")" = 200 ]

@@ -21,7 +21,7 @@ JOBS=${JOBS:-2}
 PACKAGES="build-essential autoconf automake libtool pkg-config libfcgi-dev libfcgi-bin
 libhiredis-dev libjson-c-dev libevent-dev libssl-dev redis-server lighttpd
 spawn-fcgi curl procps iproute2 python3 nginx chromium valgrind apache2
-libapache2-mod-fcgid clang libclang-rt-14-dev"
+libapache2-mod-fcgid clang libclang-rt-14-dev debhelper lintian"
 passed=0
 failed=0
 
@@ -114,6 +114,10 @@ step "churn soak (${SOAK_SECONDS:-300} s)" bash -c "cd '$ROOT/build-test' &&
 step "fuzz: every target for ${FUZZ_SECONDS:-60} s" env \
     FUZZ_CONFIGURE_FLAGS=--enable-werror bash "$ROOT/tests/fuzz.sh" "$ROOT/build-fuzz"
 step "make distcheck (unit tests)" bash -c "cd '$ROOT/build-test' && SSE_UNIT_ONLY=1 make -s distcheck >distcheck.log 2>&1 || { tail -40 distcheck.log; exit 1; }"
+step "Debian package: build, lintian, install, stream, purge" bash -c "cd '$ROOT/build-test' &&
+    top_builddir='$ROOT/build-test' top_srcdir='$ROOT' bash '$ROOT/tests/it-debian-package.sh' > '$ROOT/build-test/it-debian-package.log' 2>&1;
+    rc=\$?; grep -E '^(#|SKIP)' '$ROOT/build-test/it-debian-package.log';
+    [ \$rc = 0 ] || [ \$rc = 77 ] || { grep -E '^not ok' -A20 '$ROOT/build-test/it-debian-package.log' | head -60; exit 1; }"
 step "make install DESTDIR" bash -c "cd '$ROOT/build-test' && rm -rf inst && make -s install DESTDIR=\$PWD/inst >/dev/null &&
     test -x inst/usr/local/bin/sse-fcgi && inst/usr/local/bin/sse-fcgi --version &&
     test -x inst/usr/local/bin/sse-publish && test -s inst/usr/local/share/man/man8/sse-fcgi.8 &&
