@@ -15,7 +15,9 @@
 # sse-publish arrives through lighttpd (lighty-enable-mod sse-fcgi), Apache
 # (a2enmod proxy_fcgi, a2enconf sse-fcgi) and nginx (Debian's default site
 # with `include snippets/sse-fcgi.conf;`), each run from its Debian
-# configuration on a private port, its workers as www-data. apt-get remove
+# configuration on a private port, its workers as www-data; and through
+# lighttpd again with the workers started by spawn-fcgi as
+# docs/hosting.md does (as sse-fcgi, the socket for www-data). apt-get remove
 # disables the lighttpd module and the Apache conf; purge removes the
 # configuration, the user, the group and the logs. The machine is left as
 # it was: whatever the test enabled is disabled again, the package purged.
@@ -251,9 +253,25 @@ check "nginx: the default site still serves / (no 404 from a second server)" \
     [ "$(status "http://127.0.0.1:$NPORT/")" = 200 ]
 stop_front
 
-# --- remove, purge ------------------------------------------------------------
+# --- the workers under spawn-fcgi, as docs/hosting.md starts them -----------
 kill "$HOLDER" 2>/dev/null
 wait_until 20 bash -c "! kill -0 $HOLDER 2>/dev/null"
+rm -f $SOCK
+SSE_FCGI_REDIS=redis://127.0.0.1:$RPORT spawn-fcgi -s /run/sse-fcgi/sse.sock -u sse-fcgi -g sse-fcgi \
+    -U sse-fcgi -G www-data -M 0660 -F 2 -P /run/sse-fcgi/pids -- \
+    /usr/bin/sse-fcgi --config /etc/sse-fcgi/sse-fcgi.conf \
+    --log-file /var/log/sse-fcgi/sse-fcgi.log > "$T/spawn.out" 2>&1
+SPIDS=$(cat /run/sse-fcgi/pids 2>/dev/null | tr '\n' ' '); track $SPIDS
+wait_until 20 bash -c "[ \$(grep -c 'ready' /var/log/sse-fcgi/sse-fcgi.log 2>/dev/null) -ge 2 ]"
+check "spawn-fcgi: 2 workers as sse-fcgi, socket sse-fcgi:www-data 0660" bash -c \
+    "[ \"\$(ps -o user= -p '${SPIDS% }' | sort -u)\" = sse-fcgi ] &&
+     [ \"\$(stat -c '%U:%G %a' $SOCK)\" = 'sse-fcgi:www-data 660' ]"
+serve lighttpd $LPORT lighttpd -D -f "$T/lighttpd.conf"
+through lighttpd-spawn-fcgi "http://127.0.0.1:$LPORT"
+stop_front
+kill $SPIDS 2>/dev/null
+
+# --- remove, purge ------------------------------------------------------------
 wait_until 20 bash -c "! pgrep -u sse-fcgi >/dev/null"
 $APT remove sse-fcgi > "$T/apt-remove.log" 2>&1
 rc=$?
