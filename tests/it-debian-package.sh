@@ -50,6 +50,8 @@ deb_cleanup() {
 	for p in $FRONT_PIDS; do wait_until 10 bash -c "! kill -0 $p 2>/dev/null"; done
 	[ -n "${HOLDER:-}" ] && kill "$HOLDER" 2>/dev/null &&
 	    wait_until 20 bash -c "! kill -0 $HOLDER 2>/dev/null"
+	[ -n "${SPIDS:-}" ] && kill $SPIDS 2>/dev/null &&
+	    wait_until 20 bash -c "! pgrep -u sse-fcgi >/dev/null"
 	if dpkg-query -W -f='${Status}' sse-fcgi 2>/dev/null | grep -q 'install\|config-files'; then
 		$APT purge sse-fcgi > "$T/apt-purge-cleanup.log" 2>&1
 	fi
