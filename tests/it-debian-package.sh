@@ -133,6 +133,18 @@ check "the web server confs are conffiles" bash -c \
 check "/var/log/sse-fcgi belongs to sse-fcgi (0750)" \
     [ "$(stat -c '%U:%G %a' /var/log/sse-fcgi 2>/dev/null)" = "sse-fcgi:sse-fcgi 750" ]
 check "logrotate rule for /var/log/sse-fcgi" grep -q '^/var/log/sse-fcgi/\*.log' /etc/logrotate.d/sse-fcgi
+if command -v logrotate >/dev/null; then
+	logrotate -d -s "$T/logrotate.state" /etc/logrotate.d/sse-fcgi > "$T/logrotate.log" 2>&1
+	check "logrotate accepts the rule (exit $?)" bash -c "! grep -qi 'error' '$T/logrotate.log'"
+fi
+# The upgrade path of the maintainer scripts (the same version again): a
+# changed conffile stays as the admin left it, the user too.
+echo "# changed by the admin" >> /etc/sse-fcgi/sse-fcgi.conf
+$APT install --reinstall "$T/pkg.deb" > "$T/apt-reinstall.log" 2>&1
+rc=$?
+check "reinstall (prerm upgrade, postinst configure OLD): exit $rc, the changed conffile kept" \
+    bash -c "[ $rc = 0 ] && tail -1 /etc/sse-fcgi/sse-fcgi.conf | grep -q 'changed by the admin' &&
+             getent passwd sse-fcgi >/dev/null"
 UNITDIR=/lib/systemd/system
 check "sse-fcgi.socket enabled" [ -L /etc/systemd/system/sockets.target.wants/sse-fcgi.socket ]
 unit_value() { sed -n "s/^$2=//p" "$1"; }
