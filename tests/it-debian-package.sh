@@ -135,7 +135,8 @@ check "/var/log/sse-fcgi belongs to sse-fcgi (0750)" \
 check "logrotate rule for /var/log/sse-fcgi" grep -q '^/var/log/sse-fcgi/\*.log' /etc/logrotate.d/sse-fcgi
 if command -v logrotate >/dev/null; then
 	logrotate -d -s "$T/logrotate.state" /etc/logrotate.d/sse-fcgi > "$T/logrotate.log" 2>&1
-	check "logrotate accepts the rule (exit $?)" bash -c "! grep -qi 'error' '$T/logrotate.log'"
+	check "logrotate accepts the rule (exit $?)" bash -c "! grep -qi 'error' '$T/logrotate.log' &&
+	    grep -q 'rotating pattern: /var/log/sse-fcgi/\*.log' '$T/logrotate.log'"
 fi
 # The upgrade path of the maintainer scripts (the same version again): a
 # changed conffile stays as the admin left it, the user too.
