@@ -295,6 +295,9 @@ check "remove: binaries gone, configuration kept" bash -c \
     "[ ! -e /usr/bin/sse-fcgi ] && [ -f /etc/sse-fcgi/sse-fcgi.conf ]"
 check "remove: the lighttpd module is disabled" [ ! -e /etc/lighttpd/conf-enabled/20-sse-fcgi.conf ]
 check "remove: the Apache conf is disabled" [ ! -e /etc/apache2/conf-enabled/sse-fcgi.conf ]
+# As `systemctl enable sse-fcgi@2` would (no systemd runs here).
+mkdir -p /etc/systemd/system/multi-user.target.wants
+ln -sf $UNIT /etc/systemd/system/multi-user.target.wants/sse-fcgi@2.service
 $APT purge sse-fcgi > "$T/apt-purge.log" 2>&1
 rc=$?
 check "apt-get purge sse-fcgi (exit $rc)" [ $rc = 0 ]
@@ -304,8 +307,9 @@ check "purge: /etc/sse-fcgi and the web server confs are gone" bash -c \
 check "purge: user and group sse-fcgi are gone" bash -c \
     "! getent passwd sse-fcgi >/dev/null && ! getent group sse-fcgi >/dev/null"
 check "purge: /var/log/sse-fcgi is gone" [ ! -e /var/log/sse-fcgi ]
-check "purge: the socket unit is no longer enabled" \
-    [ ! -e /etc/systemd/system/sockets.target.wants/sse-fcgi.socket ]
+check "purge: the socket unit and worker instances are no longer enabled" bash -c \
+    "[ ! -e /etc/systemd/system/sockets.target.wants/sse-fcgi.socket ] &&
+     [ ! -L /etc/systemd/system/multi-user.target.wants/sse-fcgi@2.service ]"
 check "purge: dpkg knows nothing of sse-fcgi" bash -c \
     "! dpkg-query -W -f='\${Status}' sse-fcgi 2>/dev/null | grep -q 'install\|config-files'"
 finish
