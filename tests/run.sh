@@ -25,7 +25,7 @@ JOBS=${JOBS:-2}
 PACKAGES="build-essential sudo autoconf automake libtool pkg-config libfcgi-dev libfcgi-bin
 libhiredis-dev libjson-c-dev libevent-dev libssl-dev redis-server lighttpd
 spawn-fcgi curl procps iproute2 python3 nginx chromium valgrind apache2
-libapache2-mod-fcgid clang libclang-rt-14-dev file"
+libapache2-mod-fcgid clang libclang-rt-14-dev file debhelper lintian logrotate"
 passed=0
 failed=0
 T0=$SECONDS
@@ -175,6 +175,10 @@ step "portable build + tests/it-portable.sh" bash -c "mkdir -p '$ROOT/build-port
     top_builddir='$ROOT/build-portable' top_srcdir='$ROOT' \
     bash '$ROOT/tests/it-portable.sh' > it-portable.log 2>&1; rc=\$?; grep -E '^(#|SKIP)' it-portable.log
     [ \$rc = 0 ] || [ \$rc = 77 ] || { grep -E '^not ok' -A30 it-portable.log | head -60; }; exit \$rc"
+step "Debian package: build, lintian, install, stream, purge" bash -c "cd '$ROOT/build-test' &&
+    top_builddir='$ROOT/build-test' top_srcdir='$ROOT' bash '$ROOT/tests/it-debian-package.sh' > '$ROOT/build-test/it-debian-package.log' 2>&1;
+    rc=\$?; grep -E '^(#|SKIP)' '$ROOT/build-test/it-debian-package.log';
+    [ \$rc = 0 ] || [ \$rc = 77 ] || grep -E '^not ok' -A20 '$ROOT/build-test/it-debian-package.log' | head -60; exit \$rc"
 step "make install DESTDIR" bash -c "cd '$ROOT/build-test' && rm -rf inst && make -s install DESTDIR=\$PWD/inst >/dev/null &&
     test -x inst/usr/local/bin/sse-fcgi && inst/usr/local/bin/sse-fcgi --version &&
     test -x inst/usr/local/bin/sse-publish && test -s inst/usr/local/share/man/man8/sse-fcgi.8 &&
