@@ -94,6 +94,11 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "max-lifetime", CFG_T_UINT, CFG_OFF(max_lifetime), 0, 604800,
 	  "0", "SECONDS", "end streams cleanly after SECONDS, 0 = never "
 	  "(< FcgidBusyTimeout)" },
+	{ "poll-hold", CFG_T_UINT, CFG_OFF(poll_hold), 0, 300, "0",
+	  "SECONDS", "poll mode: a stream sends what was missed, or waits up "
+	  "to SECONDS\n"
+	  "for the next event, then ends (retry: brings EventSource back);\n"
+	  "0 = off, streams stay open" },
 	{ "log-level", CFG_T_LOGLEVEL, CFG_OFF(log_level), 0, 0, "info",
 	  "LEVEL", "error, warn, info or debug" },
 	{ "log-file", CFG_T_STRING, CFG_OFF(log_file), 0, 0, NULL, "FILE",
