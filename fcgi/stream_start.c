@@ -20,8 +20,10 @@
  * after the first live event (stream.c). A poll with no id of its own
  * reads the clock instead of history, once its channels are confirmed,
  * and sends the last id published as its position (an "id:" line with no
- * data, which sets EventSource's last event id): the next poll resumes
- * from there, so nothing published between two polls is lost. Held
+ * data, which sets EventSource's last event id) with its headers, then
+ * ends at once: the next poll resumes from there, so nothing published
+ * after the position is lost, and a first poll holds no process for the
+ * hold time (under mod_fcgid a page load costs one short request). Held
  * events up to that id are before the position, the rest are sent.
  */
 #include "config.h"
@@ -200,6 +202,8 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 		s->last.ms = snap->clock_ms;
 		s->last.seq = snap->clock_seq;
 		s->has_last = 1;
+		if (!(s->flags & STREAM_STARTED))
+			stream_start(s);
 		i = event_id_format(&s->last, buf + 4);
 		memcpy(buf, "id: ", 4);
 		memcpy(buf + 4 + i, "\n\n", 2);
@@ -241,7 +245,8 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	log_debug("stream %d/%u resumed: %zu events replayed", s->fd,
 	    s->request_id, s->replayed);
 	stream_drop_req(s);
-	if (s->ctx->cfg->poll_hold != 0 && s->replayed + held > 0)
+	if (s->ctx->cfg->poll_hold != 0 && (position ||
+	    s->replayed + held > 0))
 		stream_poll_answered(s);
 }
 
@@ -300,7 +305,10 @@ static void
 stream_begin(struct stream *s)
 {
 	s->flags &= ~STREAM_WAITING;
-	if (!(s->flags & STREAM_STARTED)) {
+	/* A first poll's headers go with its position: a client that has
+	 * them has a position. */
+	if (!(s->flags & STREAM_STARTED) && ((s->flags & STREAM_SYNCING) == 0 ||
+	    s->req->last_id[0] != '\0')) {
 		stream_start(s);
 		stream_mark_dirty(s);
 	}
