@@ -37,6 +37,8 @@
 #define STREAM_STALL_S		2	/* no byte taken: the client stalled */
 #define STREAM_BURST_FACTOR	8	/* x queue-limit for a reading client */
 #define STREAM_TICK_MS		250	/* keepalive, lifetime and stall checks */
+#define STREAM_POLL_GRACE_MS	5000	/* past its hold, a poll waiting for
+					   Redis ends */
 
 static void	stream_on_io(evutil_socket_t, short, void *);
 static void	stream_on_flush(evutil_socket_t, short, void *);
@@ -191,6 +193,8 @@ stream_free(struct stream *s)
 		free(s->subs);
 	if (s->expire_ev != NULL)
 		event_free(s->expire_ev);
+	if (s->poll_ev != NULL)
+		event_free(s->poll_ev);
 	event_del(&s->ev);
 	close(s->fd);
 	outq_clear(&s->q);
@@ -359,7 +363,7 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 	stream_push(s, f);
 	s->ctx->n.delivered++;
 	stream_mark_dirty(s);
-	if (s->ctx->cfg->poll_hold != 0) {
+	if (s->ctx->cfg->poll_hold_ms >= 0) {
 		if (id == NULL && !s->ctx->raw_warned) {
 			s->ctx->raw_warned = 1;
 			log_warn("poll mode: an event without id (a raw "
@@ -376,6 +380,32 @@ stream_poll_answered(struct stream *s)
 {
 	s->flags |= STREAM_POLL_END;
 	stream_mark_dirty(s);
+}
+
+/* The hold is over and no event came. */
+static void
+stream_on_poll_hold(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream	*s = arg;
+
+	stream_end(s, STREAM_BYE_POLL, "poll-hold reached");
+}
+
+void
+stream_poll_wait(struct stream *s)
+{
+	struct timeval	tv;
+	int32_t		left = (int32_t)(s->poll_end_ms - stream_clock_ms());
+
+	if (left <= 0) {
+		stream_poll_answered(s);
+		return;
+	}
+	if (s->poll_ev == NULL)
+		s->poll_ev = evtimer_new(s->ctx->base, stream_on_poll_hold, s);
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
+	evtimer_add(s->poll_ev, &tv);
 }
 
 /* Queues the start of the response: the shared headers, or the stream's
@@ -419,7 +449,7 @@ stream_end(struct stream *s, const char *say, const char *why)
 	if (say != NULL) {
 		/* A poll comes back within retry (from a third of it on),
 		 * so an event waits at most retry + poll-hold. */
-		if (s->ctx->cfg->poll_hold != 0) {
+		if (s->ctx->cfg->poll_hold_ms >= 0) {
 			if (nominal == 0)
 				nominal = RETRY_DEFAULT_MS;
 			ms = nominal * 2 / 3 > 0 ? retry_jitter(nominal * 2 / 3,
@@ -595,7 +625,7 @@ stream_open(void *arg)
 	s->opened = time(NULL);
 	s->drained = (uint32_t)s->opened;
 	s->active_ms = ctx->now_ms;
-	s->poll_end_ms = stream_clock_ms() + ctx->cfg->poll_hold * 1000u;
+	s->poll_end_ms = stream_clock_ms() + (uint32_t)ctx->cfg->poll_hold_ms;
 	s->pending_tail = &s->pending;
 	outq_init(&s->q, s->request_id);
 	event_assign(&s->ev, ctx->base, s->fd, EV_READ|EV_PERSIST,
@@ -651,11 +681,13 @@ stream_on_keepalive(evutil_socket_t fd, short what, void *arg)
 	for (s = ctx->all; s != NULL; s = s->next) {
 		if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 			continue;
-		/* Poll mode: the hold is over, whatever the stream waits
-		 * for; the client comes back with its Last-Event-ID. */
-		if (ctx->cfg->poll_hold != 0 &&
-		    (int32_t)(ctx->now_ms - s->poll_end_ms) >= 0) {
-			stream_end(s, STREAM_BYE_POLL, "poll-hold reached");
+		/* Poll mode: a poll still waiting for Redis well past its
+		 * hold ends; the client comes back with its Last-Event-ID. */
+		if (ctx->cfg->poll_hold_ms >= 0 &&
+		    (int32_t)(ctx->now_ms - s->poll_end_ms) >=
+		    STREAM_POLL_GRACE_MS) {
+			stream_end(s, STREAM_BYE_POLL, "poll waited too long "
+			    "for redis");
 			continue;
 		}
 		if (!(s->flags & STREAM_STARTED))

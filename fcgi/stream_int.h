@@ -81,6 +81,7 @@ struct stream {
 	uint32_t		 poll_end_ms;	/* poll mode: ends then at the latest */
 	const char		*why;		/* why it ends, for the log */
 	struct event		*expire_ev;	/* token expiry, or NULL */
+	struct event		*poll_ev;	/* poll mode: the hold, or NULL */
 	int			 fd;
 	unsigned		 nwait;		/* channels not confirmed */
 	uint16_t		 request_id;
@@ -125,6 +126,9 @@ void	stream_end(struct stream *s, const char *say, const char *why);
 /* Poll mode: S has sent what it owed; it ends in the next flush pass
  * (with a retry: that brings EventSource back). */
 void	stream_poll_answered(struct stream *s);
+/* Poll mode: S has nothing to send; it waits for the next event until
+ * its hold (from its start) is over, or ends at once with hold 0. */
+void	stream_poll_wait(struct stream *s);
 /* Frees S in the next flush pass; WHY (static text) for the log. */
 void	stream_kill(struct stream *s, const char *why);
 /* Writes the debug line for S's end, once. */

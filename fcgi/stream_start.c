@@ -245,9 +245,12 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	log_debug("stream %d/%u resumed: %zu events replayed", s->fd,
 	    s->request_id, s->replayed);
 	stream_drop_req(s);
-	if (s->ctx->cfg->poll_hold != 0 && (position ||
-	    s->replayed + held > 0))
+	if (s->ctx->cfg->poll_hold_ms < 0)
+		return;
+	if (position || s->replayed + held > 0)
 		stream_poll_answered(s);
+	else
+		stream_poll_wait(s);
 }
 
 /* Asks for the page of history after S's resume id: about queue-limit
@@ -357,7 +360,7 @@ stream_subscribe(struct stream *s, struct stream_req *req)
 	    xcalloc(req->nchannels, sizeof *s->subs);
 	s->nsubs = req->nchannels;
 	s->req = req;
-	if (req->last_id[0] != '\0' || s->ctx->cfg->poll_hold != 0)
+	if (req->last_id[0] != '\0' || s->ctx->cfg->poll_hold_ms >= 0)
 		s->flags |= STREAM_SYNCING;
 	for (i = 0; i < req->nchannels; i++)
 		hub_subscribe(s->ctx->hub, &s->subs[i], req->channels[i],

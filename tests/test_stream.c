@@ -725,7 +725,7 @@ test_poll_replay(void)
 	struct peer	 p;
 	uint64_t	 want[] = { 3, 4, 5 };
 
-	cfg.poll_hold = 5;
+	cfg.poll_hold_ms = 5000;
 	open_stream(&p, "poll.1", "1-2", 40);
 	publish("poll.1", 4);		/* live while the history is read */
 	publish("poll.1", 5);
@@ -744,7 +744,7 @@ test_poll_replay(void)
 	close_peer(&p);
 	test_cond("poll: freed", stream_of(&p) == NULL);
 	nreqs = 0;
-	cfg.poll_hold = 0;
+	cfg.poll_hold_ms = -1;
 }
 
 /* Poll mode: nothing missed, so it waits; the first live event (and
@@ -755,7 +755,7 @@ test_poll_live(void)
 	struct peer	 p;
 	uint64_t	 want[] = { 6, 7 };
 
-	cfg.poll_hold = 5;
+	cfg.poll_hold_ms = 5000;
 	open_stream(&p, "poll.2", "1-5", 41);
 	hub_channel_ready(hub, "poll.2", 6);
 	drain(&p);
@@ -777,40 +777,49 @@ test_poll_live(void)
 	test_cond("poll: nothing after the end", got_exactly(&p, want, 2));
 	close_peer(&p);
 	nreqs = 0;
-	cfg.poll_hold = 0;
+	cfg.poll_hold_ms = -1;
 }
 
-/* Poll mode: no event comes; the hold deadline ends it (the tick checks
- * it, so the deadline is moved to now rather than waited for). */
+/* Poll mode: no event comes; the hold ends it (a short hold, waited
+ * for); with hold 0 a poll with nothing missed ends at once. */
 static void
 test_poll_deadline(void)
 {
 	struct peer	 p;
-	struct stream	*s;
 	struct timespec	 t0, t;
+	long		 ms;
 
-	cfg.poll_hold = 5;
+	cfg.poll_hold_ms = 300;
 	open_stream(&p, "poll.3", "1-9", 42);
 	hub_channel_ready(hub, "poll.3", 6);
 	drain(&p);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	reply(&reqs[0], NULL, 0, 9);
 	drain(&p);
-	s = stream_of(&p);
-	test_cond("poll: waiting", s != NULL && !p.ended);
-	pump();
-	test_cond("poll: not before the deadline", !p.ended);
-	s->poll_end_ms = ctx->now_ms;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	test_cond("poll: waiting", stream_of(&p) != NULL && !p.ended);
 	do {
 		event_base_loop(loop_base(l), EVLOOP_ONCE);
 		drain(&p);
 		clock_gettime(CLOCK_MONOTONIC, &t);
-	} while (!p.ended && t.tv_sec - t0.tv_sec < 10);
-	test_cond("poll: ends at the deadline with retry:", p.ended &&
+		ms = (t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000;
+	} while (!p.ended && ms < 10000);
+	test_cond("poll: ends at the hold with retry:, no data", p.ended &&
+	    retries(&p) == 2 && strstr(p.out, "data:") == NULL);
+	test_cond("poll: not before the hold", ms >= 250);
+	close_peer(&p);
+	nreqs = 0;
+	cfg.poll_hold_ms = 0;
+	open_stream(&p, "poll.3", "1-9", 46);
+	hub_channel_ready(hub, "poll.3", 6);
+	drain(&p);
+	reply(&reqs[0], NULL, 0, 9);
+	drain(&p);
+	test_cond("poll hold 0: nothing missed, ends at once", p.ended &&
 	    retries(&p) == 2 && strstr(p.out, "data:") == NULL);
 	close_peer(&p);
 	nreqs = 0;
-	cfg.poll_hold = 0;
+	cfg.poll_hold_ms = -1;
 }
 
 /* Poll mode, first request (no id): the clock is read once the channel
@@ -823,7 +832,7 @@ test_poll_first(void)
 	struct peer	 p;
 	uint64_t	 want[] = { 9 };
 
-	cfg.poll_hold = 5;
+	cfg.poll_hold_ms = 5000;
 	open_stream(&p, "poll.4", "", 43);
 	publish("poll.4", 6);		/* held while waiting */
 	hub_channel_ready(hub, "poll.4", 6);
@@ -860,7 +869,7 @@ test_poll_first(void)
 	close_peer(&p);
 	history_down = 0;
 	nreqs = 0;
-	cfg.poll_hold = 0;
+	cfg.poll_hold_ms = -1;
 }
 
 int
@@ -871,6 +880,7 @@ main(void)
 	cfg_defaults(&cfg);
 	cfg.keepalive = 600;
 	cfg.retry_ms = 1000;
+	test_cond("poll mode off by default", cfg.poll_hold_ms == -1);
 	l = loop_create(err, sizeof err);
 	hub = hub_create(NULL, NULL, NULL);
 	ctx = stream_ctx_create(l, hub, NULL, &cfg);
