@@ -74,7 +74,7 @@ trap poll_cleanup EXIT
 # start_site NAME HOLD: Apache with the worker under mod_fcgid in poll mode
 # with poll-hold HOLD, at most $MAXPROC processes; state in $T/NAME; sets
 # APID, BASE, D. Every poll is logged to $D/polls.log as "STATUS
-# MICROSECONDS LAST-EVENT-ID URL".
+# MICROSECONDS LAST-EVENT-ID URL START-MS".
 start_site() {
 	local port
 	D=$T/$1
@@ -97,7 +97,7 @@ FcgidOutputBufferSize 0
 FcgidIOTimeout 60
 FcgidBusyTimeout 300
 FcgidMaxProcessesPerClass $MAXPROC
-CustomLog "$D/polls.log" "%>s %D %{Last-Event-ID}i %U"
+CustomLog "$D/polls.log" "%>s %D %{Last-Event-ID}i %U %{msec}t"
 EOF
 	# Room in Apache for every client at once (the workers are the
 	# limit).
@@ -142,7 +142,23 @@ check "first poll: 200, ends at once (< 2 s: $(cut -d' ' -f2 "$T/p1.st") s)" \
     awk '$1 == 200 && $2 < 2 { ok = 1 } END { exit !ok }' "$T/p1.st"
 check "first poll: its position is the last id ($ID0), retry: and no data" bash -c \
     "grep -qx 'id: $ID0' '$T/p1.out' && grep -q '^retry: ' '$T/p1.out' && ! grep -q '^data:' '$T/p1.out'"
-poll p2 "$ID0"
+# footprint: PSS, private dirty and RSS (kB) of each worker process.
+footprint() {
+	local p
+	for p in $(pgrep -f "^$T/bin/sse-fcgi"); do
+		awk '/^Rss:/{ r = $2 } /^Pss:/{ s = $2 } /^Private_Dirty:/{ d = $2 }
+		    END { printf "pss=%d private_dirty=%d rss=%d; ", s, d, r }' "/proc/$p/smaps_rollup"
+	done
+}
+FP_IDLE=$(footprint)
+poll p2 "$ID0" &
+P2=$!
+subscribed() { [ "$(rcli PUBSUB NUMSUB one.1 | sed -n 2p)" -ge 1 ]; }
+wait_until 10 subscribed
+FP_ONE=$(footprint)
+wait $P2
+echo "# mod_fcgid worker footprint, idle: $FP_IDLE"
+echo "# mod_fcgid worker footprint, one poll held: $FP_ONE"
 check "nothing missed: ends at the hold ($HOLD s <= $(cut -d' ' -f2 "$T/p2.st") s < $((HOLD + 2)) s)" \
     awk -v h="$HOLD" '$1 == 200 && $2 >= h - 0.05 && $2 < h + 2 { ok = 1 } END { exit !ok }' "$T/p2.st"
 check "nothing missed: no data, retry:" bash -c \
@@ -154,7 +170,6 @@ check "missed two: both, in order, at once ($(cut -d' ' -f2 "$T/p3.st") s)" bash
      grep -qx 'id: $ID2' '$T/p3.out' && awk '\$1 == 200 && \$2 < $HOLD' '$T/p3.st' | grep -q ."
 poll p4 "$ID2" &
 P4=$!
-subscribed() { [ "$(rcli PUBSUB NUMSUB one.1 | sed -n 2p)" -ge 1 ]; }
 wait_until 10 subscribed
 pub one.1 live > /dev/null
 wait $P4
@@ -199,7 +214,6 @@ pss() {
 	done | tr '\n' ' '
 }
 PSS_BUSY=$(pss)
-P0=$(wc -l < "$D/polls.log")
 es_done() { ! kill -0 "$ES" 2>/dev/null; }
 wait_until 120 es_done
 kill "$ES" 2>/dev/null; wait "$ES"; RC=$?
@@ -224,7 +238,8 @@ awk '$4 ~ /^\/api\/v1\/events\/poll/ { print $2 }' "$D/polls.log" | sort -n |
 	END { printf "# %d clients, %d polls in all; from the first publish to the last client done %.1f s (publishing %.1f s)\n", c, n, span / 1e6, pubs / 1e6;
 	    printf "# time per poll ms (Apache %%D, waiting for a process included): median %.1f, p90 %.1f, p99 %.1f, max %.1f\n",
 	    d[int((n + 1) / 2)] / 1000, d[int(n * 0.9)] / 1000, d[int(n * 0.99)] / 1000, d[n] / 1000 }'
-echo "# polls a second while publishing: $(( (P0 - CLIENTS) * 1000000 / PUBS ))"
+awk -v t0="$((T0 / 1000))" -v t1="$(((T0 + PUBS) / 1000))" '$5 >= t0 && $5 < t1 { n++ }
+    END { printf "# polls a second while publishing: %.0f (%d in %.1f s)\n", n / ((t1 - t0) / 1000), n, (t1 - t0) / 1000 }' "$D/polls.log"
 echo "# status codes: $(awk '$4 ~ /^\/api\/v1\// { print $1 }' "$D/polls.log" | sort | uniq -c | tr '\n' ' ')"
 echo "# worker PSS kB, while polling: $PSS_BUSY; idle after: $PSS_IDLE"
 no_non200() { ! awk '$4 ~ /^\/api\/v1\// { print $1 }' "$D/polls.log" | grep -qv '^200$'; }
