@@ -11,7 +11,8 @@
 #     200, its position (the last id published) and retry:, and ends at
 #     once; a poll with nothing missed waits for the hold, then ends; one
 #     that missed events gets them and ends at once; one waiting gets the
-#     next event and ends.
+#     next event and ends; a raw PUBLISH reaches a waiting poll only, and
+#     the worker warns about it.
 # (c) POLL_CLIENTS EventSource-like clients (tests/sse-client -E -Q, which
 #     reconnect after retry: with Last-Event-ID) on 10 channels while
 #     events go through the history script at POLL_RATE a second: every
@@ -175,6 +176,20 @@ pub one.1 live > /dev/null
 wait $P4
 check "waiting: the next event ends it ($(cut -d' ' -f2 "$T/p4.st") s)" bash -c \
     "[ \"\$(sed -n 's/^data: //p' '$T/p4.out')\" = live ] && grep -q '^200' '$T/p4.st'"
+# A raw PUBLISH (no id, no history) reaches a poll waiting at that moment
+# only; the worker says so in its log once.
+ID3=$(ids_of p4 | tail -1)
+unsubscribed() { [ "$(rcli PUBSUB NUMSUB one.1 | sed -n 2p)" = 0 ]; }
+wait_until 10 unsubscribed	# not p4's subscription, on its way out
+poll p5 "$ID3" &
+P5=$!
+wait_until 10 subscribed
+rcli PUBLISH one.1 rawmsg > /dev/null
+wait $P5
+check "raw PUBLISH: a waiting poll gets it, without id" bash -c \
+    "[ \"\$(sed -n 's/^data: //p' '$T/p5.out')\" = rawmsg ] && ! grep -q '^id:' '$T/p5.out'"
+check "raw PUBLISH: the worker warns that polls between requests miss it" \
+    grep -q 'poll mode: an event without id' "$D/worker.log"
 
 # (c) ---------------------------------------------------------------------
 stop_site
