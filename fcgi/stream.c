@@ -37,8 +37,8 @@
 #define STREAM_STALL_S		2	/* no byte taken: the client stalled */
 #define STREAM_BURST_FACTOR	8	/* x queue-limit for a reading client */
 #define STREAM_TICK_MS		250	/* keepalive, lifetime and stall checks */
-#define STREAM_POLL_GRACE_MS	5000	/* past its hold, a poll waiting for
-					   Redis ends */
+#define STREAM_POLL_GRACE_MS	5000	/* past its hold, a poll still
+					   waiting for Redis ends */
 
 static void	stream_on_io(evutil_socket_t, short, void *);
 static void	stream_on_flush(evutil_socket_t, short, void *);
@@ -395,8 +395,9 @@ void
 stream_poll_wait(struct stream *s)
 {
 	struct timeval	tv;
-	int32_t		left = (int32_t)(s->poll_end_ms - stream_clock_ms());
+	int32_t		left;
 
+	left = (int32_t)(s->poll_end_ms - stream_clock_ms());
 	if (left <= 0) {
 		stream_poll_answered(s);
 		return;

@@ -39,8 +39,8 @@ struct history_req;
 #define STREAM_WAITING	0x80	/* nwait channels not confirmed yet */
 #define STREAM_PAGED	0x100	/* resuming: the next page of history is
 				   read once the queue drains to the limit */
-#define STREAM_POLL_END	0x200	/* poll mode: answered; ends in the flush
-				   pass, so a burst's events go together */
+#define STREAM_POLL_END	0x200	/* poll mode: answered; ends in the
+				   flush pass, with the rest of a burst */
 
 /* Texts of the last comment, for a client that is to come back. */
 #define STREAM_BYE_STOPPING	"worker restarting; reconnect"
@@ -78,10 +78,10 @@ struct stream {
 	time_t			 opened;	/* for max-lifetime */
 	uint32_t		 drained;	/* time(NULL) bytes last left */
 	uint32_t		 active_ms;	/* ctx->now_ms when bytes last queued */
-	uint32_t		 poll_end_ms;	/* poll mode: ends then at the latest */
+	uint32_t		 poll_end_ms;	/* poll mode: hold ends (clock ms) */
 	const char		*why;		/* why it ends, for the log */
 	struct event		*expire_ev;	/* token expiry, or NULL */
-	struct event		*poll_ev;	/* poll mode: the hold, or NULL */
+	struct event		*poll_ev;	/* poll mode: hold, or NULL */
 	int			 fd;
 	unsigned		 nwait;		/* channels not confirmed */
 	uint16_t		 request_id;
@@ -108,7 +108,7 @@ struct stream_ctx {
 	unsigned		 open;		/* loop thread's own count */
 	struct stream_counters	 n;		/* for stats; open is above */
 	int			 stopping;
-	int			 raw_warned;	/* poll mode: raw PUBLISH seen */
+	int			 raw_warned;	/* poll: raw PUBLISH seen */
 	stream_drained_fn	 drained;
 	void			*drained_arg;
 };
