@@ -37,6 +37,8 @@
 #define STREAM_STALL_S		2	/* no byte taken: the client stalled */
 #define STREAM_BURST_FACTOR	8	/* x queue-limit for a reading client */
 #define STREAM_TICK_MS		250	/* keepalive, lifetime and stall checks */
+#define STREAM_POLL_GRACE_MS	5000	/* past its hold, a poll still
+					   waiting for Redis ends */
 
 static void	stream_on_io(evutil_socket_t, short, void *);
 static void	stream_on_flush(evutil_socket_t, short, void *);
@@ -191,6 +193,8 @@ stream_free(struct stream *s)
 		free(s->subs);
 	if (s->expire_ev != NULL)
 		event_free(s->expire_ev);
+	if (s->poll_ev != NULL)
+		event_free(s->poll_ev);
 	event_del(&s->ev);
 	close(s->fd);
 	outq_clear(&s->q);
@@ -359,6 +363,50 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 	stream_push(s, f);
 	s->ctx->n.delivered++;
 	stream_mark_dirty(s);
+	if (s->ctx->cfg->poll_hold_ms >= 0) {
+		if (id == NULL && !s->ctx->raw_warned) {
+			s->ctx->raw_warned = 1;
+			log_warn("poll mode: an event without id (a raw "
+			    "PUBLISH, not the history script) reaches only "
+			    "the clients waiting at that moment; those "
+			    "between two polls miss it");
+		}
+		stream_poll_answered(s);
+	}
+}
+
+void
+stream_poll_answered(struct stream *s)
+{
+	s->flags |= STREAM_POLL_END;
+	stream_mark_dirty(s);
+}
+
+/* The hold is over and no event came. */
+static void
+stream_on_poll_hold(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream	*s = arg;
+
+	stream_end(s, STREAM_BYE_POLL, "poll-hold reached");
+}
+
+void
+stream_poll_wait(struct stream *s)
+{
+	struct timeval	tv;
+	int32_t		left;
+
+	left = (int32_t)(s->poll_end_ms - stream_clock_ms());
+	if (left <= 0) {
+		stream_poll_answered(s);
+		return;
+	}
+	if (s->poll_ev == NULL)
+		s->poll_ev = evtimer_new(s->ctx->base, stream_on_poll_hold, s);
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
+	evtimer_add(s->poll_ev, &tv);
 }
 
 /* Queues the start of the response: the shared headers, or the stream's
@@ -390,6 +438,7 @@ stream_end(struct stream *s, const char *say, const char *why)
 	char		 end[FCGI_PROTO_END_LEN], bye[RETRY_BODY_MAX];
 	struct frame	*f;
 	size_t		 n;
+	unsigned	 ms, nominal = s->ctx->cfg->retry_ms;
 
 	if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 		return;
@@ -399,8 +448,16 @@ stream_end(struct stream *s, const char *say, const char *why)
 	if (!(s->flags & STREAM_STARTED))
 		stream_start(s);
 	if (say != NULL) {
-		n = retry_body(bye, sizeof bye, retry_jitter(
-		    s->ctx->cfg->retry_ms, &s->ctx->rnd), say);
+		/* A poll comes back within retry (from a third of it on),
+		 * so an event waits at most retry + poll-hold. */
+		if (s->ctx->cfg->poll_hold_ms >= 0) {
+			if (nominal == 0)
+				nominal = RETRY_DEFAULT_MS;
+			ms = nominal * 2 / 3 > 0 ? retry_jitter(nominal * 2 / 3,
+			    &s->ctx->rnd) : nominal;
+		} else
+			ms = retry_jitter(nominal, &s->ctx->rnd);
+		n = retry_body(bye, sizeof bye, ms, say);
 		f = frame_from(bye, n);
 		stream_push(s, f);
 		frame_unref(f);
@@ -477,6 +534,11 @@ stream_on_flush(evutil_socket_t fd, short what, void *arg)
 	ctx->dirty = NULL;
 	for (; s != NULL; s = next) {
 		next = s->dirty_next;
+		/* Still marked dirty, so stream_end() does not list it
+		 * again. */
+		if ((s->flags & (STREAM_POLL_END|STREAM_DEAD|STREAM_ENDING)) ==
+		    STREAM_POLL_END)
+			stream_end(s, STREAM_BYE_POLL, "poll answered");
 		s->flags &= ~STREAM_DIRTY;
 		if (s->flags & STREAM_DEAD)
 			stream_free(s);
@@ -564,6 +626,7 @@ stream_open(void *arg)
 	s->opened = time(NULL);
 	s->drained = (uint32_t)s->opened;
 	s->active_ms = ctx->now_ms;
+	s->poll_end_ms = stream_clock_ms() + (uint32_t)ctx->cfg->poll_hold_ms;
 	s->pending_tail = &s->pending;
 	outq_init(&s->q, s->request_id);
 	event_assign(&s->ev, ctx->base, s->fd, EV_READ|EV_PERSIST,
@@ -617,8 +680,18 @@ stream_on_keepalive(evutil_socket_t fd, short what, void *arg)
 
 	ctx->now_ms = stream_clock_ms();
 	for (s = ctx->all; s != NULL; s = s->next) {
-		if ((s->flags & (STREAM_DEAD|STREAM_ENDING)) ||
-		    !(s->flags & STREAM_STARTED))
+		if (s->flags & (STREAM_DEAD|STREAM_ENDING))
+			continue;
+		/* Poll mode: a poll still waiting for Redis well past its
+		 * hold ends; the client comes back with its Last-Event-ID. */
+		if (ctx->cfg->poll_hold_ms >= 0 &&
+		    (int32_t)(ctx->now_ms - s->poll_end_ms) >=
+		    STREAM_POLL_GRACE_MS) {
+			stream_end(s, STREAM_BYE_POLL, "poll waited too long "
+			    "for redis");
+			continue;
+		}
+		if (!(s->flags & STREAM_STARTED))
 			continue;
 		/* A stalled client over its cap after the last event. */
 		if (stream_over_limit(s, now))

@@ -39,12 +39,15 @@ struct history_req;
 #define STREAM_WAITING	0x80	/* nwait channels not confirmed yet */
 #define STREAM_PAGED	0x100	/* resuming: the next page of history is
 				   read once the queue drains to the limit */
+#define STREAM_POLL_END	0x200	/* poll mode: answered; ends in the
+				   flush pass, with the rest of a burst */
 
 /* Texts of the last comment, for a client that is to come back. */
 #define STREAM_BYE_STOPPING	"worker restarting; reconnect"
 #define STREAM_BYE_HISTORY	"history unavailable; reconnect"
 #define STREAM_BYE_LIFETIME	"stream lifetime reached; reconnect"
 #define STREAM_BYE_TOKEN	"token expired; reconnect with a new one"
+#define STREAM_BYE_POLL		"poll"
 
 /* A live event that arrived before the stream could send it (its
  * channels not all confirmed, or history being replayed). */
@@ -75,8 +78,10 @@ struct stream {
 	time_t			 opened;	/* for max-lifetime */
 	uint32_t		 drained;	/* time(NULL) bytes last left */
 	uint32_t		 active_ms;	/* ctx->now_ms when bytes last queued */
+	uint32_t		 poll_end_ms;	/* poll mode: hold ends (clock ms) */
 	const char		*why;		/* why it ends, for the log */
 	struct event		*expire_ev;	/* token expiry, or NULL */
+	struct event		*poll_ev;	/* poll mode: hold, or NULL */
 	int			 fd;
 	unsigned		 nwait;		/* channels not confirmed */
 	uint16_t		 request_id;
@@ -103,6 +108,7 @@ struct stream_ctx {
 	unsigned		 open;		/* loop thread's own count */
 	struct stream_counters	 n;		/* for stats; open is above */
 	int			 stopping;
+	int			 raw_warned;	/* poll: raw PUBLISH seen */
 	stream_drained_fn	 drained;
 	void			*drained_arg;
 };
@@ -117,6 +123,12 @@ void	stream_mark_dirty(struct stream *s);
 /* Queues the end of the response, with SAY as the last comment and a
  * jittered retry: when not NULL; WHY (static text) is for the log. */
 void	stream_end(struct stream *s, const char *say, const char *why);
+/* Poll mode: S has sent what it owed; it ends in the next flush pass
+ * (with a retry: that brings EventSource back). */
+void	stream_poll_answered(struct stream *s);
+/* Poll mode: S has nothing to send; it waits for the next event until
+ * its hold (from its start) is over, or ends at once with hold 0. */
+void	stream_poll_wait(struct stream *s);
 /* Frees S in the next flush pass; WHY (static text) for the log. */
 void	stream_kill(struct stream *s, const char *why);
 /* Writes the debug line for S's end, once. */

@@ -14,6 +14,17 @@
  * frames are shared with the other streams of the same read.
  * After a lost Redis connection every channel waits again, and each stream
  * that has seen an id resumes from it the same way.
+ *
+ * Poll mode (poll-hold) uses the same path and ends the stream as soon as
+ * it has sent something: after the replay when it replayed events, else
+ * after the first live event (stream.c). A poll with no id of its own
+ * reads the clock instead of history, once its channels are confirmed,
+ * and sends the last id published as its position (an "id:" line with no
+ * data, which sets EventSource's last event id) with its headers, then
+ * ends at once: the next poll resumes from there, so nothing published
+ * after the position is lost, and a first poll holds no process for the
+ * hold time (under mod_fcgid a page load costs one short request). Held
+ * events up to that id are before the position, the rest are sent.
  */
 #include "config.h"
 
@@ -165,7 +176,10 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 {
 	struct stream		*s = arg;
 	struct pending		*p;
-	size_t			 i;
+	struct frame		*f;
+	size_t			 i, held = 0;
+	int			 position = s->req->last_id[0] == '\0';
+	char			 buf[EVENT_ID_MAX + 8];
 
 	s->hreq = NULL;
 	if (snap == NULL) {
@@ -174,11 +188,30 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 		stream_end(s, STREAM_BYE_HISTORY, "history unavailable");
 		return;
 	}
+	/* The client's own id is its position until an event moves it:
+	 * a late live copy of an event it had is not sent again. */
+	if (!s->has_last && !position && event_id_parse(s->req->last_id,
+	    strlen(s->req->last_id), &s->last) == 0)
+		s->has_last = 1;
 	/* A last id past the clock means Redis lost its data: ids start
 	 * again lower, and the stream must take them. */
 	if (s->has_last && s->last.seq > snap->clock_seq)
 		s->has_last = 0;
-	for (i = 0; i < s->req->nchannels; i++)
+	if (position) {
+		/* A first poll: it starts at the last id published. */
+		s->last.ms = snap->clock_ms;
+		s->last.seq = snap->clock_seq;
+		s->has_last = 1;
+		if (!(s->flags & STREAM_STARTED))
+			stream_start(s);
+		i = event_id_format(&s->last, buf + 4);
+		memcpy(buf, "id: ", 4);
+		memcpy(buf + 4 + i, "\n\n", 2);
+		f = frame_from(buf, i + 6);
+		stream_push(s, f);
+		frame_unref(f);
+	}
+	for (i = 0; !position && i < s->req->nchannels; i++)
 		if (snap->gap[i] != HISTORY_GAP_NONE)
 			stream_push_gap(s, i, snap->gap[i]);
 	stream_replay_page(s, snap);
@@ -201,6 +234,7 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 		    (s->has_last && p->id.seq <= s->last.seq)))
 			continue;
 		stream_push(s, p->frame);
+		held++;
 		if (p->has_id) {
 			s->last = p->id;
 			s->has_last = 1;
@@ -211,6 +245,12 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	log_debug("stream %d/%u resumed: %zu events replayed", s->fd,
 	    s->request_id, s->replayed);
 	stream_drop_req(s);
+	if (s->ctx->cfg->poll_hold_ms < 0)
+		return;
+	if (position || s->replayed + held > 0)
+		stream_poll_answered(s);
+	else
+		stream_poll_wait(s);
 }
 
 /* Asks for the page of history after S's resume id: about queue-limit
@@ -221,6 +261,14 @@ stream_read_history(struct stream *s)
 	struct stream_req	*req = s->req;
 	size_t			 budget;
 
+	if (req->last_id[0] == '\0') {
+		/* Poll mode's first request: the clock only. */
+		s->hreq = history_resume(s->ctx->history, NULL, NULL, 0,
+		    "0-0", 0, stream_on_history, s);
+		if (s->hreq == NULL)
+			stream_on_history(s, NULL, "redis unavailable");
+		return;
+	}
 	budget = s->ctx->cfg->queue_limit / req->nchannels;
 	if (budget < STREAM_PAGE_MIN)
 		budget = STREAM_PAGE_MIN;
@@ -260,7 +308,10 @@ static void
 stream_begin(struct stream *s)
 {
 	s->flags &= ~STREAM_WAITING;
-	if (!(s->flags & STREAM_STARTED)) {
+	/* A first poll's headers go with its position: a client that has
+	 * them has a position. */
+	if (!(s->flags & STREAM_STARTED) && ((s->flags & STREAM_SYNCING) == 0 ||
+	    s->req->last_id[0] != '\0')) {
 		stream_start(s);
 		stream_mark_dirty(s);
 	}
@@ -309,7 +360,7 @@ stream_subscribe(struct stream *s, struct stream_req *req)
 	    xcalloc(req->nchannels, sizeof *s->subs);
 	s->nsubs = req->nchannels;
 	s->req = req;
-	if (req->last_id[0] != '\0')
+	if (req->last_id[0] != '\0' || s->ctx->cfg->poll_hold_ms >= 0)
 		s->flags |= STREAM_SYNCING;
 	for (i = 0; i < req->nchannels; i++)
 		hub_subscribe(s->ctx->hub, &s->subs[i], req->channels[i],

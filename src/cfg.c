@@ -48,6 +48,8 @@ enum cfg_type {
 	CFG_T_UINT,			/* unsigned */
 	CFG_T_SIZE,			/* size_t, with k/m suffixes */
 	CFG_T_LOGLEVEL,			/* int, via log_level_parse() */
+	CFG_T_HOLD,			/* int ms: "off" (-1) or seconds with
+					   up to 3 decimals, min..max s */
 	CFG_T_HISTORY			/* appends to cfg.history */
 };
 
@@ -94,6 +96,12 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "max-lifetime", CFG_T_UINT, CFG_OFF(max_lifetime), 0, 604800,
 	  "0", "SECONDS", "end streams cleanly after SECONDS, 0 = never "
 	  "(< FcgidBusyTimeout)" },
+	{ "poll-hold", CFG_T_HOLD, CFG_OFF(poll_hold_ms), 0, 300, "off",
+	  "SECONDS", "poll mode: a stream sends what was missed, or waits up "
+	  "to SECONDS\n"
+	  "(decimals allowed; 0 = answer at once) for the next event, then "
+	  "ends;\n"
+	  "retry: brings EventSource back; off = streams stay open" },
 	{ "log-level", CFG_T_LOGLEVEL, CFG_OFF(log_level), 0, 0, "info",
 	  "LEVEL", "error, warn, info or debug" },
 	{ "log-file", CFG_T_STRING, CFG_OFF(log_file), 0, 0, NULL, "FILE",
@@ -431,6 +439,47 @@ cfg_history_front(struct cfg *c, size_t from)
 }
 
 /* Stores VALUE into the field O describes; SOURCE prefixes any error. */
+/* Parses VALUE, "off" or seconds with up to three decimals in O's range,
+ * into *MS (-1 for off). */
+static int
+cfg_hold_parse(const struct cfg_opt *o, const char *value, int *ms,
+    const char *source, char *err, size_t errlen)
+{
+	unsigned long long	 v = 0;
+	const char		*s = value;
+	int			 frac = -1;
+
+	if (strcmp(value, "off") == 0) {
+		*ms = -1;
+		return 0;
+	}
+	for (; *s != '\0'; s++) {
+		if (*s == '.' && frac == -1 && s != value && s[1] != '\0')
+			frac = 0;
+		else if (isdigit((unsigned char)*s) && frac < 3) {
+			if (v <= o->max * 1000)
+				v = v * 10 + (unsigned long long)(*s - '0');
+			if (frac >= 0)
+				frac++;
+		} else {
+			snprintf(err, errlen, "%s: \"%.64s\" is not \"off\" "
+			    "or seconds (e.g. 2 or 0.5, at most 3 decimals)",
+			    source, value);
+			return -1;
+		}
+	}
+	for (frac = frac < 0 ? 0 : frac; frac < 3; frac++)
+		v = v > o->max * 1000 ? v : v * 10;
+	if (v < o->min * 1000 || v > o->max * 1000) {
+		snprintf(err, errlen, "%s: \"%.64s\" is out of range "
+		    "(%llu..%llu seconds, or off)", source, value, o->min,
+		    o->max);
+		return -1;
+	}
+	*ms = (int)v;
+	return 0;
+}
+
 static int
 cfg_apply(struct cfg *c, const struct cfg_opt *o, const char *value,
     const char *source, char *err, size_t errlen)
@@ -489,6 +538,8 @@ cfg_apply(struct cfg *c, const struct cfg_opt *o, const char *value,
 		}
 		*(int *)field = lvl;
 		return 0;
+	case CFG_T_HOLD:
+		return cfg_hold_parse(o, value, field, source, err, errlen);
 	case CFG_T_INT:
 	case CFG_T_UINT:
 	case CFG_T_SIZE:
@@ -997,6 +1048,8 @@ cfg_usage(FILE *out)
 			fprintf(out, ", no default");
 		if (o->type == CFG_T_INT || o->type == CFG_T_UINT ||
 		    o->type == CFG_T_SIZE)
+			fprintf(out, ", range %llu..%llu", o->min, o->max);
+		else if (o->type == CFG_T_HOLD)
 			fprintf(out, ", range %llu..%llu", o->min, o->max);
 		else if (o->type == CFG_T_TOKEN || o->type == CFG_T_SECRET)
 			fprintf(out, ", %llu..%llu bytes", o->min, o->max);

@@ -42,6 +42,8 @@ struct cfg {
 	size_t		 max_header;	/* request headers, URI and query */
 	unsigned	 shutdown_grace;/* seconds to drain on SIGTERM */
 	unsigned	 max_lifetime;	/* seconds a stream may last, 0 = any */
+	int		 poll_hold_ms;	/* poll mode: ms a stream waits
+					   for an event; -1 = off */
 	int		 log_level;	/* enum log_level */
 	char		*log_file;	/* NULL: stderr; or "syslog:..." */
 	unsigned	 stats_interval;/* seconds between reports, 0 = off */

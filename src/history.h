@@ -45,6 +45,7 @@ struct history_entry {
 
 struct history_snapshot {
 	uint64_t		 clock_seq;	/* ids up to here are covered */
+	uint64_t		 clock_ms;	/* the ms of that last id */
 	const int		*gap;		/* per channel, HISTORY_GAP_* */
 	const struct history_entry *entries;	/* sorted by id */
 	size_t			 nentries;
@@ -66,8 +67,8 @@ struct history	*history_create(struct event_base *base, const char *url,
 void		 history_free(struct history *);
 /* Asks for one page of the events after AFTER on the N CHANNELS
  * (borrowed): per channel, the entries whose data fits in BUDGET bytes (at
- * least one). FN runs later, never before this returns, exactly once,
- * unless cancelled. Returns a handle valid until FN runs or
+ * least one); with N 0, only the clock (the last id published). FN runs
+ * later, never before this returns, exactly once, unless cancelled. Returns a handle valid until FN runs or
  * history_cancel(), or NULL (and FN never runs) when there is no
  * connection to Redis or AFTER is not an event id. */
 struct history_req *history_resume(struct history *,

@@ -259,18 +259,29 @@ hb_parse_read(struct hb_read *r, const redisReply *ch, uint64_t clock)
 
 /* Parses R into B's reads; returns NULL, or what is wrong. */
 static const char *
-hb_parse(struct history_batch *b, const redisReply *r, uint64_t *clock)
+hb_parse(struct history_batch *b, const redisReply *r, uint64_t *clock,
+    uint64_t *clock_ms)
 {
 	const char	*err;
+	const redisReply *ms;
 	size_t		 i;
 
 	if (r->type == REDIS_REPLY_ERROR)
 		return r->str;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != b->nreads + 1 ||
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < b->nreads + 1 ||
+	    r->elements > b->nreads + 2 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER ||
 	    r->element[0]->integer < 0)
 		return "unexpected reply to the resume script";
 	*clock = (uint64_t)r->element[0]->integer;
+	/* The clock's ms comes last (0 when left out). */
+	*clock_ms = 0;
+	if (r->elements == b->nreads + 2) {
+		ms = r->element[b->nreads + 1];
+		if (ms->type != REDIS_REPLY_INTEGER || ms->integer < 0)
+			return "unexpected reply to the resume script";
+		*clock_ms = (uint64_t)ms->integer;
+	}
 	for (i = 0; i < b->nreads; i++)
 		if ((err = hb_parse_read(&b->reads[i], r->element[i + 1],
 		    *clock)) != NULL)
@@ -289,7 +300,7 @@ hb_entry_cmp(const void *a, const void *b)
  * V and GAP (scratch big enough for Q). */
 static void
 hb_answer(struct history_batch *b, struct history_req *q, uint64_t clock,
-    struct history_entry *v, int *gap)
+    uint64_t clock_ms, struct history_entry *v, int *gap)
 {
 	struct history_snapshot	 snap;
 	const struct hb_read	*r;
@@ -319,6 +330,7 @@ hb_answer(struct history_batch *b, struct history_req *q, uint64_t clock,
 		qsort(v, n, sizeof *v, hb_entry_cmp);
 	memset(&snap, 0, sizeof snap);
 	snap.clock_seq = clock;
+	snap.clock_ms = clock_ms;
 	snap.gap = gap;
 	snap.entries = v;
 	snap.nentries = n;
@@ -363,11 +375,11 @@ history_batch_finish(struct history_batch *b, const struct redisReply *r,
 	struct history_req	*q;
 	struct history_entry	*v = NULL;
 	const char		*perr = NULL;
-	uint64_t		 clock = 0;
+	uint64_t		 clock = 0, clock_ms = 0;
 	size_t			 i, n, most = 0, wide = 1;
 	int			*gap;
 
-	if (r != NULL && (perr = hb_parse(b, r, &clock)) != NULL)
+	if (r != NULL && (perr = hb_parse(b, r, &clock, &clock_ms)) != NULL)
 		err = perr;
 	if (r != NULL && perr == NULL) {
 		for (q = b->reqs; q != NULL; q = q->next) {
@@ -384,7 +396,7 @@ history_batch_finish(struct history_batch *b, const struct redisReply *r,
 		if (q->fn == NULL)
 			continue;
 		if (v != NULL)
-			hb_answer(b, q, clock, v, gap);
+			hb_answer(b, q, clock, clock_ms, v, gap);
 		else
 			q->fn(q->arg, NULL, err != NULL ? err :
 			    "history read failed");

@@ -8,10 +8,13 @@
 --   ARGV[2i-2] read i's last event id ("MS-SEQ"): entries after it
 --   ARGV[2i-1] read i's byte budget: it stops before the entry that takes
 --              its data past the budget (one entry at least)
--- Returns { clock_seq, { exists, max_deleted_id, more, entries }, ... },
--- one per read in KEYS order; more is 1 when the read stopped at the count
--- or the budget (there may be more after its last entry).
+-- Returns { clock_seq, { exists, max_deleted_id, more, entries }, ...,
+-- clock_ms }, one read per KEYS after the first, in order; more is 1 when
+-- the read stopped at the count or the budget (there may be more after its
+-- last entry). clock_seq and clock_ms form the id of the last event
+-- published: a poll with no id of its own starts there.
 local clock = tonumber(redis.call('HGET', KEYS[1], 'seq')) or 0
+local clock_ms = tonumber(redis.call('HGET', KEYS[1], 'ms')) or 0
 local max = tonumber(ARGV[1])
 local out = { clock }
 for i = 2, #KEYS do
@@ -57,4 +60,5 @@ for i = 2, #KEYS do
     out[i] = { 1, maxdel, more, ents }
   end
 end
+out[#KEYS + 1] = clock_ms
 return out

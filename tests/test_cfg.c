@@ -118,6 +118,8 @@ field(const struct cfg *c, const char *key, char *buf, size_t len)
 		snprintf(buf, len, "%u", c->shutdown_grace);
 	else if (strcmp(key, "max-lifetime") == 0)
 		snprintf(buf, len, "%u", c->max_lifetime);
+	else if (strcmp(key, "poll-hold") == 0)
+		snprintf(buf, len, "%d", c->poll_hold_ms);
 	else if (strcmp(key, "log-level") == 0)
 		snprintf(buf, len, "%d", c->log_level);
 	else
@@ -160,6 +162,7 @@ cfg_equal(const struct cfg *a, const struct cfg *b)
 	    a->retry_ms == b->retry_ms && a->queue_limit == b->queue_limit &&
 	    a->max_streams == b->max_streams &&
 	    a->shutdown_grace == b->shutdown_grace &&
+	    a->poll_hold_ms == b->poll_hold_ms &&
 	    a->log_level == b->log_level &&
 	    streq_null(a->log_file, b->log_file) &&
 	    a->stats_interval == b->stats_interval &&
@@ -255,6 +258,15 @@ static const struct set_case set_good[] = {
 	{ "backlog", "65535", "65535" },
 	{ "keepalive", "1", "1" },
 	{ "keepalive", "3600", "3600" },
+	{ "poll-hold", "off", "-1" },
+	{ "poll-hold", "0", "0" },
+	{ "poll-hold", "1", "1000" },
+	{ "poll-hold", "0.05", "50" },
+	{ "poll-hold", "1.5", "1500" },
+	{ "poll-hold", "2.250", "2250" },
+	{ "poll-hold", "007", "7000" },
+	{ "poll-hold", "300", "300000" },
+	{ "poll-hold", "300.000", "300000" },
 	{ "keepalive", "0030", "30" },
 	{ "retry", "0", "0" },
 	{ "retry", "3600000", "3600000" },
@@ -327,6 +339,20 @@ static const struct set_case set_bad[] = {
 	{ "keepalive", "3601", "out of range (1..3600)" },
 	{ "keepalive", "99999999999999999999999", "out of range" },
 	{ "keepalive", "18446744073709551615", "out of range" },
+	{ "poll-hold", "", "empty value" },
+	{ "poll-hold", "301", "out of range (0..300 seconds, or off)" },
+	{ "poll-hold", "300.001", "out of range (0..300 seconds, or off)" },
+	{ "poll-hold", "99999999999999999999999", "out of range" },
+	{ "poll-hold", "-1", "src: \"-1\" is not \"off\" or seconds" },
+	{ "poll-hold", "1.2345", "at most 3 decimals" },
+	{ "poll-hold", ".5", "is not \"off\" or seconds" },
+	{ "poll-hold", "1.", "is not \"off\" or seconds" },
+	{ "poll-hold", "1.2.3", "is not \"off\" or seconds" },
+	{ "poll-hold", "2s", "is not \"off\" or seconds" },
+	{ "poll-hold", "0x1", "is not \"off\" or seconds" },
+	{ "poll-hold", "OFF", "is not \"off\" or seconds" },
+	{ "poll-hold", "yes", "is not \"off\" or seconds" },
+	{ "poll-hold", " 1", "is not \"off\" or seconds" },
 	{ "backlog", "0", "out of range (1..65535)" },
 	{ "backlog", "65536", "out of range" },
 	{ "backlog", "4294967297", "out of range" },
@@ -489,6 +515,7 @@ static const struct file_case file_cases[] = {
 	{ "\n\n   \n\t\n", "keepalive", "15" },
 	{ "# only a comment\n", "keepalive", "15" },
 	{ "keepalive = 20\n", "keepalive", "20" },
+	{ "poll-hold = 10\n", "poll-hold", "10000" },
 	{ "keepalive=20", "keepalive", "20" },
 	{ "   keepalive\t=\t20   \n", "keepalive", "20" },
 	{ "keepalive = 20\r\n", "keepalive", "20" },
@@ -782,6 +809,16 @@ static const struct load_case load_cases[] = {
 	  "SSE_FCGI_RETRY: \"15x\" is not a number" },
 	{ { NULL }, { "SSE_FCGI_KEEPALIVE=9999" }, CFG_ERROR, NULL,
 	  "SSE_FCGI_KEEPALIVE: \"9999\" is out of range (1..3600)" },
+	{ { NULL }, { "SSE_FCGI_POLL_HOLD=20" }, CFG_OK, "poll-hold",
+	  "20000" },
+	{ { NULL }, { "SSE_FCGI_POLL_HOLD=1h" }, CFG_ERROR, NULL,
+	  "SSE_FCGI_POLL_HOLD: \"1h\" is not \"off\" or seconds" },
+	{ { "--poll-hold=0.5" }, { "SSE_FCGI_POLL_HOLD=20" }, CFG_OK,
+	  "poll-hold", "500" },
+	{ { "--poll-hold=off" }, { "SSE_FCGI_POLL_HOLD=20" }, CFG_OK,
+	  "poll-hold", "-1" },
+	{ { "--poll-hold=999" }, { NULL }, CFG_ERROR, NULL,
+	  "--poll-hold: \"999\" is out of range (0..300 seconds, or off)" },
 	/* An empty variable counts as unset. */
 	{ { NULL }, { "SSE_FCGI_LISTEN=" }, CFG_OK, "listen", "(null)" },
 	{ { NULL }, { "SSE_FCGI_RETRY=" }, CFG_OK, "retry", "3000" },
@@ -1394,8 +1431,8 @@ test_usage_round_trip(void)
 		test_cond("env name matches key", ok);
 		cfg_clear(&e);
 	}
-	test_cond("34 options listed", nopts == 34);
-	test_cond("19 defaults listed", ndefs == 19);
+	test_cond("35 options listed", nopts == 35);
+	test_cond("20 defaults listed", ndefs == 20);
 	test_cond("usage defaults == cfg_defaults()", cfg_equal(&c, &d));
 	cfg_clear(&c);
 	cfg_clear(&d);

@@ -78,6 +78,7 @@ struct seen {
 	int		 failed;
 	size_t		 n;
 	int		 more;
+	unsigned long long clock, clock_ms;
 	int		 gap[4];
 	char		 ids[16][48];
 	size_t		 chans[16];
@@ -99,6 +100,8 @@ on_page(void *arg, const struct history_snapshot *snap, const char *err)
 	}
 	w->n = snap->nentries;
 	w->more = snap->more;
+	w->clock = snap->clock_seq;
+	w->clock_ms = snap->clock_ms;
 	for (i = 0; i < snap->nentries && i < 16; i++) {
 		snprintf(w->ids[i], sizeof w->ids[i], "%s",
 		    snap->entries[i].id_text);
@@ -288,9 +291,40 @@ test_cancel(void)
 	freeReplyObject(r);
 }
 
+/* A read of no channel gives the clock: the last id published, with the
+ * ms the script adds after the reads (poll mode starts there). */
+static void
+test_clock_only(void)
+{
+	struct history_batch	*b = history_batch_create("p:");
+	struct seen		 s1, s2;
+	redisReply		*r;
+
+	memset(&s1, 0, sizeof s1);
+	memset(&s2, 0, sizeof s2);
+	history_batch_add(b, NULL, NULL, 0, "0-0", 0, on_page, &s1);
+	history_batch_add(b, x, l1, 1, "1-1", 50, on_page, &s2);
+	r = rarr(3, rnum(7), rarr(4, rnum(1), rstr("0-0"), rnum(0),
+	    rarr(1, rent("1-2", "two"))), rnum(1234));
+	history_batch_finish(b, r, NULL);
+	test_cond("clock only: the clock and its ms", s1.calls == 1 &&
+	    s1.n == 0 && s1.clock == 7 && s1.clock_ms == 1234);
+	test_cond("beside a read: its page", s2.calls == 1 && s2.n == 1 &&
+	    s2.clock_ms == 1234);
+	freeReplyObject(r);
+	b = history_batch_create("p:");
+	memset(&s1, 0, sizeof s1);
+	history_batch_add(b, NULL, NULL, 0, "0-0", 0, on_page, &s1);
+	r = rarr(2, rnum(7), rstr("1234"));
+	history_batch_finish(b, r, NULL);
+	test_cond("the ms a string: refused", s1.calls == 1 && s1.failed);
+	freeReplyObject(r);
+}
+
 int
 main(void)
 {
+	test_clock_only();
 	test_shared();
 	test_frontier();
 	test_malformed();

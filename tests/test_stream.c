@@ -9,6 +9,10 @@
  * during a resync; a lost connection between two confirmations; history
  * replayed page by page as the queue drains, over several channels, with
  * frames shared between the streams of one read, and a failed page.
+ * Poll mode: ends after the replay; ends after the first live event (a
+ * burst goes together); ends at the hold deadline; no duplicate or gap
+ * between replay and live; a first poll sends its position (the clock)
+ * with its headers and ends, skipping what was held up to it.
  */
 #include "config.h"
 
@@ -17,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -681,6 +686,192 @@ test_replay_error(void)
 	nreqs = 0;
 }
 
+/* Answers Q, a read of the clock only, with the last id MS-SEQ. */
+static void
+reply_clock(struct history_req *q, uint64_t ms, uint64_t seq)
+{
+	struct history_snapshot	 snap;
+	static const int	 nogap[8];
+
+	q->answered = 1;
+	if (q->cancelled)
+		return;
+	memset(&snap, 0, sizeof snap);
+	snap.clock_seq = seq;
+	snap.clock_ms = ms;
+	snap.gap = nogap;
+	q->fn(q->arg, &snap, NULL);
+}
+
+/* Counts the "retry:" blocks in P's output. */
+static int
+retries(const struct peer *p)
+{
+	const char	*c = p->out;
+	int		 n = 0;
+
+	while ((c = strstr(c, "retry: ")) != NULL) {
+		n++;
+		c += 7;
+	}
+	return n;
+}
+
+/* Poll mode: a resume that replays ends after the replay, with the held
+ * events the replay did not cover and nothing twice. */
+static void
+test_poll_replay(void)
+{
+	struct peer	 p;
+	uint64_t	 want[] = { 3, 4, 5 };
+
+	cfg.poll_hold_ms = 5000;
+	open_stream(&p, "poll.1", "1-2", 40);
+	publish("poll.1", 4);		/* live while the history is read */
+	publish("poll.1", 5);
+	hub_channel_ready(hub, "poll.1", 6);
+	drain(&p);
+	test_cond("poll: one history read after its id", nreqs == 1 &&
+	    strcmp(reqs[0].after, "1-2") == 0 && !p.ended);
+	reply(&reqs[0], (uint64_t []){ 3, 4 }, 2, 4);
+	publish("poll.1", 5);		/* the live copy, again */
+	drain(&p);
+	test_cond("poll: replay then held, once, in order",
+	    got_exactly(&p, want, 3));
+	test_cond("poll: ends after the replay with retry:", p.ended &&
+	    p.after_end == 0 && retries(&p) == 2 &&
+	    strstr(p.out, ": poll\n\n") != NULL);
+	close_peer(&p);
+	test_cond("poll: freed", stream_of(&p) == NULL);
+	nreqs = 0;
+	cfg.poll_hold_ms = -1;
+}
+
+/* Poll mode: nothing missed, so it waits; the first live event (and
+ * those of the same pass) end it. */
+static void
+test_poll_live(void)
+{
+	struct peer	 p;
+	uint64_t	 want[] = { 6, 7 };
+
+	cfg.poll_hold_ms = 5000;
+	open_stream(&p, "poll.2", "1-5", 41);
+	hub_channel_ready(hub, "poll.2", 6);
+	drain(&p);
+	reply(&reqs[0], NULL, 0, 5);
+	drain(&p);
+	test_cond("poll: nothing missed, it waits", !p.ended &&
+	    strstr(p.out, "Content-Type: text/event-stream") != NULL &&
+	    stream_of(&p) != NULL);
+	publish("poll.2", 5);		/* already had it */
+	drain(&p);
+	test_cond("poll: an old id does not end it", !p.ended);
+	publish("poll.2", 6);
+	publish("poll.2", 7);
+	drain(&p);
+	test_cond("poll: the burst, then the end", got_exactly(&p, want, 2) &&
+	    p.ended && p.after_end == 0);
+	publish("poll.2", 8);
+	drain(&p);
+	test_cond("poll: nothing after the end", got_exactly(&p, want, 2));
+	close_peer(&p);
+	nreqs = 0;
+	cfg.poll_hold_ms = -1;
+}
+
+/* Poll mode: no event comes; the hold ends it (a short hold, waited
+ * for); with hold 0 a poll with nothing missed ends at once. */
+static void
+test_poll_deadline(void)
+{
+	struct peer	 p;
+	struct timespec	 t0, t;
+	long		 ms;
+
+	cfg.poll_hold_ms = 300;
+	open_stream(&p, "poll.3", "1-9", 42);
+	hub_channel_ready(hub, "poll.3", 6);
+	drain(&p);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	reply(&reqs[0], NULL, 0, 9);
+	drain(&p);
+	test_cond("poll: waiting", stream_of(&p) != NULL && !p.ended);
+	do {
+		event_base_loop(loop_base(l), EVLOOP_ONCE);
+		drain(&p);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ms = (t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000;
+	} while (!p.ended && ms < 10000);
+	test_cond("poll: ends at the hold with retry:, no data", p.ended &&
+	    retries(&p) == 2 && strstr(p.out, "data:") == NULL);
+	test_cond("poll: not before the hold", ms >= 250);
+	close_peer(&p);
+	nreqs = 0;
+	cfg.poll_hold_ms = 0;
+	open_stream(&p, "poll.3", "1-9", 46);
+	hub_channel_ready(hub, "poll.3", 6);
+	drain(&p);
+	reply(&reqs[0], NULL, 0, 9);
+	drain(&p);
+	test_cond("poll hold 0: nothing missed, ends at once", p.ended &&
+	    retries(&p) == 2 && strstr(p.out, "data:") == NULL);
+	close_peer(&p);
+	nreqs = 0;
+	cfg.poll_hold_ms = -1;
+}
+
+/* Poll mode, first request (no id): the clock is read once the channel
+ * is confirmed and sent with the headers as the position; it ends at
+ * once. What was held up to the position is before it; what came after
+ * it goes too. */
+static void
+test_poll_first(void)
+{
+	struct peer	 p;
+	uint64_t	 want[] = { 9 };
+
+	cfg.poll_hold_ms = 5000;
+	open_stream(&p, "poll.4", "", 43);
+	publish("poll.4", 6);		/* held while waiting */
+	hub_channel_ready(hub, "poll.4", 6);
+	drain(&p);
+	test_cond("poll first: reads the clock only, no headers yet",
+	    nreqs == 1 && reqs[0].nchannels == 0 && p.nout == 0);
+	publish("poll.4", 7);		/* held during the read */
+	reply_clock(&reqs[0], 1234, 7);
+	drain(&p);
+	test_cond("poll first: headers, its position, the end",
+	    strstr(p.out, "text/event-stream") != NULL &&
+	    strstr(p.out, "\nid: 1234-7\n\n") != NULL &&
+	    strstr(p.out, "data:") == NULL && p.ended && retries(&p) == 2);
+	close_peer(&p);
+	nreqs = 0;
+	open_stream(&p, "poll.4", "", 44);
+	hub_channel_ready(hub, "poll.4", 6);
+	drain(&p);
+	publish("poll.4", 9);		/* held, after the clock */
+	reply_clock(&reqs[0], 1234, 8);
+	drain(&p);
+	test_cond("poll first: held after the position: sent, ended",
+	    got_exactly(&p, want, 1) && p.ended &&
+	    strstr(p.out, "id: 1234-8\n\n") < strstr(p.out, "data: e9"));
+	close_peer(&p);
+	nreqs = 0;
+	history_down = 1;
+	open_stream(&p, "poll.4", "", 45);
+	hub_channel_ready(hub, "poll.4", 6);
+	drain(&p);
+	test_cond("poll first: no history connection: ends, retry:",
+	    p.ended && strstr(p.out, "text/event-stream") != NULL &&
+	    strstr(p.out, "history unavailable") != NULL);
+	close_peer(&p);
+	history_down = 0;
+	nreqs = 0;
+	cfg.poll_hold_ms = -1;
+}
+
 int
 main(void)
 {
@@ -689,6 +880,7 @@ main(void)
 	cfg_defaults(&cfg);
 	cfg.keepalive = 600;
 	cfg.retry_ms = 1000;
+	test_cond("poll mode off by default", cfg.poll_hold_ms == -1);
 	l = loop_create(err, sizeof err);
 	hub = hub_create(NULL, NULL, NULL);
 	ctx = stream_ctx_create(l, hub, NULL, &cfg);
@@ -701,7 +893,11 @@ main(void)
 	test_replay_channels();
 	test_replay_shared();
 	test_replay_error();
-	test_shutdown_during_resync();
+	test_poll_replay();
+	test_poll_live();
+	test_poll_deadline();
+	test_poll_first();
+	test_shutdown_during_resync();	/* the writer stops: last */
 	stream_ctx_free(ctx);
 	hub_free(hub);
 	loop_free(l);
