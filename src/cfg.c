@@ -438,7 +438,6 @@ cfg_history_front(struct cfg *c, size_t from)
 	c->history = tmp;
 }
 
-/* Stores VALUE into the field O describes; SOURCE prefixes any error. */
 /* Parses VALUE, "off" or seconds with up to three decimals in O's range,
  * into *MS (-1 for off). */
 static int
@@ -480,6 +479,7 @@ cfg_hold_parse(const struct cfg_opt *o, const char *value, int *ms,
 	return 0;
 }
 
+/* Stores VALUE into the field O describes; SOURCE prefixes any error. */
 static int
 cfg_apply(struct cfg *c, const struct cfg_opt *o, const char *value,
     const char *source, char *err, size_t errlen)
@@ -1047,9 +1047,7 @@ cfg_usage(FILE *out)
 		else
 			fprintf(out, ", no default");
 		if (o->type == CFG_T_INT || o->type == CFG_T_UINT ||
-		    o->type == CFG_T_SIZE)
-			fprintf(out, ", range %llu..%llu", o->min, o->max);
-		else if (o->type == CFG_T_HOLD)
+		    o->type == CFG_T_SIZE || o->type == CFG_T_HOLD)
 			fprintf(out, ", range %llu..%llu", o->min, o->max);
 		else if (o->type == CFG_T_TOKEN || o->type == CFG_T_SECRET)
 			fprintf(out, ", %llu..%llu bytes", o->min, o->max);

@@ -68,9 +68,10 @@ void		 history_free(struct history *);
 /* Asks for one page of the events after AFTER on the N CHANNELS
  * (borrowed): per channel, the entries whose data fits in BUDGET bytes (at
  * least one); with N 0, only the clock (the last id published). FN runs
- * later, never before this returns, exactly once, unless cancelled. Returns a handle valid until FN runs or
- * history_cancel(), or NULL (and FN never runs) when there is no
- * connection to Redis or AFTER is not an event id. */
+ * later, never before this returns, exactly once, unless cancelled.
+ * Returns a handle valid until FN runs or history_cancel(), or NULL (and
+ * FN never runs) when there is no connection to Redis or AFTER is not an
+ * event id. */
 struct history_req *history_resume(struct history *,
 		    const char *const *channels, const size_t *lens, size_t n,
 		    const char *after, size_t budget, history_fn fn, void *arg);

@@ -5,8 +5,8 @@
  * trailing bytes) rather than guess, so a typo fails at start-up with a
  * reason instead of connecting somewhere unexpected. Names are resolved
  * once, at start-up, by redis_url_resolve() (resolve.c: the C library's
- * resolver, or in the portable build /etc/hosts and DNS without NSS). TLS ("rediss://") is not
- * supported.
+ * resolver, or in the portable build /etc/hosts and DNS without NSS).
+ * TLS ("rediss://") is not supported.
  *
  * A userinfo without ':' ("redis://secret@host") is a password, as in
  * redis-cli. The userinfo ends at the last '@', so a password may hold
