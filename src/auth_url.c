@@ -470,8 +470,9 @@ auth_url_on_done(struct evhttp_request *req, void *arg)
 	if (v.kind == AUTH_URL_UNAVAILABLE)
 		log_warn("auth-url %s: %s", e->au->cfg->auth_url, reason);
 	else
-		log_debug("auth-url: %d%s%s", v.status, user[0] ? ", user " :
-		    "", user);
+		log_debug("auth-url: %d for %s%s%s", v.status,
+		    e->creds != NULL ? e->creds->channels : "?",
+		    user[0] ? ", user " : "", user);
 	auth_url_settle(e, &v);
 }
 
@@ -519,7 +520,8 @@ auth_url_ask(struct auth_url_entry *e)
 	struct evkeyvalq	*h;
 	struct timeval		 tv;
 
-	tv.tv_sec = au->cfg->auth_timeout_ms / 1000;
+	/* evhttp's own timeouts a second later: the deadline decides. */
+	tv.tv_sec = au->cfg->auth_timeout_ms / 1000 + 1;
 	tv.tv_usec = (au->cfg->auth_timeout_ms % 1000) * 1000;
 	e->asked = auth_url_now();
 	auth_url_unlink(e);
@@ -530,6 +532,7 @@ auth_url_ask(struct auth_url_entry *e)
 	if (e->conn == NULL)
 		goto fail;
 	evhttp_connection_set_timeout_tv(e->conn, &tv);
+	tv.tv_sec--;
 	evhttp_connection_set_retries(e->conn, 0);
 	evhttp_connection_set_max_body_size(e->conn, AUTH_URL_BODY_MAX);
 	evhttp_connection_set_max_headers_size(e->conn, AUTH_URL_HEADERS_MAX);
