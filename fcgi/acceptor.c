@@ -29,6 +29,7 @@
 
 #include "acceptor.h"
 #include "auth.h"
+#include "auth_url.h"
 #include "broker.h"
 #include "cfg.h"
 #include "channel.h"
@@ -389,6 +390,33 @@ acceptor_bearer(FCGX_Request *r)
 	return *h != '\0' ? h : NULL;
 }
 
+/* Gives REQ what the app is asked with (auth-url): the browser's Cookie
+ * and Authorization, the request's URI and client address, the channels.
+ * The stream then waits for the app's verdict on the loop. */
+static void
+acceptor_ask_app(FCGX_Request *r, struct stream_req *req)
+{
+	char	*chans, *p;
+	size_t	 i, n = 1;
+
+	for (i = 0; i < req->nchannels; i++)
+		n += req->lens[i] + 1;
+	p = chans = xmalloc(n);
+	for (i = 0; i < req->nchannels; i++) {
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, req->channels[i], req->lens[i]);
+		p += req->lens[i];
+	}
+	*p = '\0';
+	req->auth = auth_url_creds_create(
+	    FCGX_GetParam("HTTP_COOKIE", r->envp),
+	    FCGX_GetParam("HTTP_AUTHORIZATION", r->envp),
+	    FCGX_GetParam("REQUEST_URI", r->envp),
+	    FCGX_GetParam("REMOTE_ADDR", r->envp), chans);
+	free(chans);
+}
+
 /* Decides whether REQ's channels may be read (auth.h), taking the token
  * from the Authorization header, then the query, then the cookie. Sets
  * the stream's expiry. Returns 0, or -1 once it answered 401 or 403. */
@@ -415,6 +443,13 @@ acceptor_authorize_stream(struct acceptor *a, FCGX_Request *r,
 	who.token_len = len;
 	v = auth_subscribe(a->auth, &who, req->channels, req->lens,
 	    req->nchannels, time(NULL), &req->expires, why, sizeof why);
+	/* auth-url: what the rules do not allow (all, with no rule set) is
+	 * the application's to decide, on the loop. */
+	if (a->cfg->auth_url != NULL && (v != AUTH_ALLOW ||
+	    !auth_enabled(a->auth))) {
+		acceptor_ask_app(r, req);
+		return 0;
+	}
 	if (v == AUTH_ALLOW)
 		return 0;
 	/* The reason, never the token: it would outlive it in the log. */

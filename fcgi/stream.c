@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "auth_url.h"
 #include "cfg.h"
 #include "fcgi_proto.h"
 #include "frame.h"
@@ -101,6 +102,7 @@ stream_req_free(struct stream_req *req)
 		return;
 	for (i = 0; i < req->nchannels; i++)
 		free(req->channels[i]);
+	auth_url_creds_free(req->auth);
 	free(req->headers);
 	free(req->channels);
 	free(req->lens);

@@ -27,6 +27,7 @@
 
 #include "event_id.h"
 
+struct auth_url_creds;
 struct cfg;
 struct history;
 struct hub;
@@ -44,6 +45,7 @@ struct stream_req {
 	char		*headers;	/* more response headers, or NULL */
 	int		 no_accel;	/* leave out X-Accel-Buffering */
 	time_t		 expires;	/* end the stream then (token), or 0 */
+	struct auth_url_creds *auth;	/* ask auth-url first, or NULL; owned */
 	struct stream_ctx *ctx;		/* set by stream_submit() */
 };
 

@@ -25,6 +25,8 @@
 #include "outq.h"
 #include "stream.h"
 
+struct auth_url;
+struct auth_url_sub;
 struct frame;
 struct history_req;
 
@@ -82,6 +84,7 @@ struct stream {
 	const char		*why;		/* why it ends, for the log */
 	struct event		*expire_ev;	/* token expiry, or NULL */
 	struct event		*poll_ev;	/* poll mode: hold, or NULL */
+	struct auth_url_sub	*auth;		/* auth-url check, or NULL */
 	int			 fd;
 	unsigned		 nwait;		/* channels not confirmed */
 	uint16_t		 request_id;
@@ -94,6 +97,7 @@ struct stream_ctx {
 	struct hub		*hub;
 	struct history		*history;
 	const struct cfg	*cfg;
+	struct auth_url		*auth_url;	/* or NULL (stream_auth.h) */
 	struct frame		*preamble;	/* headers, ": ok", retry */
 	struct frame		*preamble_lighttpd; /* the same for lighttpd */
 	struct frame		*keepalive;

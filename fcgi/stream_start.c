@@ -39,6 +39,7 @@
 #include "log.h"
 #include "sse.h"
 #include "stream.h"
+#include "stream_auth.h"
 #include "stream_int.h"
 #include "xmalloc.h"
 
@@ -82,6 +83,7 @@ stream_leave(struct stream *s)
 
 	if (s->nsubs > 0 && hub_sub_active(&s->subs[0]))
 		stream_log_closed(s);
+	stream_auth_leave(s);		/* auth-url: no verdict reaches S */
 	for (i = 0; i < s->nsubs; i++)
 		if (hub_sub_active(&s->subs[i]))
 			hub_unsubscribe(s->ctx->hub, &s->subs[i]);
@@ -356,6 +358,9 @@ stream_subscribe(struct stream *s, struct stream_req *req)
 {
 	size_t	i;
 
+	/* auth-url: the app says first (stream_auth.h). */
+	if (stream_auth_wait(s, req))
+		return;
 	s->subs = req->nchannels == 1 ? &s->sub1 :
 	    xcalloc(req->nchannels, sizeof *s->subs);
 	s->nsubs = req->nchannels;

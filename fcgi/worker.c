@@ -30,6 +30,7 @@
 
 #include "acceptor.h"
 #include "auth.h"
+#include "auth_url.h"
 #include "broker.h"
 #include "cidr.h"
 #include "cors.h"
@@ -42,6 +43,7 @@
 #include "notify.h"
 #include "stats.h"
 #include "stream.h"
+#include "stream_auth.h"
 #include "upgrade.h"
 
 extern char **environ;
@@ -56,6 +58,7 @@ struct worker {
 	struct acceptor		*acceptor;
 	struct cors		*cors;
 	struct auth		*auth;
+	struct auth_url		*auth_url;	/* NULL: no auth-url */
 	struct stats		*stats;		/* NULL: stats off */
 	struct cidr		*stats_allow;
 	struct upgrade		*upgrade;	/* NULL: SIGUSR2 unavailable */
@@ -412,6 +415,7 @@ worker_free(struct worker *w)
 		acceptor_free(w->acceptor);
 	}
 	stream_ctx_free(w->streams);
+	auth_url_free(w->auth_url);
 	upgrade_free(w->upgrade);
 	if (w->ready_ev != NULL)
 		event_free(w->ready_ev);
@@ -492,7 +496,7 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (!auth_enabled(w.auth))
+	if (!auth_enabled(w.auth) && w.cfg.auth_url == NULL)
 		log_warn("no authorization configured: every channel is "
 		    "public (set public-channels, user-channels, jwt-secret or "
 		    "jwt-key-file)");
@@ -515,6 +519,14 @@ main(int argc, char **argv)
 		goto out;
 	}
 	w.streams = stream_ctx_create(w.loop, w.hub, w.history, &w.cfg);
+	w.auth_url = auth_url_create(loop_base(w.loop), &w.cfg, err,
+	    sizeof err);
+	if (w.auth_url == NULL && err[0] != '\0') {
+		log_error("%s", err);
+		rc = 2;
+		goto out;
+	}
+	stream_ctx_set_auth_url(w.streams, w.auth_url);
 	if ((w.stats_allow = cidr_create(w.cfg.stats_allow, err,
 	    sizeof err)) == NULL) {
 		log_error("stats-allow: %s", err);

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth_url.h"
 #include "cfg.h"
 #include "channel.h"
 #include "pattern.h"
@@ -171,6 +172,19 @@ static const struct cfg_opt cfg_opts[] = {
 	  "AUD", "tokens must name AUD in their aud claim" },
 	{ "jwt-issuer", CFG_T_STRING, CFG_OFF(jwt_issuer), 0, 0, NULL,
 	  "ISS", "tokens must have ISS as their iss claim" },
+	{ "auth-url", CFG_T_STRING, CFG_OFF(auth_url), 0, 0, NULL, "URL",
+	  "ask the application (http://HOST[:PORT]/PATH, GET with the "
+	  "browser's\n"
+	  "Cookie and Authorization) whether a stream the rules do not allow "
+	  "may\n"
+	  "open: 2xx allows (X-SSE-User names the user), 401/403 refuse" },
+	{ "auth-timeout", CFG_T_UINT, CFG_OFF(auth_timeout_ms), 10, 60000,
+	  "2000", "MS", "the app's answer must come within MS, else the "
+	  "stream is sent away\nwith retry: (nothing streamed)" },
+	{ "auth-cache", CFG_T_UINT, CFG_OFF(auth_cache), 1, 86400, "30",
+	  "SECONDS", "app verdicts are cached per credentials and channels "
+	  "for SECONDS,\nand open streams are checked again at that "
+	  "interval" },
 };
 
 #define CFG_NOPTS	(sizeof cfg_opts / sizeof cfg_opts[0])
@@ -488,6 +502,8 @@ cfg_apply(struct cfg *c, const struct cfg_opt *o, const char *value,
 	char			**sp;
 	unsigned long long	 v;
 	int			 lvl;
+	struct auth_url_target	 target;
+	char			 why[160];
 
 	if (value == NULL) {
 		snprintf(err, errlen, "%s: missing value", source);
@@ -522,6 +538,12 @@ cfg_apply(struct cfg *c, const struct cfg_opt *o, const char *value,
 			snprintf(err, errlen, "%s: \"%.64s\": unknown syslog "
 			    "facility (daemon, user, local0..local7)", source,
 			    value);
+			return -1;
+		}
+		if (o->off == CFG_OFF(auth_url) &&
+		    auth_url_parse(value, &target, why, sizeof why) == -1) {
+			snprintf(err, errlen, "%s: \"%.64s\": %s", source,
+			    value, why);
 			return -1;
 		}
 		sp = field;

@@ -70,6 +70,10 @@ struct cfg {
 	unsigned	 jwt_leeway;		/* seconds of clock skew */
 	char		*jwt_audience;		/* required aud, or NULL */
 	char		*jwt_issuer;		/* required iss, or NULL */
+	/* The application's check (see auth_url.h), or NULL. */
+	char		*auth_url;		/* http://HOST[:PORT]/PATH */
+	unsigned	 auth_timeout_ms;	/* its answer's deadline */
+	unsigned	 auth_cache;		/* seconds a verdict holds */
 };
 
 enum cfg_result {

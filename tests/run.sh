@@ -25,7 +25,7 @@ JOBS=${JOBS:-2}
 PACKAGES="build-essential sudo autoconf automake libtool pkg-config libfcgi-dev libfcgi-bin
 libhiredis-dev libjson-c-dev libevent-dev libssl-dev redis-server lighttpd
 spawn-fcgi curl procps iproute2 python3 nginx chromium valgrind apache2
-libapache2-mod-fcgid clang libclang-rt-14-dev file debhelper lintian logrotate"
+libapache2-mod-fcgid clang libclang-rt-14-dev file debhelper lintian logrotate php-cgi"
 passed=0
 failed=0
 T0=$SECONDS

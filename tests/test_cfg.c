@@ -86,6 +86,12 @@ field(const struct cfg *c, const char *key, char *buf, size_t len)
 		sp = (const char *const *)&c->jwt_audience;
 	else if (strcmp(key, "jwt-issuer") == 0)
 		sp = (const char *const *)&c->jwt_issuer;
+	else if (strcmp(key, "auth-url") == 0)
+		sp = (const char *const *)&c->auth_url;
+	else if (strcmp(key, "auth-timeout") == 0)
+		snprintf(buf, len, "%u", c->auth_timeout_ms);
+	else if (strcmp(key, "auth-cache") == 0)
+		snprintf(buf, len, "%u", c->auth_cache);
 	else if (strcmp(key, "stats-allow") == 0)
 		sp = (const char *const *)&c->stats_allow;
 	else if (strcmp(key, "stats-secret") == 0)
@@ -845,6 +851,62 @@ static const struct load_case load_cases[] = {
 	{ { "--keepalive=abc", "--help" }, { NULL }, CFG_EXIT, NULL, "" },
 	{ { "-h" }, { "SSE_FCGI_RETRY=x" }, CFG_EXIT, NULL, "" },
 	{ { "--config=/nonexistent", "-V" }, { NULL }, CFG_EXIT, NULL, "" },
+	/* auth-url, auth-timeout, auth-cache (auth_url.h). */
+	{ { NULL }, { NULL }, CFG_OK, "auth-url", "(null)" },
+	{ { NULL }, { NULL }, CFG_OK, "auth-timeout", "2000" },
+	{ { NULL }, { NULL }, CFG_OK, "auth-cache", "30" },
+	{ { "--auth-url", "http://127.0.0.1:8080/auth.php?x=1" }, { NULL },
+	  CFG_OK, "auth-url", "http://127.0.0.1:8080/auth.php?x=1" },
+	{ { "--auth-url=HTTP://[::1]/a" }, { NULL }, CFG_OK, "auth-url",
+	  "HTTP://[::1]/a" },
+	{ { NULL }, { "SSE_FCGI_AUTH_URL=http://app.local/auth" }, CFG_OK,
+	  "auth-url", "http://app.local/auth" },
+	{ { "--auth-url", "https://127.0.0.1/auth.php" }, { NULL }, CFG_ERROR,
+	  NULL, "--auth-url: \"https://127.0.0.1/auth.php\": https is not "
+	  "supported" },
+	{ { "--auth-url", "ftp://x/a" }, { NULL }, CFG_ERROR, NULL,
+	  "expected http://HOST[:PORT]/PATH" },
+	{ { "--auth-url", "http://127.0.0.1" }, { NULL }, CFG_ERROR, NULL,
+	  "expected a path after the host" },
+	{ { "--auth-url", "http://127.0.0.1:0/a" }, { NULL }, CFG_ERROR, NULL,
+	  "port out of range" },
+	{ { "--auth-url", "http://127.0.0.1:65536/a" }, { NULL }, CFG_ERROR,
+	  NULL, "port out of range" },
+	{ { "--auth-url", "http://127.0.0.1:x/a" }, { NULL }, CFG_ERROR,
+	  NULL, "bad port" },
+	{ { "--auth-url", "http:///a" }, { NULL }, CFG_ERROR, NULL,
+	  "missing or bad host" },
+	{ { "--auth-url", "http://a_b/a" }, { NULL }, CFG_ERROR, NULL,
+	  "expected a path after the host" },
+	{ { "--auth-url", "http://[::1/a" }, { NULL }, CFG_ERROR, NULL,
+	  "unterminated [IPv6 address]" },
+	{ { "--auth-url", "http://[zz]/a" }, { NULL }, CFG_ERROR, NULL,
+	  "bad IPv6 address" },
+	{ { "--auth-url", "http://h/a b" }, { NULL }, CFG_ERROR, NULL,
+	  "spaces, control or non-ASCII" },
+	{ { "--auth-url", "http://h/a#f" }, { NULL }, CFG_ERROR, NULL,
+	  "a fragment (#)" },
+	{ { "--auth-url=" }, { NULL }, CFG_ERROR, NULL,
+	  "--auth-url: empty value" },
+	{ { NULL }, { "SSE_FCGI_AUTH_URL=x" }, CFG_ERROR, NULL,
+	  "SSE_FCGI_AUTH_URL: \"x\": expected http://" },
+	{ { "--auth-timeout", "9" }, { NULL }, CFG_ERROR, NULL,
+	  "--auth-timeout: \"9\" is out of range (10..60000)" },
+	{ { "--auth-timeout", "60001" }, { NULL }, CFG_ERROR, NULL,
+	  "out of range (10..60000)" },
+	{ { "--auth-timeout", "1s" }, { NULL }, CFG_ERROR, NULL,
+	  "--auth-timeout: \"1s\" is not a number" },
+	{ { "--auth-timeout", "500" }, { NULL }, CFG_OK, "auth-timeout",
+	  "500" },
+	{ { "--auth-cache", "0" }, { NULL }, CFG_ERROR, NULL,
+	  "--auth-cache: \"0\" is out of range (1..86400)" },
+	{ { "--auth-cache", "86401" }, { NULL }, CFG_ERROR, NULL,
+	  "out of range (1..86400)" },
+	{ { "--auth-cache", "-1" }, { NULL }, CFG_ERROR, NULL,
+	  "--auth-cache: \"-1\" is not a number" },
+	{ { NULL }, { "SSE_FCGI_AUTH_CACHE=abc" }, CFG_ERROR, NULL,
+	  "SSE_FCGI_AUTH_CACHE: \"abc\" is not a number" },
+	{ { "--auth-cache", "5" }, { NULL }, CFG_OK, "auth-cache", "5" },
 };
 
 /* Builds a NULL-terminated argv with "sse-fcgi" as argv[0]. */
@@ -1411,6 +1473,8 @@ test_usage_round_trip(void)
 		else if (strcmp(key, "jwt-secret") == 0)
 			snprintf(want, sizeof want, "/x/%s/%s", key,
 			    "0123456789abcdef0123456789");
+		else if (strcmp(key, "auth-url") == 0)
+			snprintf(want, sizeof want, "http://x/%s", key);
 		else
 			snprintf(want, sizeof want, "/x/%s", key);
 		snprintf(set, sizeof set, "%s=%s", env,
@@ -1431,8 +1495,8 @@ test_usage_round_trip(void)
 		test_cond("env name matches key", ok);
 		cfg_clear(&e);
 	}
-	test_cond("35 options listed", nopts == 35);
-	test_cond("20 defaults listed", ndefs == 20);
+	test_cond("38 options listed", nopts == 38);
+	test_cond("22 defaults listed", ndefs == 22);
 	test_cond("usage defaults == cfg_defaults()", cfg_equal(&c, &d));
 	cfg_clear(&c);
 	cfg_clear(&d);
