@@ -29,6 +29,7 @@
 
 struct cfg;
 struct history;
+struct history_from;
 struct hub;
 struct loop;
 struct stream_ctx;
@@ -44,6 +45,9 @@ struct stream_req {
 	char		*headers;	/* more response headers, or NULL */
 	int		 no_accel;	/* leave out X-Accel-Buffering */
 	time_t		 expires;	/* end the stream then (token), or 0 */
+	/* Initial events: where each channel's next read starts, or NULL
+	 * (initial.h); owned. */
+	struct history_from *from;
 	struct stream_ctx *ctx;		/* set by stream_submit() */
 };
 

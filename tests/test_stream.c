@@ -46,6 +46,8 @@ struct history_req {
 	int		 answered;
 	char		 after[EVENT_ID_MAX];
 	size_t		 nchannels;
+	int		 has_from;	/* history_resume_from() */
+	struct history_from from[8];
 };
 
 #define MAX_REQS	64
@@ -68,6 +70,25 @@ history_resume(struct history *h, const char *const *channels,
 	q->arg = arg;
 	q->nchannels = n;
 	snprintf(q->after, sizeof q->after, "%s", after);
+	return q;
+}
+
+struct history_req *
+history_resume_from(struct history *h, const char *const *channels,
+    const size_t *lens, size_t n, const struct history_from *from,
+    size_t max, history_fn fn, void *arg)
+{
+	struct history_req	*q;
+
+	if (history_down || nreqs == MAX_REQS || n > 8)
+		return NULL;
+	q = &reqs[nreqs++];
+	memset(q, 0, sizeof *q);
+	q->fn = fn;
+	q->arg = arg;
+	q->nchannels = n;
+	q->has_from = 1;
+	memcpy(q->from, from, n * sizeof *from);
 	return q;
 }
 
