@@ -51,7 +51,8 @@ initial_next(struct history_from *from, size_t n,
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
-		from[i].after = snap->start[i];
+		if (snap->start != NULL)
+			from[i].after = snap->start[i];
 		from[i].last = -1;
 		if (last != NULL && event_id_cmp(last, &from[i].after) > 0)
 			from[i].after = *last;
