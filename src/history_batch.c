@@ -322,7 +322,8 @@ hb_parse(struct history_batch *b, const redisReply *r, uint64_t *clock,
 	size_t		 i;
 
 	if (r->type == REDIS_REPLY_ERROR)
-		return r->str;
+		return r->str != NULL && r->str[0] != '\0' ? r->str :
+		    "an empty error from redis";
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < b->nreads + 1 ||
 	    r->elements > b->nreads + 2 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER ||

@@ -240,6 +240,9 @@ test_malformed(void)
 	e->str = strdup("ERR script");
 	e->len = strlen(e->str);
 	test_cond("an error reply", fails(e));
+	e = rnew(REDIS_REPLY_ERROR);
+	e->str = strdup("");
+	test_cond("an empty error reply: an error all the same", fails(e));
 	test_cond("a lost connection", fails(NULL));
 	test_cond("not an array", fails(rnum(3)));
 	test_cond("too few reads", fails(rarr(1, rnum(1))));
