@@ -482,8 +482,8 @@ cfg_initial_parse(const char *rule, struct cfg_initial *r,
 	for (i = 0; f[0][i] != '\0'; i++) {
 		if (!cfg_glob_char_ok((unsigned char)f[0][i])) {
 			snprintf(err, errlen, "%s: initial-events pattern "
-			    "\"%.64s\" may only contain A-Z a-z 0-9 . _ : - * ?",
-			    source, f[0]);
+			    "\"%.64s\" may only contain A-Z a-z 0-9 . _ : - * "
+			    "?", source, f[0]);
 			goto out;
 		}
 	}
