@@ -104,6 +104,7 @@ stream_req_free(struct stream_req *req)
 		free(req->channels[i]);
 	auth_url_creds_free(req->auth);
 	free(req->headers);
+	free(req->from);
 	free(req->channels);
 	free(req->lens);
 	free(req);

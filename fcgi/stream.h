@@ -30,6 +30,7 @@
 struct auth_url_creds;
 struct cfg;
 struct history;
+struct history_from;
 struct hub;
 struct loop;
 struct stream_ctx;
@@ -46,6 +47,9 @@ struct stream_req {
 	int		 no_accel;	/* leave out X-Accel-Buffering */
 	time_t		 expires;	/* end the stream then (token), or 0 */
 	struct auth_url_creds *auth;	/* ask auth-url first, or NULL; owned */
+	/* Initial events: where each channel's next read starts, or NULL
+	 * (initial.h); owned. */
+	struct history_from *from;
 	struct stream_ctx *ctx;		/* set by stream_submit() */
 };
 

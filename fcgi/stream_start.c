@@ -25,6 +25,13 @@
  * after the position is lost, and a first poll holds no process for the
  * hold time (under mod_fcgid a page load costs one short request). Held
  * events up to that id are before the position, the rest are sent.
+ *
+ * Initial events (initial.h): a stream with no id of its own whose
+ * channels have initial-events rules reads the same way, its first page
+ * from each channel's last N (and from the first event it holds, if that
+ * is older), the next ones after its position; held events the reads
+ * covered are dropped as when resuming. It sends no sse-gap. A first poll
+ * with initial events sends them, then its position, and ends.
  */
 #include "config.h"
 
@@ -36,6 +43,7 @@
 #include "frame.h"
 #include "history.h"
 #include "hub.h"
+#include "initial.h"
 #include "log.h"
 #include "sse.h"
 #include "stream.h"
@@ -180,7 +188,9 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	struct pending		*p;
 	struct frame		*f;
 	size_t			 i, held = 0;
-	int			 position = s->req->last_id[0] == '\0';
+	int			 initial = s->req->from != NULL;
+	int			 position = s->req->last_id[0] == '\0' &&
+				    !initial;
 	char			 buf[EVENT_ID_MAX + 8];
 
 	s->hreq = NULL;
@@ -213,7 +223,7 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 		stream_push(s, f);
 		frame_unref(f);
 	}
-	for (i = 0; !position && i < s->req->nchannels; i++)
+	for (i = 0; !position && !initial && i < s->req->nchannels; i++)
 		if (snap->gap[i] != HISTORY_GAP_NONE)
 			stream_push_gap(s, i, snap->gap[i]);
 	stream_replay_page(s, snap);
@@ -224,6 +234,9 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 		 * has, as the flush pass skips a stream whose socket is
 		 * full. */
 		event_id_format(&s->last, s->req->last_id);
+		if (initial)
+			initial_next(s->req->from, s->req->nchannels, snap,
+			    &s->last);
 		s->flags |= STREAM_PAGED;
 		if (outq_bytes(&s->q) <= s->ctx->cfg->queue_limit)
 			stream_replay_next(s);
@@ -244,12 +257,25 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	}
 	stream_drop_pending(s);
 	s->flags &= ~STREAM_SYNCING;
-	log_debug("stream %d/%u resumed: %zu events replayed", s->fd,
-	    s->request_id, s->replayed);
+	log_debug("stream %d/%u %s: %zu events replayed", s->fd,
+	    s->request_id, initial ? "sent its initial events" : "resumed",
+	    s->replayed);
 	stream_drop_req(s);
 	if (s->ctx->cfg->poll_hold_ms < 0)
 		return;
-	if (position || s->replayed + held > 0)
+	/* A first poll with initial events: its position after them. */
+	if (initial && (!s->has_last || s->last.seq < snap->clock_seq)) {
+		s->last.ms = snap->clock_ms;
+		s->last.seq = snap->clock_seq;
+		s->has_last = 1;
+		i = event_id_format(&s->last, buf + 4);
+		memcpy(buf, "id: ", 4);
+		memcpy(buf + 4 + i, "\n\n", 2);
+		f = frame_from(buf, i + 6);
+		stream_push(s, f);
+		frame_unref(f);
+	}
+	if (position || initial || s->replayed + held > 0)
 		stream_poll_answered(s);
 	else
 		stream_poll_wait(s);
@@ -261,8 +287,28 @@ static void
 stream_read_history(struct stream *s)
 {
 	struct stream_req	*req = s->req;
+	struct pending		*p;
 	size_t			 budget;
 
+	if (req->from != NULL) {
+		budget = s->ctx->cfg->queue_limit / req->nchannels;
+		if (budget < STREAM_PAGE_MIN)
+			budget = STREAM_PAGE_MIN;
+		/* The first page also covers the events held already. */
+		for (p = s->pending; p != NULL && !p->has_id; p = p->next)
+			;
+		if (req->from[0].last >= 0 && p != NULL) {
+			free(req->from);
+			req->from = initial_plan(s->ctx->cfg,
+			    req->channels, req->lens, req->nchannels, &p->id);
+		}
+		s->hreq = history_resume_from(s->ctx->history,
+		    (const char *const *)req->channels, req->lens,
+		    req->nchannels, req->from, budget, stream_on_history, s);
+		if (s->hreq == NULL)
+			stream_on_history(s, NULL, "redis unavailable");
+		return;
+	}
 	if (req->last_id[0] == '\0') {
 		/* Poll mode's first request: the clock only. */
 		s->hreq = history_resume(s->ctx->history, NULL, NULL, 0,
@@ -313,7 +359,7 @@ stream_begin(struct stream *s)
 	/* A first poll's headers go with its position: a client that has
 	 * them has a position. */
 	if (!(s->flags & STREAM_STARTED) && ((s->flags & STREAM_SYNCING) == 0 ||
-	    s->req->last_id[0] != '\0')) {
+	    s->req->last_id[0] != '\0' || s->req->from != NULL)) {
 		stream_start(s);
 		stream_mark_dirty(s);
 	}
@@ -365,7 +411,11 @@ stream_subscribe(struct stream *s, struct stream_req *req)
 	    xcalloc(req->nchannels, sizeof *s->subs);
 	s->nsubs = req->nchannels;
 	s->req = req;
-	if (req->last_id[0] != '\0' || s->ctx->cfg->poll_hold_ms >= 0)
+	if (req->last_id[0] == '\0')
+		req->from = initial_plan(s->ctx->cfg, req->channels, req->lens,
+		    req->nchannels, NULL);
+	if (req->last_id[0] != '\0' || req->from != NULL ||
+	    s->ctx->cfg->poll_hold_ms >= 0)
 		s->flags |= STREAM_SYNCING;
 	for (i = 0; i < req->nchannels; i++)
 		hub_subscribe(s->ctx->hub, &s->subs[i], req->channels[i],

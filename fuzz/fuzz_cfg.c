@@ -78,6 +78,12 @@ fuzz_check(const struct cfg *c)
 		    h->maxage_ms > 365UL * 24 * 3600 * 1000)
 			fuzz_fail("history rule out of range", h->pattern);
 	}
+	for (i = 0; i < c->ninitial; i++)
+		if (c->initial[i].pattern == NULL ||
+		    c->initial[i].pattern[0] == '\0' ||
+		    strlen(c->initial[i].pattern) > 200 ||
+		    c->initial[i].count > 1000)
+			fuzz_fail("bad initial-events rule", "");
 	if (cfg_history_for(c, "user.42", 7) == NULL)
 		fuzz_fail("no history rule", "user.42");
 	if (c->keepalive < 1 || c->keepalive > 3600)
@@ -116,6 +122,9 @@ fuzz_set(const char *key, const char *value)
 		if (strcmp(key, "history") == 0 &&
 		    c.nhistory != before.nhistory + 1)
 			fuzz_fail("history rule not added", value);
+		if (strcmp(key, "initial-events") == 0 &&
+		    c.ninitial != before.ninitial + 1)
+			fuzz_fail("initial-events rule not added", value);
 		fuzz_check(&c);
 		/* Setting it again replaces (or appends) without a leak. */
 		if (cfg_set(&c, key, value, NULL, err, sizeof err) != 0)

@@ -7,12 +7,13 @@
  * stored as text and parsed like any other value, which is what lets
  * --help print them and the tests read them back.
  *
- * "history" is the one repeatable option (CFG_T_HISTORY): each value adds a
+ * "history" is a repeatable option (CFG_T_HISTORY): each value adds a
  * rule instead of replacing the last, and cfg_load() moves each layer's
  * rules ahead of the layers before it, giving the lookup order cfg.h
  * promises. publisher-secret-file and jwt-secret-file are read only once
  * every layer is in, so a flag can point elsewhere than a broken path in
- * the file.
+ * the file. "initial-events" (CFG_T_INITIAL) is a second list kept the
+ * same way, in its own block below.
  *
  * Limits: no inline comments in the file ('#' may appear in passwords), no
  * escapes inside "quoted" values, no short flags besides -h and -V.
@@ -40,6 +41,7 @@
 #define CFG_SECRET_MAX	4096		/* bytes in a secret */
 #define CFG_MAXLEN_MAX	10000000ULL	/* history MAXLEN */
 #define CFG_MAXAGE_MAX	(365ULL * 24 * 3600 * 1000)	/* MAXAGE, in ms */
+#define CFG_INITIAL_MAX	1000		/* initial events per channel */
 
 enum cfg_type {
 	CFG_T_STRING,			/* char *, owned, never empty */
@@ -51,7 +53,8 @@ enum cfg_type {
 	CFG_T_LOGLEVEL,			/* int, via log_level_parse() */
 	CFG_T_HOLD,			/* int ms: "off" (-1) or seconds with
 					   up to 3 decimals, min..max s */
-	CFG_T_HISTORY			/* appends to cfg.history */
+	CFG_T_HISTORY,			/* appends to cfg.history */
+	CFG_T_INITIAL			/* appends to cfg.initial */
 };
 
 struct cfg_opt {
@@ -128,6 +131,13 @@ static const struct cfg_opt cfg_opts[] = {
 	  "repeatable:\n"
 	  "the first match wins, flags before env before file, then "
 	  "\"* 1000 24h\"" },
+	{ "initial-events", CFG_T_INITIAL, CFG_OFF(initial), 0, 0, NULL,
+	  "RULE", "\"PATTERN N\", e.g. \"task.* 1\": a stream without "
+	  "Last-Event-ID first\n"
+	  "gets the last N (0..1000) retained events of each channel "
+	  "matching\n"
+	  "PATTERN, then live ones; repeatable: the first match wins, flags "
+	  "first" },
 	{ "history-prefix", CFG_T_TOKEN, CFG_OFF(history_prefix), 1, 64,
 	  "sse:", "PREFIX",
 	  "prefix of the Redis keys holding history (printable, no spaces)" },
@@ -452,6 +462,157 @@ cfg_history_front(struct cfg *c, size_t from)
 	c->history = tmp;
 }
 
+/* Initial events: "PATTERN N" rules, a list kept like history's. */
+
+/* Parses RULE into *R; the pattern is allocated only on success. */
+static int
+cfg_initial_parse(const char *rule, struct cfg_initial *r,
+    const char *source, char *err, size_t errlen)
+{
+	unsigned long long	 n;
+	char			*buf, *p, *f[3];
+	size_t			 nf = 0, i;
+	int			 rc = -1;
+
+	buf = xstrdup(rule);
+	for (p = buf; nf < 3; nf++) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		f[nf] = p;
+		while (*p != '\0' && !isspace((unsigned char)*p))
+			p++;
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+	if (nf != 2) {
+		snprintf(err, errlen, "%s: initial-events rule \"%.64s\" is "
+		    "not \"PATTERN N\"%s", source, rule, strchr(rule, ';') !=
+		    NULL ? " (only SSE_FCGI_INITIAL_EVENTS splits rules at "
+		    "\";\")" : "");
+		goto out;
+	}
+	for (i = 0; f[0][i] != '\0'; i++) {
+		if (!cfg_glob_char_ok((unsigned char)f[0][i])) {
+			snprintf(err, errlen, "%s: initial-events pattern "
+			    "\"%.64s\" may only contain A-Z a-z 0-9 . _ : - * "
+			    "?", source, f[0]);
+			goto out;
+		}
+	}
+	if (i > CHANNEL_NAME_MAX) {
+		snprintf(err, errlen, "%s: initial-events pattern is longer "
+		    "than %d bytes", source, CHANNEL_NAME_MAX);
+		goto out;
+	}
+	if (cfg_parse_number(f[1], cfg_units_plain, &n) == -1) {
+		snprintf(err, errlen, "%s: initial-events N \"%.64s\" is not "
+		    "a number", source, f[1]);
+		goto out;
+	}
+	if (n > CFG_INITIAL_MAX) {
+		snprintf(err, errlen, "%s: initial-events N \"%.64s\" is out "
+		    "of range (0..%d)", source, f[1], CFG_INITIAL_MAX);
+		goto out;
+	}
+	r->pattern = xstrdup(f[0]);
+	r->count = (unsigned)n;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+/* Appends the rule RULE to C's list. */
+static int
+cfg_initial_add(struct cfg *c, const char *rule, const char *source,
+    char *err, size_t errlen)
+{
+	struct cfg_initial	r;
+
+	if (cfg_initial_parse(rule, &r, source, err, errlen) == -1)
+		return -1;
+	c->initial = xrealloc(c->initial, (c->ninitial + 1) *
+	    sizeof *c->initial);
+	c->initial[c->ninitial++] = r;
+	return 0;
+}
+
+/* Drops the rules from index N on. */
+static void
+cfg_initial_truncate(struct cfg *c, size_t n)
+{
+	while (c->ninitial > n)
+		free(c->initial[--c->ninitial].pattern);
+	if (c->ninitial == 0) {
+		free(c->initial);
+		c->initial = NULL;
+	}
+}
+
+/* Appends the ';'-separated rules in LIST, all or none. */
+static int
+cfg_initial_add_list(struct cfg *c, const char *list, const char *source,
+    char *err, size_t errlen)
+{
+	char		*buf, *rule, *next, where[CFG_ENV_MAX + 32];
+	size_t		 n0 = c->ninitial;
+	unsigned	 pos = 0;
+	int		 rc = -1;
+
+	buf = xstrdup(list);
+	for (rule = buf; rule != NULL; rule = next) {
+		if ((next = strchr(rule, ';')) != NULL)
+			*next++ = '\0';
+		pos++;
+		rule = cfg_trim(rule);
+		if (*rule == '\0')
+			continue;
+		snprintf(where, sizeof where, "%s rule %u", source, pos);
+		if (cfg_initial_add(c, rule, where, err, errlen) == -1)
+			goto out;
+	}
+	if (c->ninitial == n0) {
+		snprintf(err, errlen, "%s: no initial-events rule in "
+		    "\"%.64s\"", source, list);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1)
+		cfg_initial_truncate(c, n0);
+	free(buf);
+	return rc;
+}
+
+/* Moves the rules from index FROM on ahead of the older ones. */
+static void
+cfg_initial_front(struct cfg *c, size_t from)
+{
+	struct cfg_initial	*tmp;
+	size_t			 n = c->ninitial, sz = sizeof *tmp;
+
+	if (from == 0 || from == n)
+		return;
+	tmp = xcalloc(n, sz);
+	memcpy(tmp, c->initial + from, (n - from) * sz);
+	memcpy(tmp + (n - from), c->initial, from * sz);
+	free(c->initial);
+	c->initial = tmp;
+}
+
+unsigned
+cfg_initial_for(const struct cfg *c, const char *channel, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < c->ninitial; i++)
+		if (pattern_match(c->initial[i].pattern, channel, len))
+			return c->initial[i].count;
+	return 0;
+}
+
 /* Parses VALUE, "off" or seconds with up to three decimals in O's range,
  * into *MS (-1 for off). */
 static int
@@ -552,6 +713,8 @@ cfg_apply(struct cfg *c, const struct cfg_opt *o, const char *value,
 		return 0;
 	case CFG_T_HISTORY:
 		return cfg_history_add(c, value, source, err, errlen);
+	case CFG_T_INITIAL:
+		return cfg_initial_add(c, value, source, err, errlen);
 	case CFG_T_LOGLEVEL:
 		if ((lvl = log_level_parse(value)) == -1) {
 			snprintf(err, errlen, "%s: \"%.64s\" is not one of "
@@ -636,6 +799,7 @@ cfg_clear(struct cfg *c)
 		*sp = NULL;
 	}
 	cfg_history_truncate(c, 0);
+	cfg_initial_truncate(c, 0);
 }
 
 /* Walks the rules in lookup order; the first whose glob matches wins. */
@@ -788,8 +952,8 @@ static int
 cfg_load_env(struct cfg *c, char **envp, char *err, size_t errlen)
 {
 	char			 name[CFG_ENV_MAX];
-	const char		*e, *eq, *list = NULL;
-	const struct cfg_opt	*lopt = NULL;
+	const char		*e, *eq, *list = NULL, *ilist = NULL;
+	const struct cfg_opt	*lopt = NULL, *iopt = NULL;
 	size_t			 i;
 
 	for (; envp != NULL && *envp != NULL; envp++) {
@@ -810,13 +974,23 @@ cfg_load_env(struct cfg *c, char **envp, char *err, size_t errlen)
 			list = eq + 1;
 			continue;
 		}
+		if (cfg_opts[i].type == CFG_T_INITIAL) {
+			iopt = &cfg_opts[i];
+			ilist = eq + 1;
+			continue;
+		}
 		if (cfg_apply(c, &cfg_opts[i], eq + 1, name, err,
 		    errlen) == -1)
 			return -1;
 	}
 	if (list != NULL) {
 		cfg_env_name(lopt, name, sizeof name);
-		return cfg_history_add_list(c, list, name, err, errlen);
+		if (cfg_history_add_list(c, list, name, err, errlen) == -1)
+			return -1;
+	}
+	if (ilist != NULL) {
+		cfg_env_name(iopt, name, sizeof name);
+		return cfg_initial_add_list(c, ilist, name, err, errlen);
 	}
 	return 0;
 }
@@ -824,11 +998,12 @@ cfg_load_env(struct cfg *c, char **envp, char *err, size_t errlen)
 int
 cfg_apply_env(struct cfg *c, char **envp, char *err, size_t errlen)
 {
-	size_t	n0 = c->nhistory;
+	size_t	n0 = c->nhistory, i0 = c->ninitial;
 
 	if (cfg_load_env(c, envp, err, errlen) == -1)
 		return -1;
 	cfg_history_front(c, n0);
+	cfg_initial_front(c, i0);
 	return 0;
 }
 
@@ -976,7 +1151,7 @@ cfg_load(struct cfg *c, int argc, char **argv, char **envp, FILE *out,
 	struct cfg_arg		*args;
 	const char		*path = NULL, *source = NULL;
 	char			 flag[CFG_ENV_MAX];
-	size_t			 nargs, i, nrules;
+	size_t			 nargs, i, nrules, ninit;
 	enum cfg_result		 rc;
 
 	cfg_defaults(c);
@@ -1002,11 +1177,14 @@ cfg_load(struct cfg *c, int argc, char **argv, char **envp, FILE *out,
 	}
 
 	nrules = c->nhistory;
+	ninit = c->ninitial;
 	if (cfg_load_env(c, envp, err, errlen) == -1)
 		goto done;
 	cfg_history_front(c, nrules);
+	cfg_initial_front(c, ninit);
 
 	nrules = c->nhistory;
+	ninit = c->ninitial;
 	for (i = 0; i < nargs; i++) {
 		snprintf(flag, sizeof flag, "--%s", args[i].opt->name);
 		if (cfg_apply(c, args[i].opt, args[i].value, flag, err,
@@ -1014,6 +1192,7 @@ cfg_load(struct cfg *c, int argc, char **argv, char **envp, FILE *out,
 			goto done;
 	}
 	cfg_history_front(c, nrules);
+	cfg_initial_front(c, ninit);
 
 	if (cfg_load_secret(c->publisher_secret_file, &c->publisher_secret,
 	    "publisher-secret", "publisher-secret-file", 1, err,
@@ -1062,7 +1241,7 @@ cfg_usage(FILE *out)
 		for (h = o->help; (nl = strchr(h, '\n')) != NULL; h = nl + 1)
 			fprintf(out, "      %.*s\n", (int)(nl - h), h);
 		fprintf(out, "      %s\n      env %s", h, env);
-		if (o->type == CFG_T_HISTORY)
+		if (o->type == CFG_T_HISTORY || o->type == CFG_T_INITIAL)
 			fprintf(out, " (rules split by \";\"), repeatable");
 		else if (o->def != NULL)
 			fprintf(out, ", default %s", o->def);

@@ -15,6 +15,8 @@
  * order given). cfg_history_for() takes the first rule that matches, so a
  * flag or environment rule overrides a file rule for the same channels; the
  * built-in rule "* 1000 24h" applies when none matches.
+ * "initial-events" is a second list, "PATTERN N" rules, kept and ordered
+ * the same way (SSE_FCGI_INITIAL_EVENTS splits rules at ';').
  */
 #ifndef SSE_CFG_H
 #define SSE_CFG_H
@@ -27,6 +29,12 @@ struct cfg_history {
 	char		*pattern;	/* glob over channel names, owned */
 	unsigned long	 maxlen;	/* messages kept, 0 = no history */
 	unsigned long	 maxage_ms;	/* oldest kept, 0 = no age limit */
+};
+
+/* One initial-events rule, "PATTERN N" (see initial.h). */
+struct cfg_initial {
+	char		*pattern;	/* glob over channel names, owned */
+	unsigned	 count;		/* events sent on open, 0 = none */
 };
 
 struct cfg {
@@ -74,6 +82,10 @@ struct cfg {
 	char		*auth_url;		/* http://HOST[:PORT]/PATH */
 	unsigned	 auth_timeout_ms;	/* its answer's deadline */
 	unsigned	 auth_cache;		/* seconds a verdict holds */
+	/* Initial events: a list ordered like history's, first match wins;
+	 * owned. */
+	struct cfg_initial *initial;
+	size_t		 ninitial;
 };
 
 enum cfg_result {
@@ -110,6 +122,10 @@ enum cfg_result	cfg_load(struct cfg *c, int argc, char **argv, char **envp,
  * applies last). The rule is borrowed from *C, or static. */
 const struct cfg_history *cfg_history_for(const struct cfg *c,
 		    const char *channel, size_t len);
+/* Returns the number of initial events for CHANNEL: the first
+ * initial-events rule that matches, else 0. */
+unsigned	cfg_initial_for(const struct cfg *c, const char *channel,
+		    size_t len);
 /* Prints the usage text to OUT. */
 void		cfg_usage(FILE *out);
 

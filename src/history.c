@@ -236,3 +236,26 @@ history_resume(struct history *h, const char *const *channels,
 		evtimer_add(h->batch_ev, &tv);
 	return q;
 }
+
+struct history_req *
+history_resume_from(struct history *h, const char *const *channels,
+    const size_t *lens, size_t n, const struct history_from *from,
+    size_t budget, history_fn fn, void *arg)
+{
+	struct history_req	*q;
+	struct timeval		 tv = { 0, HISTORY_BATCH_MS * 1000 };
+
+	if (history_connect(h) == -1)
+		return NULL;
+	if (h->batch_ev == NULL)
+		h->batch_ev = evtimer_new(h->base, history_on_batch, h);
+	if (h->open == NULL)
+		h->open = history_batch_create(h->prefix);
+	q = history_batch_add_from(h->open, channels, lens, n, from, budget,
+	    fn, arg);
+	if (history_batch_full(h->open))
+		event_active(h->batch_ev, EV_TIMEOUT, 0);
+	else if (!evtimer_pending(h->batch_ev, NULL))
+		evtimer_add(h->batch_ev, &tv);
+	return q;
+}

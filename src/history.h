@@ -9,7 +9,10 @@
  * one run of the resume script (src/resume.lua, see history_batch.h), and
  * the streams asking for the same channel after the same id share one read
  * and one frame per event. The connection is opened on first use and again
- * after it is lost.
+ * after it is lost. A read may also start at a channel's last N events
+ * (history_resume_from(), for initial events): the script finds the id
+ * before them and reads after it as usual, telling the caller which id
+ * that was, so the next page of the same read can go on from there.
  * Event-loop thread only.
  */
 #ifndef SSE_HISTORY_H
@@ -43,6 +46,15 @@ struct history_entry {
 	struct frame		**frames;
 };
 
+/* Where one channel's read starts. */
+struct history_from {
+	struct event_id		 after;		/* entries after this id... */
+	/* ...or, when >= 0, the last LAST entries, and after AFTER too when
+	 * it is not 0-0 and older than they are (events the caller already
+	 * holds live must be read, whatever came after them). */
+	long			 last;
+};
+
 struct history_snapshot {
 	uint64_t		 clock_seq;	/* ids up to here are covered */
 	uint64_t		 clock_ms;	/* the ms of that last id */
@@ -53,6 +65,9 @@ struct history_snapshot {
 	 * (entries stop at the smallest last id of the channels whose read
 	 * was cut, so nothing before it is missing). */
 	int			 more;
+	/* Per channel, the id its read started after (for a read of the
+	 * last N: the id before them, or 0-0). */
+	const struct event_id	*start;
 };
 
 /* SNAP (or NULL with ERR on failure) is valid during the call only. */
@@ -75,6 +90,13 @@ void		 history_free(struct history *);
 struct history_req *history_resume(struct history *,
 		    const char *const *channels, const size_t *lens, size_t n,
 		    const char *after, size_t budget, history_fn fn, void *arg);
+/* Like history_resume(), with a start of its own for each channel:
+ * FROM[i] (borrowed) for CHANNELS[i]. Reads of the last N report no
+ * gap. */
+struct history_req *history_resume_from(struct history *,
+		    const char *const *channels, const size_t *lens, size_t n,
+		    const struct history_from *from, size_t budget,
+		    history_fn fn, void *arg);
 /* Drops a pending request: its callback will not run. */
 void		 history_cancel(struct history_req *);
 

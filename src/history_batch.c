@@ -6,7 +6,10 @@
  * channels merged in id order up to its frontier: the smallest last id of
  * its channels whose read was cut. Past the frontier a cut channel may
  * hold events not read yet, so nothing after it is given: the next page
- * starts there and order stays exact.
+ * starts there and order stays exact. A read of a channel's last N
+ * (initial events) is keyed by N and its bound instead of an id; the
+ * script reports the id it started after, which each request gets as its
+ * start.
  */
 #include "config.h"
 
@@ -28,8 +31,10 @@ struct hb_read {
 	size_t			 len;		/* of the channel, at name+off */
 	size_t			 off;
 	struct event_id		 after;
+	long			 last;		/* the last N, or -1 */
+	struct event_id		 start;		/* what it read after */
 	size_t			 budget;
-	char			 after_text[EVENT_ID_MAX];
+	char			 after_text[EVENT_ID_MAX + 24];
 	char			 budget_text[24];
 	struct history_entry	*entries;	/* from the reply, in id order */
 	size_t			 nentries;
@@ -75,14 +80,14 @@ history_batch_create(const char *prefix)
  * added if B has none. */
 static size_t
 history_batch_read(struct history_batch *b, const char *channel, size_t len,
-    const struct event_id *after, size_t budget)
+    const struct event_id *after, long last, size_t budget)
 {
 	struct hb_read	*r;
-	size_t		 i, plen = strlen(b->prefix) + 8;
+	size_t		 i, plen = strlen(b->prefix) + 8, n;
 
 	for (i = 0; i < b->nreads; i++) {
 		r = &b->reads[i];
-		if (r->len == len && r->budget == budget &&
+		if (r->len == len && r->budget == budget && r->last == last &&
 		    event_id_cmp(&r->after, after) == 0 &&
 		    memcmp(r->name + r->off, channel, len) == 0)
 			return i;
@@ -99,8 +104,20 @@ history_batch_read(struct history_batch *b, const char *channel, size_t len,
 	r->off = plen;
 	r->len = len;
 	r->after = *after;
+	r->start = *after;
+	r->last = last;
 	r->budget = budget;
-	event_id_format(after, r->after_text);
+	if (last < 0)
+		event_id_format(after, r->after_text);
+	else {
+		/* "~N", or "~N:ID" with a bound (see resume.lua). */
+		n = (size_t)snprintf(r->after_text, sizeof r->after_text,
+		    "~%ld", last);
+		if (after->ms != 0 || after->seq != 0) {
+			r->after_text[n++] = ':';
+			event_id_format(after, r->after_text + n);
+		}
+	}
 	snprintf(r->budget_text, sizeof r->budget_text, "%zu", budget);
 	b->budgets += budget;
 	return b->nreads++;
@@ -124,6 +141,28 @@ history_batch_add(struct history_batch *b, const char *const *channels,
 	q->reads = xcalloc(n ? n : 1, sizeof *q->reads);
 	for (i = 0; i < n; i++)
 		q->reads[i] = history_batch_read(b, channels[i], lens[i], &id,
+		    -1, budget);
+	*b->reqs_tail = q;
+	b->reqs_tail = &q->next;
+	return q;
+}
+
+struct history_req *
+history_batch_add_from(struct history_batch *b, const char *const *channels,
+    const size_t *lens, size_t n, const struct history_from *from,
+    size_t budget, history_fn fn, void *arg)
+{
+	struct history_req	*q;
+	size_t			 i;
+
+	q = xcalloc(1, sizeof *q);
+	q->fn = fn;
+	q->arg = arg;
+	q->nchannels = n;
+	q->reads = xcalloc(n ? n : 1, sizeof *q->reads);
+	for (i = 0; i < n; i++)
+		q->reads[i] = history_batch_read(b, channels[i], lens[i],
+		    &from[i].after, from[i].last < 0 ? -1 : from[i].last,
 		    budget);
 	*b->reqs_tail = q;
 	b->reqs_tail = &q->next;
@@ -217,11 +256,12 @@ hb_parse_entry(const redisReply *e, struct history_entry *v)
 static const char *
 hb_parse_read(struct hb_read *r, const redisReply *ch, uint64_t clock)
 {
-	const redisReply	*ents;
+	const redisReply	*ents, *st;
 	struct event_id		 maxdel;
 	size_t			 j;
 
-	if (ch->type != REDIS_REPLY_ARRAY || ch->elements != 4 ||
+	if (ch->type != REDIS_REPLY_ARRAY || ch->elements < 4 ||
+	    ch->elements > 5 ||
 	    ch->element[0]->type != REDIS_REPLY_INTEGER ||
 	    !hb_is_str(ch->element[1]) ||
 	    ch->element[2]->type != REDIS_REPLY_INTEGER ||
@@ -230,12 +270,23 @@ hb_parse_read(struct hb_read *r, const redisReply *ch, uint64_t clock)
 	    &maxdel) == -1)
 		return "malformed channel in the resume script's reply";
 	ents = ch->element[3];
+	/* The id the read started after comes fifth (a read of the last N
+	 * needs it; else it is the id asked for). */
+	if (ch->elements == 5) {
+		st = ch->element[4];
+		if (!hb_is_str(st) || event_id_parse(st->str, st->len,
+		    &r->start) == -1)
+			return "malformed start in the resume script's reply";
+	} else if (r->last >= 0)
+		return "resume script: no start for a read of the last events";
 	r->more = ch->element[2]->integer != 0;
 	/* A cut read with nothing in it would never move on. */
 	if (r->more && ents->elements == 0)
 		return "resume script: a cut read without entries";
 	r->gap = HISTORY_GAP_NONE;
-	if (r->after.seq > clock)
+	if (r->last >= 0)
+		;	/* the last N: nothing was asked after an id */
+	else if (r->after.seq > clock)
 		r->gap = HISTORY_GAP_UNKNOWN;
 	else if (event_id_cmp(&maxdel, &r->after) > 0)
 		r->gap = HISTORY_GAP_TRIMMED;
@@ -251,6 +302,10 @@ hb_parse_read(struct hb_read *r, const redisReply *ch, uint64_t clock)
 		if (j > 0 && event_id_cmp(&r->entries[j - 1].id,
 		    &r->entries[j].id) >= 0)
 			return "resume script: entries out of order";
+		/* A read of the last N starts after its start. */
+		if (j == 0 && r->last >= 0 && event_id_cmp(&r->start,
+		    &r->entries[0].id) >= 0)
+			return "resume script: an entry before the start";
 		r->entries[j].frames = &r->frames[2 * j];
 		r->nentries++;
 	}
@@ -267,7 +322,8 @@ hb_parse(struct history_batch *b, const redisReply *r, uint64_t *clock,
 	size_t		 i;
 
 	if (r->type == REDIS_REPLY_ERROR)
-		return r->str;
+		return r->str != NULL && r->str[0] != '\0' ? r->str :
+		    "an empty error from redis";
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < b->nreads + 1 ||
 	    r->elements > b->nreads + 2 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER ||
@@ -300,7 +356,8 @@ hb_entry_cmp(const void *a, const void *b)
  * V and GAP (scratch big enough for Q). */
 static void
 hb_answer(struct history_batch *b, struct history_req *q, uint64_t clock,
-    uint64_t clock_ms, struct history_entry *v, int *gap)
+    uint64_t clock_ms, struct history_entry *v, int *gap,
+    struct event_id *start)
 {
 	struct history_snapshot	 snap;
 	const struct hb_read	*r;
@@ -310,6 +367,7 @@ hb_answer(struct history_batch *b, struct history_req *q, uint64_t clock,
 	for (i = 0; i < q->nchannels; i++) {
 		r = &b->reads[q->reads[i]];
 		gap[i] = r->gap;
+		start[i] = r->start;
 		if (!r->more)
 			continue;
 		last = &r->entries[r->nentries - 1].id;
@@ -335,6 +393,7 @@ hb_answer(struct history_batch *b, struct history_req *q, uint64_t clock,
 	snap.entries = v;
 	snap.nentries = n;
 	snap.more = frontier != NULL;
+	snap.start = start;
 	q->fn(q->arg, &snap, NULL);
 }
 
@@ -378,6 +437,7 @@ history_batch_finish(struct history_batch *b, const struct redisReply *r,
 	uint64_t		 clock = 0, clock_ms = 0;
 	size_t			 i, n, most = 0, wide = 1;
 	int			*gap;
+	struct event_id		*start;
 
 	if (r != NULL && (perr = hb_parse(b, r, &clock, &clock_ms)) != NULL)
 		err = perr;
@@ -391,18 +451,20 @@ history_batch_finish(struct history_batch *b, const struct redisReply *r,
 		v = xcalloc(most ? most : 1, sizeof *v);
 	}
 	gap = xcalloc(wide, sizeof *gap);
+	start = xcalloc(wide, sizeof *start);
 	/* A callback may cancel a later request (never free the batch). */
 	for (q = b->reqs; q != NULL; q = q->next) {
 		if (q->fn == NULL)
 			continue;
 		if (v != NULL)
-			hb_answer(b, q, clock, clock_ms, v, gap);
+			hb_answer(b, q, clock, clock_ms, v, gap, start);
 		else
 			q->fn(q->arg, NULL, err != NULL ? err :
 			    "history read failed");
 		q->fn = NULL;
 	}
 	free(gap);
+	free(start);
 	free(v);
 	hb_free(b);
 	return perr;

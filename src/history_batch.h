@@ -32,6 +32,12 @@ struct history_req *history_batch_add(struct history_batch *b,
 		    const char *const *channels, const size_t *lens, size_t n,
 		    const char *after, size_t budget, history_fn fn,
 		    void *arg);
+/* Like history_batch_add(), with FROM[i] (borrowed) as the start of
+ * CHANNELS[i] (see history_resume_from()). Never NULL. */
+struct history_req *history_batch_add_from(struct history_batch *b,
+		    const char *const *channels, const size_t *lens, size_t n,
+		    const struct history_from *from, size_t budget,
+		    history_fn fn, void *arg);
 /* Tells whether B holds as much as one call should carry. */
 int		 history_batch_full(const struct history_batch *b);
 /* Returns the number of distinct reads (script keys) in B. */

@@ -45,6 +45,19 @@ rules(const struct cfg *c, char *buf, size_t len)
 	return buf;
 }
 
+/* Formats the initial-events rules as "pattern n|...". */
+static const char *
+initial_rules(const struct cfg *c, char *buf, size_t len)
+{
+	size_t	i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->ninitial && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s %u", i ? "|" : "",
+		    c->initial[i].pattern, c->initial[i].count);
+	return buf;
+}
+
 /* Formats the field KEY names as text, so tables can state expectations;
  * a NULL string reads "(null)". */
 static const char *
@@ -102,6 +115,8 @@ field(const struct cfg *c, const char *key, char *buf, size_t len)
 		snprintf(buf, len, "%u", c->jwt_leeway);
 	else if (strcmp(key, "history") == 0)
 		rules(c, buf, len);
+	else if (strcmp(key, "initial-events") == 0)
+		initial_rules(c, buf, len);
 	else if (strcmp(key, "max-channels") == 0)
 		snprintf(buf, len, "%u", c->max_channels);
 	else if (strcmp(key, "max-header") == 0)
@@ -446,6 +461,30 @@ static const struct set_case set_bad[] = {
 	{ "history", "* 100 8761h", "out of range" },
 	{ "history", "* 100 525601m", "out of range" },
 	{ "history", "* 100 99999999999999999999d", "out of range" },
+	{ "initial-events", "", "empty value" },
+	{ "initial-events", "task.*", "src: initial-events rule \"task.*\" "
+	  "is not \"PATTERN N\"" },
+	{ "initial-events", "   ", "is not \"PATTERN N\"" },
+	{ "initial-events", "task.* 1 1h", "is not \"PATTERN N\"" },
+	{ "initial-events", "a.* 1;b.* 2", "(only SSE_FCGI_INITIAL_EVENTS "
+	  "splits rules at \";\")" },
+	{ "initial-events", "task/* 1", "src: initial-events pattern "
+	  "\"task/*\" may only contain A-Z a-z 0-9 . _ : - * ?" },
+	{ "initial-events", "caf\xc3\xa9 1", "may only contain" },
+	{ "initial-events", "a,b 1", "may only contain" },
+	{ "initial-events",
+	  "x234567890123456789012345678901234567890123456789012345678901234"
+	  "567890123456789012345678901234567890123456789012345678901234567890"
+	  "123456789012345678901234567890123456789012345678901234567890123456"
+	  "78901 1", "initial-events pattern is longer than 200 bytes" },
+	{ "initial-events", "* -1", "src: initial-events N \"-1\" is not a "
+	  "number" },
+	{ "initial-events", "* 1k", "N \"1k\" is not a number" },
+	{ "initial-events", "* one", "N \"one\" is not a number" },
+	{ "initial-events", "* 1.5", "is not a number" },
+	{ "initial-events", "* 1001", "src: initial-events N \"1001\" is out "
+	  "of range (0..1000)" },
+	{ "initial-events", "* 99999999999999999999999", "out of range" },
 };
 
 static void
@@ -1220,6 +1259,75 @@ static const struct secret_case secret_cases[] = {
 	{ "caf\xc3\xa9\n", 0, NULL, "the secret is not printable" },
 };
 
+/* initial-events: rules kept from every source, flags first, then env,
+ * then file; the first match gives N; no match gives 0; a bad rule in
+ * any source is refused with its source named. */
+static void
+test_initial(void)
+{
+	static const char text[] =
+	    "initial-events = task.* 5\n"
+	    "initial-events = user.? 1\n";
+	struct cfg	 c;
+	char		 path[64], cfgflag[96], err[256], buf[256];
+	char		*argv[5], *envp[2];
+	int		 rc;
+
+	write_tmp(text, sizeof text - 1, path, sizeof path);
+	snprintf(cfgflag, sizeof cfgflag, "--config=%s", path);
+	argv[0] = (char *)"sse-fcgi";
+	argv[1] = (char *)"--initial-events";
+	argv[2] = (char *)"task.big 1000";
+	argv[3] = cfgflag;
+	argv[4] = NULL;
+	envp[0] = (char *)"SSE_FCGI_INITIAL_EVENTS=task.quiet 0; p.* 2 ;";
+	envp[1] = NULL;
+	rc = cfg_load(&c, 4, argv, envp, stderr, err, sizeof err);
+	test_cond("initial load", rc == CFG_OK);
+	test_cond("initial order: flags, env, file", rc == CFG_OK &&
+	    strcmp(initial_rules(&c, buf, sizeof buf), "task.big 1000|"
+	    "task.quiet 0|p.* 2|task.* 5|user.? 1") == 0);
+	test_cond("initial flag rule", cfg_initial_for(&c, "task.big", 8) ==
+	    1000);
+	test_cond("initial env rule 0", cfg_initial_for(&c, "task.quiet",
+	    10) == 0);
+	test_cond("initial file rule", cfg_initial_for(&c, "task.7", 6) == 5);
+	test_cond("initial env rule", cfg_initial_for(&c, "p.x", 3) == 2);
+	test_cond("initial ?", cfg_initial_for(&c, "user.1", 6) == 1 &&
+	    cfg_initial_for(&c, "user.12", 7) == 0);
+	test_cond("initial no match", cfg_initial_for(&c, "other", 5) == 0);
+	cfg_clear(&c);
+	test_cond("initial cleared", c.initial == NULL && c.ninitial == 0);
+
+	envp[0] = (char *)"SSE_FCGI_INITIAL_EVENTS=a.* 1;b.* x";
+	rc = cfg_load(&c, 1, argv, envp, stderr, err, sizeof err);
+	test_cond("initial bad env rule", rc == CFG_ERROR && strcmp(err,
+	    "SSE_FCGI_INITIAL_EVENTS rule 2: initial-events N \"x\" is not "
+	    "a number") == 0);
+	cfg_clear(&c);
+	envp[0] = (char *)"SSE_FCGI_INITIAL_EVENTS= ; ";
+	rc = cfg_load(&c, 1, argv, envp, stderr, err, sizeof err);
+	test_cond("initial empty env list", rc == CFG_ERROR && strstr(err,
+	    "SSE_FCGI_INITIAL_EVENTS: no initial-events rule") == err);
+	cfg_clear(&c);
+	argv[1] = (char *)"--initial-events=task.* 1001";
+	rc = cfg_load(&c, 2, argv, NULL, stderr, err, sizeof err);
+	test_cond("initial bad flag", rc == CFG_ERROR && strcmp(err,
+	    "--initial-events: initial-events N \"1001\" is out of range "
+	    "(0..1000)") == 0);
+	cfg_clear(&c);
+	unlink(path);
+	write_tmp("initial-events = task.*\n", 24, path, sizeof path);
+	argv[1] = cfgflag;
+	snprintf(cfgflag, sizeof cfgflag, "--config=%s", path);
+	rc = cfg_load(&c, 2, argv, NULL, stderr, err, sizeof err);
+	test_cond("initial bad file rule", rc == CFG_ERROR && strstr(err,
+	    ":1: initial-events rule \"task.*\" is not \"PATTERN N\"") !=
+	    NULL);
+	cfg_clear(&c);
+	unlink(path);
+}
+
 static void
 test_secret_file(void)
 {
@@ -1466,6 +1574,8 @@ test_usage_round_trip(void)
 			snprintf(want, sizeof want, "%d", LOG_LVL_DEBUG);
 		else if (strcmp(key, "history") == 0)
 			snprintf(want, sizeof want, "x.* 1 1000");
+		else if (strcmp(key, "initial-events") == 0)
+			snprintf(want, sizeof want, "x.* 3");
 		else if (strcmp(key, "publisher-secret-file") == 0)
 			snprintf(want, sizeof want, "%s", secret);
 		else if (strcmp(key, "jwt-secret-file") == 0)
@@ -1495,7 +1605,7 @@ test_usage_round_trip(void)
 		test_cond("env name matches key", ok);
 		cfg_clear(&e);
 	}
-	test_cond("38 options listed", nopts == 38);
+	test_cond("39 options listed", nopts == 39);
 	test_cond("22 defaults listed", ndefs == 22);
 	test_cond("usage defaults == cfg_defaults()", cfg_equal(&c, &d));
 	cfg_clear(&c);
@@ -1549,6 +1659,7 @@ main(void)
 	test_load();
 	test_precedence();
 	test_history();
+	test_initial();
 	test_secret_file();
 	test_jwt_secret_file();
 	test_help_version();

@@ -7,6 +7,9 @@
  * channels stops at the frontier, in id order; gaps; cancelled requests;
  * malformed replies (bad types, wrong counts, disorder) and a lost
  * connection fail every request with an error, and nothing crashes.
+ * Reads of a channel's last N (initial events): "~N" and "~N:ID" in the
+ * command, shared like the others, the start the script found given to
+ * each request, no gap, and malformed starts refused.
  */
 #include "config.h"
 
@@ -17,6 +20,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "event_id.h"
 #include "frame.h"
 #include "history_batch.h"
 #include "testlib.h"
@@ -80,6 +84,8 @@ struct seen {
 	int		 more;
 	unsigned long long clock, clock_ms;
 	int		 gap[4];
+	char		 start[4][48];	/* per channel, "" when none */
+	size_t		 nch;		/* channels asked for, 0 = 1 */
 	char		 ids[16][48];
 	size_t		 chans[16];
 	struct frame	*frame0;	/* the first entry's plain frame */
@@ -109,6 +115,8 @@ on_page(void *arg, const struct history_snapshot *snap, const char *err)
 	}
 	for (i = 0; i < 4; i++)
 		w->gap[i] = i < 1 ? snap->gap[0] : 0;
+	for (i = 0; i < (w->nch ? w->nch : 1) && snap->start != NULL; i++)
+		event_id_format(&snap->start[i], w->start[i]);
 	if (snap->nentries > 0) {
 		if (snap->entries[0].frames[0] == NULL)
 			snap->entries[0].frames[0] = frame_from(
@@ -232,6 +240,9 @@ test_malformed(void)
 	e->str = strdup("ERR script");
 	e->len = strlen(e->str);
 	test_cond("an error reply", fails(e));
+	e = rnew(REDIS_REPLY_ERROR);
+	e->str = strdup("");
+	test_cond("an empty error reply: an error all the same", fails(e));
 	test_cond("a lost connection", fails(NULL));
 	test_cond("not an array", fails(rnum(3)));
 	test_cond("too few reads", fails(rarr(1, rnum(1))));
@@ -321,6 +332,113 @@ test_clock_only(void)
 	freeReplyObject(r);
 }
 
+/* Reads of the last N: keyed by N and bound, "~N" or "~N:ID" in the
+ * command; each request gets the start the script found, and no gap. */
+static void
+test_last(void)
+{
+	struct history_batch	*b = history_batch_create("sse:");
+	struct history_from	 f3[2], f3b[1], f5[1];
+	struct seen		 s1, s2, s3, s4;
+	const char		**argv;
+	const size_t		*argl;
+	redisReply		*r;
+	int			 argc, i, ok = 1;
+	static const char	*want[] = { "EVAL", NULL, "5", "sse:clock",
+	    "sse:history:a", "sse:history:b", "sse:history:a",
+	    "sse:history:y", "1000", "~3", "100", "~0", "100", "~3:1-4",
+	    "100", "1-5", "100" };
+
+	memset(&s1, 0, sizeof s1);
+	memset(&s2, 0, sizeof s2);
+	memset(&s3, 0, sizeof s3);
+	memset(&s4, 0, sizeof s4);
+	memset(f3, 0, sizeof f3);
+	memset(f3b, 0, sizeof f3b);
+	memset(f5, 0, sizeof f5);
+	s1.nch = s2.nch = 2;
+	f3[0].last = 3;
+	f3[1].last = 0;
+	f3b[0].last = 3;
+	f3b[0].after.ms = 1;
+	f3b[0].after.seq = 4;
+	f5[0].last = -1;
+	f5[0].after.ms = 1;
+	f5[0].after.seq = 5;
+	history_batch_add_from(b, ab, l2, 2, f3, 100, on_page, &s1);
+	history_batch_add_from(b, ab, l2, 2, f3, 100, on_page, &s2);
+	history_batch_add_from(b, ab, l1, 1, f3b, 100, on_page, &s3);
+	history_batch_add_from(b, y, l1, 1, f5, 100, on_page, &s4);
+	test_cond("last N: same channel, N and bound share a read",
+	    history_batch_nreads(b) == 4);
+	argc = history_batch_command(b, &argv, &argl);
+	for (i = 0; i < argc && i < 17; i++)
+		if (want[i] != NULL && (strcmp(argv[i], want[i]) != 0 ||
+		    argl[i] != strlen(want[i])))
+			ok = 0;
+	test_cond("last N: ~N and ~N:ID in the command", argc == 17 && ok);
+	r = rarr(6, rnum(9),
+	    rarr(5, rnum(1), rstr("1-2"), rnum(0),
+	    rarr(2, rent("1-6", "six"), rent("1-8", "eight")), rstr("1-5")),
+	    rarr(5, rnum(1), rstr("0-0"), rnum(0), rarr(0), rstr("1-7")),
+	    rarr(5, rnum(1), rstr("1-2"), rnum(0),
+	    rarr(2, rent("1-6", "six"), rent("1-8", "eight")), rstr("1-4")),
+	    rarr(5, rnum(1), rstr("0-0"), rnum(0), rarr(1, rent("1-9", "n")),
+	    rstr("1-5")), rnum(77));
+	test_cond("last N: the reply parses", history_batch_finish(b, r,
+	    NULL) == NULL);
+	test_cond("last N: pages and starts", s1.calls == 1 && s1.n == 2 &&
+	    s2.n == 2 && strcmp(s1.start[0], "1-5") == 0 &&
+	    strcmp(s1.start[1], "1-7") == 0 && strcmp(s3.start[0], "1-4") ==
+	    0 && strcmp(s4.start[0], "1-5") == 0 && s4.n == 1);
+	test_cond("last N: no gap though history was trimmed before",
+	    s1.gap[0] == HISTORY_GAP_NONE && s3.gap[0] == HISTORY_GAP_NONE);
+	test_cond("last N: shared frames", s1.frame0 != NULL &&
+	    s1.frame0 == s2.frame0);
+	freeReplyObject(r);
+
+	/* The start is required for a read of the last N, and checked. */
+	b = history_batch_create("sse:");
+	memset(&s1, 0, sizeof s1);
+	history_batch_add_from(b, x, l1, 1, f3b, 100, on_page, &s1);
+	r = rarr(2, rnum(9), rarr(4, rnum(1), rstr("0-0"), rnum(0), rarr(0)));
+	test_cond("last N without a start: refused", history_batch_finish(b,
+	    r, NULL) != NULL && s1.calls == 1 && s1.failed);
+	freeReplyObject(r);
+	b = history_batch_create("sse:");
+	memset(&s1, 0, sizeof s1);
+	history_batch_add_from(b, x, l1, 1, f3b, 100, on_page, &s1);
+	r = rarr(2, rnum(9), rarr(5, rnum(1), rstr("0-0"), rnum(0), rarr(0),
+	    rstr("~3")));
+	test_cond("a start that is no id: refused", history_batch_finish(b,
+	    r, NULL) != NULL && s1.failed);
+	freeReplyObject(r);
+	b = history_batch_create("sse:");
+	memset(&s1, 0, sizeof s1);
+	history_batch_add_from(b, x, l1, 1, f3b, 100, on_page, &s1);
+	r = rarr(2, rnum(9), rarr(5, rnum(1), rstr("0-0"), rnum(0), rarr(0),
+	    rnum(4)));
+	test_cond("a start that is an integer: refused",
+	    history_batch_finish(b, r, NULL) != NULL && s1.failed);
+	freeReplyObject(r);
+	b = history_batch_create("sse:");
+	memset(&s1, 0, sizeof s1);
+	history_batch_add_from(b, x, l1, 1, f3b, 100, on_page, &s1);
+	r = rarr(2, rnum(9), rarr(5, rnum(1), rstr("0-0"), rnum(0),
+	    rarr(1, rent("1-4", "d")), rstr("1-4")));
+	test_cond("an entry not after the start: refused",
+	    history_batch_finish(b, r, NULL) != NULL && s1.failed);
+	freeReplyObject(r);
+	b = history_batch_create("sse:");
+	memset(&s1, 0, sizeof s1);
+	history_batch_add_from(b, x, l1, 1, f3b, 100, on_page, &s1);
+	r = rarr(2, rnum(9), rarr(6, rnum(1), rstr("0-0"), rnum(0), rarr(0),
+	    rstr("1-4"), rstr("1-4")));
+	test_cond("a read of 6 fields: refused", history_batch_finish(b, r,
+	    NULL) != NULL && s1.failed);
+	freeReplyObject(r);
+}
+
 int
 main(void)
 {
@@ -329,5 +447,6 @@ main(void)
 	test_frontier();
 	test_malformed();
 	test_cancel();
+	test_last();
 	return test_report("test_history_batch");
 }

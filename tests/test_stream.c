@@ -13,6 +13,11 @@
  * burst goes together); ends at the hold deadline; no duplicate or gap
  * between replay and live; a first poll sends its position (the clock)
  * with its headers and ends, skipping what was held up to it.
+ * Initial events: the first read asks for each channel's last N (and
+ * covers the events held before it); an event published during the read
+ * comes once, whichever connection brings it first; later pages go on
+ * after the position or the channel's own start; no rule, no read; a
+ * first poll sends them, then its position.
  */
 #include "config.h"
 
@@ -46,6 +51,8 @@ struct history_req {
 	int		 answered;
 	char		 after[EVENT_ID_MAX];
 	size_t		 nchannels;
+	int		 has_from;	/* history_resume_from() */
+	struct history_from from[8];
 };
 
 #define MAX_REQS	64
@@ -71,6 +78,25 @@ history_resume(struct history *h, const char *const *channels,
 	return q;
 }
 
+struct history_req *
+history_resume_from(struct history *h, const char *const *channels,
+    const size_t *lens, size_t n, const struct history_from *from,
+    size_t max, history_fn fn, void *arg)
+{
+	struct history_req	*q;
+
+	if (history_down || nreqs == MAX_REQS || n > 8)
+		return NULL;
+	q = &reqs[nreqs++];
+	memset(q, 0, sizeof *q);
+	q->fn = fn;
+	q->arg = arg;
+	q->nchannels = n;
+	q->has_from = 1;
+	memcpy(q->from, from, n * sizeof *from);
+	return q;
+}
+
 void
 history_cancel(struct history_req *q)
 {
@@ -86,6 +112,8 @@ static struct frame	*slots[MAX_ENTRIES][2];
 static struct history_entry page_e[MAX_ENTRIES];
 static char		 page_ids[MAX_ENTRIES][EVENT_ID_MAX];
 static char		 page_data[MAX_ENTRIES][4200];
+static struct event_id	 page_start[8];	/* the reads' starts */
+static uint64_t		 page_ms;	/* the clock's ms */
 
 /* Fills the page: events SEQS[0..N) (ids 1-SEQ, data "eSEQ" and pad
  * bytes of 'x'), on channel CHANS[i] (or 0 when CHANS is NULL). */
@@ -128,7 +156,9 @@ page_answer(struct history_req *q, size_t n, uint64_t clock, int more)
 		return;
 	memset(&snap, 0, sizeof snap);
 	snap.clock_seq = clock;
+	snap.clock_ms = page_ms;
 	snap.gap = nogap;
+	snap.start = page_start;
 	snap.entries = page_e;
 	snap.nentries = n;
 	snap.more = more;
@@ -872,6 +902,160 @@ test_poll_first(void)
 	cfg.poll_hold_ms = -1;
 }
 
+/* Drops the test's initial-events rules. */
+static void
+initial_clear(void)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg.ninitial; i++)
+		free(cfg.initial[i].pattern);
+	free(cfg.initial);
+	cfg.initial = NULL;
+	cfg.ninitial = 0;
+}
+
+/* The first read asks for the last N; the headers go out at once; an
+ * event published during the read is in the page and held live: sent
+ * once; a late live copy is dropped; then live. */
+static void
+test_initial_race(void)
+{
+	struct peer	 p;
+	char		 err[128];
+	uint64_t	 want[] = { 3, 4, 5, 6, 7 };
+
+	cfg_set(&cfg, "initial-events", "ini.* 3", NULL, err, sizeof err);
+	open_stream(&p, "ini.1", "", 60);
+	hub_channel_ready(hub, "ini.1", 5);
+	drain(&p);
+	test_cond("initial: headers once subscribed",
+	    strstr(p.out, "text/event-stream") != NULL);
+	test_cond("initial: one read of the last 3", nreqs == 1 &&
+	    reqs[0].has_from && reqs[0].nchannels == 1 &&
+	    reqs[0].from[0].last == 3 && reqs[0].from[0].after.seq == 0);
+	publish("ini.1", 5);		/* during the read */
+	publish("ini.1", 6);		/* after it */
+	reply(&reqs[0], (uint64_t []){ 3, 4, 5 }, 3, 5);
+	publish("ini.1", 5);		/* the live copy after the page */
+	publish("ini.1", 7);
+	drain(&p);
+	test_cond("initial: the last 3, then live, each once, in order",
+	    got_exactly(&p, want, 5));
+	test_cond("initial: no sse-gap", strstr(p.out, "sse-gap") == NULL);
+	close_peer(&p);
+	nreqs = 0;
+
+	/* Held before the read (published while subscribing): the read
+	 * also covers it, so it comes once even when more than N follow. */
+	open_stream(&p, "ini.2", "", 61);
+	publish("ini.2", 8);
+	hub_channel_ready(hub, "ini.2", 5);
+	drain(&p);
+	test_cond("initial: the read covers the held event", nreqs == 1 &&
+	    reqs[0].from[0].last == 3 && reqs[0].from[0].after.ms == 1 &&
+	    reqs[0].from[0].after.seq == 7);
+	reply(&reqs[0], (uint64_t []){ 8, 9, 10, 11 }, 4, 11);
+	drain(&p);
+	test_cond("initial: the held event once, before what followed",
+	    got_exactly(&p, (uint64_t []){ 8, 9, 10, 11 }, 4));
+	close_peer(&p);
+	nreqs = 0;
+
+	/* With an id of its own a stream resumes, as before. */
+	open_stream(&p, "ini.3", "1-4", 62);
+	hub_channel_ready(hub, "ini.3", 5);
+	drain(&p);
+	test_cond("initial: Last-Event-ID resumes instead", nreqs == 1 &&
+	    !reqs[0].has_from && strcmp(reqs[0].after, "1-4") == 0);
+	reply(&reqs[0], NULL, 0, 4);
+	close_peer(&p);
+	nreqs = 0;
+
+	/* No rule matches: no read, live at once. */
+	open_stream(&p, "other.1", "", 63);
+	hub_channel_ready(hub, "other.1", 7);
+	publish("other.1", 12);
+	drain(&p);
+	test_cond("initial: no rule, no read, live", nreqs == 0 &&
+	    got_exactly(&p, (uint64_t []){ 12 }, 1));
+	close_peer(&p);
+	initial_clear();
+}
+
+/* Two channels, pages: the second page goes on after the position, or
+ * after a channel's own start when that is later (N 0: after its newest
+ * event), so no channel gives more than its window. */
+static void
+test_initial_paging(void)
+{
+	struct peer	 p;
+	char		 err[128];
+
+	cfg_set(&cfg, "initial-events", "inp.zero 0", NULL, err, sizeof err);
+	cfg_set(&cfg, "initial-events", "inp.* 3", NULL, err, sizeof err);
+	open_stream(&p, "inp.a,inp.zero", "", 64);
+	hub_channel_ready(hub, "inp.a", 5);
+	hub_channel_ready(hub, "inp.zero", 8);
+	drain(&p);
+	test_cond("initial paging: first read, N per channel", nreqs == 1 &&
+	    reqs[0].has_from && reqs[0].nchannels == 2 &&
+	    reqs[0].from[0].last == 3 && reqs[0].from[1].last == 0);
+	page_start[0] = (struct event_id){ 1, 1 };
+	page_start[1] = (struct event_id){ 1, 6 };
+	page_fill((size_t []){ 0, 0 }, (uint64_t []){ 2, 4 }, 2);
+	page_answer(&reqs[0], 2, 9, 1);
+	page_done();
+	drain(&p);
+	test_cond("initial paging: the next page after the position, or "
+	    "the channel's start", nreqs == 2 && reqs[1].has_from &&
+	    reqs[1].from[0].last == -1 && reqs[1].from[0].after.seq == 4 &&
+	    reqs[1].from[1].last == -1 && reqs[1].from[1].after.seq == 6);
+	page_start[0] = (struct event_id){ 1, 4 };
+	page_start[1] = (struct event_id){ 1, 6 };
+	page_fill((size_t []){ 0, 1 }, (uint64_t []){ 5, 7 }, 2);
+	page_answer(&reqs[1], 2, 9, 0);
+	page_done();
+	publish("inp.zero", 10);
+	drain(&p);
+	test_cond("initial paging: both pages, then live",
+	    got_exactly(&p, (uint64_t []){ 2, 4, 5, 7, 10 }, 5) &&
+	    strstr(p.out, "event: inp.zero\n") != NULL);
+	memset(page_start, 0, sizeof page_start);
+	close_peer(&p);
+	nreqs = 0;
+	initial_clear();
+}
+
+/* Poll mode: a first poll with initial events sends them, then its
+ * position (the clock), and ends. */
+static void
+test_initial_poll(void)
+{
+	struct peer	 p;
+	char		 err[128];
+
+	cfg_set(&cfg, "initial-events", "inq.* 2", NULL, err, sizeof err);
+	cfg.poll_hold_ms = 5000;
+	page_ms = 1234;
+	open_stream(&p, "inq.1", "", 65);
+	hub_channel_ready(hub, "inq.1", 5);
+	drain(&p);
+	test_cond("initial poll: reads the last 2", nreqs == 1 &&
+	    reqs[0].has_from && reqs[0].from[0].last == 2);
+	reply(&reqs[0], (uint64_t []){ 4, 5 }, 2, 6);
+	drain(&p);
+	test_cond("initial poll: the events, then the position, the end",
+	    got_exactly(&p, (uint64_t []){ 4, 5 }, 2) &&
+	    strstr(p.out, "\nid: 1234-6\n\n") > strstr(p.out, "data: e5") &&
+	    p.ended && retries(&p) == 2);
+	close_peer(&p);
+	nreqs = 0;
+	page_ms = 0;
+	cfg.poll_hold_ms = -1;
+	initial_clear();
+}
+
 int
 main(void)
 {
@@ -897,6 +1081,9 @@ main(void)
 	test_poll_live();
 	test_poll_deadline();
 	test_poll_first();
+	test_initial_race();
+	test_initial_paging();
+	test_initial_poll();
 	test_shutdown_during_resync();	/* the writer stops: last */
 	stream_ctx_free(ctx);
 	hub_free(hub);
