@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,7 @@ struct auth_url_entry {
 	int			 status;
 	char			 user[AUTH_URL_USER_MAX + 1];
 	char			 reason[AUTH_URL_REASON_MAX + 1];
-	time_t			 asked;		/* monotonic seconds */
+	int64_t			 asked;		/* monotonic ms */
 	struct evhttp_connection *conn;		/* the check in flight */
 	struct event		*deadline;
 	int			 busy;		/* calling its streams */
@@ -86,13 +87,22 @@ struct auth_url {
 
 static void	auth_url_ask(struct auth_url_entry *e);
 
-static time_t
+/* Milliseconds: in whole seconds a verdict asked late in one could
+ * expire early in the next, at once for auth-cache 1. */
+static int64_t
 auth_url_now(void)
 {
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether E's verdict, asked at e->asked, still holds at NOW. */
+static int
+auth_url_fresh(const struct auth_url_entry *e, int64_t now)
+{
+	return now - e->asked < (int64_t)e->au->cfg->auth_cache * 1000;
 }
 
 static int
@@ -597,8 +607,7 @@ auth_url_subscribe(struct auth_url *au, struct auth_url_creds *c,
 	else
 		auth_url_creds_free(c);
 	*known = 0;
-	if (e->has_verdict && auth_url_now() - e->asked <
-	    (time_t)au->cfg->auth_cache) {
+	if (e->has_verdict && auth_url_fresh(e, auth_url_now())) {
 		auth_url_fill(e, now);
 		*known = 1;
 		return s;
@@ -649,14 +658,14 @@ auth_url_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct auth_url		*au = arg;
 	struct auth_url_entry	*e, *next, *stop = au->tail;
-	time_t			 now = auth_url_now();
+	int64_t			 now = auth_url_now();
 	size_t			 idle = 0;
 	int			 last;
 
 	for (e = au->head, last = 0; e != NULL && !last; e = next) {
 		next = e->next;
 		last = e == stop;
-		if (now - e->asked < (time_t)au->cfg->auth_cache)
+		if (auth_url_fresh(e, now))
 			break;
 		if (e->conn != NULL || evtimer_pending(e->deadline, NULL))
 			continue;
