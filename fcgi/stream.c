@@ -102,6 +102,7 @@ stream_req_free(struct stream_req *req)
 	for (i = 0; i < req->nchannels; i++)
 		free(req->channels[i]);
 	free(req->headers);
+	free(req->user);
 	free(req->channels);
 	free(req->lens);
 	free(req);

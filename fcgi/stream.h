@@ -31,6 +31,7 @@ struct cfg;
 struct history;
 struct hub;
 struct loop;
+struct presence;
 struct stream_ctx;
 
 /* What the acceptor hands over for one stream. */
@@ -44,6 +45,8 @@ struct stream_req {
 	char		*headers;	/* more response headers, or NULL */
 	int		 no_accel;	/* leave out X-Accel-Buffering */
 	time_t		 expires;	/* end the stream then (token), or 0 */
+	char		*user;		/* who, for presence: REMOTE_USER or
+					   the token's sub; owned, or NULL */
 	struct stream_ctx *ctx;		/* set by stream_submit() */
 };
 
@@ -78,6 +81,10 @@ void		 stream_ctx_redis_lost(struct stream_ctx *);
  * stream that has seen an event id resumes from it, so what was
  * published meanwhile is replayed. */
 void		 stream_ctx_resync(struct stream_ctx *);
+/* Counts streams of presence channels in P (presence.h; borrowed, must
+ * outlive the writer, NULL: none). Before the first stream. */
+void		 stream_ctx_set_presence(struct stream_ctx *,
+		    struct presence *p);
 /* Closes every stream at once and frees the writer. NULL is ignored. */
 void		 stream_ctx_free(struct stream_ctx *);
 /* Reserves a slot for one more stream; returns 0, or -1 when max-streams

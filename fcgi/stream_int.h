@@ -82,6 +82,8 @@ struct stream {
 	const char		*why;		/* why it ends, for the log */
 	struct event		*expire_ev;	/* token expiry, or NULL */
 	struct event		*poll_ev;	/* poll mode: hold, or NULL */
+	char			*user;		/* presence: joined as, owned */
+	int			 present;	/* presence: joined */
 	int			 fd;
 	unsigned		 nwait;		/* channels not confirmed */
 	uint16_t		 request_id;
@@ -93,6 +95,7 @@ struct stream_ctx {
 	struct event_base	*base;
 	struct hub		*hub;
 	struct history		*history;
+	struct presence		*presence;	/* or NULL */
 	const struct cfg	*cfg;
 	struct frame		*preamble;	/* headers, ": ok", retry */
 	struct frame		*preamble_lighttpd; /* the same for lighttpd */

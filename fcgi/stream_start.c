@@ -37,6 +37,7 @@
 #include "history.h"
 #include "hub.h"
 #include "log.h"
+#include "presence.h"
 #include "sse.h"
 #include "stream.h"
 #include "stream_int.h"
@@ -75,6 +76,34 @@ stream_drop_req(struct stream *s)
 	s->req = NULL;
 }
 
+/* Presence hook: S counts on its presence channels from the moment it
+ * subscribes until it leaves (presence.h decides which channels). */
+static void
+stream_presence(struct stream *s, int join)
+{
+	const char	*name;
+	size_t		 i, len;
+
+	if (s->ctx->presence == NULL || s->present == join)
+		return;
+	s->present = join;
+	for (i = 0; i < s->nsubs; i++) {
+		if (!hub_sub_active(&s->subs[i]))
+			continue;
+		name = hub_sub_channel(&s->subs[i], &len);
+		if (join)
+			presence_join(s->ctx->presence, name, len, s->user);
+		else
+			presence_leave(s->ctx->presence, name, len, s->user);
+	}
+}
+
+void
+stream_ctx_set_presence(struct stream_ctx *ctx, struct presence *p)
+{
+	ctx->presence = p;
+}
+
 void
 stream_leave(struct stream *s)
 {
@@ -82,6 +111,9 @@ stream_leave(struct stream *s)
 
 	if (s->nsubs > 0 && hub_sub_active(&s->subs[0]))
 		stream_log_closed(s);
+	stream_presence(s, 0);
+	free(s->user);
+	s->user = NULL;
 	for (i = 0; i < s->nsubs; i++)
 		if (hub_sub_active(&s->subs[i]))
 			hub_unsubscribe(s->ctx->hub, &s->subs[i]);
@@ -365,6 +397,11 @@ stream_subscribe(struct stream *s, struct stream_req *req)
 	for (i = 0; i < req->nchannels; i++)
 		hub_subscribe(s->ctx->hub, &s->subs[i], req->channels[i],
 		    req->lens[i], req->nchannels > 1, &stream_sub_ops, s);
+	/* The user (the app's X-SSE-User, REMOTE_USER or the token's sub,
+	 * as the acceptor chose) is kept for the leave. */
+	s->user = req->user;
+	req->user = NULL;
+	stream_presence(s, 1);
 	stream_wait(s);
 }
 

@@ -70,6 +70,9 @@ struct cfg {
 	unsigned	 jwt_leeway;		/* seconds of clock skew */
 	char		*jwt_audience;		/* required aud, or NULL */
 	char		*jwt_issuer;		/* required iss, or NULL */
+	/* Presence (see presence.h). */
+	char		*presence;	/* space-separated globs, or NULL */
+	unsigned	 presence_ttl;	/* seconds a dead worker stays */
 };
 
 enum cfg_result {
