@@ -204,9 +204,12 @@ presence_reply_json(const struct redisReply *r, const char *channel,
 	    r->element[1]->type != REDIS_REPLY_INTEGER ||
 	    r->element[0]->integer < 0 ||
 	    r->elements - 2 > PRESENCE_USERS_MAX) {
-		snprintf(err, errlen, "%s", r != NULL && r->type ==
-		    REDIS_REPLY_ERROR ? r->str : "unexpected reply to the "
-		    "presence script");
+		if (r != NULL && r->type == REDIS_REPLY_ERROR)
+			snprintf(err, errlen, "error from the presence script: "
+			    "%.200s", r->str);
+		else
+			snprintf(err, errlen, "unexpected reply to the presence "
+			    "script");
 		return -1;
 	}
 	users = json_object_new_array();

@@ -150,6 +150,7 @@ test_reply(void)
 	test_cond("NULL", json_bad(NULL));
 	test_cond("error", json_bad(reply(REDIS_REPLY_ERROR, 0,
 	    "NOSCRIPT x")));
+	test_cond("empty error", json_bad(reply(REDIS_REPLY_ERROR, 0, "")));
 	test_cond("not an array", json_bad(STR("x")));
 	test_cond("short", json_bad(array(1, INT(1))));
 	test_cond("count a string", json_bad(array(2, STR("1"), INT(0))));
