@@ -426,6 +426,10 @@ presence_on_read(redisAsyncContext *ac, void *r, void *priv)
 		pc->force = 0;
 		free(pc->last_json);
 		pc->last_json = json;
+		/* The next read, and so the next event, a second after this
+		 * event: however long a reply took, events keep their
+		 * second. */
+		pc->last_read_ms = presence_mono_ms();
 		hub_publish(p->hub, pc->name, pc->len, &m);
 	} else
 		free(json);
