@@ -51,8 +51,8 @@ enum cfg_type {
 	CFG_T_HOLD,			/* int ms: "off" (-1) or seconds with
 					   up to 3 decimals, min..max s */
 	CFG_T_HISTORY,			/* appends to cfg.history */
-	CFG_T_GLOBS			/* char *, each value's globs appended
-					   (space-separated) */
+	CFG_T_GLOBS			/* char *, space-separated globs,
+					   each value's appended */
 };
 
 struct cfg_opt {
@@ -462,10 +462,10 @@ cfg_globs_add(char **sp, const char *value, const char *source, char *err,
 		e = p + strcspn(p, " \t");
 		for (i = 0; p + i < e; i++) {
 			if (!cfg_glob_char_ok((unsigned char)p[i])) {
-				snprintf(err, errlen, "%s: pattern \"%.64s\" may "
-				    "only contain A-Z a-z 0-9 . _ : - * ? "
-				    "(patterns are split by spaces)", source,
-				    value);
+				snprintf(err, errlen, "%s: pattern "
+				    "\"%.64s\" may only contain A-Z a-z 0-9 "
+				    ". _ : - * ? (patterns are split by "
+				    "spaces)", source, value);
 				return -1;
 			}
 		}

@@ -69,17 +69,17 @@ struct pchan {
 	char		*zkey;		/* P presence:NAME */
 	char		*hkey;		/* P presence:NAME/ID */
 	unsigned long	 count;		/* local streams */
-	struct dict	*users;		/* name -> (uintptr_t) streams */
+	struct dict	*users;		/* "u:NAME" -> streams */
 	char		*last_json;	/* last event sent, or NULL */
 	uint64_t	 last_read_ms;	/* monotonic */
 	uint64_t	 last_notice_ms;
 	struct event	*read_ev;	/* a read waiting for its second */
-	struct event	*notice_ev;	/* a notice waiting for its second */
+	struct event	*notice_ev;	/* a notice waiting its turn */
 	unsigned	 inflight;	/* replies due to this pchan */
 	int		 reading;	/* a read is in flight */
 	int		 again;		/* read again after it */
-	int		 force;		/* a stream joined: send even if
-					   the same */
+	int		 force;		/* a stream joined: send even
+					   if the same */
 	int		 orphan;	/* unlinked: free at inflight 0 */
 };
 
@@ -99,7 +99,7 @@ struct presence {
 	int			 stopped;
 	int			 quiet;		/* failure logged */
 	struct event		*beat;
-	struct dict		*chans;		/* name -> struct pchan */
+	struct dict		*chans;		/* name -> pchan */
 };
 
 static void	presence_read(struct pchan *pc);
@@ -208,8 +208,8 @@ presence_reply_json(const struct redisReply *r, const char *channel,
 			snprintf(err, errlen, "error from the presence script: "
 			    "%.200s", r->str);
 		else
-			snprintf(err, errlen, "unexpected reply to the presence "
-			    "script");
+			snprintf(err, errlen, "unexpected reply to the "
+			    "presence script");
 		return -1;
 	}
 	users = json_object_new_array();

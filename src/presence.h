@@ -54,9 +54,10 @@ struct redisReply;
  * living TTL seconds past the last heartbeat; events go to HUB's streams
  * when EVENTS is set. Returns NULL with a reason in ERR. Nothing is
  * written until presence_start(). */
-struct presence	*presence_create(struct event_base *base, const char *url,
-		    const char *prefix, const char *patterns, unsigned ttl,
-		    struct hub *hub, int events, char *err, size_t errlen);
+struct presence	*presence_create(struct event_base *base,
+		    const char *url, const char *prefix, const char *patterns,
+		    unsigned ttl, struct hub *hub, int events, char *err,
+		    size_t errlen);
 /* Frees P (without removing its entries: see presence_stop). NULL is
  * ignored. */
 void		 presence_free(struct presence *p);
@@ -94,8 +95,8 @@ int		 presence_reply_json(const struct redisReply *r,
 /* Reads CHANNEL's presence through the blocking context C (keys under
  * PREFIX) into *JSON (caller frees). Returns 0, or -1 with a reason in
  * ERR (C->err set when the connection failed). Any thread. */
-int		 presence_read_sync(struct redisContext *c, const char *prefix,
-		    const char *channel, size_t len, char **json, char *err,
-		    size_t errlen);
+int		 presence_read_sync(struct redisContext *c,
+		    const char *prefix, const char *channel, size_t len,
+		    char **json, char *err, size_t errlen);
 
 #endif
