@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/sha.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <json-c/json.h>
@@ -33,6 +34,7 @@
 #include "xmalloc.h"
 
 #define PRESENCE_RATE_MS	1000	/* reads and notices per channel */
+#define PRESENCE_SHA_LEN	40	/* the script's SHA1, in hex */
 #define PRESENCE_ID_MAX		300	/* "<hostname>:<pid>" */
 
 /* Sums the hashes of the workers whose expiry is not past. KEYS[1] the
@@ -91,6 +93,7 @@ struct presence {
 	char			*patterns;
 	char			*prefix;
 	char			 id[PRESENCE_ID_MAX];
+	char			 sha[PRESENCE_SHA_LEN + 1];	/* EVALSHA */
 	char			*notice;	/* P presence/notice */
 	size_t			 notice_len;
 	unsigned		 ttl;
@@ -103,6 +106,31 @@ struct presence {
 };
 
 static void	presence_read(struct pchan *pc);
+static int	presence_send_read(struct presence *p, struct pchan *pc,
+		    int full);
+
+/* Writes the script's SHA1 in hex into SHA (PRESENCE_SHA_LEN + 1 bytes):
+ * reads send it (EVALSHA), and the script itself only when Redis answers
+ * NOSCRIPT (after a restart or SCRIPT FLUSH). */
+static void
+presence_sha(char *sha)
+{
+	unsigned char	md[SHA_DIGEST_LENGTH];
+	size_t		i;
+
+	SHA1((const unsigned char *)PRESENCE_SCRIPT,
+	    sizeof PRESENCE_SCRIPT - 1, md);
+	for (i = 0; i < SHA_DIGEST_LENGTH; i++)
+		snprintf(sha + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Returns 1 if R is Redis's NOSCRIPT error. */
+static int
+presence_noscript(const redisReply *r)
+{
+	return r != NULL && r->type == REDIS_REPLY_ERROR &&
+	    strncmp(r->str, "NOSCRIPT", 8) == 0;
+}
 
 static uint64_t
 presence_mono_ms(void)
@@ -251,17 +279,24 @@ presence_read_sync(struct redisContext *c, const char *prefix,
 {
 	redisReply	*r;
 	char		*zkey, *hpre, now[24], max[24];
+	char		 sha[PRESENCE_SHA_LEN + 1];
 	int		 rc;
 
 	*json = NULL;
+	presence_sha(sha);
 	zkey = presence_zkey(prefix, channel, len);
 	hpre = xmalloc(strlen(zkey) + 2);
 	snprintf(hpre, strlen(zkey) + 2, "%s/", zkey);
 	snprintf(now, sizeof now, "%llu",
 	    (unsigned long long)presence_wall_ms());
 	snprintf(max, sizeof max, "%d", PRESENCE_USERS_MAX);
-	r = redisCommand(c, "EVAL %s 1 %s %s %s %s", PRESENCE_SCRIPT, zkey,
-	    now, hpre, max);
+	r = redisCommand(c, "EVALSHA %s 1 %s %s %s %s", sha, zkey, now, hpre,
+	    max);
+	if (presence_noscript(r)) {
+		freeReplyObject(r);
+		r = redisCommand(c, "EVAL %s 1 %s %s %s %s", PRESENCE_SCRIPT,
+		    zkey, now, hpre, max);
+	}
 	free(zkey);
 	free(hpre);
 	if (r == NULL) {
@@ -412,6 +447,12 @@ presence_on_read(redisAsyncContext *ac, void *r, void *priv)
 	pc->reading = 0;
 	if (presence_pchan_done(pc) || r == NULL)
 		return;
+	if (presence_noscript(r)) {
+		/* Redis lost its scripts: this once, the whole script. */
+		if (p->ac != NULL && !p->stopped)
+			presence_send_read(p, pc, 1);
+		return;
+	}
 	if (presence_reply_json(r, pc->name, pc->len, &json, err,
 	    sizeof err) == -1) {
 		presence_failed(p, err);
@@ -439,6 +480,30 @@ presence_on_read(redisAsyncContext *ac, void *r, void *priv)
 	}
 }
 
+/* Sends the read of PC's sum: EVALSHA, or the whole script (FULL).
+ * Returns 0, or -1. */
+static int
+presence_send_read(struct presence *p, struct pchan *pc, int full)
+{
+	char	*hpre, nowbuf[24], max[24];
+	int	 rc;
+
+	hpre = xmalloc(strlen(pc->zkey) + 2);
+	snprintf(hpre, strlen(pc->zkey) + 2, "%s/", pc->zkey);
+	snprintf(nowbuf, sizeof nowbuf, "%llu",
+	    (unsigned long long)presence_wall_ms());
+	snprintf(max, sizeof max, "%d", PRESENCE_USERS_MAX);
+	rc = redisAsyncCommand(p->ac, presence_on_read, pc,
+	    full ? "EVAL %s 1 %s %s %s %s" : "EVALSHA %s 1 %s %s %s %s",
+	    full ? PRESENCE_SCRIPT : p->sha, pc->zkey, nowbuf, hpre, max);
+	free(hpre);
+	if (rc != REDIS_OK)
+		return -1;
+	pc->reading = 1;
+	pc->inflight++;
+	return 0;
+}
+
 /* Reads PC's sum now, or when its second is over. */
 static void
 presence_read(struct pchan *pc)
@@ -446,7 +511,6 @@ presence_read(struct pchan *pc)
 	struct presence	*p = pc->p;
 	struct timeval	 tv;
 	uint64_t	 now = presence_mono_ms(), wait;
-	char		*hpre, nowbuf[24], max[24];
 
 	if (!p->events || p->ac == NULL || p->stopped || pc->orphan)
 		return;
@@ -464,19 +528,8 @@ presence_read(struct pchan *pc)
 		evtimer_add(pc->read_ev, &tv);
 		return;
 	}
-	hpre = xmalloc(strlen(pc->zkey) + 2);
-	snprintf(hpre, strlen(pc->zkey) + 2, "%s/", pc->zkey);
-	snprintf(nowbuf, sizeof nowbuf, "%llu",
-	    (unsigned long long)presence_wall_ms());
-	snprintf(max, sizeof max, "%d", PRESENCE_USERS_MAX);
-	if (redisAsyncCommand(p->ac, presence_on_read, pc,
-	    "EVAL %s 1 %s %s %s %s", PRESENCE_SCRIPT, pc->zkey, nowbuf, hpre,
-	    max) == REDIS_OK) {
-		pc->reading = 1;
-		pc->inflight++;
+	if (presence_send_read(p, pc, 0) == 0)
 		pc->last_read_ms = now;
-	}
-	free(hpre);
 }
 
 static void
@@ -652,6 +705,7 @@ presence_create(struct event_base *base, const char *url, const char *prefix,
 	p->notice = xmalloc(n);
 	snprintf(p->notice, n, "%s%s", prefix, PRESENCE_NOTICE);
 	p->notice_len = strlen(p->notice);
+	presence_sha(p->sha);
 	p->chans = dict_create();
 	p->beat = event_new(base, -1, EV_PERSIST, presence_on_beat, p);
 	return p;

@@ -23,7 +23,7 @@
  * carrying the channel name.
  *
  * The sse-presence event: a worker with streams on a presence channel
- * reads the sum (one EVAL of a small script, O(workers + users)) when a
+ * reads the sum (one EVALSHA of a small script, O(workers + users)) when a
  * notice for it arrives and at each heartbeat, at most once a second per
  * channel, and hands the JSON
  *   {"channel":"...","subscribers":N,"users":["alice",...]}

@@ -9,7 +9,8 @@
 # (asked of either), users named by their token's sub, anonymous streams
 # counted but not named, the sse-presence event to the channel's streams
 # when it changes, at most one per second per channel under a burst of
-# joins and leaves (coalesced), a worker killed -9 leaving the sum within
+# joins and leaves (coalesced), reads after Redis forgot the script
+# (SCRIPT FLUSH), a worker killed -9 leaving the sum within
 # its ttl (its keys expire in Redis too), a graceful stop removing its
 # entry at once, the endpoint's authorization (401 without a token, 403
 # with one for other channels, 200 for a reader, public channels open to
@@ -93,6 +94,15 @@ kill $BOB_PID
 check "leave: 1 subscriber, alice" wait_until 15 pres_is "$A" room.1 'd["subscribers"], d["users"]' "(1, ['alice'])" -H "Authorization: Bearer $ALICE"
 check "alice was told" wait_until 10 last_event_is alice 'd["subscribers"], d["users"]' "(1, ['alice'])"
 check "B's entry left Redis" [ "$(rcli ZCARD sse:presence:room.1)" = 1 ]
+
+# Redis forgets its scripts: reads send the script again (NOSCRIPT), on
+# the endpoint here and in the workers in the burst below.
+rcli SCRIPT FLUSH > /dev/null
+stream flush "$A/api/v1/events/room.1?token=$CAROL"; FLUSH_PID=$CURL_PID
+check "after SCRIPT FLUSH the worker reads again: alice told 2" wait_until 10 last_event_is alice 'd["subscribers"], d["users"]' "(2, ['alice', 'carol'])"
+kill $FLUSH_PID
+rcli SCRIPT FLUSH > /dev/null
+check "after SCRIPT FLUSH the endpoint answers" wait_until 15 pres_is "$A" room.1 'd["subscribers"]' 1 -H "Authorization: Bearer $ALICE"
 
 # Coalescing: 12 streams join and leave room.1 on A within about 2 s;
 # alice's stream may get at most one event per second.
