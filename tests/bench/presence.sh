@@ -10,13 +10,14 @@
 #     answering subscribers N (asked every 0.2 s), and to every stream
 #     being open;
 #   - the Redis commands the joins cost, by command (from INFO
-#     commandstats, the endpoint's own EVALs taken out), per join;
+#     commandstats, the endpoint's own EVALSHAs taken out), per join;
 #   - both workers' CPU from the first connection until the count and the
 #     events have settled;
 #   - the sse-presence events the streams got: on average, and the first
 #     stream's, with the subscriber counts it was told (coalescing: at most
 #     one event a second per channel and worker);
 #   - the same for the N leaving (the client stops): time to 0, commands.
+# Then one sitting without --presence (the CPU of accepting the streams).
 # Then, once, the exact commands and bytes of single joins and leaves
 # (redis-cli MONITOR during them, RESP bytes counted from the arguments):
 # a user's first stream on a worker, a second user, an anonymous stream,
@@ -56,7 +57,7 @@ now_ms() { local t=$EPOCHREALTIME; echo $(( ${t/[.,]/} / 1000 )); }
 kv() { grep -o "\b$1=[^ ]*" "$2" | head -1 | cut -d= -f2; }
 # calls CMD: the calls of CMD so far (INFO commandstats).
 calls() { redis-cli -p "$RPORT" INFO commandstats | awk -F'[=,:]' -v c="cmdstat_$1" '$1 == c { print $3; f = 1 } END { if (!f) print 0 }'; }
-CMDS="hset hdel del expire zadd zrem publish eval"
+CMDS="hset hdel del expire zadd zrem publish eval evalsha"
 snap() { local c; for c in $CMDS; do printf '%s=%s ' $c "$(calls $c)"; done; }
 # diffs A B: "cmd=delta ..." of two snaps.
 diffs() { awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, " "); split(b, y, " "); for (i = 1; i <= n; i++) { split(x[i], p, "="); split(y[i], q, "="); printf "%s=%d ", p[1], q[2] - p[2] } }'; }
@@ -90,7 +91,7 @@ start() {
 	start_redis
 	spawn-fcgi -s "$d/sse.sock" -b 4096 -F "$2" -P "$d/spawn.pid" -- \
 	    "$SSE_FCGI" --redis "redis://127.0.0.1:$RPORT" --keepalive 5 \
-	    --stats-interval 0 --presence 'room.*' --public-channels 'room.*' \
+	    --stats-interval 0 ${PRESENCE_ARG[@]+"${PRESENCE_ARG[@]}"} --public-channels 'room.*' \
 	    --jwt-secret-file "$T/jwt.key" --log-file "$d/worker.log" \
 	    "${EXTRA[@]}" > "$d/spawn.log" 2>&1 || die "spawn-fcgi failed: $(cat "$d/spawn.log")"
 	WPIDS=$(tr '\n' ' ' < "$d/spawn.pid"); track $WPIDS
@@ -98,8 +99,10 @@ start() {
 	LPIDS="$LPID $(ps -o pid= --ppid $LPID | tr '\n' ' ')"
 	track $LPIDS
 	BASEURL=http://127.0.0.1:$LPORT
-	wait_count room.big 0 30 || die "the endpoint does not answer"
+	[ ${#PRESENCE_ARG[@]} = 0 ] || wait_count room.big 0 30 ||
+	    die "the endpoint does not answer"
 }
+PRESENCE_ARG=(--presence 'room.*')
 EXTRA=()
 cpu_all() { local p t=0; for p in $WPIDS; do t=$((t + $(cpu_ticks $p))); done; echo $t; }
 
@@ -127,8 +130,8 @@ sitting() {
 	c1=$(cpu_all)
 	b=$(snap)
 	local joins; joins=$(diffs "$a" "$b")
-	# The endpoint's own EVALs are not the workers'.
-	joins=$(echo "$joins" | awk -v p=$((POLLS - p0)) '{ for (i = 1; i <= NF; i++) { split($i, q, "="); if (q[1] == "eval") q[2] -= p; printf "%s=%d ", q[1], q[2] } }')
+	# The endpoint's own EVALSHAs are not the workers'.
+	joins=$(echo "$joins" | awk -v p=$((POLLS - p0)) '{ for (i = 1; i <= NF; i++) { split($i, q, "="); if (q[1] == "evalsha") q[2] -= p; printf "%s=%d ", q[1], q[2] } }')
 	kill -TERM $cpid; wait $cpid 2>/dev/null
 	recv=$(kv received "$d/client.out")
 	ev0=$(grep -c 'event=sse-presence' "$d/first.txt")
@@ -138,7 +141,7 @@ sitting() {
 	wait_count room.big 0 300 || die "sitting $s: the count did not fall to 0: $(count room.big)"
 	t_gone=$(( $(now_ms) - t0 ))
 	leave1=$(diffs "$leave0" "$(snap)")
-	leave1=$(echo "$leave1" | awk -v p=$((POLLS - p0)) '{ for (i = 1; i <= NF; i++) { split($i, q, "="); if (q[1] == "eval") q[2] -= p; printf "%s=%d ", q[1], q[2] } }')
+	leave1=$(echo "$leave1" | awk -v p=$((POLLS - p0)) '{ for (i = 1; i <= NF; i++) { split($i, q, "="); if (q[1] == "evalsha") q[2] -= p; printf "%s=%d ", q[1], q[2] } }')
 	awk -v s="$s" -v n="$N" -v tc="$t_count" -v ts="$t_settled" \
 	    -v cpu="$(( c1 - c0 ))" -v hz="$HZ" -v recv="${recv:-0}" \
 	    -v ev0="$ev0" -v told="$told" -v j="$joins" -v l="$leave1" \
@@ -243,9 +246,9 @@ for line in open(sys.argv[1], encoding="latin-1"):
 for step, cmds in rows.items():
     if step == "end":
         continue
-    writes = [(c, b) for c, b in cmds if c != "EVAL"]
-    reads = [(c, b) for c, b in cmds if c == "EVAL"]
-    print("%s: %d writes, %d bytes (%s); then %d EVAL reads, %d bytes" % (
+    writes = [(c, b) for c, b in cmds if c not in ("EVAL", "EVALSHA")]
+    reads = [(c, b) for c, b in cmds if c in ("EVAL", "EVALSHA")]
+    print("%s: %d writes, %d bytes (%s); reads: %d, %d bytes" % (
         step, len(writes), sum(b for _, b in writes),
         " ".join("%s:%d" % w for w in writes), len(reads),
         sum(b for _, b in reads)))
@@ -253,7 +256,24 @@ EOF
 	stop $LPIDS $WPIDS $RPID
 }
 
+# The same N streams without --presence: the worker CPU that accepting
+# and holding them costs anyway.
+baseline() {
+	local d=$T/base t0 c0 c1 cpid
+	PRESENCE_ARG=(); start "$d" 2; PRESENCE_ARG=(--presence 'room.*')
+	c0=$(cpu_all); t0=$(now_ms)
+	"$CLIENT" -q -u "$BASEURL/api/v1/events/room.big" -n "$N" -e 1000000 \
+	    -d 600 -c 500 -s 41 -r "$d/ready" > "$d/client.out" 2> "$d/client.err" &
+	cpid=$!; track $cpid
+	wait_until 300 test -e "$d/ready" || die "baseline: not every stream connected"
+	c1=$(cpu_all)
+	echo "baseline without --presence: open_ms=$(( $(now_ms) - t0 )) worker_cpu_s=$(awk -v c=$((c1 - c0)) -v hz="$HZ" 'BEGIN { printf "%.2f", c / hz }')" | tee -a "$OUT"
+	kill -TERM $cpid; wait $cpid 2>/dev/null
+	stop $LPIDS $WPIDS $RPID
+}
+
 for s in $(seq 1 "$SITTINGS"); do sitting "$s"; done
+baseline
 monitor_costs
 # The median of each figure over the sittings, with its range.
 grep '^sitting ' "$OUT" | tail -n "$SITTINGS" | python3 -c '
