@@ -39,6 +39,8 @@
 #include "http_answer.h"
 #include "jwt.h"
 #include "log.h"
+#include "presence.h"
+#include "presence_http.h"
 #include "publish_http.h"
 #include "publisher.h"
 #include "retry.h"
@@ -417,6 +419,33 @@ acceptor_ask_app(FCGX_Request *r, struct stream_req *req)
 	free(chans);
 }
 
+/* Names the user of REQ for presence, when one of its channels has
+ * presence: REMOTE_USER, else the sub of a valid token (auth_user). An
+ * app-given name (X-SSE-User, from auth-url) takes precedence once the
+ * app has answered (stream_subscribe). A name presence cannot list stays
+ * anonymous. */
+static void
+acceptor_presence_user(struct acceptor *a, struct stream_req *req,
+    const struct auth_subject *who)
+{
+	char	user[PRESENCE_USER_MAX + 1];
+	size_t	i;
+
+	for (i = 0; i < req->nchannels; i++)
+		if (presence_patterns_match(a->cfg->presence, req->channels[i],
+		    req->lens[i]))
+			break;
+	if (i == req->nchannels || auth_user(a->auth, who, time(NULL), user,
+	    sizeof user) == -1)
+		return;
+	if (!presence_user_valid(user, strlen(user))) {
+		log_info("presence: user name not listed (more than %d bytes, "
+		    "control characters or not UTF-8)", PRESENCE_USER_MAX);
+		return;
+	}
+	req->user = xstrdup(user);
+}
+
 /* Decides whether REQ's channels may be read (auth.h), taking the token
  * from the Authorization header, then the query, then the cookie. Sets
  * the stream's expiry. Returns 0, or -1 once it answered 401 or 403. */
@@ -444,14 +473,18 @@ acceptor_authorize_stream(struct acceptor *a, FCGX_Request *r,
 	v = auth_subscribe(a->auth, &who, req->channels, req->lens,
 	    req->nchannels, time(NULL), &req->expires, why, sizeof why);
 	/* auth-url: what the rules do not allow (all, with no rule set) is
-	 * the application's to decide, on the loop. */
+	 * the application's to decide, on the loop. Its X-SSE-User, if any,
+	 * then names the user for presence instead (stream_subscribe). */
 	if (a->cfg->auth_url != NULL && (v != AUTH_ALLOW ||
 	    !auth_enabled(a->auth))) {
+		acceptor_presence_user(a, req, &who);
 		acceptor_ask_app(r, req);
 		return 0;
 	}
-	if (v == AUTH_ALLOW)
+	if (v == AUTH_ALLOW) {
+		acceptor_presence_user(a, req, &who);
 		return 0;
+	}
 	/* The reason, never the token: it would outlive it in the log. */
 	log_info("refused a stream of %.*s%s: %s", (int)req->lens[0],
 	    req->channels[0], req->nchannels > 1 ? ",..." : "", why);
@@ -511,6 +544,49 @@ acceptor_answer(struct acceptor *a, FCGX_Request *r,
 	if (ans->status != 200)
 		log_debug("%d %s: %.*s", ans->status, ans->reason,
 		    (int)ans->len - 1, ans->body);
+}
+
+/* Answers GET <mount>/presence/<channel> (presence_http.h), authorized
+ * as a stream of the channel would be. */
+static void
+acceptor_presence(struct acceptor *a, FCGX_Request *r, const char *method,
+    const struct route *rt)
+{
+	struct http_answer	 ans;
+	struct stream_req	*req;
+	const char		*q;
+	char			 key[32], val[JWT_TOKEN_MAX + 1];
+	char			 qtoken[JWT_TOKEN_MAX + 1];
+	int			 rc;
+
+	if (presence_http_check(&ans, a->cfg, method, rt->target,
+	    rt->target_len)) {
+		acceptor_answer(a, r, &ans);
+		http_answer_clear(&ans);
+		return;
+	}
+	qtoken[0] = '\0';
+	q = FCGX_GetParam("QUERY_STRING", r->envp);
+	while (q != NULL && (rc = route_query_next(&q, key, sizeof key, val,
+	    sizeof val)) != 0)
+		if (rc == 1 && strcmp(key, a->cfg->jwt_query) == 0)
+			strcpy(qtoken, val);
+	req = stream_req_create(1);
+	req->channels[0] = xstrndup(rt->target, rt->target_len);
+	req->lens[0] = rt->target_len;
+	req->nchannels = 1;
+	if (acceptor_authorize_stream(a, r, req, qtoken) == -1)
+		;				/* answered */
+	else if (req->auth != NULL)
+		acceptor_reply(a, r, 403, "Forbidden", "", "presence: the "
+		    "channel is auth-url's to authorize");
+	else {
+		presence_http_answer(&ans, a->cfg, a->publisher, rt->target,
+		    rt->target_len);
+		acceptor_answer(a, r, &ans);
+		http_answer_clear(&ans);
+	}
+	stream_req_free(req);
 }
 
 /* Routes one request: answers it, or hands it over as a stream. */
@@ -597,12 +673,16 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 		    "request body too large");
 		return;
 	}
+	if (rt.kind == ROUTE_PRESENCE) {
+		acceptor_presence(a, r, method, &rt);
+		return;
+	}
 	switch (rt.kind) {
 	case ROUTE_NOT_FOUND:
 		acceptor_reply(a, r, 404, "Not Found", "", "unknown path: "
 		    "expected <mount>/events/<channel>, "
-		    "<mount>/publish/<channel>, <mount>/stats or "
-		    "<mount>/metrics");
+		    "<mount>/publish/<channel>, <mount>/presence/<channel>, "
+		    "<mount>/stats or <mount>/metrics");
 		return;
 	case ROUTE_BAD:
 		acceptor_reply(a, r, 400, "Bad Request", "", rt.why);
@@ -611,6 +691,7 @@ acceptor_handle(struct acceptor *a, FCGX_Request *r)
 	case ROUTE_PUBLISH:
 	case ROUTE_STATS:
 	case ROUTE_METRICS:
+	case ROUTE_PRESENCE:
 		break;
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {

@@ -88,6 +88,9 @@ route_parse(const char *request_uri, const char *script_name,
 	else if ((size_t)(last - 1 - prev) == 7 &&
 	    memcmp(prev, "publish", 7) == 0)
 		out->kind = ROUTE_PUBLISH;
+	else if ((size_t)(last - 1 - prev) == 8 &&
+	    memcmp(prev, "presence", 8) == 0)
+		out->kind = ROUTE_PRESENCE;
 	else {
 		/* <mount>/stats, <mount>/metrics: no target. */
 		if (end - last == 5 && memcmp(last, "stats", 5) == 0)

@@ -20,7 +20,8 @@ enum route_kind {
 	ROUTE_EVENTS,		/* GET <mount>/events/<target> */
 	ROUTE_PUBLISH,		/* POST or GET <mount>/publish/<target> */
 	ROUTE_STATS,		/* GET <mount>/stats (no target) */
-	ROUTE_METRICS		/* GET <mount>/metrics (no target) */
+	ROUTE_METRICS,		/* GET <mount>/metrics (no target) */
+	ROUTE_PRESENCE		/* GET <mount>/presence/<target> */
 };
 
 struct route {

@@ -105,6 +105,7 @@ stream_req_free(struct stream_req *req)
 	auth_url_creds_free(req->auth);
 	free(req->headers);
 	free(req->from);
+	free(req->user);
 	free(req->channels);
 	free(req->lens);
 	free(req);

@@ -33,6 +33,7 @@ struct history;
 struct history_from;
 struct hub;
 struct loop;
+struct presence;
 struct stream_ctx;
 
 /* What the acceptor hands over for one stream. */
@@ -50,6 +51,8 @@ struct stream_req {
 	/* Initial events: where each channel's next read starts, or NULL
 	 * (initial.h); owned. */
 	struct history_from *from;
+	char		*user;		/* who, for presence: REMOTE_USER or
+					   the token's sub; owned, or NULL */
 	struct stream_ctx *ctx;		/* set by stream_submit() */
 };
 
@@ -84,6 +87,10 @@ void		 stream_ctx_redis_lost(struct stream_ctx *);
  * stream that has seen an event id resumes from it, so what was
  * published meanwhile is replayed. */
 void		 stream_ctx_resync(struct stream_ctx *);
+/* Counts streams of presence channels in P (presence.h; borrowed, must
+ * outlive the writer, NULL: none). Before the first stream. */
+void		 stream_ctx_set_presence(struct stream_ctx *,
+		    struct presence *p);
 /* Closes every stream at once and frees the writer. NULL is ignored. */
 void		 stream_ctx_free(struct stream_ctx *);
 /* Reserves a slot for one more stream; returns 0, or -1 when max-streams

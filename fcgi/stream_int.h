@@ -85,6 +85,8 @@ struct stream {
 	struct event		*expire_ev;	/* token expiry, or NULL */
 	struct event		*poll_ev;	/* poll mode: hold, or NULL */
 	struct auth_url_sub	*auth;		/* auth-url check, or NULL */
+	char			*user;		/* presence: joined as, owned */
+	int			 present;	/* presence: joined */
 	int			 fd;
 	unsigned		 nwait;		/* channels not confirmed */
 	uint16_t		 request_id;
@@ -96,6 +98,7 @@ struct stream_ctx {
 	struct event_base	*base;
 	struct hub		*hub;
 	struct history		*history;
+	struct presence		*presence;	/* or NULL */
 	const struct cfg	*cfg;
 	struct auth_url		*auth_url;	/* or NULL (stream_auth.h) */
 	struct frame		*preamble;	/* headers, ": ok", retry */

@@ -45,6 +45,7 @@
 #include "hub.h"
 #include "initial.h"
 #include "log.h"
+#include "presence.h"
 #include "sse.h"
 #include "stream.h"
 #include "stream_auth.h"
@@ -84,6 +85,48 @@ stream_drop_req(struct stream *s)
 	s->req = NULL;
 }
 
+/* Presence hook: S counts on its presence channels from the moment it
+ * subscribes until it leaves (presence.h decides which channels). */
+static void
+stream_presence(struct stream *s, int join)
+{
+	const char	*name;
+	size_t		 i, len;
+
+	if (s->ctx->presence == NULL || s->present == join)
+		return;
+	s->present = join;
+	for (i = 0; i < s->nsubs; i++) {
+		if (!hub_sub_active(&s->subs[i]))
+			continue;
+		name = hub_sub_channel(&s->subs[i], &len);
+		if (join)
+			presence_join(s->ctx->presence, name, len, s->user);
+		else
+			presence_leave(s->ctx->presence, name, len, s->user);
+	}
+}
+
+/* Names REQ's presence user after the app's X-SSE-User, when presence
+ * is on (it counts only its own channels) and auth-url gave a name. Every
+ * name auth-url accepts (auth_url_user_valid) presence can list. */
+static void
+stream_app_user(struct stream *s, struct stream_req *req)
+{
+	const char	*u = stream_auth_user(s);
+
+	if (u == NULL || s->ctx->presence == NULL)
+		return;
+	free(req->user);
+	req->user = xstrdup(u);
+}
+
+void
+stream_ctx_set_presence(struct stream_ctx *ctx, struct presence *p)
+{
+	ctx->presence = p;
+}
+
 void
 stream_leave(struct stream *s)
 {
@@ -92,6 +135,9 @@ stream_leave(struct stream *s)
 	if (s->nsubs > 0 && hub_sub_active(&s->subs[0]))
 		stream_log_closed(s);
 	stream_auth_leave(s);		/* auth-url: no verdict reaches S */
+	stream_presence(s, 0);
+	free(s->user);
+	s->user = NULL;
 	for (i = 0; i < s->nsubs; i++)
 		if (hub_sub_active(&s->subs[i]))
 			hub_unsubscribe(s->ctx->hub, &s->subs[i]);
@@ -420,6 +466,12 @@ stream_subscribe(struct stream *s, struct stream_req *req)
 	for (i = 0; i < req->nchannels; i++)
 		hub_subscribe(s->ctx->hub, &s->subs[i], req->channels[i],
 		    req->lens[i], req->nchannels > 1, &stream_sub_ops, s);
+	/* The user: the app's X-SSE-User (auth-url), else REMOTE_USER or the
+	 * token's sub as the acceptor chose; kept for the leave. */
+	stream_app_user(s, req);
+	s->user = req->user;
+	req->user = NULL;
+	stream_presence(s, 1);
 	stream_wait(s);
 }
 

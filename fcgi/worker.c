@@ -41,6 +41,7 @@
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
+#include "presence.h"
 #include "stats.h"
 #include "stream.h"
 #include "stream_auth.h"
@@ -60,6 +61,7 @@ struct worker {
 	struct auth		*auth;
 	struct auth_url		*auth_url;	/* NULL: no auth-url */
 	struct stats		*stats;		/* NULL: stats off */
+	struct presence		*presence;	/* NULL: no presence */
 	struct cidr		*stats_allow;
 	struct upgrade		*upgrade;	/* NULL: SIGUSR2 unavailable */
 	struct event		*sig_ev[5];
@@ -101,7 +103,16 @@ worker_on_message(void *arg, const char *channel, size_t clen,
 	struct worker	*w = arg;
 	struct envelope	 env;
 	struct hub_msg	 m;
+	const char	*notice;
+	size_t		 nlen;
 
+	if (w->presence != NULL) {
+		notice = presence_notice_channel(w->presence, &nlen);
+		if (clen == nlen && memcmp(channel, notice, nlen) == 0) {
+			presence_on_notice(w->presence, payload, plen);
+			return;
+		}
+	}
 	memset(&m, 0, sizeof m);
 	switch (envelope_parse(payload, plen, &env)) {
 	case ENVELOPE_BAD:
@@ -194,6 +205,8 @@ worker_stop(struct worker *w, const char *why)
 	acceptor_stop(w->acceptor);
 	if (w->stats != NULL)
 		stats_stop(w->stats);
+	if (w->presence != NULL)
+		presence_stop(w->presence);
 	stream_ctx_shutdown(w->streams, w->cfg.shutdown_grace,
 	    worker_on_drained, w);
 }
@@ -416,6 +429,7 @@ worker_free(struct worker *w)
 	}
 	stream_ctx_free(w->streams);
 	auth_url_free(w->auth_url);
+	presence_free(w->presence);
 	upgrade_free(w->upgrade);
 	if (w->ready_ev != NULL)
 		event_free(w->ready_ev);
@@ -541,6 +555,17 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	if (w.cfg.presence != NULL) {
+		w.presence = presence_create(loop_base(w.loop), w.cfg.redis,
+		    w.cfg.history_prefix, w.cfg.presence, w.cfg.presence_ttl,
+		    w.hub, w.cfg.poll_hold_ms < 0, err, sizeof err);
+		if (w.presence == NULL) {
+			log_error("--redis: %s", err);
+			rc = 2;
+			goto out;
+		}
+		stream_ctx_set_presence(w.streams, w.presence);
+	}
 	if (FCGX_Init() != 0) {
 		log_error("FCGX_Init failed");
 		goto out;
@@ -550,6 +575,14 @@ main(int argc, char **argv)
 	broker_start(w.broker);
 	if (w.stats != NULL)
 		stats_start(w.stats);
+	if (w.presence != NULL) {
+		const char	*notice;
+		size_t		 nlen;
+
+		notice = presence_notice_channel(w.presence, &nlen);
+		broker_watch(w.broker, notice, nlen);
+		presence_start(w.presence);
+	}
 	if (acceptor_start(w.acceptor) == -1) {
 		log_error("cannot start the acceptor thread: %s",
 		    strerror(errno));

@@ -96,6 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 		break;
 	case ROUTE_EVENTS:
 	case ROUTE_PUBLISH:
+	case ROUTE_PRESENCE:
 		if (rt.target_len > ROUTE_TARGET_MAX ||
 		    strlen(rt.target) != rt.target_len)
 			fuzz_fail("target length is wrong");

@@ -365,3 +365,29 @@ auth_publish(const struct auth *a, const char *token, size_t len,
 	jwt_claims_clear(&c);
 	return v;
 }
+
+int
+auth_user(const struct auth *a, const struct auth_subject *who, time_t now,
+    char *user, size_t len)
+{
+	struct jwt_claims	c;
+	char			why[256];
+	int			rc = -1;
+
+	if (who->remote_user != NULL && who->remote_user[0] != '\0') {
+		if (strlen(who->remote_user) >= len)
+			return -1;
+		snprintf(user, len, "%s", who->remote_user);
+		return 0;
+	}
+	if (who->token == NULL || who->token_len == 0 || !auth_has_keys(a) ||
+	    auth_token(a, who->token, who->token_len, now, &c, why,
+	    sizeof why) == -1)
+		return -1;
+	if (c.has_sub && c.sub[0] != '\0') {
+		snprintf(user, len, "%s", c.sub);
+		rc = 0;
+	}
+	jwt_claims_clear(&c);
+	return rc;
+}

@@ -57,6 +57,11 @@ enum auth_verdict auth_subscribe(const struct auth *a,
 		    const struct auth_subject *who, char *const *channels,
 		    const size_t *lens, size_t n, time_t now, time_t *expires,
 		    char *why, size_t whylen);
+/* Writes the name of WHO into USER (LEN bytes): REMOTE_USER when the web
+ * server set one, else the sub of a token that verifies. For presence
+ * (presence.h). Returns 0, or -1 when WHO is anonymous. */
+int		 auth_user(const struct auth *a, const struct auth_subject *who,
+		    time_t now, char *user, size_t len);
 /* Decides whether the LEN-byte TOKEN allows publishing to CHANNEL. */
 enum auth_verdict auth_publish(const struct auth *a, const char *token,
 		    size_t len, const char *channel, size_t clen, time_t now,

@@ -54,7 +54,9 @@ enum cfg_type {
 	CFG_T_HOLD,			/* int ms: "off" (-1) or seconds with
 					   up to 3 decimals, min..max s */
 	CFG_T_HISTORY,			/* appends to cfg.history */
-	CFG_T_INITIAL			/* appends to cfg.initial */
+	CFG_T_INITIAL,			/* appends to cfg.initial */
+	CFG_T_GLOBS			/* char *, space-separated globs,
+					   each value's appended */
 };
 
 struct cfg_opt {
@@ -195,6 +197,12 @@ static const struct cfg_opt cfg_opts[] = {
 	  "SECONDS", "app verdicts are cached per credentials and channels "
 	  "for SECONDS,\nand open streams are checked again at that "
 	  "interval" },
+	{ "presence", CFG_T_GLOBS, CFG_OFF(presence), 0, 0, NULL, "PATTERN",
+	  "channel glob(s) whose watchers are counted and named:\n"
+	  "GET <mount>/presence/<channel>, event sse-presence; repeatable" },
+	{ "presence-ttl", CFG_T_UINT, CFG_OFF(presence_ttl), 3, 3600, "30",
+	  "SECONDS", "a worker killed without a stop leaves presence after "
+	  "SECONDS" },
 };
 
 #define CFG_NOPTS	(sizeof cfg_opts / sizeof cfg_opts[0])
@@ -613,6 +621,66 @@ cfg_initial_for(const struct cfg *c, const char *channel, size_t len)
 	return 0;
 }
 
+/* Appends the space-separated globs of VALUE to the list at *SP (a string
+ * of globs split by single spaces), all or none. */
+static int
+cfg_globs_add(char **sp, const char *value, const char *source, char *err,
+    size_t errlen)
+{
+	const char	*p, *e;
+	size_t		 i, n, old, added = 0;
+	char		*list;
+
+	for (p = value; *p != '\0'; p = e) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strcspn(p, " \t");
+		for (i = 0; p + i < e; i++) {
+			if (!cfg_glob_char_ok((unsigned char)p[i])) {
+				snprintf(err, errlen, "%s: pattern "
+				    "\"%.64s\" may only contain A-Z a-z 0-9 "
+				    ". _ : - * ? (patterns are split by "
+				    "spaces)", source, value);
+				return -1;
+			}
+		}
+		if (i > CHANNEL_NAME_MAX) {
+			snprintf(err, errlen, "%s: pattern is longer than %d "
+			    "bytes", source, CHANNEL_NAME_MAX);
+			return -1;
+		}
+	}
+	old = *sp != NULL ? strlen(*sp) : 0;
+	list = xmalloc(old + strlen(value) + 2);
+	n = 0;
+	if (old > 0) {
+		memcpy(list, *sp, old);
+		n = old;
+	}
+	for (p = value; *p != '\0'; p = e) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strcspn(p, " \t");
+		if (e == p)
+			continue;
+		if (n > 0)
+			list[n++] = ' ';
+		memcpy(list + n, p, (size_t)(e - p));
+		n += (size_t)(e - p);
+		added++;
+	}
+	list[n] = '\0';
+	if (added == 0) {
+		free(list);
+		snprintf(err, errlen, "%s: no pattern", source);
+		return -1;
+	}
+	free(*sp);
+	*sp = list;
+	return 0;
+}
+
+/* Stores VALUE into the field O describes; SOURCE prefixes any error. */
 /* Parses VALUE, "off" or seconds with up to three decimals in O's range,
  * into *MS (-1 for off). */
 static int
@@ -715,6 +783,8 @@ cfg_apply(struct cfg *c, const struct cfg_opt *o, const char *value,
 		return cfg_history_add(c, value, source, err, errlen);
 	case CFG_T_INITIAL:
 		return cfg_initial_add(c, value, source, err, errlen);
+	case CFG_T_GLOBS:
+		return cfg_globs_add(field, value, source, err, errlen);
 	case CFG_T_LOGLEVEL:
 		if ((lvl = log_level_parse(value)) == -1) {
 			snprintf(err, errlen, "%s: \"%.64s\" is not one of "
@@ -791,7 +861,8 @@ cfg_clear(struct cfg *c)
 	for (i = 0; i < CFG_NOPTS; i++) {
 		if (cfg_opts[i].type != CFG_T_STRING &&
 		    cfg_opts[i].type != CFG_T_TOKEN &&
-		    cfg_opts[i].type != CFG_T_SECRET)
+		    cfg_opts[i].type != CFG_T_SECRET &&
+		    cfg_opts[i].type != CFG_T_GLOBS)
 			continue;
 		field = (char *)c + cfg_opts[i].off;
 		sp = field;

@@ -86,6 +86,9 @@ struct cfg {
 	 * owned. */
 	struct cfg_initial *initial;
 	size_t		 ninitial;
+	/* Presence (see presence.h). */
+	char		*presence;	/* space-separated globs, or NULL */
+	unsigned	 presence_ttl;	/* seconds a dead worker stays */
 };
 
 enum cfg_result {

@@ -148,7 +148,7 @@ autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 
 suite "$ROOT/build-test" "unit + integration"
 suite "$ROOT/build-asan" "unit + integration under ASan+UBSan" --enable-sanitizers
 # Memcheck: a few scenarios with every worker under valgrind.
-for scn in it-stream it-resume it-multichannel it-publish-paths it-auth; do
+for scn in it-stream it-resume it-multichannel it-publish-paths it-auth it-presence; do
 	step "valgrind memcheck: $scn" bash -c "cd '$ROOT/build-test' &&
 	    top_builddir='$ROOT/build-test' top_srcdir='$ROOT' VALGRIND=1 \
 	    bash '$ROOT/tests/$scn.sh' > '$ROOT/build-test/valgrind-$scn.log' 2>&1 ||

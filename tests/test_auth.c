@@ -214,10 +214,59 @@ test_bad_config(void)
 	test_cond("missing key file", make(nokey) == NULL);
 }
 
+/* Who a request is, for presence: REMOTE_USER first, else the sub of a
+ * token that verifies; nobody without either. */
+static void
+test_user(void)
+{
+	static const char *const keys[] = { "jwt-secret", SECRET, NULL };
+	static const char *const none[] = { NULL };
+	struct auth	*a = make(keys), *open = make(none);
+	struct auth_subject who = { NULL, NULL, 0 };
+	char		 user[16], tok[4096], longname[40];
+
+	snprintf(tok, sizeof tok, "%s", token("{\"sub\":\"alice\"}"));
+	who.remote_user = "bob";
+	test_cond("REMOTE_USER", auth_user(a, &who, NOW, user,
+	    sizeof user) == 0 && strcmp(user, "bob") == 0);
+	who.token = tok;
+	who.token_len = strlen(tok);
+	test_cond("REMOTE_USER wins over a token", auth_user(a, &who, NOW,
+	    user, sizeof user) == 0 && strcmp(user, "bob") == 0);
+	who.remote_user = "";
+	test_cond("the token's sub", auth_user(a, &who, NOW, user,
+	    sizeof user) == 0 && strcmp(user, "alice") == 0);
+	test_cond("no keys: a token names nobody", auth_user(open, &who, NOW,
+	    user, sizeof user) == -1);
+	tok[strlen(tok) - 2] ^= 1;
+	test_cond("a forged token names nobody", auth_user(a, &who, NOW, user,
+	    sizeof user) == -1);
+	snprintf(tok, sizeof tok, "%s", token("{\"exp\":1}"));
+	who.token_len = strlen(tok);
+	test_cond("an expired token names nobody", auth_user(a, &who, NOW,
+	    user, sizeof user) == -1);
+	snprintf(tok, sizeof tok, "%s", token("{\"scope\":\"x\"}"));
+	who.token_len = strlen(tok);
+	test_cond("a token without sub names nobody", auth_user(a, &who, NOW,
+	    user, sizeof user) == -1);
+	who.token = NULL;
+	who.token_len = 0;
+	test_cond("anonymous", auth_user(a, &who, NOW, user,
+	    sizeof user) == -1);
+	memset(longname, 'x', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	who.remote_user = longname;
+	test_cond("a name longer than the buffer names nobody",
+	    auth_user(a, &who, NOW, user, sizeof user) == -1);
+	auth_free(a);
+	auth_free(open);
+}
+
 int
 main(void)
 {
 	test_open();
+	test_user();
 	test_rules();
 	test_remote_user_only();
 	test_bad_config();

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "channel.h"
 #include "log.h"
 #include "testlib.h"
 
@@ -91,6 +92,8 @@ field(const struct cfg *c, const char *key, char *buf, size_t len)
 		sp = (const char *const *)&c->jwt_secret_file;
 	else if (strcmp(key, "jwt-key-file") == 0)
 		sp = (const char *const *)&c->jwt_key_file;
+	else if (strcmp(key, "presence") == 0)
+		sp = (const char *const *)&c->presence;
 	else if (strcmp(key, "jwt-cookie") == 0)
 		sp = (const char *const *)&c->jwt_cookie;
 	else if (strcmp(key, "jwt-query") == 0)
@@ -129,6 +132,8 @@ field(const struct cfg *c, const char *key, char *buf, size_t len)
 		snprintf(buf, len, "%d", c->backlog);
 	else if (strcmp(key, "keepalive") == 0)
 		snprintf(buf, len, "%u", c->keepalive);
+	else if (strcmp(key, "presence-ttl") == 0)
+		snprintf(buf, len, "%u", c->presence_ttl);
 	else if (strcmp(key, "retry") == 0)
 		snprintf(buf, len, "%u", c->retry_ms);
 	else if (strcmp(key, "queue-limit") == 0)
@@ -1576,6 +1581,8 @@ test_usage_round_trip(void)
 			snprintf(want, sizeof want, "x.* 1 1000");
 		else if (strcmp(key, "initial-events") == 0)
 			snprintf(want, sizeof want, "x.* 3");
+		else if (strcmp(key, "presence") == 0)
+			snprintf(want, sizeof want, "x.*");
 		else if (strcmp(key, "publisher-secret-file") == 0)
 			snprintf(want, sizeof want, "%s", secret);
 		else if (strcmp(key, "jwt-secret-file") == 0)
@@ -1605,8 +1612,8 @@ test_usage_round_trip(void)
 		test_cond("env name matches key", ok);
 		cfg_clear(&e);
 	}
-	test_cond("39 options listed", nopts == 39);
-	test_cond("22 defaults listed", ndefs == 22);
+	test_cond("41 options listed", nopts == 41);
+	test_cond("23 defaults listed", ndefs == 23);
 	test_cond("usage defaults == cfg_defaults()", cfg_equal(&c, &d));
 	cfg_clear(&c);
 	cfg_clear(&d);
@@ -1649,6 +1656,69 @@ test_jwt_secret_file(void)
 	    strstr(err, "32..4096") != NULL && strstr(err, "short") == NULL);
 }
 
+/* Presence: patterns add up over values and layers; bad ones are refused
+ * whole, with the source named; presence-ttl's range. */
+static void
+test_presence(void)
+{
+	static const struct { const char *value, *why; } bad[] = {
+		{ "", "src: empty value" },
+		{ "   ", "src: no pattern" },
+		{ "room/*", "src: pattern \"room/*\" may only contain" },
+		{ "room.* a,b", "may only contain" },
+		{ "caf\xc3\xa9", "may only contain" },
+		{ "x\r", "may only contain" },
+	};
+	static const struct { const char *value, *why; } badttl[] = {
+		{ "2", "src: \"2\" is out of range (3..3600)" },
+		{ "3601", "out of range" },
+		{ "ten", "\"ten\" is not a number" },
+		{ "-1", "is not a number" },
+		{ "", "empty value" },
+	};
+	char		*argv[] = { (char *)"sse-fcgi", (char *)"--presence",
+			    (char *)"c.*", (char *)"--presence",
+			    (char *)"d.? e", NULL };
+	char		*envp[] = { (char *)"SSE_FCGI_PRESENCE=b.*", NULL };
+	char		 err[256], longpat[CHANNEL_NAME_MAX + 2];
+	struct cfg	 c;
+	size_t		 i;
+
+	cfg_defaults(&c);
+	test_cond("presence off by default", c.presence == NULL);
+	test_cond("presence-ttl default", c.presence_ttl == 30);
+	test_cond("presence", cfg_set(&c, "presence", " room.*  lobby ",
+	    "src", err, sizeof err) == 0 && strcmp(c.presence,
+	    "room.* lobby") == 0);
+	test_cond("presence repeats", cfg_set(&c, "presence", "a", "src", err,
+	    sizeof err) == 0 && strcmp(c.presence, "room.* lobby a") == 0);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		test_cond(bad[i].value, cfg_set(&c, "presence", bad[i].value,
+		    "src", err, sizeof err) == -1 && strstr(err,
+		    bad[i].why) != NULL && strcmp(c.presence,
+		    "room.* lobby a") == 0);
+	}
+	memset(longpat, 'a', sizeof longpat - 1);
+	longpat[sizeof longpat - 1] = '\0';
+	test_cond("pattern too long", cfg_set(&c, "presence", longpat, "src",
+	    err, sizeof err) == -1 && strstr(err, "longer than") != NULL);
+	test_cond("presence-ttl", cfg_set(&c, "presence-ttl", "3", "src", err,
+	    sizeof err) == 0 && c.presence_ttl == 3);
+	for (i = 0; i < sizeof badttl / sizeof badttl[0]; i++) {
+		err[0] = '\0';
+		test_cond(badttl[i].value, cfg_set(&c, "presence-ttl",
+		    badttl[i].value, "src", err, sizeof err) == -1 &&
+		    strstr(err, badttl[i].why) != NULL &&
+		    c.presence_ttl == 3);
+	}
+	cfg_clear(&c);
+	test_cond("presence from env and flags", cfg_load(&c, 5, argv, envp,
+	    NULL, err, sizeof err) == CFG_OK && c.presence != NULL &&
+	    strcmp(c.presence, "b.* c.* d.? e") == 0);
+	cfg_clear(&c);
+}
+
 int
 main(void)
 {
@@ -1664,5 +1734,6 @@ main(void)
 	test_jwt_secret_file();
 	test_help_version();
 	test_usage_round_trip();
+	test_presence();
 	return test_report("test_cfg");
 }

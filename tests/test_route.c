@@ -49,6 +49,12 @@ static const struct route_case cases[] = {
 	{ "/api/v1/stats/x", NULL, NULL, ROUTE_NOT_FOUND, NULL },
 	{ "/api/v1/xstats", NULL, NULL, ROUTE_NOT_FOUND, NULL },
 	{ "stats", NULL, NULL, ROUTE_NOT_FOUND, NULL },
+	{ "/api/v1/presence/room.1", NULL, NULL, ROUTE_PRESENCE, "room.1" },
+	{ NULL, "/sse.fcgi", "/presence/room.1", ROUTE_PRESENCE, "room.1" },
+	{ "/api/v1/presence/a%2Fb?x=1", NULL, NULL, ROUTE_PRESENCE, "a/b" },
+	{ "/api/v1/presence/%zz", NULL, NULL, ROUTE_BAD, NULL },
+	{ "/api/v1/presence", NULL, NULL, ROUTE_NOT_FOUND, NULL },
+	{ "/api/v1/events/presence", NULL, NULL, ROUTE_EVENTS, "presence" },
 };
 
 int

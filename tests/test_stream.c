@@ -18,6 +18,9 @@
  * comes once, whichever connection brings it first; later pages go on
  * after the position or the channel's own start; no rule, no read; a
  * first poll sends them, then its position.
+ * Presence: a stream joins its channels with its user when it subscribes
+ * and leaves each once, whichever way it ends (a recording presence_join
+ * and presence_leave are linked instead of src/presence.c).
  */
 #include "config.h"
 
@@ -38,9 +41,37 @@
 #include "history.h"
 #include "hub.h"
 #include "loop.h"
+#include "presence.h"
 #include "stream.h"
 #include "stream_int.h"
 #include "testlib.h"
+
+/* The recording presence: each call appends "+channel/user" or
+ * "-channel/user" to presence_log. */
+static char	presence_log[1024];
+
+static void
+presence_record(char sign, const char *channel, size_t len, const char *user)
+{
+	size_t	n = strlen(presence_log);
+
+	snprintf(presence_log + n, sizeof presence_log - n, "%c%.*s/%s ",
+	    sign, (int)len, channel, user != NULL ? user : "-");
+}
+
+void
+presence_join(struct presence *p, const char *channel, size_t len,
+    const char *user)
+{
+	presence_record('+', channel, len, user);
+}
+
+void
+presence_leave(struct presence *p, const char *channel, size_t len,
+    const char *user)
+{
+	presence_record('-', channel, len, user);
+}
 
 /* The scripted history reader: history_resume() records the request, the
  * test answers it (or not) with reply(). Linked instead of src/history.c. */
@@ -254,6 +285,8 @@ drain(struct peer *p)
 
 /* Opens a stream on CHANNELS (comma-separated) resuming after LAST
  * ("" for none); the peer end is P. */
+static const char	*next_user;	/* the next stream's user */
+
 static void
 open_stream(struct peer *p, const char *channels, const char *last,
     uint16_t rid)
@@ -272,6 +305,9 @@ open_stream(struct peer *p, const char *channels, const char *last,
 	req->fd = sv[0];
 	req->request_id = rid;
 	snprintf(req->last_id, sizeof req->last_id, "%s", last);
+	if (next_user != NULL)
+		req->user = strdup(next_user);
+	next_user = NULL;
 	snprintf(buf, sizeof buf, "%s", channels);
 	for (name = strtok_r(buf, ",", &save); name != NULL;
 	    name = strtok_r(NULL, ",", &save)) {
@@ -1056,6 +1092,43 @@ test_initial_poll(void)
 	initial_clear();
 }
 
+/* Joins on subscribing, with the user; leaves each channel once, when
+ * aborted while waiting or closed by the web server after it started. */
+static void
+test_presence(void)
+{
+	static char	fake;
+	struct peer	p, q;
+
+	stream_ctx_set_presence(ctx, (struct presence *)&fake);
+	presence_log[0] = '\0';
+	next_user = "alice";
+	open_stream(&p, "room.1,x.2", "", 40);
+	test_cond("joined both channels as alice", strcmp(presence_log,
+	    "+room.1/alice +x.2/alice ") == 0);
+	hub_channel_ready(hub, "room.1", 6);
+	hub_channel_ready(hub, "x.2", 3);
+	drain(&p);
+	test_cond("started", strstr(p.out, ": ok") != NULL);
+	presence_log[0] = '\0';
+	close_peer(&p);
+	test_cond("left both once", strcmp(presence_log,
+	    "-room.1/alice -x.2/alice ") == 0);
+
+	presence_log[0] = '\0';
+	open_stream(&q, "room.2", "", 41);
+	send_abort(&q);
+	drain(&q);
+	close_peer(&q);
+	test_cond("anonymous, aborted while waiting: joined, left once",
+	    strcmp(presence_log, "+room.2/- -room.2/- ") == 0);
+	stream_ctx_set_presence(ctx, NULL);
+	presence_log[0] = '\0';
+	open_stream(&q, "room.3", "", 42);
+	close_peer(&q);
+	test_cond("no presence: no calls", presence_log[0] == '\0');
+}
+
 int
 main(void)
 {
@@ -1084,6 +1157,7 @@ main(void)
 	test_initial_race();
 	test_initial_paging();
 	test_initial_poll();
+	test_presence();
 	test_shutdown_during_resync();	/* the writer stops: last */
 	stream_ctx_free(ctx);
 	hub_free(hub);

@@ -1,0 +1,102 @@
+/* sse-fcgi - MIT License
+ *
+ * Presence: who is watching a channel, summed over every worker sharing
+ * the Redis. For channels matching a presence pattern each worker keeps
+ * its own streams' count and user names, and mirrors them in Redis, under
+ * the history prefix P, for the worker ID "<hostname>:<pid>":
+ *   P presence:CHANNEL          sorted set: ID -> expiry (unix ms)
+ *   P presence:CHANNEL/ID       hash: "n" -> streams, "u:NAME" -> streams
+ *                               of user NAME ('/' never occurs in a
+ *                               channel name, so the keys cannot meet)
+ * The worker is the only writer of its hash and writes absolute values,
+ * so a lost write is repaired by the next one. A heartbeat every third of
+ * presence-ttl refreshes both expiries (and rewrites a hash Redis lost);
+ * a worker killed -9 drops out of every reader's sum once its score is
+ * past, within presence-ttl, and its hash expires with it.
+ *
+ * Redis cost: a join is one HSET (the first stream of a channel on a
+ * worker: DEL, HSET, EXPIRE, ZADD, EXPIRE); a leave is one HSET, plus an
+ * HDEL when a user's last stream leaves (the last stream of the channel
+ * on the worker: DEL and ZREM). Each is O(1) and under 100 bytes plus the
+ * names. Changes are announced with at most one PUBLISH per channel, worker
+ * and second on P presence/notice (a name no stream can subscribe to),
+ * carrying the channel name.
+ *
+ * The sse-presence event: a worker with streams on a presence channel
+ * reads the sum (one EVALSHA of a small script, O(workers + users)) when a
+ * notice for it arrives and at each heartbeat, at most once a second per
+ * channel, and hands the JSON
+ *   {"channel":"...","subscribers":N,"users":["alice",...]}
+ * to the channel's streams as event sse-presence when it differs from the
+ * last one it sent (or a stream joined since). Users are listed sorted,
+ * at most PRESENCE_USERS_MAX of them. Event-loop thread only, except the
+ * functions marked "any thread".
+ */
+#ifndef SSE_PRESENCE_H
+#define SSE_PRESENCE_H
+
+#include <stddef.h>
+
+struct event_base;
+struct hub;
+struct presence;
+struct redisContext;
+struct redisReply;
+
+#define PRESENCE_USER_MAX	200	/* bytes in a user name */
+#define PRESENCE_USERS_MAX	1000	/* names listed in the JSON */
+#define PRESENCE_KEY		"presence:"
+#define PRESENCE_NOTICE		"presence/notice"
+#define PRESENCE_EVENT		"sse-presence"
+
+/* Returns presence for the space-separated globs PATTERNS (borrowed; NULL
+ * or "" matches nothing) over the Redis at URL, keys under PREFIX, entries
+ * living TTL seconds past the last heartbeat; events go to HUB's streams
+ * when EVENTS is set. Returns NULL with a reason in ERR. Nothing is
+ * written until presence_start(). */
+struct presence	*presence_create(struct event_base *base,
+		    const char *url, const char *prefix, const char *patterns,
+		    unsigned ttl, struct hub *hub, int events, char *err,
+		    size_t errlen);
+/* Frees P (without removing its entries: see presence_stop). NULL is
+ * ignored. */
+void		 presence_free(struct presence *p);
+/* Connects and starts the heartbeat. */
+void		 presence_start(struct presence *p);
+/* Removes this worker's entries now (best effort) and writes no more:
+ * for a graceful stop. Joins and leaves are still counted. */
+void		 presence_stop(struct presence *p);
+/* A stream of USER (NULL or "": anonymous; borrowed) joined CHANNEL /
+ * left it. Channels that match no pattern are ignored. */
+void		 presence_join(struct presence *p, const char *channel,
+		    size_t len, const char *user);
+void		 presence_leave(struct presence *p, const char *channel,
+		    size_t len, const char *user);
+/* The Pub/Sub channel the notices go to (valid while P lives). */
+const char	*presence_notice_channel(const struct presence *p,
+		    size_t *len);
+/* A notice arrived with PAYLOAD (a channel name; borrowed). */
+void		 presence_on_notice(struct presence *p, const char *payload,
+		    size_t len);
+
+/* Returns 1 if CHANNEL matches one of the space-separated globs PATTERNS
+ * (may be NULL). Any thread. */
+int		 presence_patterns_match(const char *patterns,
+		    const char *channel, size_t len);
+/* Returns 1 if the LEN bytes at S may name a user: 1..PRESENCE_USER_MAX
+ * bytes of UTF-8 without control characters. Any thread. */
+int		 presence_user_valid(const char *s, size_t len);
+/* Turns the reply R of the presence script into the JSON document for
+ * CHANNEL in *JSON (caller frees). Returns 0, or -1 with a reason in ERR
+ * for a reply of the wrong shape. Any thread. */
+int		 presence_reply_json(const struct redisReply *r,
+		    const char *channel, size_t len, char **json, char *err,
+		    size_t errlen);
+/* Reads CHANNEL's presence through the blocking context C (keys under
+ * PREFIX) into *JSON (caller frees). Returns 0, or -1 with a reason in
+ * ERR (C->err set when the connection failed). Any thread. */
+int		 presence_read_sync(struct redisContext *c,
+		    const char *prefix, const char *channel, size_t len,
+		    char **json, char *err, size_t errlen);
+
+#endif
