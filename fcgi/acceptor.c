@@ -577,10 +577,21 @@ acceptor_presence(struct acceptor *a, FCGX_Request *r, const char *method,
 	req->nchannels = 1;
 	if (acceptor_authorize_stream(a, r, req, qtoken) == -1)
 		;				/* answered */
-	else if (req->auth != NULL)
-		acceptor_reply(a, r, 403, "Forbidden", "", "presence: the "
-		    "channel is auth-url's to authorize");
-	else {
+	else if (req->auth != NULL) {
+		/* The app's verdict comes on the loop: answered there, after
+		 * it (stream_query.h). Counted as a stream while it waits. */
+		if (stream_ctx_reserve(a->streams) == -1) {
+			acceptor_reply(a, r, 503, "Service Unavailable",
+			    "Retry-After: 5\r\n", "too many requests on this "
+			    "worker; try again later");
+		} else {
+			req->presence = 1;
+			if (a->cors_hdr[0] != '\0')
+				req->headers = xstrdup(a->cors_hdr);
+			acceptor_handoff(a, r, req);
+			return;
+		}
+	} else {
 		presence_http_answer(&ans, a->cfg, a->publisher, rt->target,
 		    rt->target_len);
 		acceptor_answer(a, r, &ans);

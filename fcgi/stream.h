@@ -53,6 +53,8 @@ struct stream_req {
 	struct history_from *from;
 	char		*user;		/* who, for presence: REMOTE_USER or
 					   the token's sub; owned, or NULL */
+	int		 presence;	/* answer the channel's presence, not
+					   a stream (stream_query.h) */
 	struct stream_ctx *ctx;		/* set by stream_submit() */
 };
 

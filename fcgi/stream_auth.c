@@ -13,6 +13,7 @@
 #include "stream.h"
 #include "stream_auth.h"
 #include "stream_int.h"
+#include "stream_query.h"
 
 #define STREAM_BYE_AUTH	"authorization unavailable; reconnect later"
 
@@ -26,27 +27,8 @@ stream_ctx_set_auth_url(struct stream_ctx *ctx, struct auth_url *au)
 static void
 stream_auth_refuse(struct stream *s, const struct auth_url_verdict *v)
 {
-	struct frame	*f;
-	char		 buf[2048];
-	int		 n;
-	int		 status = v->kind == AUTH_URL_UNAUTHORIZED ? 401 : 403;
-
-	n = snprintf(buf, sizeof buf,
-	    "Status: %d %s\r\n"
-	    "Content-Type: text/plain; charset=utf-8\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "%s"
-	    "\r\n"
-	    "%s\n", status, status == 401 ? "Unauthorized" : "Forbidden",
-	    s->req != NULL && s->req->headers != NULL ? s->req->headers : "",
+	stream_answer(s, v->kind == AUTH_URL_UNAUTHORIZED ? 401 : 403, NULL,
 	    v->reason);
-	if (n < 0 || (size_t)n >= sizeof buf)
-		n = (int)strlen(buf);
-	f = frame_from(buf, (size_t)n);
-	stream_push(s, f);
-	frame_unref(f);
-	s->flags |= STREAM_STARTED;	/* these are its headers */
-	stream_end(s, NULL, "refused by auth-url");
 }
 
 /* Ends S, which streamed, after a re-check refused it: a last comment,
@@ -83,7 +65,10 @@ stream_auth_apply(struct stream *s, const struct auth_url_verdict *v)
 		stream_auth_refuse(s, v);
 		return 1;
 	case AUTH_URL_UNAVAILABLE:
-		stream_end(s, STREAM_BYE_AUTH, "auth-url unavailable");
+		if (s->req != NULL && s->req->presence)
+			stream_query_unavailable(s, STREAM_BYE_AUTH);
+		else
+			stream_end(s, STREAM_BYE_AUTH, "auth-url unavailable");
 		return 1;
 	}
 	return 1;

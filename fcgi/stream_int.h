@@ -85,6 +85,7 @@ struct stream {
 	struct event		*expire_ev;	/* token expiry, or NULL */
 	struct event		*poll_ev;	/* poll mode: hold, or NULL */
 	struct auth_url_sub	*auth;		/* auth-url check, or NULL */
+	struct presence_query	*pq;		/* presence read, or NULL */
 	char			*user;		/* presence: joined as, owned */
 	int			 present;	/* presence: joined */
 	int			 fd;

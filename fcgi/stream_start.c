@@ -50,6 +50,7 @@
 #include "stream.h"
 #include "stream_auth.h"
 #include "stream_int.h"
+#include "stream_query.h"
 #include "xmalloc.h"
 
 #define STREAM_PAGE_MIN		4096	/* data bytes per channel and page */
@@ -135,6 +136,7 @@ stream_leave(struct stream *s)
 	if (s->nsubs > 0 && hub_sub_active(&s->subs[0]))
 		stream_log_closed(s);
 	stream_auth_leave(s);		/* auth-url: no verdict reaches S */
+	stream_query_leave(s);
 	stream_presence(s, 0);
 	free(s->user);
 	s->user = NULL;
@@ -453,6 +455,10 @@ stream_subscribe(struct stream *s, struct stream_req *req)
 	/* auth-url: the app says first (stream_auth.h). */
 	if (stream_auth_wait(s, req))
 		return;
+	if (req->presence) {
+		stream_query_presence(s, req);
+		return;
+	}
 	s->subs = req->nchannels == 1 ? &s->sub1 :
 	    xcalloc(req->nchannels, sizeof *s->subs);
 	s->nsubs = req->nchannels;

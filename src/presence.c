@@ -504,6 +504,104 @@ presence_send_read(struct presence *p, struct pchan *pc, int full)
 	return 0;
 }
 
+struct presence_query {
+	struct presence		*p;
+	presence_query_fn	 fn;		/* NULL once cancelled */
+	void			*arg;
+	char			*channel;
+	size_t			 len;
+	char			*zkey;
+	int			 full;		/* sent the whole script */
+};
+
+static int	presence_query_send(struct presence_query *q);
+
+static void
+presence_query_free(struct presence_query *q)
+{
+	free(q->channel);
+	free(q->zkey);
+	free(q);
+}
+
+/* The reply to a query: the JSON to its caller, once. */
+static void
+presence_on_query(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct presence_query	*q = priv;
+	char			*json = NULL, err[256];
+
+	if (q->fn == NULL) {
+		presence_query_free(q);
+		return;
+	}
+	if (r == NULL)
+		snprintf(err, sizeof err, "redis connection lost");
+	else if (presence_noscript(r) && !q->full && q->p->ac != NULL) {
+		q->full = 1;	/* Redis lost its scripts: the whole one */
+		if (presence_query_send(q) == 0)
+			return;
+		snprintf(err, sizeof err, "redis connection lost");
+	} else
+		(void)presence_reply_json(r, q->channel, q->len, &json, err,
+		    sizeof err);
+	q->fn(q->arg, json, json != NULL ? NULL : err);
+	free(json);
+	presence_query_free(q);
+}
+
+/* Sends Q's read; returns 0, or -1. */
+static int
+presence_query_send(struct presence_query *q)
+{
+	char	*hpre, nowbuf[24], max[24];
+	int	 rc;
+
+	hpre = xmalloc(strlen(q->zkey) + 2);
+	snprintf(hpre, strlen(q->zkey) + 2, "%s/", q->zkey);
+	snprintf(nowbuf, sizeof nowbuf, "%llu",
+	    (unsigned long long)presence_wall_ms());
+	snprintf(max, sizeof max, "%d", PRESENCE_USERS_MAX);
+	rc = redisAsyncCommand(q->p->ac, presence_on_query, q,
+	    q->full ? "EVAL %s 1 %s %s %s %s" : "EVALSHA %s 1 %s %s %s %s",
+	    q->full ? PRESENCE_SCRIPT : q->p->sha, q->zkey, nowbuf, hpre,
+	    max);
+	free(hpre);
+	return rc == REDIS_OK ? 0 : -1;
+}
+
+struct presence_query *
+presence_query(struct presence *p, const char *channel, size_t len,
+    presence_query_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct presence_query	*q;
+
+	if (p == NULL || p->ac == NULL) {
+		snprintf(err, errlen, "presence: redis is unreachable");
+		return NULL;
+	}
+	q = xcalloc(1, sizeof *q);
+	q->p = p;
+	q->fn = fn;
+	q->arg = arg;
+	q->channel = xstrndup(channel, len);
+	q->len = len;
+	q->zkey = presence_zkey(p->prefix, channel, len);
+	if (presence_query_send(q) == -1) {
+		presence_query_free(q);
+		snprintf(err, errlen, "presence: redis is unreachable");
+		return NULL;
+	}
+	return q;
+}
+
+void
+presence_query_cancel(struct presence_query *q)
+{
+	if (q != NULL)
+		q->fn = NULL;	/* its reply frees it */
+}
+
 /* Reads PC's sum now, or when its second is over. */
 static void
 presence_read(struct pchan *pc)

@@ -79,6 +79,21 @@ const char	*presence_notice_channel(const struct presence *p,
 void		 presence_on_notice(struct presence *p, const char *payload,
 		    size_t len);
 
+/* One read of a channel's sum for a request the loop answers (the
+ * endpoint, when auth-url authorizes the channel). FN gets the JSON
+ * (borrowed), or NULL with a reason; it is called once, unless the read
+ * is cancelled first. */
+typedef void	(*presence_query_fn)(void *arg, const char *json,
+		    const char *err);
+struct presence_query;
+/* Starts the read of CHANNEL. Returns a handle, or NULL with a reason in
+ * ERR (not connected). */
+struct presence_query *presence_query(struct presence *p,
+		    const char *channel, size_t len, presence_query_fn fn,
+		    void *arg, char *err, size_t errlen);
+/* FN will not be called for Q any more. NULL is ignored. */
+void		 presence_query_cancel(struct presence_query *q);
+
 /* Returns 1 if CHANNEL matches one of the space-separated globs PATTERNS
  * (may be NULL). Any thread. */
 int		 presence_patterns_match(const char *patterns,

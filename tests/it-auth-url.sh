@@ -41,13 +41,13 @@ check "php-cgi behind lighttpd answers" [ "$(status "$BASE/auth.php")" = 401 ]
 # Worker A: the site's auth.php; worker B: the misbehaving one; worker D:
 # an address where nothing listens.
 start_workers 1 --auth-url "$BASE/auth.php" --auth-cache 2 --auth-timeout 2000 \
-    --public-channels 'news.*' --keepalive 1 --log-level debug --log-file "$T/worker-a.log"
+    --public-channels 'news.*' --presence 'user.*' --keepalive 1 --log-level debug --log-file "$T/worker-a.log"
 WA=$WPIDS
 WSOCK=$T/b.sock start_workers 1 --auth-url "$BASE/broken.php" --auth-timeout 2500 \
     --keepalive 1 --log-file "$T/worker-b.log"
 WB=$WPIDS
 WSOCK=$T/d.sock start_workers 1 --auth-url "http://127.0.0.1:$(free_port)/auth.php" \
-    --auth-timeout 1000 --log-file "$T/worker-d.log"
+    --auth-timeout 1000 --presence 'user.*' --log-file "$T/worker-d.log"
 U=$BASE/api/v1/events
 
 login() { curl -s -m 10 -c "$T/$1.jar" -b "$T/$1.jar" "$BASE/login.php?user=$2"; }
@@ -77,6 +77,25 @@ check "nothing of user.43 was subscribed" [ "$(numsub user.43)" = 0 ]
 check "public channel: 200 without asking the app" [ "$(head_status "$U/news.x")" = 200 ]
 check "public channel cost no app request" bash -c "! grep -q 'auth-url: [0-9]* for news' '$T/worker-a.log'"
 check "refusals logged with the app's reason" grep -q 'refused a stream of user.43: auth-url 403: channel user.43 is not yours' "$T/worker-a.log"
+
+# ------------------------------------------------ presence, authorized by the app
+# GET <mount>/presence/user.42 is asked of the app as a stream would be;
+# the open stream a42 is listed under the app's X-SSE-User.
+P42=$BASE/api/v1/presence/user.42
+check "presence with 42's session: 200, a42 listed as the app's user 42" wait_until 10 bash -c \
+    "curl -s -m 5 -D '$T/p42.hdr' -b '$T/u42.jar' '$P42' > '$T/p42.json' &&
+     grep -q '^HTTP/1.1 200' '$T/p42.hdr' && grep -qF '\"subscribers\":1' '$T/p42.json' &&
+     grep -qF '\"users\":[\"42\"]' '$T/p42.json'"
+check "presence answer is JSON of the channel" bash -c \
+    "grep -qi '^Content-Type: application/json' '$T/p42.hdr' && grep -qF '\"channel\":\"user.42\"' '$T/p42.json'"
+check "presence of user.42 with 7's session: 403" [ "$(status "$P42" -b "$T/u7.jar")" = 403 ]
+check "with the app's reason" grep -qx 'channel user.42 is not yours' "$T/last.body"
+check "presence without a cookie: 401" [ "$(status "$P42")" = 401 ]
+check "presence with the app down: 503 with Retry-After" bash -c \
+    "[ \"\$(curl -s -o /dev/null -D '$T/pd.hdr' -w '%{http_code}' -m 10 -b '$T/u42.jar' '$BASE/d/presence/user.42')\" = 503 ] &&
+     grep -qi '^Retry-After: ' '$T/pd.hdr'"
+check "presence requests joined nothing: still one subscriber" bash -c \
+    "curl -s -m 5 -b '$T/u42.jar' '$P42' | grep -qF '\"subscribers\":1'"
 
 # ------------------------------------------------ what the app is sent
 stream echo "$BASE/b/events/user.42,user.7?mode=echo" -b "$T/u42.jar" -H 'Authorization: Bearer abc.def'

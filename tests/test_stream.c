@@ -20,7 +20,8 @@
  * first poll sends them, then its position.
  * Presence: a stream joins its channels with its user when it subscribes
  * and leaves each once, whichever way it ends (a recording presence_join
- * and presence_leave are linked instead of src/presence.c).
+ * and presence_leave are linked instead of src/presence.c). A presence
+ * request (stream_query.h) is read and answered once, or 503.
  */
 #include "config.h"
 
@@ -71,6 +72,51 @@ presence_leave(struct presence *p, const char *channel, size_t len,
     const char *user)
 {
 	presence_record('-', channel, len, user);
+}
+
+/* The scripted presence read (stream_query.c): presence_query() records
+ * the read, the test answers it with query_answer(). Fails while
+ * query_down is set. */
+struct presence_query {
+	presence_query_fn	 fn;		/* NULL once cancelled */
+	void			*arg;
+	char			 channel[64];
+};
+static struct presence_query	queries[8];
+static int			nqueries, query_down;
+
+struct presence_query *
+presence_query(struct presence *p, const char *channel, size_t len,
+    presence_query_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct presence_query	*q;
+
+	if (query_down || p == NULL || nqueries == 8) {
+		snprintf(err, errlen, "presence: redis is unreachable");
+		return NULL;
+	}
+	q = &queries[nqueries++];
+	q->fn = fn;
+	q->arg = arg;
+	snprintf(q->channel, sizeof q->channel, "%.*s", (int)len, channel);
+	return q;
+}
+
+void
+presence_query_cancel(struct presence_query *q)
+{
+	if (q != NULL)
+		q->fn = NULL;
+}
+
+static void
+query_answer(struct presence_query *q, const char *json, const char *err)
+{
+	presence_query_fn	fn = q->fn;
+
+	q->fn = NULL;
+	if (fn != NULL)
+		fn(q->arg, json, err);
 }
 
 /* The scripted history reader: history_resume() records the request, the
@@ -286,6 +332,7 @@ drain(struct peer *p)
 /* Opens a stream on CHANNELS (comma-separated) resuming after LAST
  * ("" for none); the peer end is P. */
 static const char	*next_user;	/* the next stream's user */
+static int		 next_presence;	/* the next is a presence request */
 
 static void
 open_stream(struct peer *p, const char *channels, const char *last,
@@ -308,6 +355,8 @@ open_stream(struct peer *p, const char *channels, const char *last,
 	if (next_user != NULL)
 		req->user = strdup(next_user);
 	next_user = NULL;
+	req->presence = next_presence;
+	next_presence = 0;
 	snprintf(buf, sizeof buf, "%s", channels);
 	for (name = strtok_r(buf, ",", &save); name != NULL;
 	    name = strtok_r(NULL, ",", &save)) {
@@ -1129,6 +1178,71 @@ test_presence(void)
 	test_cond("no presence: no calls", presence_log[0] == '\0');
 }
 
+/* A presence request the loop answers (auth-url allowed it): no
+ * subscription, no join; the read's JSON as a 200 and the end; a failed
+ * read or Redis down: 503 with Retry-After; aborted while reading: the
+ * read is cancelled and its late answer reaches nothing. */
+static void
+test_presence_query(void)
+{
+	static char	fake;
+	struct peer	p;
+	const char	*json = "{\"channel\":\"room.9\",\"subscribers\":2,"
+	    "\"users\":[\"alice\"]}";
+	size_t		nchan0 = hub_channel_count(hub);
+
+	stream_ctx_set_presence(ctx, (struct presence *)&fake);
+	presence_log[0] = '\0';
+	nqueries = 0;
+	next_presence = 1;
+	next_user = "alice";
+	open_stream(&p, "room.9", "", 50);
+	test_cond("presence request: one read of its channel, no join",
+	    nqueries == 1 && strcmp(queries[0].channel, "room.9") == 0 &&
+	    presence_log[0] == '\0');
+	test_cond("presence request: not subscribed", hub_channel_count(hub) ==
+	    nchan0);
+	test_cond("presence request: nothing sent before the read",
+	    p.out[0] == '\0' && !p.ended);
+	query_answer(&queries[0], json, NULL);
+	drain(&p);
+	test_cond("presence request: 200 with the JSON, then the end",
+	    strncmp(p.out, "Status: 200 OK\r\n", 16) == 0 &&
+	    strstr(p.out, "Content-Type: application/json\r\n") != NULL &&
+	    strstr(p.out, json) != NULL && strstr(p.out, "retry:") == NULL &&
+	    p.ended && stream_of(&p) == NULL);
+	close_peer(&p);
+
+	next_presence = 1;
+	open_stream(&p, "room.9", "", 51);
+	query_answer(&queries[1], NULL, "redis connection lost");
+	drain(&p);
+	test_cond("read failed: 503 with Retry-After",
+	    strncmp(p.out, "Status: 503 ", 12) == 0 &&
+	    strstr(p.out, "Retry-After: ") != NULL && p.ended);
+	close_peer(&p);
+
+	query_down = 1;
+	next_presence = 1;
+	open_stream(&p, "room.9", "", 52);
+	test_cond("redis down: 503 at once", nqueries == 2 &&
+	    strncmp(p.out, "Status: 503 ", 12) == 0 && p.ended);
+	close_peer(&p);
+	query_down = 0;
+
+	next_presence = 1;
+	open_stream(&p, "room.9", "", 53);
+	send_abort(&p);
+	drain(&p);
+	test_cond("aborted while reading: the read is cancelled",
+	    nqueries == 3 && queries[2].fn == NULL);
+	query_answer(&queries[2], json, NULL);	/* reaches nothing */
+	close_peer(&p);
+	test_cond("no join or leave on any of them", presence_log[0] == '\0');
+	stream_ctx_set_presence(ctx, NULL);
+	nqueries = 0;
+}
+
 int
 main(void)
 {
@@ -1158,6 +1272,7 @@ main(void)
 	test_initial_paging();
 	test_initial_poll();
 	test_presence();
+	test_presence_query();
 	test_shutdown_during_resync();	/* the writer stops: last */
 	stream_ctx_free(ctx);
 	hub_free(hub);
