@@ -319,9 +319,10 @@ cfg_glob_char_ok(unsigned char c)
 /* Parses RULE, "PATTERN MAXLEN MAXAGE", into *H; the pattern is allocated
  * only on success. SOURCE starts the error text. */
 static int
-cfg_history_parse(const char *rule, struct cfg_history *h,
-    const char *source, char *err, size_t errlen)
+cfg_history_parse(const char *rule, void *out, const char *source,
+    char *err, size_t errlen)
 {
+	struct cfg_history	*h = out;
 	unsigned long long	 maxlen, maxage;
 	char			*buf, *p, *f[4];
 	size_t			 n = 0, i;
@@ -390,93 +391,14 @@ out:
 	return rc;
 }
 
-/* Appends the rule RULE to C's list. */
-static int
-cfg_history_add(struct cfg *c, const char *rule, const char *source,
-    char *err, size_t errlen)
-{
-	struct cfg_history	h;
-
-	if (cfg_history_parse(rule, &h, source, err, errlen) == -1)
-		return -1;
-	c->history = xrealloc(c->history, (c->nhistory + 1) *
-	    sizeof *c->history);
-	c->history[c->nhistory++] = h;
-	return 0;
-}
-
-/* Drops the rules from index N on. */
-static void
-cfg_history_truncate(struct cfg *c, size_t n)
-{
-	while (c->nhistory > n)
-		free(c->history[--c->nhistory].pattern);
-	if (c->nhistory == 0) {
-		free(c->history);
-		c->history = NULL;
-	}
-}
-
-/* Appends the ';'-separated rules in LIST (blank ones skipped), all or
- * none. Errors name the rule by its position, from 1. */
-static int
-cfg_history_add_list(struct cfg *c, const char *list, const char *source,
-    char *err, size_t errlen)
-{
-	char		*buf, *rule, *next, where[CFG_ENV_MAX + 32];
-	size_t		 n0 = c->nhistory;
-	unsigned	 pos = 0;
-	int		 rc = -1;
-
-	buf = xstrdup(list);
-	for (rule = buf; rule != NULL; rule = next) {
-		if ((next = strchr(rule, ';')) != NULL)
-			*next++ = '\0';
-		pos++;
-		rule = cfg_trim(rule);
-		if (*rule == '\0')
-			continue;
-		snprintf(where, sizeof where, "%s rule %u", source, pos);
-		if (cfg_history_add(c, rule, where, err, errlen) == -1)
-			goto out;
-	}
-	if (c->nhistory == n0) {
-		snprintf(err, errlen, "%s: no history rule in \"%.64s\"",
-		    source, list);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc == -1)
-		cfg_history_truncate(c, n0);
-	free(buf);
-	return rc;
-}
-
-/* Moves the rules from index FROM on ahead of the older ones, keeping the
- * order within each group: a later layer's rules are looked at first. */
-static void
-cfg_history_front(struct cfg *c, size_t from)
-{
-	struct cfg_history	*tmp;
-	size_t			 n = c->nhistory, sz = sizeof *tmp;
-
-	if (from == 0 || from == n)
-		return;
-	tmp = xcalloc(n, sz);
-	memcpy(tmp, c->history + from, (n - from) * sz);
-	memcpy(tmp + (n - from), c->history, from * sz);
-	free(c->history);
-	c->history = tmp;
-}
-
 /* Initial events: "PATTERN N" rules, a list kept like history's. */
 
 /* Parses RULE into *R; the pattern is allocated only on success. */
 static int
-cfg_initial_parse(const char *rule, struct cfg_initial *r,
-    const char *source, char *err, size_t errlen)
+cfg_initial_parse(const char *rule, void *out, const char *source,
+    char *err, size_t errlen)
 {
+	struct cfg_initial	*r = out;
 	unsigned long long	 n;
 	char			*buf, *p, *f[3];
 	size_t			 nf = 0, i;
@@ -532,40 +454,98 @@ out:
 	return rc;
 }
 
-/* Appends the rule RULE to C's list. */
-static int
-cfg_initial_add(struct cfg *c, const char *rule, const char *source,
-    char *err, size_t errlen)
-{
-	struct cfg_initial	r;
+/* The rule lists (history, initial-events): an array in struct cfg of
+ * rules that each start with their owned pattern, and its count. Both are
+ * kept alike: a value appends one rule, an environment list appends all
+ * of its ';'-separated rules or none, and a later layer's rules are moved
+ * ahead of the older ones (the first match wins). */
+struct cfg_rules {
+	const char	*what;		/* for errors: "history", ... */
+	size_t		 size;		/* bytes per rule */
+	size_t		 list, count;	/* offsets in struct cfg */
+	int		(*parse)(const char *rule, void *out,
+			    const char *source, char *err, size_t errlen);
+};
 
-	if (cfg_initial_parse(rule, &r, source, err, errlen) == -1)
+static const struct cfg_rules cfg_rules_history = {
+	"history", sizeof(struct cfg_history), offsetof(struct cfg, history),
+	offsetof(struct cfg, nhistory), cfg_history_parse
+};
+static const struct cfg_rules cfg_rules_initial = {
+	"initial-events", sizeof(struct cfg_initial),
+	offsetof(struct cfg, initial), offsetof(struct cfg, ninitial),
+	cfg_initial_parse
+};
+
+/* The list of kind K in C, read and written through memcpy: the field is
+ * a pointer to the rule's own type. */
+static char *
+cfg_rules_get(const struct cfg *c, const struct cfg_rules *k)
+{
+	char	*list;
+
+	memcpy(&list, (const char *)c + k->list, sizeof list);
+	return list;
+}
+
+static void
+cfg_rules_set(struct cfg *c, const struct cfg_rules *k, char *list)
+{
+	memcpy((char *)c + k->list, &list, sizeof list);
+}
+
+static size_t *
+cfg_rules_count(struct cfg *c, const struct cfg_rules *k)
+{
+	return (size_t *)((char *)c + k->count);
+}
+
+/* Appends the rule RULE to C's list of kind K. */
+static int
+cfg_rules_add(struct cfg *c, const struct cfg_rules *k, const char *rule,
+    const char *source, char *err, size_t errlen)
+{
+	size_t	*n = cfg_rules_count(c, k);
+	char	*r = xmalloc(k->size), *list;
+
+	if (k->parse(rule, r, source, err, errlen) == -1) {
+		free(r);
 		return -1;
-	c->initial = xrealloc(c->initial, (c->ninitial + 1) *
-	    sizeof *c->initial);
-	c->initial[c->ninitial++] = r;
+	}
+	list = xrealloc(cfg_rules_get(c, k), (*n + 1) * k->size);
+	memcpy(list + *n * k->size, r, k->size);
+	cfg_rules_set(c, k, list);
+	(*n)++;
+	free(r);
 	return 0;
 }
 
-/* Drops the rules from index N on. */
+/* Drops the rules of kind K from index N on. */
 static void
-cfg_initial_truncate(struct cfg *c, size_t n)
+cfg_rules_truncate(struct cfg *c, const struct cfg_rules *k, size_t n)
 {
-	while (c->ninitial > n)
-		free(c->initial[--c->ninitial].pattern);
-	if (c->ninitial == 0) {
-		free(c->initial);
-		c->initial = NULL;
+	size_t	*count = cfg_rules_count(c, k);
+	char	*list = cfg_rules_get(c, k), *pattern;
+
+	while (*count > n) {
+		--*count;
+		memcpy(&pattern, list + *count * k->size, sizeof pattern);
+		free(pattern);
+	}
+	if (*count == 0) {
+		free(list);
+		cfg_rules_set(c, k, NULL);
 	}
 }
 
-/* Appends the ';'-separated rules in LIST, all or none. */
+/* Appends the ';'-separated rules in LIST (blank ones skipped), all or
+ * none. Errors name the rule by its position, from 1. */
 static int
-cfg_initial_add_list(struct cfg *c, const char *list, const char *source,
-    char *err, size_t errlen)
+cfg_rules_add_list(struct cfg *c, const struct cfg_rules *k,
+    const char *list, const char *source, char *err, size_t errlen)
 {
 	char		*buf, *rule, *next, where[CFG_ENV_MAX + 32];
-	size_t		 n0 = c->ninitial;
+	size_t		 n0 = *cfg_rules_count(c, k);
 	unsigned	 pos = 0;
 	int		 rc = -1;
 
@@ -578,36 +558,38 @@ cfg_initial_add_list(struct cfg *c, const char *list, const char *source,
 		if (*rule == '\0')
 			continue;
 		snprintf(where, sizeof where, "%s rule %u", source, pos);
-		if (cfg_initial_add(c, rule, where, err, errlen) == -1)
+		if (cfg_rules_add(c, k, rule, where, err, errlen) == -1)
 			goto out;
 	}
-	if (c->ninitial == n0) {
-		snprintf(err, errlen, "%s: no initial-events rule in "
-		    "\"%.64s\"", source, list);
+	if (*cfg_rules_count(c, k) == n0) {
+		snprintf(err, errlen, "%s: no %s rule in \"%.64s\"", source,
+		    k->what, list);
 		goto out;
 	}
 	rc = 0;
 out:
 	if (rc == -1)
-		cfg_initial_truncate(c, n0);
+		cfg_rules_truncate(c, k, n0);
 	free(buf);
 	return rc;
 }
 
-/* Moves the rules from index FROM on ahead of the older ones. */
+/* Moves the rules of kind K from index FROM on ahead of the older ones,
+ * keeping the order within each group: a later layer's rules are looked
+ * at first. */
 static void
-cfg_initial_front(struct cfg *c, size_t from)
+cfg_rules_front(struct cfg *c, const struct cfg_rules *k, size_t from)
 {
-	struct cfg_initial	*tmp;
-	size_t			 n = c->ninitial, sz = sizeof *tmp;
+	char	*list = cfg_rules_get(c, k), *tmp;
+	size_t	 n = *cfg_rules_count(c, k), sz = k->size;
 
 	if (from == 0 || from == n)
 		return;
 	tmp = xcalloc(n, sz);
-	memcpy(tmp, c->initial + from, (n - from) * sz);
-	memcpy(tmp + (n - from), c->initial, from * sz);
-	free(c->initial);
-	c->initial = tmp;
+	memcpy(tmp, list + from * sz, (n - from) * sz);
+	memcpy(tmp + (n - from) * sz, list, from * sz);
+	free(list);
+	cfg_rules_set(c, k, tmp);
 }
 
 unsigned
@@ -780,9 +762,11 @@ cfg_apply(struct cfg *c, const struct cfg_opt *o, const char *value,
 		*sp = xstrdup(value);
 		return 0;
 	case CFG_T_HISTORY:
-		return cfg_history_add(c, value, source, err, errlen);
+		return cfg_rules_add(c, &cfg_rules_history, value, source, err,
+		    errlen);
 	case CFG_T_INITIAL:
-		return cfg_initial_add(c, value, source, err, errlen);
+		return cfg_rules_add(c, &cfg_rules_initial, value, source, err,
+		    errlen);
 	case CFG_T_GLOBS:
 		return cfg_globs_add(field, value, source, err, errlen);
 	case CFG_T_LOGLEVEL:
@@ -869,8 +853,8 @@ cfg_clear(struct cfg *c)
 		free(*sp);
 		*sp = NULL;
 	}
-	cfg_history_truncate(c, 0);
-	cfg_initial_truncate(c, 0);
+	cfg_rules_truncate(c, &cfg_rules_history, 0);
+	cfg_rules_truncate(c, &cfg_rules_initial, 0);
 }
 
 /* Walks the rules in lookup order; the first whose glob matches wins. */
@@ -1056,12 +1040,14 @@ cfg_load_env(struct cfg *c, char **envp, char *err, size_t errlen)
 	}
 	if (list != NULL) {
 		cfg_env_name(lopt, name, sizeof name);
-		if (cfg_history_add_list(c, list, name, err, errlen) == -1)
+		if (cfg_rules_add_list(c, &cfg_rules_history, list, name, err,
+		    errlen) == -1)
 			return -1;
 	}
 	if (ilist != NULL) {
 		cfg_env_name(iopt, name, sizeof name);
-		return cfg_initial_add_list(c, ilist, name, err, errlen);
+		return cfg_rules_add_list(c, &cfg_rules_initial, ilist, name,
+		    err, errlen);
 	}
 	return 0;
 }
@@ -1073,8 +1059,8 @@ cfg_apply_env(struct cfg *c, char **envp, char *err, size_t errlen)
 
 	if (cfg_load_env(c, envp, err, errlen) == -1)
 		return -1;
-	cfg_history_front(c, n0);
-	cfg_initial_front(c, i0);
+	cfg_rules_front(c, &cfg_rules_history, n0);
+	cfg_rules_front(c, &cfg_rules_initial, i0);
 	return 0;
 }
 
@@ -1251,8 +1237,8 @@ cfg_load(struct cfg *c, int argc, char **argv, char **envp, FILE *out,
 	ninit = c->ninitial;
 	if (cfg_load_env(c, envp, err, errlen) == -1)
 		goto done;
-	cfg_history_front(c, nrules);
-	cfg_initial_front(c, ninit);
+	cfg_rules_front(c, &cfg_rules_history, nrules);
+	cfg_rules_front(c, &cfg_rules_initial, ninit);
 
 	nrules = c->nhistory;
 	ninit = c->ninitial;
@@ -1262,8 +1248,8 @@ cfg_load(struct cfg *c, int argc, char **argv, char **envp, FILE *out,
 		    errlen) == -1)
 			goto done;
 	}
-	cfg_history_front(c, nrules);
-	cfg_initial_front(c, ninit);
+	cfg_rules_front(c, &cfg_rules_history, nrules);
+	cfg_rules_front(c, &cfg_rules_initial, ninit);
 
 	if (cfg_load_secret(c->publisher_secret_file, &c->publisher_secret,
 	    "publisher-secret", "publisher-secret-file", 1, err,
