@@ -63,7 +63,7 @@ fuzz_reply(const redisReply *r)
 {
 	struct json_object	*o, *v;
 	char			*json, err[256];
-	size_t			 i, n;
+	size_t			 i, n = 0;
 
 	err[0] = '\0';
 	if (presence_reply_json(r, "room.1", 6, &json, err, sizeof err) == -1) {

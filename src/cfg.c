@@ -494,10 +494,11 @@ cfg_rules_set(struct cfg *c, const struct cfg_rules *k, char *list)
 	memcpy((char *)c + k->list, &list, sizeof list);
 }
 
+/* The count beside it (a size_t field: the offset keeps its alignment). */
 static size_t *
 cfg_rules_count(struct cfg *c, const struct cfg_rules *k)
 {
-	return (size_t *)((char *)c + k->count);
+	return (size_t *)(void *)((char *)c + k->count);
 }
 
 /* Appends the rule RULE to C's list of kind K. */
