@@ -114,8 +114,10 @@ class Parser {
 		const any = this.data.length > 0;
 		this.data = [];
 		this.type = "";
+		// An id set by a block without data belongs to the next event.
+		if (!any) return;
 		this.hasId = false;
-		if (any) this.onEvent(ev);
+		this.onEvent(ev);
 	}
 }
 
