@@ -344,9 +344,10 @@ count_checks() {
 		esac
 	done < "$1"
 }
-# build_patterns DIR: the quick start's pattern pages (tests/browser/build.mjs).
+# build_patterns DIR [--shared]: the quick start's pattern pages
+# (tests/browser/build.mjs); --shared: with SharedEventSource as EventSource.
 build_patterns() {
-	node "$BROWSER_DIR/build.mjs" "$1" > "$T/build.log" 2>&1 || { cat "$T/build.log"; return 1; }
+	node "$BROWSER_DIR/build.mjs" "$@" > "$T/build.log" 2>&1 || { cat "$T/build.log"; return 1; }
 }
 # browser_run SCRIPT ARGS...: runs a node checker (one "ok - " or "not ok -
 # " line per check) with its home in $T, counts its lines as checks of
