@@ -26,8 +26,6 @@ start_workers 2 --stats-interval 1 --retry 1000
 POOL=$WPIDS
 # /late: no worker on its socket until shared.mjs starts one (LATE_START).
 start_lighttpd 'fastcgi.server += ( "/late" => (( "socket" => "'"$T"'/late.sock", "check-local" => "disable" )) )'
-mkdir -p "$T/www/js"
-cp "$top_srcdir/deploy/js/sse-fcgi.js" "$T/www/js/"
 cp "$BROWSER_DIR/shared.html" "$T/www/"
 check "pattern pages built with SharedEventSource in place of EventSource" \
     build_patterns "$T/www/shared-patterns" --shared

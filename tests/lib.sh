@@ -150,6 +150,7 @@ start_lighttpd() {
 	LPORT=$(free_port)
 	mkdir -p "$T/www"
 	cp "$top_srcdir/deploy/demo/index.html" "$T/www/" 2>/dev/null || true
+	mkdir -p "$T/www/js" && cp "$top_srcdir/deploy/js/sse-fcgi.js" "$T/www/js/" 2>/dev/null || true
 	sed -e "s|@PORT@|$LPORT|g" -e "s|@DOCROOT@|$T/www|g" \
 	    -e "s|@SOCKET@|${WSOCK:-$T/sse.sock}|g" -e "s|@STATEDIR@|$T|g" \
 	    -e "s|lighttpd.pid|lighttpd-$LPORT.pid|" -e "${LIGHTTPD_SED:-}" \

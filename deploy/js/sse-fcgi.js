@@ -583,7 +583,9 @@ class Group {
 
 function groupFor(src, opts) {
 	const split = opts.share === false ? null : splitUrl(src.url);
-	if (!split || split.channels.length !== 1) return [new Group(split, src.url, opts, true), ""];
+	// Channels in the query (?channel=) are not the path's to merge.
+	if (!split || split.channels.length !== 1 || /[?&]channel=/.test(split.query))
+		return [new Group(split, src.url, opts, true), ""];
 	const ch = split.channels[0];
 	for (const g of groups) {
 		if (g.solo || g.split.key !== split.key || g.opts.withCredentials !== opts.withCredentials) continue;
