@@ -110,6 +110,24 @@ try {
         equal(n, 1, "leaders");
         await streamsAre(1);
     });
+    // A follower leaves and comes back: its stored id is behind the
+    // leader, which replays the gap from its ring.
+    let follower = null;
+    for (const t of rest) if (!follower && !(await isLeader(t))) follower = t;
+    await follower.goto("about:blank");
+    for (let i = M + 1; i <= M + 5; i++) pub("tabs.one", `e${i}`);
+    await waitFor(async () => (await datas(rest.find((t) => t !== follower), "s")).length >= M + 5,
+        "the others to get them");
+    await follower.goto(`${BASE}/shared.html?open=s&url=${encodeURIComponent("/api/v1/events/tabs.one")}`);
+    await check("tabs: a follower back with an older id is replayed the gap by the leader, once", async () => {
+        await waitFor(async () => (await follower.evaluate(() => window.__t?.log.s?.length || 0)) >= 5, "the replay");
+        pub("tabs.one", `e${M + 6}`);
+        await waitFor(async () => (await datas(follower, "s")).length >= 6, "the next live event");
+        await sleep(300);
+        equal(await datas(follower, "s"), seq("e", M + 1, M + 6), "events");
+        expect(!(await isLeader(follower)), "the follower took the lead");
+        await streamsAre(1);
+    });
     await ctx.close();
     await waitFor(async () => (await streams()) === 0, "the tabs' stream to close");
 
@@ -235,6 +253,24 @@ try {
         await pages.rq.waitForSelector('#rq-notifications[data-count="1"]', { timeout: WAIT });
     });
     await ctx4.close();
+
+    // 5. The demo page: its three channels on one SharedEventSource stream.
+    const ctx5 = await browser.newContext();
+    const dp = await ctx5.newPage();
+    const demoUrls = [];
+    dp.on("request", (r) => { if (r.url().includes("/events/")) demoUrls.push(new URL(r.url()).pathname); });
+    await dp.goto(`${BASE}/`);
+    await check("demo: its three channels open on one stream", async () => {
+        for (const id of ["status-user-1", "status-project-123", "status-task-7"])
+            await dp.waitForFunction((i) => document.getElementById(i).textContent === "open", id,
+                { timeout: WAIT, polling: 100 });
+        equal(demoUrls, ["/api/v1/events/user.1,project.123,task.7"], "stream requests");
+    });
+    pub("task.7", JSON.stringify({ type: "progress", object: { percent: 42, status: "running" } }), "progress");
+    await check("demo: a named event of one channel reaches its listener",
+        () => dp.waitForFunction(() => document.getElementById("task-7-bar").getAttribute("data-percent") === "42",
+            null, { timeout: WAIT, polling: 100 }));
+    await ctx5.close();
 } finally {
     await browser.close();
 }
