@@ -7,6 +7,7 @@
 #     events published with the history script reach each tab once, in
 #     order; the leading tab closes while events are published and the
 #     other three go on with nothing lost or doubled, still on one stream;
+#     a tab that comes back behind the leader is replayed the gap;
 #   - several channels of one page share one stream and each object gets
 #     only its own channel's events, named ones included;
 #   - a pool mounted at /late whose socket does not exist yet (lighttpd
@@ -14,8 +15,11 @@
 #     worker is there, plain EventSource gives up; its worker killed under
 #     the stream: the client comes back with Last-Event-ID and no gap; the
 #     page left and opened again resumes from its last id (sessionStorage);
+#     a stream dropped while offline: no attempt until online, then a
+#     resume;
 #   - the quick start's hooks (useSSE, Zustand, React Query; the pattern
-#     pages bundled with EventSource replaced by SharedEventSource).
+#     pages bundled with EventSource replaced by SharedEventSource), and the
+#     demo page's three channels on one stream.
 # The checks are in tests/browser/shared.mjs. Skips (77) as
 # tests/it-browser.sh does.
 . "$(dirname "$0")/lib.sh"

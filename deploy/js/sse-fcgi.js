@@ -302,12 +302,19 @@ class Connection {
 
 	schedule() {
 		if (this.stopped) return;
-		if (globalThis.navigator && navigator.onLine === false) {
-			this.waitingOnline = true;	// "online" calls now()
+		if (offline()) {
+			// No attempt while offline: "online" calls now(); the flag is
+			// also looked at each second, in case that event never comes.
+			this.waitingOnline = true;
+			this.timer = setTimeout(() => offline() ? this.schedule() : this.now(), 1000);
 			return;
 		}
 		this.timer = setTimeout(() => this.run(), this.backoff.next());
 	}
+}
+
+function offline() {
+	return globalThis.navigator?.onLine === false;
 }
 
 // --- a stream shared across tabs -------------------------------------------------------

@@ -223,6 +223,36 @@ try {
     });
     await ctx3.close();
 
+    // Offline: the stream dropped (its worker killed) while offline: no
+    // attempt until online, then one from the last id.
+    const ctx6 = await browser.newContext();
+    const op = await openPage(ctx6);
+    const tries = [];
+    op.on("request", (r) => { if (r.url().includes("/events/")) tries.push(r.url()); });
+    await op.evaluate((u) => window.openSource("o", u), late);
+    await waitFor(async () => (await stateOf(op, "o")) === 1, "OPEN");
+    pub("late.ch", "off0");	// an id to resume from
+    await waitFor(async () => (await datas(op, "o")).length >= 1, "off0");
+    await ctx6.setOffline(true);
+    process.kill(Number(readFileSync(LATE_PIDFILE, "utf8").trim()), "SIGKILL");
+    await check("offline: the dropped stream is seen (error, CONNECTING)", () =>
+        waitFor(async () => (await op.evaluate(() => window.__t.errors.o)) >= 1 && (await stateOf(op, "o")) === 0,
+            "an error"));
+    const before = tries.length;
+    pub("late.ch", "off1");
+    pub("late.ch", "off2");
+    execSync(LATE_START, { stdio: "ignore", shell: "/bin/bash" });
+    await sleep(4000);	// four times the server's retry: a retry would have been made
+    await check("offline: no attempt while offline", () => equal(tries.length - before, 0, "requests"));
+    await ctx6.setOffline(false);
+    await check("online: reconnects and gets what came meanwhile, once", async () => {
+        await waitFor(async () => (await datas(op, "o")).length >= 3, "off1, off2");
+        await sleep(300);
+        equal(await datas(op, "o"), ["off0", "off1", "off2"], "events");
+        equal(await stateOf(op, "o"), 1, "readyState");
+    });
+    await ctx6.close();
+
     // 4. The quick start's hooks, EventSource replaced by SharedEventSource.
     const ctx4 = await browser.newContext();
     const note = (m) => JSON.stringify({ type: "notification", object: { message: m, timestamp: "2024-01-01T00:00:00Z" } });
