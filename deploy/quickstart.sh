@@ -394,6 +394,8 @@ start_lighttpd() {
 	local i
 	rm -rf "$DOCROOT"
 	cp -R "$REPO_ROOT/deploy/demo" "$DOCROOT"
+	# The demo's browser client (SharedEventSource), at /js/sse-fcgi.js.
+	mkdir -p "$DOCROOT/js" && cp "$REPO_ROOT/deploy/js/sse-fcgi.js" "$DOCROOT/js/"
 	chmod -R a+rX "$DOCROOT"
 	sed -e "s|@PORT@|$PORT|g" -e "s|@DOCROOT@|$DOCROOT|g" \
 		-e "s|@SOCKET@|$SOCKET|g" -e "s|@STATEDIR@|$STATE_DIR|g" \

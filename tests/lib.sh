@@ -150,6 +150,7 @@ start_lighttpd() {
 	LPORT=$(free_port)
 	mkdir -p "$T/www"
 	cp "$top_srcdir/deploy/demo/index.html" "$T/www/" 2>/dev/null || true
+	mkdir -p "$T/www/js" && cp "$top_srcdir/deploy/js/sse-fcgi.js" "$T/www/js/" 2>/dev/null || true
 	sed -e "s|@PORT@|$LPORT|g" -e "s|@DOCROOT@|$T/www|g" \
 	    -e "s|@SOCKET@|${WSOCK:-$T/sse.sock}|g" -e "s|@STATEDIR@|$T|g" \
 	    -e "s|lighttpd.pid|lighttpd-$LPORT.pid|" -e "${LIGHTTPD_SED:-}" \
@@ -344,9 +345,10 @@ count_checks() {
 		esac
 	done < "$1"
 }
-# build_patterns DIR: the quick start's pattern pages (tests/browser/build.mjs).
+# build_patterns DIR [--shared]: the quick start's pattern pages
+# (tests/browser/build.mjs); --shared: with SharedEventSource as EventSource.
 build_patterns() {
-	node "$BROWSER_DIR/build.mjs" "$1" > "$T/build.log" 2>&1 || { cat "$T/build.log"; return 1; }
+	node "$BROWSER_DIR/build.mjs" "$@" > "$T/build.log" 2>&1 || { cat "$T/build.log"; return 1; }
 }
 # browser_run SCRIPT ARGS...: runs a node checker (one "ok - " or "not ok -
 # " line per check) with its home in $T, counts its lines as checks of

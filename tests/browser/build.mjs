@@ -4,7 +4,10 @@
 // OUT/<name>.js (one esbuild bundle, React and friends included, no
 // network at run time) and OUT/<name>.html, which loads harness.js first
 // (copied to OUT) and then the bundle.
-//   node build.mjs OUT
+//   node build.mjs OUT [--shared]
+// --shared: each page loads shim.js first, which puts the browser client
+// (deploy/js/sse-fcgi.js) in place of window.EventSource, so the same
+// pattern code runs on SharedEventSource.
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
@@ -12,6 +15,7 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = process.argv[2];
+const shared = process.argv[3] === "--shared";
 if (!out) {
     console.error("usage: node build.mjs OUTDIR");
     process.exit(2);
@@ -46,6 +50,21 @@ await build({
     define: { "process.env.NODE_ENV": '"production"' },
 });
 copyFileSync(join(here, "harness.js"), join(out, "harness.js"));
+if (shared) {
+    await build({
+        stdin: {
+            contents: 'import { SharedEventSource } from "./deploy/js/sse-fcgi.js";\n' +
+                "window.EventSource = SharedEventSource;\n",
+            resolveDir: resolve(here, "../.."),
+            loader: "js",
+        },
+        outfile: join(resolve(out), "shim.js"),
+        bundle: true,
+        format: "iife",
+        target: "es2020",
+        logLevel: "warning",
+    });
+}
 for (const f of entries) {
     const name = basename(f, extname(f));
     writeFileSync(join(out, `${name}.html`), `<!doctype html>
@@ -53,7 +72,7 @@ for (const f of entries) {
 <head>
 <meta charset="utf-8">
 <title>sse-fcgi pattern: ${name}</title>
-<script src="harness.js"></script>
+${shared ? '<script src="shim.js"></script>\n' : ""}<script src="harness.js"></script>
 </head>
 <body>
 ${BODY[name] ?? '<div id="root"></div>'}
