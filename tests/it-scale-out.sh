@@ -5,8 +5,8 @@
 # each with its own pool of two workers, share one Redis. 200 streams on
 # each; 100 numbered events are published over HTTP, alternately through
 # either front server. Every stream on both gets every event exactly once,
-# in order; Redis sees one subscriber per worker and each publish reports
-# four receiving workers.
+# in order; Redis sees one subscriber per worker holding streams and each
+# publish reports that many receiving workers.
 . "$(dirname "$0")/lib.sh"
 [ -x "$NGINX" ] && [ -r "$FASTCGI_PARAMS" ] || { echo "SKIP: nginx not installed"; exit 77; }
 SECRET=scale-out-secret
@@ -25,7 +25,13 @@ WSOCK=$T/b.sock start_nginx; NBASE=$BASE
     -r "$T/ready-n" > "$T/n.out" 2> "$T/n.err" & NC=$!; track $NC
 check "$N streams through lighttpd" wait_until 30 test -e "$T/ready-l"
 check "$N streams through nginx" wait_until 30 test -e "$T/ready-n"
-check "one Redis subscriber per worker (4)" wait_until 10 numsub_is out.all 4
+# Each pool's two workers share one listening socket, so on a busy machine
+# one of them may take all of its pool's streams: 2 to 4 workers hold
+# streams, and each holds one Redis subscription, whatever the split.
+check "one Redis subscriber per worker with streams (2..4)" wait_until 10 bash -c \
+    "n=\$(redis-cli -p $RPORT PUBSUB NUMSUB out.all | sed -n 2p); [ \"\$n\" -ge 2 ] && [ \"\$n\" -le 4 ]"
+W=$(numsub out.all)
+echo "# workers subscribed: $W"
 
 : > "$T/receivers"
 for i in $(seq 1 $E); do
@@ -33,7 +39,7 @@ for i in $(seq 1 $E); do
 	curl -s -m 10 -X POST -H "Authorization: Bearer $SECRET" --data-binary "$i" \
 	    "$b/api/v1/publish/out.all" | sed -n 's/.*"receivers":\([0-9]*\).*/\1/p' >> "$T/receivers"
 done
-check "every publish reached 4 workers" [ "$(sort -u "$T/receivers")" = 4 ]
+check "every publish reached those $W workers" [ "$(sort -u "$T/receivers")" = "$W" ]
 wait $LC; lrc=$?
 wait $NC; nrc=$?
 echo "# lighttpd side: $(cat "$T/l.out")"
