@@ -26,6 +26,19 @@
 #define OUTQ_LEN(it)	((it)->len & ~OUTQ_RAW)
 #define OUTQ_HDR(it)	((it)->len & OUTQ_RAW ? 0 : FCGI_PROTO_HEADER_LEN)
 
+/* The piece of IT that goes out next: a run's first frame, or the slice.
+ * Its record header, if any, comes before. */
+static inline const char *
+outq_piece(const struct outq_item *it, uint32_t *len)
+{
+	if (it->last != NULL) {
+		*len = (uint32_t)it->frame->len;
+		return it->frame->data;
+	}
+	*len = OUTQ_LEN(it);
+	return it->frame->data + it->off;
+}
+
 void
 outq_init(struct outq *q, uint16_t request_id)
 {
@@ -95,6 +108,7 @@ outq_append(struct outq *q, struct frame *f, size_t off, size_t len,
 		outq_grow(q);
 	it = &q->items[(q->head + q->count) & (q->cap - 1)];
 	it->frame = frame_ref(f);
+	it->last = NULL;
 	it->off = (uint32_t)off;
 	it->len = (uint32_t)len | flags;
 	q->count++;
@@ -110,40 +124,72 @@ outq_push(struct outq *q, struct frame *f, size_t off, size_t len)
 }
 
 void
+outq_push_run(struct outq *q, struct frame *f)
+{
+	struct outq_item	*it;
+
+	if (f->len == 0 || f->len > FCGI_PROTO_MAX_CONTENT)
+		return;
+	if (q->count > 0) {
+		it = &q->items[(q->head + q->count - 1) & (q->cap - 1)];
+		/* The run's first frame holds the log up to F: no reference
+		 * to take. */
+		if (it->last != NULL && it->last->next == f) {
+			it->last = f;
+			q->bytes += FCGI_PROTO_HEADER_LEN + f->len;
+			return;
+		}
+	}
+	outq_append(q, f, 0, f->len, 0);
+	q->items[(q->head + q->count - 1) & (q->cap - 1)].last = f;
+}
+
+void
 outq_push_raw(struct outq *q, struct frame *f, size_t off, size_t len)
 {
 	if (len > 0)
 		outq_append(q, f, off, len, OUTQ_RAW);
 }
 
-/* Fills IOV from the queue, making record headers in HDRS (one per item);
- * returns the number of entries used. */
+/* Fills IOV from the queue, making record headers in HDRS (one per
+ * piece); returns the number of entries used. */
 static int
 outq_gather(const struct outq *q, struct iovec *iov,
     char (*hdrs)[FCGI_PROTO_HEADER_LEN])
 {
 	const struct outq_item	*it;
+	const struct frame	*f;
+	const char		*p;
 	uint32_t		 i, skip, hlen, len;
-	int			 n = 0;
+	int			 n = 0, k = 0;
 
+	skip = q->head_sent;
 	for (i = 0; i < q->count && n + 2 <= OUTQ_IOV_MAX; i++) {
 		it = &q->items[(q->head + i) & (q->cap - 1)];
-		skip = i == 0 ? q->head_sent : 0;
 		hlen = OUTQ_HDR(it);
-		len = OUTQ_LEN(it);
-		if (skip < hlen) {
-			fcgi_proto_header(hdrs[i], FCGI_PROTO_STDOUT,
-			    q->request_id, (uint16_t)len);
-			iov[n].iov_base = hdrs[i] + skip;
-			iov[n].iov_len = hlen - skip;
-			n++;
+		p = outq_piece(it, &len);
+		/* A run's frames one by one; a slice is a run of one. */
+		for (f = it->frame;; f = f->next) {
+			if (skip < hlen) {
+				fcgi_proto_header(hdrs[k], FCGI_PROTO_STDOUT,
+				    q->request_id, (uint16_t)len);
+				iov[n].iov_base = hdrs[k++] + skip;
+				iov[n].iov_len = hlen - skip;
+				n++;
+				skip = 0;
+			} else
+				skip -= hlen;
+			if (len > skip) {
+				iov[n].iov_base = (char *)p + skip;
+				iov[n].iov_len = len - skip;
+				n++;
+			}
 			skip = 0;
-		} else
-			skip -= hlen;
-		if (len > skip) {
-			iov[n].iov_base = it->frame->data + it->off + skip;
-			iov[n].iov_len = len - skip;
-			n++;
+			if (it->last == NULL || f == it->last ||
+			    n + 2 > OUTQ_IOV_MAX)
+				break;
+			p = f->next->data;
+			len = (uint32_t)f->next->len;
 		}
 	}
 	return n;
@@ -154,21 +200,33 @@ static void
 outq_consume(struct outq *q, size_t written)
 {
 	struct outq_item	*it;
+	struct frame		*next;
 	size_t			 left;
+	uint32_t		 len;
 
 	q->bytes -= written;
 	while (written > 0) {
 		it = &q->items[q->head];
-		left = OUTQ_HDR(it) + OUTQ_LEN(it) - q->head_sent;
+		(void)outq_piece(it, &len);
+		left = OUTQ_HDR(it) + len - q->head_sent;
 		if (written < left) {
 			q->head_sent += (uint32_t)written;
 			return;
 		}
 		written -= left;
+		q->head_sent = 0;
+		if (it->last != NULL && it->frame != it->last) {
+			/* On to the run's next frame; the reference moves
+			 * with it (taken first: the old one may hold the
+			 * only reference to it). */
+			next = frame_ref(it->frame->next);
+			frame_unref(it->frame);
+			it->frame = next;
+			continue;
+		}
 		frame_unref(it->frame);
 		q->head = (q->head + 1) & (q->cap - 1);
 		q->count--;
-		q->head_sent = 0;
 	}
 }
 

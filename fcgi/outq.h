@@ -4,9 +4,11 @@
  * to go out as one FastCGI STDOUT record of the stream's request (or, for
  * the end of the response, as raw bytes). Frames are referenced, never
  * copied, and a slot holds no record header: the 8-byte headers are made
- * at write time, so a queued event costs a stream 16 bytes. A flush hands
- * up to OUTQ_IOV_MAX pieces to one writev(2), so a burst of queued events
- * leaves in one system call.
+ * at write time. Consecutive events of one channel's log (frame.h) share
+ * a slot, a run from the oldest unsent to the newest queued, so a stream
+ * that falls behind by a whole burst holds one 24-byte slot, not one per
+ * event. A flush hands up to OUTQ_IOV_MAX pieces to one writev(2), so a
+ * burst of queued events leaves in one system call.
  *
  * The struct is public so a stream can embed it (one allocation less per
  * stream); its fields are private to outq.c.
@@ -20,8 +22,11 @@
 struct frame;
 
 struct outq_item {
-	struct frame	*frame;		/* referenced */
-	uint32_t	 off;		/* slice of frame->data */
+	struct frame	*frame;		/* referenced: the first unsent */
+	struct frame	*last;		/* a run of whole frames up to this
+					   one (reached by frame->next), or
+					   NULL: one slice of frame */
+	uint32_t	 off;		/* the slice of frame->data */
 	uint32_t	 len;		/* and OUTQ_RAW: no record header */
 };
 
@@ -55,6 +60,16 @@ void		outq_trim(struct outq *q);
  * 65535). Takes a reference on F. */
 void		outq_push(struct outq *q, struct frame *f, size_t off,
 		    size_t len);
+/* Appends the whole of F (1 <= F->len <= 65535) as one STDOUT record,
+ * in the slot of the run before it when F follows that run's last frame
+ * in a channel's log. */
+void		outq_push_run(struct outq *q, struct frame *f);
+/* Returns the slots in use (runs count one). */
+static inline uint32_t
+outq_slots(const struct outq *q)
+{
+	return q->count;
+}
 /* Appends LEN bytes of F from OFF as they are (records made by the
  * caller). Takes a reference on F. */
 void		outq_push_raw(struct outq *q, struct frame *f, size_t off,

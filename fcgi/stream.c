@@ -35,7 +35,15 @@
 #include "stream_int.h"
 #include "xmalloc.h"
 
-#define STREAM_STALL_S		2	/* no byte taken: the client stalled */
+/* No byte taken for this long: the client stalled. Longer than a reader's
+ * pause (a tab in the background, a phone switching networks) plus the
+ * time the front server's buffers take to refill once it reads again: a
+ * queued burst is shared by every stream behind on it (frame.h), so
+ * waiting costs a stream its position, not a copy. */
+#define STREAM_STALL_MS		5000
+/* An ending stream whose client takes nothing for this long is closed:
+ * it would keep its channel's log alive from its oldest unsent event. */
+#define STREAM_END_STALL_MS	10000
 #define STREAM_BURST_FACTOR	8	/* x queue-limit for a reading client */
 #define STREAM_TICK_MS		250	/* keepalive, lifetime and stall checks */
 #define STREAM_POLL_GRACE_MS	5000	/* past its hold, a poll still
@@ -45,17 +53,6 @@ static void	stream_on_io(evutil_socket_t, short, void *);
 static void	stream_on_flush(evutil_socket_t, short, void *);
 static void	stream_on_keepalive(evutil_socket_t, short, void *);
 static void	stream_on_grace(evutil_socket_t, short, void *);
-
-/* A cheap monotonic clock in ms (wraps every 49 days; compare by
- * difference). */
-static uint32_t
-stream_clock_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint32_t)ts.tv_sec * 1000u + (uint32_t)(ts.tv_nsec / 1000000);
-}
 
 /* Returns the start of a response: headers (plus EXTRA lines; with
  * X-Accel-Buffering unless NO_ACCEL), the first comment and retry:. Shared
@@ -298,12 +295,21 @@ stream_kill(struct stream *s, const char *why)
 	stream_mark_dirty(s);
 }
 
-/* Queues F as STDOUT records of at most 64 KiB each. */
+/* Queues F as STDOUT records of at most 64 KiB each; a frame that fits
+ * one record joins the run of its channel's log (outq_push_run). */
 void
 stream_push(struct stream *s, struct frame *f)
 {
 	size_t	off, chunk;
 
+	/* The stall clock (stream_over_limit) runs while something waits. */
+	if (outq_bytes(&s->q) == 0)
+		s->drained_ms = s->ctx->now_ms;
+	if (f->len <= FCGI_PROTO_MAX_CONTENT) {
+		outq_push_run(&s->q, f);
+		s->active_ms = s->ctx->now_ms;
+		return;
+	}
 	for (off = 0; off < f->len; off += chunk) {
 		chunk = f->len - off;
 		if (chunk > FCGI_PROTO_MAX_CONTENT)
@@ -314,15 +320,15 @@ stream_push(struct stream *s, struct frame *f)
 }
 
 /* Closes S if its queue is over queue-limit while the client takes
- * nothing (for STREAM_STALL_S seconds), or is over STREAM_BURST_FACTOR
+ * nothing (for STREAM_STALL_MS), or is over STREAM_BURST_FACTOR
  * times queue-limit at all: a client that reads rides out a burst larger
  * than the cap, one that stopped reading is closed at the cap. Returns 1
  * when S was closed. */
 static int
-stream_over_limit(struct stream *s, time_t now)
+stream_over_limit(struct stream *s, uint32_t now_ms)
 {
 	size_t	limit = s->ctx->cfg->queue_limit, queued = outq_bytes(&s->q);
-	int	stalled = now - (time_t)s->drained >= STREAM_STALL_S;
+	int	stalled = (int32_t)(now_ms - s->drained_ms) >= STREAM_STALL_MS;
 
 	if (queued <= limit)
 		return 0;
@@ -362,7 +368,7 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 	/* Over the cap is a backlog, not one big message: a stream is closed
 	 * when what was already waiting exceeds it (see stream_over_limit). */
 	if (outq_bytes(&s->q) > s->ctx->cfg->queue_limit &&
-	    stream_over_limit(s, time(NULL)))
+	    stream_over_limit(s, stream_clock_ms()))
 		return;
 	stream_push(s, f);
 	s->ctx->n.delivered++;
@@ -503,7 +509,7 @@ stream_flush(struct stream *s)
 	rc = outq_flush(&s->q, s->fd);
 	if (outq_bytes(&s->q) != before) {
 		s->ctx->n.bytes_out += before - outq_bytes(&s->q);
-		s->drained = (uint32_t)time(NULL);
+		s->drained_ms = stream_clock_ms();
 	}
 	switch (rc) {
 	case OUTQ_EMPTY:
@@ -628,7 +634,7 @@ stream_open(void *arg)
 	s->fd = req->fd;
 	s->request_id = req->request_id;
 	s->opened = time(NULL);
-	s->drained = (uint32_t)s->opened;
+	s->drained_ms = stream_clock_ms();
 	s->active_ms = ctx->now_ms;
 	s->poll_end_ms = stream_clock_ms() + (uint32_t)ctx->cfg->poll_hold_ms;
 	s->pending_tail = &s->pending;
@@ -684,6 +690,14 @@ stream_on_keepalive(evutil_socket_t fd, short what, void *arg)
 
 	ctx->now_ms = stream_clock_ms();
 	for (s = ctx->all; s != NULL; s = s->next) {
+		if ((s->flags & (STREAM_DEAD|STREAM_ENDING)) == STREAM_ENDING &&
+		    outq_bytes(&s->q) > 0 &&
+		    (int32_t)(ctx->now_ms - s->drained_ms) >=
+		    STREAM_END_STALL_MS) {
+			outq_clear(&s->q);
+			stream_kill(s, "client not reading the end");
+			continue;
+		}
 		if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 			continue;
 		/* Poll mode: a poll still waiting for Redis well past its
@@ -698,7 +712,7 @@ stream_on_keepalive(evutil_socket_t fd, short what, void *arg)
 		if (!(s->flags & STREAM_STARTED))
 			continue;
 		/* A stalled client over its cap after the last event. */
-		if (stream_over_limit(s, now))
+		if (stream_over_limit(s, ctx->now_ms))
 			continue;
 		/* Up to a tenth early, by fd: streams opened together
 		 * (after a restart) do not all end together. */

@@ -78,7 +78,7 @@ struct stream {
 	struct fcgi_in		 in;
 	struct event		 ev;
 	time_t			 opened;	/* for max-lifetime */
-	uint32_t		 drained;	/* time(NULL) bytes last left */
+	uint32_t		 drained_ms;	/* clock ms bytes last left */
 	uint32_t		 active_ms;	/* ctx->now_ms when bytes last queued */
 	uint32_t		 poll_end_ms;	/* poll mode: hold ends (clock ms) */
 	const char		*why;		/* why it ends, for the log */
@@ -120,6 +120,17 @@ struct stream_ctx {
 	stream_drained_fn	 drained;
 	void			*drained_arg;
 };
+
+/* A cheap monotonic clock in ms (wraps every 49 days; compare by
+ * difference). */
+static inline uint32_t
+stream_clock_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)ts.tv_sec * 1000u + (uint32_t)(ts.tv_nsec / 1000000);
+}
 
 /* stream.c, the writer. */
 /* Queues F (borrowed) as STDOUT records. */

@@ -1,6 +1,7 @@
 /* sse-fcgi - MIT License
  *
- * Reference-counted shared frames (see frame.h).
+ * Reference-counted shared frames and the event log they form (see
+ * frame.h).
  */
 #include "config.h"
 
@@ -18,6 +19,8 @@ frame_create(size_t len)
 	f = xmalloc(sizeof *f + len);
 	f->refs = 1;
 	f->len = len;
+	f->next = NULL;
+	f->weak = NULL;
 	return f;
 }
 
@@ -38,9 +41,37 @@ frame_ref(struct frame *f)
 	return f;
 }
 
+/* A loop, not recursion: freeing the oldest frame of a long log frees
+ * the frames it alone kept, and there may be millions. */
 void
 frame_unref(struct frame *f)
 {
-	if (f != NULL && --f->refs == 0)
+	struct frame	*next;
+
+	while (f != NULL && --f->refs == 0) {
+		next = f->next;
+		if (f->weak != NULL)
+			*f->weak = NULL;
 		free(f);
+		f = next;
+	}
+}
+
+void
+frame_chain(struct frame **tail, struct frame *f)
+{
+	if (*tail != NULL) {
+		(*tail)->next = frame_ref(f);
+		(*tail)->weak = NULL;
+	}
+	f->weak = tail;
+	*tail = f;
+}
+
+void
+frame_unchain(struct frame **tail)
+{
+	if (*tail != NULL)
+		(*tail)->weak = NULL;
+	*tail = NULL;
 }

@@ -4,7 +4,9 @@
  * doubly linked list of subscriptions, so subscribe and unsubscribe are
  * O(1) and fan-out walks the list once. During fan-out the channel is
  * pinned: if its last subscriber leaves from inside a deliver callback,
- * the channel is freed only after the walk.
+ * the channel is freed only after the walk. Each channel's frames form
+ * its event log (frame.h): a stream behind on it queues a run, not a
+ * slot per event.
  */
 #include "config.h"
 
@@ -25,6 +27,8 @@ struct hub_channel {
 	size_t		 ntagged;	/* of nsubs, tagged ones */
 	unsigned	 pinned;	/* fan-outs in progress */
 	int		 ready;		/* Redis confirmed it */
+	struct frame	*tail[2];	/* the newest event, plain and tagged:
+					   weak (frame.h), NULL once freed */
 };
 
 struct hub {
@@ -47,10 +51,19 @@ hub_create(hub_channel_fn on_first, hub_channel_fn on_last, void *arg)
 	return h;
 }
 
+/* Frees C; the frames still queued outlive it, so they forget it. */
+static void
+hub_channel_free(struct hub_channel *c)
+{
+	frame_unchain(&c->tail[0]);
+	frame_unchain(&c->tail[1]);
+	free(c);
+}
+
 static void
 hub_free_channel(const char *key, size_t klen, void *val, void *arg)
 {
-	free(val);
+	hub_channel_free(val);
 }
 
 void
@@ -112,7 +125,7 @@ hub_release_channel(struct hub *h, struct hub_channel *c)
 	if (h->on_last != NULL)
 		h->on_last(h->arg, c->name, c->len);
 	dict_del(h->channels, c->name, c->len);
-	free(c);
+	hub_channel_free(c);
 }
 
 void
@@ -200,10 +213,16 @@ hub_publish(struct hub *h, const char *channel, size_t len,
 	if ((c = dict_get(h->channels, channel, len)) == NULL)
 		return 0;
 	/* Framed once per kind of subscriber, shared by all of that kind. */
-	if (c->nsubs > c->ntagged)
+	if (c->nsubs > c->ntagged) {
 		plain = hub_frame(channel, len, 0, m);
-	if (c->ntagged > 0)
+		frame_chain(&c->tail[0], plain);
+	} else
+		frame_unchain(&c->tail[0]);
+	if (c->ntagged > 0) {
 		tagged = hub_frame(channel, len, 1, m);
+		frame_chain(&c->tail[1], tagged);
+	} else
+		frame_unchain(&c->tail[1]);
 	c->pinned++;
 	for (s = c->head; s != NULL; s = next) {
 		next = s->next;	/* S may unsubscribe itself */

@@ -2,7 +2,9 @@
  *
  * Hub: first/last callbacks, one frame shared by every subscriber, a
  * subscriber that leaves from inside its own delivery, and readiness: a
- * confirmation reaches its own channel's subscribers only, once.
+ * confirmation reaches its own channel's subscribers only, once. The
+ * event log: a channel's frames of one kind chain in publish order, the
+ * two kinds apart, and a freed channel or frame leaves no dangling link.
  */
 #include "config.h"
 
@@ -143,6 +145,74 @@ test_ready(void)
 	hub_free(h);
 }
 
+/* Frames kept by a subscriber that holds every one it is given. */
+struct keeper {
+	struct frame	*f[8];
+	int		 n;
+};
+
+static void
+keep(void *arg, struct frame *f, const struct event_id *id)
+{
+	struct keeper	*k = arg;
+
+	if (k->n < 8)
+		k->f[k->n++] = frame_ref(f);
+}
+
+static const struct hub_sub_ops keep_ops = { keep, ready };
+
+static void
+test_chain(void)
+{
+	struct hub		*h;
+	struct hub_sub		 sp, st, sq;
+	struct keeper		 plain = { { NULL }, 0 }, tagged = { { NULL }, 0 };
+	struct owner		 o;
+	struct hub_msg		 m = { NULL, NULL, NULL, "x", 1 };
+	int			 i;
+
+	h = hub_create(NULL, NULL, NULL);
+	hub_subscribe(h, &sp, "c", 1, 0, &keep_ops, &plain);
+	hub_subscribe(h, &st, "c", 1, 1, &keep_ops, &tagged);
+	for (i = 0; i < 3; i++)
+		hub_publish(h, "c", 1, &m);
+	test_cond("plain frames chain in order",
+	    plain.f[0]->next == plain.f[1] && plain.f[1]->next == plain.f[2] &&
+	    plain.f[2]->next == NULL);
+	test_cond("tagged frames chain apart",
+	    tagged.f[0]->next == tagged.f[1] && tagged.f[1]->next ==
+	    tagged.f[2] && tagged.f[0] != plain.f[0]);
+	test_cond("a link is a reference", plain.f[1]->refs == 2 &&
+	    plain.f[0]->refs == 1);
+	test_cond("the newest is the channel's weak tail",
+	    plain.f[2]->weak != NULL && plain.f[1]->weak == NULL &&
+	    tagged.f[2]->weak != NULL);
+	/* Nobody kept the newest: freed at once, the tail forgotten, and
+	 * the next event starts a new log. */
+	memset(&o, 0, sizeof o);
+	hub_unsubscribe(h, &st);
+	hub_unsubscribe(h, &sp);
+	test_cond("a freed channel unlinks its tails",
+	    plain.f[2]->weak == NULL && tagged.f[2]->weak == NULL);
+	o.hub = h;
+	o.sub = &o.storage;
+	hub_subscribe(h, &sq, "d", 1, 0, &ops, &o);
+	hub_publish(h, "d", 1, &m);
+	frame_unref(o.last);	/* the only holder: tail cleared by free */
+	o.last = NULL;
+	hub_publish(h, "d", 1, &m);
+	test_cond("after a freed tail the log restarts",
+	    o.last != NULL && o.last->refs == 1 && o.last->weak != NULL);
+	hub_unsubscribe(h, &sq);
+	frame_unref(o.last);
+	for (i = 0; i < 3; i++) {
+		frame_unref(plain.f[i]);
+		frame_unref(tagged.f[i]);
+	}
+	hub_free(h);
+}
+
 int
 main(void)
 {
@@ -211,5 +281,6 @@ main(void)
 	hub_free(h);
 	hub_free(NULL);
 	test_ready();
+	test_chain();
 	return test_report("test_hub");
 }

@@ -5,7 +5,10 @@
  * pieces as they are, all in order through a socketpair, including partial
  * writes into a small socket buffer (cut inside headers and data); frame
  * references are released exactly once; the first slot lives in the
- * struct and a grown ring is given back by outq_trim().
+ * struct and a grown ring is given back by outq_trim(). Runs: consecutive
+ * frames of one log share a slot, go out as one record each (more than
+ * one writev's worth, cut anywhere), hold the log only as far as the
+ * oldest unsent frame, and leave nothing behind.
  */
 #include "config.h"
 
@@ -43,6 +46,125 @@ record(char *want, uint16_t id, const char *data, size_t len)
 	return FCGI_PROTO_HEADER_LEN + len;
 }
 
+/* A log of N events "event NNNN" pushed to Q (and to Q2 from event
+ * FROM on, if Q2) as the hub does: framed, chained, queued, released. */
+static size_t
+log_push(struct frame **tail, int n, struct outq *q, struct outq *q2,
+    int from, char *want, struct frame **first)
+{
+	struct frame	*f;
+	char		 text[32];
+	size_t		 wl = 0;
+	int		 i, len;
+
+	for (i = 0; i < n; i++) {
+		len = snprintf(text, sizeof text, "event %04d\n", i);
+		f = frame_from(text, (size_t)len);
+		frame_chain(tail, f);
+		if (i == 0 && first != NULL)
+			*first = f;
+		outq_push_run(q, f);
+		if (q2 != NULL && i >= from)
+			outq_push_run(q2, f);
+		wl += record(want + wl, 0x1234, text, (size_t)len);
+		frame_unref(f);
+	}
+	return wl;
+}
+
+/* Runs of one log (see the file comment). */
+static void
+test_runs(void)
+{
+	struct outq	 q, q2;
+	struct frame	*tail = NULL, *first, *ka, *f;
+	static char	 buf[400000], want[400000];
+	size_t		 wl, got;
+	int		 sv[2], sz = 4096, rounds = 0;
+	enum outq_status st;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+	outq_init(&q, 0x1234);
+	outq_init(&q2, 0x1234);
+
+	wl = log_push(&tail, 1000, &q, NULL, 0, want, &first);
+	test_cond("1,000 events of a log: one slot", outq_slots(&q) == 1);
+	test_cond("run bytes count each record", outq_bytes(&q) == wl);
+	test_cond("the queue holds the oldest, the log the rest",
+	    first->refs == 1 && first->next->refs == 1 && tail != NULL &&
+	    tail->refs == 1 && tail->weak == &tail);
+	/* A frame from elsewhere (a keepalive) breaks the run; the log's
+	 * next event starts a new one. */
+	ka = frame_from(": ka\n", 5);
+	outq_push_run(&q, ka);
+	wl += record(want + wl, 0x1234, ": ka\n", 5);
+	f = frame_from("after\n", 6);
+	frame_chain(&tail, f);
+	outq_push_run(&q, f);
+	wl += record(want + wl, 0x1234, "after\n", 6);
+	frame_unref(f);
+	test_cond("a foreign frame: three slots", outq_slots(&q) == 3);
+	got = 0;
+	for (;;) {
+		st = outq_flush(&q, sv[0]);
+		got += drain(sv[1], buf + got, sizeof buf - got);
+		if (st != OUTQ_AGAIN || ++rounds > 100000)
+			break;
+	}
+	got += drain(sv[1], buf + got, sizeof buf - got);
+	test_cond("a run through a small buffer: partial writes, in order",
+	    st == OUTQ_EMPTY && rounds > 1 && got == wl &&
+	    memcmp(buf, want, wl) == 0);
+	test_cond("a sent run frees the log", tail == NULL &&
+	    ka->refs == 1 && outq_bytes(&q) == 0);
+
+	/* Two streams: one holds the whole log, one joins half-way. The
+	 * second sending all it has frees nothing the first still needs. */
+	wl = log_push(&tail, 100, &q, &q2, 50, want, &first);
+	test_cond("two queues, one slot each", outq_slots(&q) == 1 &&
+	    outq_slots(&q2) == 1);
+	test_cond("the later queue holds the middle", first->next->refs == 1);
+	while (outq_flush(&q2, sv[0]) == OUTQ_AGAIN)
+		drain(sv[1], buf, sizeof buf);
+	drain(sv[1], buf, sizeof buf);
+	test_cond("the other's run still whole", tail != NULL &&
+	    first->refs == 1 && outq_bytes(&q) == wl);
+	outq_clear(&q);
+	test_cond("clearing the last holder frees the log", tail == NULL);
+
+	/* A million frames held through one slot are freed without deep
+	 * recursion. */
+	{
+		int	i;
+
+		for (i = 0; i < 1000000; i++) {
+			f = frame_from("x\n", 2);
+			frame_chain(&tail, f);
+			outq_push_run(&q, f);
+			frame_unref(f);
+		}
+	}
+	test_cond("a million-event run: one slot", outq_slots(&q) == 1 &&
+	    outq_bytes(&q) == 1000000u * 10);
+	outq_clear(&q);
+	test_cond("and freed at once", tail == NULL);
+
+	/* A frame larger than one record never joins a run. */
+	f = frame_create(70000);
+	memset(f->data, 'z', f->len);
+	outq_push_run(&q, f);
+	test_cond("over 65535: not queued as a run", outq_slots(&q) == 0);
+	frame_unref(f);
+	frame_unref(ka);
+	outq_clear(&q);
+	outq_clear(&q2);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -59,7 +181,7 @@ main(void)
 	fcntl(sv[1], F_SETFL, O_NONBLOCK);
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
 
-	test_cond("a slot is 16 bytes", sizeof(struct outq_item) == 16);
+	test_cond("a slot is 24 bytes", sizeof(struct outq_item) == 24);
 	outq_init(&q, 0x1234);
 	test_cond("empty flush", outq_flush(&q, sv[0]) == OUTQ_EMPTY);
 	f = frame_from("hello world", 11);
@@ -155,6 +277,8 @@ main(void)
 	outq_clear(&q);
 	test_cond("clear releases", f->refs == 1 && end->refs == 1 &&
 	    outq_bytes(&q) == 0);
+
+	test_runs();
 
 	/* A closed peer is an error. */
 	outq_push(&q, f, 0, 3);

@@ -22,6 +22,10 @@
  * and leaves each once, whichever way it ends (a recording presence_join
  * and presence_leave are linked instead of src/presence.c). A presence
  * request (stream_query.h) is read and answered once, or 503.
+ * Bursts: a stream behind on its channel holds one slot however many
+ * events wait; the reader gets them all in order; one that paused less
+ * than the stall window is kept, one that took nothing for longer is
+ * closed, and so is an ending stream whose client takes nothing.
  */
 #include "config.h"
 
@@ -1243,6 +1247,105 @@ test_presence_query(void)
 	nqueries = 0;
 }
 
+/* Runs the loop for up to MS of real time, or until COND(P) holds. */
+static int
+pump_until(int (*cond)(const struct peer *), const struct peer *p, int ms)
+{
+	struct timespec	ts = { 0, 10 * 1000000 };
+	int		i;
+
+	for (i = 0; i < ms / 10; i++) {
+		pump();
+		if (cond(p))
+			return 1;
+		nanosleep(&ts, NULL);
+	}
+	return cond(p);
+}
+
+static int
+is_freed(const struct peer *p)
+{
+	return stream_of(p) == NULL;
+}
+
+static int
+never(const struct peer *p)
+{
+	return 0;
+}
+
+/* A burst larger than the socket: one slot per stream behind (the
+ * channel's log, frame.h), every event to the reader in order; the stall
+ * window in real time (the keepalive tick checks it). */
+static void
+test_burst(void)
+{
+	struct peer	 r, w;
+	struct stream	*s;
+	static uint64_t	 want[1500];
+	size_t		 i, old_pad = pad, old_limit = cfg.queue_limit;
+	int		 small = 4096;
+
+	pad = 100;	/* 1,500 events of ~130 bytes: 6 x queue-limit */
+	cfg.queue_limit = 32 * 1024;
+	open_stream(&r, "burst.1", "", 300);
+	open_stream(&w, "burst.1", "", 301);
+	hub_channel_ready(hub, "burst.1", 7);
+	drain(&r);
+	drain(&w);
+	setsockopt(stream_of(&w)->fd, SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof small);
+	setsockopt(w.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	for (i = 0; i < 1500; i++) {
+		publish("burst.1", i + 1);
+		want[i] = i + 1;
+	}
+	test_cond("1,500 events behind: one slot",
+	    outq_slots(&stream_of(&r)->q) == 1 &&
+	    outq_slots(&stream_of(&w)->q) == 1);
+	drain(&r);
+	test_cond("the reader got all 1,500 in order",
+	    got_exactly(&r, want, 1500));
+	s = stream_of(&w);
+	test_cond("the other is behind, still one slot", s != NULL &&
+	    outq_bytes(&s->q) > cfg.queue_limit && outq_slots(&s->q) == 1);
+	/* Paused for less than the window: kept at the next ticks. */
+	s->drained_ms = stream_clock_ms() - 3000;
+	pump_until(never, &w, 600);
+	test_cond("a pause of 3 s: kept", stream_of(&w) == s);
+	s->drained_ms = stream_clock_ms() - 5500;
+	test_cond("nothing taken for 5.5 s: closed",
+	    pump_until(is_freed, &w, 3000));
+	close_peer(&w);
+
+	/* Ending with bytes the client never takes: closed after the end
+	 * window, so it does not keep the channel's log alive. */
+	open_stream(&w, "burst.1", "", 302);
+	drain(&w);
+	setsockopt(stream_of(&w)->fd, SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof small);
+	setsockopt(w.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	for (i = 0; i < 200; i++)
+		publish("burst.1", 4000 + i);
+	pump();
+	s = stream_of(&w);
+	stream_end(s, STREAM_BYE_LIFETIME, "test");
+	pump();
+	test_cond("ending with bytes queued", stream_of(&w) == s &&
+	    (s->flags & STREAM_ENDING) && outq_bytes(&s->q) > 0);
+	s->drained_ms = stream_clock_ms() - 9000;
+	pump_until(never, &w, 600);
+	test_cond("ending, 9 s without progress: kept", stream_of(&w) == s);
+	s->drained_ms = stream_clock_ms() - 10500;
+	test_cond("ending, 10.5 s without progress: closed",
+	    pump_until(is_freed, &w, 3000));
+	close_peer(&w);
+	close_peer(&r);
+	pad = old_pad;
+	cfg.queue_limit = old_limit;
+}
+
 int
 main(void)
 {
@@ -1273,6 +1376,7 @@ main(void)
 	test_initial_poll();
 	test_presence();
 	test_presence_query();
+	test_burst();
 	test_shutdown_during_resync();	/* the writer stops: last */
 	stream_ctx_free(ctx);
 	hub_free(hub);
