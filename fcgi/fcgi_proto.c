@@ -12,20 +12,6 @@
 #define FCGI_REQUEST_COMPLETE	0
 
 void
-fcgi_proto_header(char out[FCGI_PROTO_HEADER_LEN], int type,
-    uint16_t request_id, uint16_t clen)
-{
-	out[0] = FCGI_VERSION_1;
-	out[1] = (char)type;
-	out[2] = (char)(request_id >> 8);
-	out[3] = (char)(request_id & 0xff);
-	out[4] = (char)(clen >> 8);
-	out[5] = (char)(clen & 0xff);
-	out[6] = 0;	/* padding length */
-	out[7] = 0;	/* reserved */
-}
-
-void
 fcgi_proto_end(char out[FCGI_PROTO_END_LEN], uint16_t request_id,
     uint32_t app_status)
 {

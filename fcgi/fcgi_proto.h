@@ -24,9 +24,20 @@
 #define FCGI_PROTO_STDOUT		6
 
 /* Writes an 8-byte record header for TYPE with CLEN content bytes and no
- * padding into OUT. */
-void	fcgi_proto_header(char out[FCGI_PROTO_HEADER_LEN], int type,
-	    uint16_t request_id, uint16_t clen);
+ * padding into OUT. Inline: the writer makes one per queued event. */
+static inline void
+fcgi_proto_header(char out[FCGI_PROTO_HEADER_LEN], int type,
+    uint16_t request_id, uint16_t clen)
+{
+	out[0] = 1;	/* FCGI_VERSION_1 */
+	out[1] = (char)type;
+	out[2] = (char)(request_id >> 8);
+	out[3] = (char)(request_id & 0xff);
+	out[4] = (char)(clen >> 8);
+	out[5] = (char)(clen & 0xff);
+	out[6] = 0;	/* padding length */
+	out[7] = 0;	/* reserved */
+}
 /* Writes the end of a response into OUT: an empty STDOUT record, then
  * END_REQUEST with APP_STATUS and FCGI_REQUEST_COMPLETE. */
 void	fcgi_proto_end(char out[FCGI_PROTO_END_LEN], uint16_t request_id,

@@ -26,19 +26,6 @@
 #define OUTQ_LEN(it)	((it)->len & ~OUTQ_RAW)
 #define OUTQ_HDR(it)	((it)->len & OUTQ_RAW ? 0 : FCGI_PROTO_HEADER_LEN)
 
-/* The piece of IT that goes out next: a run's first frame, or the slice.
- * Its record header, if any, comes before. */
-static inline const char *
-outq_piece(const struct outq_item *it, uint32_t *len)
-{
-	if (it->last != NULL) {
-		*len = (uint32_t)it->frame->len;
-		return it->frame->data;
-	}
-	*len = OUTQ_LEN(it);
-	return it->frame->data + it->off;
-}
-
 void
 outq_init(struct outq *q, uint16_t request_id)
 {
@@ -97,10 +84,11 @@ outq_grow(struct outq *q)
 	q->head = 0;
 }
 
-/* Appends a slice; FLAGS is 0 or OUTQ_RAW. */
-static void
-outq_append(struct outq *q, struct frame *f, size_t off, size_t len,
-    uint32_t flags)
+/* Appends a slot: a slice of F (LAST NULL) or a run of F alone (LAST F);
+ * FLAGS is 0 or OUTQ_RAW. */
+static inline void
+outq_append(struct outq *q, struct frame *f, struct frame *last,
+    size_t off, size_t len, uint32_t flags)
 {
 	struct outq_item	*it;
 
@@ -108,7 +96,7 @@ outq_append(struct outq *q, struct frame *f, size_t off, size_t len,
 		outq_grow(q);
 	it = &q->items[(q->head + q->count) & (q->cap - 1)];
 	it->frame = frame_ref(f);
-	it->last = NULL;
+	it->last = last;
 	it->off = (uint32_t)off;
 	it->len = (uint32_t)len | flags;
 	q->count++;
@@ -120,59 +108,53 @@ outq_push(struct outq *q, struct frame *f, size_t off, size_t len)
 {
 	if (len == 0 || len > FCGI_PROTO_MAX_CONTENT)
 		return;		/* an empty STDOUT record would end the body */
-	outq_append(q, f, off, len, 0);
+	outq_append(q, f, NULL, off, len, 0);
 }
 
 void
-outq_push_run(struct outq *q, struct frame *f)
+outq_push_run_new(struct outq *q, struct frame *f)
 {
-	struct outq_item	*it;
-
 	if (f->len == 0 || f->len > FCGI_PROTO_MAX_CONTENT)
 		return;
-	if (q->count > 0) {
-		it = &q->items[(q->head + q->count - 1) & (q->cap - 1)];
-		/* The run's first frame holds the log up to F: no reference
-		 * to take. */
-		if (it->last != NULL && it->last->next == f) {
-			it->last = f;
-			q->bytes += FCGI_PROTO_HEADER_LEN + f->len;
-			return;
-		}
-	}
-	outq_append(q, f, 0, f->len, 0);
-	q->items[(q->head + q->count - 1) & (q->cap - 1)].last = f;
+	outq_append(q, f, f, 0, f->len, 0);
 }
 
 void
 outq_push_raw(struct outq *q, struct frame *f, size_t off, size_t len)
 {
 	if (len > 0)
-		outq_append(q, f, off, len, OUTQ_RAW);
+		outq_append(q, f, NULL, off, len, OUTQ_RAW);
 }
 
 /* Fills IOV from the queue, making record headers in HDRS (one per
- * piece); returns the number of entries used. */
+ * piece); returns the number of entries used. Fields are read into
+ * locals first: the header writes are char stores, which may alias
+ * anything. */
 static int
 outq_gather(const struct outq *q, struct iovec *iov,
     char (*hdrs)[FCGI_PROTO_HEADER_LEN])
 {
 	const struct outq_item	*it;
-	const struct frame	*f;
+	const struct frame	*f, *last;
 	const char		*p;
-	uint32_t		 i, skip, hlen, len;
+	uint32_t		 i, skip, hlen, len, count = q->count;
+	uint32_t		 head = q->head, mask = q->cap - 1;
+	uint16_t		 rid = q->request_id;
 	int			 n = 0, k = 0;
 
 	skip = q->head_sent;
-	for (i = 0; i < q->count && n + 2 <= OUTQ_IOV_MAX; i++) {
-		it = &q->items[(q->head + i) & (q->cap - 1)];
+	for (i = 0; i < count && n + 2 <= OUTQ_IOV_MAX; i++) {
+		it = &q->items[(head + i) & mask];
 		hlen = OUTQ_HDR(it);
-		p = outq_piece(it, &len);
+		len = OUTQ_LEN(it);
+		f = it->frame;
+		last = it->last;
+		p = f->data + it->off;
 		/* A run's frames one by one; a slice is a run of one. */
-		for (f = it->frame;; f = f->next) {
+		for (;;) {
 			if (skip < hlen) {
 				fcgi_proto_header(hdrs[k], FCGI_PROTO_STDOUT,
-				    q->request_id, (uint16_t)len);
+				    rid, (uint16_t)len);
 				iov[n].iov_base = hdrs[k++] + skip;
 				iov[n].iov_len = hlen - skip;
 				n++;
@@ -185,30 +167,29 @@ outq_gather(const struct outq *q, struct iovec *iov,
 				n++;
 			}
 			skip = 0;
-			if (it->last == NULL || f == it->last ||
-			    n + 2 > OUTQ_IOV_MAX)
+			if (last == NULL || f == last || n + 2 > OUTQ_IOV_MAX)
 				break;
-			p = f->next->data;
-			len = (uint32_t)f->next->len;
+			f = f->next;
+			p = f->data;
+			len = (uint32_t)f->len;
 		}
 	}
 	return n;
 }
 
-/* Drops WRITTEN bytes from the front of the queue. */
+/* Drops WRITTEN bytes from the front of the queue. A run's slot always
+ * describes its first unsent frame (off 0, len its length). */
 static void
 outq_consume(struct outq *q, size_t written)
 {
 	struct outq_item	*it;
 	struct frame		*next;
 	size_t			 left;
-	uint32_t		 len;
 
 	q->bytes -= written;
 	while (written > 0) {
 		it = &q->items[q->head];
-		(void)outq_piece(it, &len);
-		left = OUTQ_HDR(it) + len - q->head_sent;
+		left = OUTQ_HDR(it) + OUTQ_LEN(it) - q->head_sent;
 		if (written < left) {
 			q->head_sent += (uint32_t)written;
 			return;
@@ -222,6 +203,7 @@ outq_consume(struct outq *q, size_t written)
 			next = frame_ref(it->frame->next);
 			frame_unref(it->frame);
 			it->frame = next;
+			it->len = (uint32_t)next->len;
 			continue;
 		}
 		frame_unref(it->frame);

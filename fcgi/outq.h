@@ -19,14 +19,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct frame;
+#include "fcgi_proto.h"
+#include "frame.h"
 
 struct outq_item {
 	struct frame	*frame;		/* referenced: the first unsent */
 	struct frame	*last;		/* a run of whole frames up to this
 					   one (reached by frame->next), or
 					   NULL: one slice of frame */
-	uint32_t	 off;		/* the slice of frame->data */
+	uint32_t	 off;		/* the slice of frame->data (a run:
+					   all of its first unsent frame) */
 	uint32_t	 len;		/* and OUTQ_RAW: no record header */
 };
 
@@ -61,9 +63,27 @@ void		outq_trim(struct outq *q);
 void		outq_push(struct outq *q, struct frame *f, size_t off,
 		    size_t len);
 /* Appends the whole of F (1 <= F->len <= 65535) as one STDOUT record,
+ * in a slot of its own (see outq_push_run). */
+void		outq_push_run_new(struct outq *q, struct frame *f);
+/* Appends the whole of F (1 <= F->len <= 65535) as one STDOUT record,
  * in the slot of the run before it when F follows that run's last frame
- * in a channel's log. */
-void		outq_push_run(struct outq *q, struct frame *f);
+ * in a channel's log (the run's first frame holds the log up to F, so no
+ * reference is taken); inline, as it runs once per delivery. */
+static inline void
+outq_push_run(struct outq *q, struct frame *f)
+{
+	struct outq_item	*it;
+
+	if (q->count > 0) {
+		it = &q->items[(q->head + q->count - 1) & (q->cap - 1)];
+		if (it->last != NULL && it->last->next == f) {
+			it->last = f;
+			q->bytes += FCGI_PROTO_HEADER_LEN + f->len;
+			return;
+		}
+	}
+	outq_push_run_new(q, f);
+}
 /* Returns the slots in use (runs count one). */
 static inline uint32_t
 outq_slots(const struct outq *q)

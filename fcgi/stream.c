@@ -295,19 +295,20 @@ stream_kill(struct stream *s, const char *why)
 	stream_mark_dirty(s);
 }
 
-/* Queues F as STDOUT records of at most 64 KiB each; a frame that fits
- * one record joins the run of its channel's log (outq_push_run). */
-void
-stream_push(struct stream *s, struct frame *f)
+/* Queues F: a frame that fits one STDOUT record joins the run of its
+ * channel's log (outq_push_run), a bigger one goes in records of at most
+ * 64 KiB. Inline: once per delivery. */
+static inline void
+stream_queue(struct stream *s, struct frame *f)
 {
 	size_t	off, chunk;
 
 	/* The stall clock (stream_over_limit) runs while something waits. */
 	if (outq_bytes(&s->q) == 0)
 		s->drained_ms = s->ctx->now_ms;
+	s->active_ms = s->ctx->now_ms;
 	if (f->len <= FCGI_PROTO_MAX_CONTENT) {
 		outq_push_run(&s->q, f);
-		s->active_ms = s->ctx->now_ms;
 		return;
 	}
 	for (off = 0; off < f->len; off += chunk) {
@@ -316,7 +317,12 @@ stream_push(struct stream *s, struct frame *f)
 			chunk = FCGI_PROTO_MAX_CONTENT;
 		outq_push(&s->q, f, off, chunk);
 	}
-	s->active_ms = s->ctx->now_ms;
+}
+
+void
+stream_push(struct stream *s, struct frame *f)
+{
+	stream_queue(s, f);
 }
 
 /* Closes S if its queue is over queue-limit while the client takes
@@ -370,7 +376,7 @@ stream_deliver(void *owner, struct frame *f, const struct event_id *id)
 	if (outq_bytes(&s->q) > s->ctx->cfg->queue_limit &&
 	    stream_over_limit(s, stream_clock_ms()))
 		return;
-	stream_push(s, f);
+	stream_queue(s, f);
 	s->ctx->n.delivered++;
 	stream_mark_dirty(s);
 	if (s->ctx->cfg->poll_hold_ms >= 0) {
@@ -509,7 +515,7 @@ stream_flush(struct stream *s)
 	rc = outq_flush(&s->q, s->fd);
 	if (outq_bytes(&s->q) != before) {
 		s->ctx->n.bytes_out += before - outq_bytes(&s->q);
-		s->drained_ms = stream_clock_ms();
+		s->drained_ms = s->ctx->now_ms;
 	}
 	switch (rc) {
 	case OUTQ_EMPTY:
