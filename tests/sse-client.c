@@ -24,7 +24,10 @@
  * Connection i's schedule is shifted by i * PERIOD_MS / N ms, so the pauses
  * are spread evenly over the period and never all line up. Events and
  * sequence errors are counted as usual; the summary adds the pauses begun
- * and the wall-clock times of the first and the last event read.
+ * and the wall-clock times of the first and the last event read. What a
+ * paused reader's kernel holds is its receive buffer, which Linux grows up
+ * to net.ipv4.tcp_rmem's maximum; -B BYTES fixes it (SO_RCVBUF on each
+ * connection) for figures that do not depend on that setting.
  *
  * Limits, on purpose: libc only; IPv4 literals (and "localhost") only, no
  * DNS, TLS, redirects or reconnection; a response head is at most 16 KiB; an
@@ -183,6 +186,7 @@ struct options {
 	const char	*cdf_file;	/* -l */
 	unsigned	 pause_ms;	/* -P: not reading this long ... */
 	unsigned	 period_ms;	/* ... out of every this long */
+	int		 rcvbuf;	/* -B: SO_RCVBUF, or 0 */
 };
 
 struct stats {
@@ -255,7 +259,7 @@ usage(void)
 	    "                  [-r READYFILE] [-H 'Name: value']... "
 	    "[-o FILE] [-s SRCBASE]\n"
 	    "                  [-S STALLED] [-Q] [-x] [-E] [-R RATE] [-q]\n"
-	    "                  [-P PAUSE_MS/PERIOD_MS] [-L] [-l FILE]\n"
+	    "                  [-P PAUSE_MS/PERIOD_MS] [-B RCVBUF] [-L] [-l FILE]\n"
 	    "  URL is http://IPV4:PORT/path; {i} in the path becomes the "
 	    "connection index,\n"
 	    "  {i%%K} the index modulo K. The last STALLED connections stop "
@@ -272,7 +276,10 @@ usage(void)
 	    "  (after retry:, with Last-Event-ID; a non-200 answer is final).\n"
 	    "  -P PAUSE_MS/PERIOD_MS: each stream stops reading for PAUSE_MS of "
 	    "every\n"
-	    "  PERIOD_MS, the streams' pauses spread over the period.\n");
+	    "  PERIOD_MS, the streams' pauses spread over the period. -B: "
+	    "SO_RCVBUF of each\n"
+	    "  connection (no autotuning: what the kernel holds for a pause is "
+	    "fixed).\n");
 	fprintf(stderr,
 	    "  -L: measure latency from the \"ts\":MICROSECONDS in each "
 	    "event's data;\n"
@@ -1290,8 +1297,11 @@ conn_connect(struct conn *c)
 		conn_fail(c, "socket: %s", strerror(errno));
 		return;
 	}
+	/* Before connect(), so the window is set from the start. */
+	if (opt.rcvbuf > 0)
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &opt.rcvbuf,
+		    sizeof opt.rcvbuf);
 	if (c->idx >= opt.n - opt.stalled) {
-		/* Before connect(), so the window is small from the start. */
 		int	rcvbuf = CLIENT_STALL_RCVBUF;
 
 		c->flags |= CONN_STALLED;
@@ -1540,8 +1550,11 @@ parse_args(int argc, char **argv)
 	opt.seconds = 30;
 	opt.srcbase = -1;
 	opt.headers = xrealloc(NULL, argc * sizeof *opt.headers);
-	while ((ch = getopt(argc, argv, "c:d:Ee:H:hLl:n:o:P:QqR:r:S:s:u:x")) != -1) {
+	while ((ch = getopt(argc, argv, "B:c:d:Ee:H:hLl:n:o:P:QqR:r:S:s:u:x")) != -1) {
 		switch (ch) {
+		case 'B':
+			opt.rcvbuf = parse_num(optarg, 1, INT_MAX / 2, "-B");
+			break;
 		case 'c':
 			opt.conc = parse_num(optarg, 1, CLIENT_MAX_CONNS, "-c");
 			break;
