@@ -17,6 +17,18 @@
  * (stalled_closed) or until they have -e events (stalled_complete). Their
  * events and body bytes are counted apart from the others'.
  *
+ * Pausing readers (-P PAUSE_MS/PERIOD_MS): once its response head is in,
+ * each connection (but the -S ones) stops reading for PAUSE_MS out of every
+ * PERIOD_MS (its socket leaves the epoll set, so the server's bytes pile up
+ * in the kernel and then behind it) and reads for the rest of the period.
+ * Connection i's schedule is shifted by i * PERIOD_MS / N ms, so the pauses
+ * are spread evenly over the period and never all line up. Events and
+ * sequence errors are counted as usual; the summary adds the pauses begun
+ * and the wall-clock times of the first and the last event read. What a
+ * paused reader's kernel holds is its receive buffer, which Linux grows up
+ * to net.ipv4.tcp_rmem's maximum; -B BYTES fixes it (SO_RCVBUF on each
+ * connection) for figures that do not depend on that setting.
+ *
  * Limits, on purpose: libc only; IPv4 literals (and "localhost") only, no
  * DNS, TLS, redirects or reconnection; a response head is at most 16 KiB; an
  * SSE line is cut at CLIENT_LINE_MAX (the rest is dropped, the cut line
@@ -89,6 +101,7 @@
 #define CLIENT_RETRY_MS		3000	/* -E: before any retry: (Chromium's) */
 #define CLIENT_RETRY_MAX_MS	3600000	/* -E: a larger retry: is ignored */
 #define CLIENT_ID_MAX		256	/* -E: longer ids are not kept */
+#define CLIENT_PAUSE_TICK_MS	10	/* -P: pauses start and end on it */
 
 /* A growable byte buffer; the owner frees p. */
 struct buf {
@@ -123,6 +136,7 @@ enum chunk_state {
 #define CONN_STALLED	0x80	/* a -S connection */
 #define CONN_DEAD	0x100	/* -E: failed for good (not a 200) */
 #define CONN_WAITING	0x200	/* -E: to reconnect at retry_at */
+#define CONN_PAUSED	0x400	/* -P: out of the epoll set for a pause */
 
 struct conn {
 	int		 fd;		/* -1 unless connected */
@@ -170,6 +184,9 @@ struct options {
 	unsigned	 rate;		/* -R: new connections per second */
 	int		 latency;	/* -L */
 	const char	*cdf_file;	/* -l */
+	unsigned	 pause_ms;	/* -P: not reading this long ... */
+	unsigned	 period_ms;	/* ... out of every this long */
+	int		 rcvbuf;	/* -B: SO_RCVBUF, or 0 */
 };
 
 struct stats {
@@ -194,6 +211,10 @@ struct stats {
 	long long	 back_max;	/* -E: longest end-to-200 gap, ms */
 	long long	 late_max;	/* -E: longest of that past the retry */
 	long long	 last_back;	/* -E: wall clock of the last such 200 */
+	long long	 pauses;	/* -P: pauses begun */
+	long long	 first_event;	/* -P: wall clock of the first event, ms */
+	long long	 last_event;	/* -P: ... and of the last */
+	long long	 read_wall;	/* -P: when the bytes being parsed came */
 };
 
 /* -L: the latency of every event that carried a "ts", in microseconds. */
@@ -238,19 +259,27 @@ usage(void)
 	    "                  [-r READYFILE] [-H 'Name: value']... "
 	    "[-o FILE] [-s SRCBASE]\n"
 	    "                  [-S STALLED] [-Q] [-x] [-E] [-R RATE] [-q]\n"
+	    "                  [-P PAUSE_MS/PERIOD_MS] [-B RCVBUF] [-L] [-l FILE]\n"
 	    "  URL is http://IPV4:PORT/path; {i} in the path becomes the "
 	    "connection index,\n"
 	    "  {i%%K} the index modulo K. The last STALLED connections stop "
 	    "reading after\n"
 	    "  the response head until SIGUSR1. -Q: each event's data must be "
 	    "the number\n"
-	    "  after the previous one's (1 first); gaps and repeats are errors. "
-	    "-x: close\n"
-	    "  each stream once it has its -e events (or its head with -e 0), "
-	    "for churn;\n"
+	    "  after the previous one's (1 first), alone or before a space; "
+	    "gaps and\n"
+	    "  repeats are errors. -x: close each stream once it has its -e "
+	    "events (or its\n"
+	    "  head with -e 0), for churn;\n"
 	    "  -R: start at most RATE connections per second. -E: reconnect as "
 	    "EventSource does\n"
-	    "  (after retry:, with Last-Event-ID; a non-200 answer is final).\n");
+	    "  (after retry:, with Last-Event-ID; a non-200 answer is final).\n"
+	    "  -P PAUSE_MS/PERIOD_MS: each stream stops reading for PAUSE_MS of "
+	    "every\n"
+	    "  PERIOD_MS, the streams' pauses spread over the period. -B: "
+	    "SO_RCVBUF of each\n"
+	    "  connection (no autotuning: what the kernel holds for a pause is "
+	    "fixed).\n");
 	fprintf(stderr,
 	    "  -L: measure latency from the \"ts\":MICROSECONDS in each "
 	    "event's data;\n"
@@ -318,6 +347,16 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* -P: wall-clock milliseconds, comparable with other processes' times. */
+static long long
+wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 on_signal(int sig)
 {
@@ -355,6 +394,7 @@ conn_release(struct conn *c)
 		close(c->fd);		/* also leaves the epoll set */
 	c->fd = -1;
 	c->state = CONN_CLOSED;
+	c->flags &= ~CONN_PAUSED;
 	buf_free(&c->out);
 	buf_free(&c->head);
 	buf_free(&c->line);
@@ -445,21 +485,20 @@ record_event(void)
 	fflush(rec.f);
 }
 
-/* -Q: the decimal number DATA holds, or -1. */
+/* -Q: the decimal number DATA holds, alone or before a space (so padding
+ * may follow it), or -1. */
 static long long
 seq_parse(const char *v, size_t len)
 {
 	long long	n = 0;
 	size_t		i;
 
-	if (len == 0 || len > 15)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (v[i] < '0' || v[i] > '9')
+	for (i = 0; i < len && v[i] != ' '; i++) {
+		if (v[i] < '0' || v[i] > '9' || i == 15)
 			return -1;
 		n = n * 10 + (v[i] - '0');
 	}
-	return n;
+	return i == 0 ? -1 : n;
 }
 
 /* -L: wall-clock microseconds, the clock the publisher stamps "ts" with. */
@@ -602,6 +641,11 @@ sse_dispatch(struct conn *c)
 			record_event();
 		if (opt.latency)
 			lat_record(c);
+		if (opt.pause_ms > 0) {
+			if (st.first_event == 0)
+				st.first_event = st.read_wall;
+			st.last_event = st.read_wall;
+		}
 		if (opt.expect > 0 && c->events == opt.expect) {
 			c->flags |= CONN_COMPLETE;
 			if (c->flags & CONN_STALLED)
@@ -1012,6 +1056,45 @@ conn_stall(struct conn *c)
 		conn_end(c, "epoll_ctl");
 }
 
+/* -P: takes the streams whose pause began out of the epoll set, and puts
+ * those whose pause ended back (bytes or an EOF that came meanwhile are
+ * reported at once). T0 is the run's start. */
+static void
+pauses_update(long long now, long long t0)
+{
+	struct epoll_event	 ev;
+	long long		 period = opt.period_ms, pos;
+	unsigned		 i;
+	int			 pause;
+
+	for (i = 0; i < started; i++) {
+		struct conn	*c = &conns[i];
+
+		if (c->state != CONN_BODY || (c->flags & CONN_STALLED))
+			continue;
+		pos = (now - t0 + period - (long long)c->idx * period /
+		    opt.n) % period;
+		pause = pos >= period - opt.pause_ms;
+		if (pause && !(c->flags & CONN_PAUSED)) {
+			if (epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL) == -1) {
+				conn_end(c, "epoll_ctl");
+				continue;
+			}
+			c->flags |= CONN_PAUSED;
+			st.pauses++;
+		} else if (!pause && (c->flags & CONN_PAUSED)) {
+			memset(&ev, 0, sizeof ev);
+			ev.events = EPOLLIN;
+			ev.data.ptr = c;
+			if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) == -1) {
+				conn_end(c, "epoll_ctl");
+				continue;
+			}
+			c->flags &= ~CONN_PAUSED;
+		}
+	}
+}
+
 /* SIGUSR1: every stalled connection reads again. */
 static void
 wake_stalled(void)
@@ -1065,6 +1148,8 @@ conn_readable(struct conn *c)
 		}
 		if (opt.latency)
 			lat.now = now_us();
+		if (opt.pause_ms > 0)
+			st.read_wall = wall_ms();
 		if (c->state == CONN_HEAD) {
 			from = c->head.len >= 2 ? c->head.len - 2 : 0;
 			c->head.len += n;
@@ -1212,8 +1297,11 @@ conn_connect(struct conn *c)
 		conn_fail(c, "socket: %s", strerror(errno));
 		return;
 	}
+	/* Before connect(), so the window is set from the start. */
+	if (opt.rcvbuf > 0)
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &opt.rcvbuf,
+		    sizeof opt.rcvbuf);
 	if (c->idx >= opt.n - opt.stalled) {
-		/* Before connect(), so the window is small from the start. */
 		int	rcvbuf = CLIENT_STALL_RCVBUF;
 
 		c->flags |= CONN_STALLED;
@@ -1428,6 +1516,28 @@ raise_nofile(void)
 		    "can open", (unsigned long long)rl.rlim_cur, opt.n);
 }
 
+/* -P PAUSE_MS/PERIOD_MS: 0 < PAUSE_MS < PERIOD_MS <= one hour. */
+static void
+parse_pause(const char *arg)
+{
+	char		*end;
+	unsigned long	 pause, period;
+
+	errno = 0;
+	pause = strtoul(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '/' ||
+	    !isdigit((unsigned char)end[1]))
+		errx(2, "-P %s: want PAUSE_MS/PERIOD_MS", arg);
+	arg = end + 1;
+	period = strtoul(arg, &end, 10);
+	if (errno != 0 || *end != '\0' || pause == 0 || pause >= period ||
+	    period > CLIENT_RETRY_MAX_MS)
+		errx(2, "-P: want 0 < PAUSE_MS < PERIOD_MS <= %d",
+		    CLIENT_RETRY_MAX_MS);
+	opt.pause_ms = (unsigned)pause;
+	opt.period_ms = (unsigned)period;
+}
+
 static void
 parse_args(int argc, char **argv)
 {
@@ -1440,8 +1550,11 @@ parse_args(int argc, char **argv)
 	opt.seconds = 30;
 	opt.srcbase = -1;
 	opt.headers = xrealloc(NULL, argc * sizeof *opt.headers);
-	while ((ch = getopt(argc, argv, "c:d:Ee:H:hLl:n:o:QqR:r:S:s:u:x")) != -1) {
+	while ((ch = getopt(argc, argv, "B:c:d:Ee:H:hLl:n:o:P:QqR:r:S:s:u:x")) != -1) {
 		switch (ch) {
+		case 'B':
+			opt.rcvbuf = parse_num(optarg, 1, INT_MAX / 2, "-B");
+			break;
 		case 'c':
 			opt.conc = parse_num(optarg, 1, CLIENT_MAX_CONNS, "-c");
 			break;
@@ -1472,6 +1585,9 @@ parse_args(int argc, char **argv)
 			break;
 		case 'o':
 			opt.out_file = optarg;
+			break;
+		case 'P':
+			parse_pause(optarg);
 			break;
 		case 'q':
 			opt.quiet = 1;
@@ -1540,6 +1656,10 @@ summary(void)
 		    "stalled_bytes=%lld", st.stalled_est, st.stalled_closed,
 		    st.stalled_reset, st.stalled_complete, st.stalled_events,
 		    st.stalled_bytes);
+	if (opt.pause_ms > 0)
+		printf(" pauses=%lld first_event_epoch_ms=%lld "
+		    "last_event_epoch_ms=%lld", st.pauses, st.first_event,
+		    st.last_event);
 	if (opt.latency)
 		lat_summary();
 	printf("\n");
@@ -1553,6 +1673,7 @@ main(int argc, char **argv)
 	struct sigaction	 sa;
 	sigset_t		 block, waitmask;
 	long long		 t0, deadline, left, again, unfinished = 0;
+	long long		 now, next_pause = 0;
 	unsigned		 i;
 	int			 k, j, ready = 0;
 
@@ -1601,6 +1722,10 @@ main(int argc, char **argv)
 		}
 		if (wake_signal && !woken)
 			wake_stalled();
+		if (opt.pause_ms > 0 && (now = now_ms()) >= next_pause) {
+			pauses_update(now, t0);
+			next_pause = now + CLIENT_PAUSE_TICK_MS;
+		}
 		if (stop_signal != 0 || run_finished())
 			break;
 		if ((left = deadline - now_ms()) <= 0)
@@ -1608,6 +1733,9 @@ main(int argc, char **argv)
 		/* Paced starts need a tick even when nothing happens. */
 		if (opt.rate != 0 && started < opt.n && left > 5)
 			left = 5;
+		/* So do the pauses' starts and ends. */
+		if (opt.pause_ms > 0 && left > CLIENT_PAUSE_TICK_MS)
+			left = CLIENT_PAUSE_TICK_MS;
 		if ((again = conns_again()) >= 0 && again < left)
 			left = again;
 		k = epoll_pwait(epfd, evs, CLIENT_EPOLL_BATCH, (int)left,
