@@ -144,7 +144,10 @@ struct conn {
 	long long	 retry_at;	/* -E: when to reconnect (ms) */
 	long long	 ended_at;	/* -E: when the last attempt ended */
 	unsigned	 retry_ms;	/* -E: reconnection time */
-	char		 last_id[CLIENT_ID_MAX]; /* -E: for Last-Event-ID */
+	char		*last_id;	/* -E: for Last-Event-ID, or NULL;
+					 * allocated at the first id, so a
+					 * run of 10^6 plain streams stays
+					 * small (one struct conn each) */
 };
 
 struct options {
@@ -716,7 +719,10 @@ sse_line(struct conn *c, const char *p, size_t len)
 		id_check(c, v, vlen);
 		/* EventSource ignores an id with a NUL; a longer one than
 		 * CLIENT_ID_MAX is not kept here (the worker's are short). */
-		if (memchr(v, '\0', vlen) == NULL && vlen < CLIENT_ID_MAX) {
+		if (opt.eventsource && memchr(v, '\0', vlen) == NULL &&
+		    vlen < CLIENT_ID_MAX) {
+			if (c->last_id == NULL)
+				c->last_id = xrealloc(NULL, CLIENT_ID_MAX);
 			memcpy(c->last_id, v, vlen);
 			c->last_id[vlen] = '\0';
 		}
@@ -1140,7 +1146,7 @@ request_build(struct conn *c)
 	if (!opt.own_accept)
 		buf_addstr(b, "Accept: text/event-stream\r\n");
 	buf_addstr(b, "Cache-Control: no-cache\r\n");
-	if (opt.eventsource && c->last_id[0] != '\0') {
+	if (opt.eventsource && c->last_id != NULL && c->last_id[0] != '\0') {
 		buf_addstr(b, "Last-Event-ID: ");
 		buf_addstr(b, c->last_id);
 		buf_addstr(b, "\r\n");
