@@ -79,7 +79,7 @@
 #define CLIENT_READ_SIZE	65536
 #define CLIENT_READS_PER_WAKE	4	/* then other sockets get a turn */
 #define CLIENT_EPOLL_BATCH	1024
-#define CLIENT_SRC_PER_ADDR	20000	/* -s: connections per address */
+#define CLIENT_SRC_PER_ADDR	20000	/* -s: connections per address (-a) */
 #define CLIENT_MAX_CONNS	1000000
 #define CLIENT_MAX_SECONDS	604800.0 /* -d: one week */
 #define CLIENT_NOTES_MAX	10	/* connection errors shown */
@@ -165,6 +165,7 @@ struct options {
 	int		 own_host;	/* a -H gives Host */
 	int		 own_accept;	/* a -H gives Accept */
 	int		 srcbase;	/* -s, or -1 */
+	unsigned	 per_addr;	/* -a: connections per -s address */
 	unsigned	 stalled;	/* -S */
 	int		 quiet;		/* -q */
 	int		 seq;		/* -Q */
@@ -239,7 +240,7 @@ usage(void)
 	    "usage: sse-client -u URL [-n N] [-c CONCURRENCY] [-e EXPECT] "
 	    "[-d SECONDS]\n"
 	    "                  [-r READYFILE] [-H 'Name: value']... "
-	    "[-o FILE] [-s SRCBASE]\n"
+	    "[-o FILE] [-s SRCBASE [-a PER_ADDR]]\n"
 	    "                  [-S STALLED] [-Q] [-x] [-E] [-R RATE] [-q]\n"
 	    "  URL is http://IPV4:PORT/path; {i} in the path becomes the "
 	    "connection index,\n"
@@ -1238,7 +1239,7 @@ conn_connect(struct conn *c)
 		memset(&src, 0, sizeof src);
 		src.sin_family = AF_INET;
 		src.sin_addr.s_addr = htonl(0x7f000000U | (unsigned)
-		    (opt.srcbase + c->idx / CLIENT_SRC_PER_ADDR));
+		    (opt.srcbase + c->idx / opt.per_addr));
 		if (bind(c->fd, (struct sockaddr *)&src, sizeof src) == -1) {
 			conn_fail(c, "bind: %s", strerror(errno));
 			return;
@@ -1445,9 +1446,13 @@ parse_args(int argc, char **argv)
 	opt.conc = 500;
 	opt.seconds = 30;
 	opt.srcbase = -1;
+	opt.per_addr = CLIENT_SRC_PER_ADDR;
 	opt.headers = xrealloc(NULL, argc * sizeof *opt.headers);
-	while ((ch = getopt(argc, argv, "c:d:Ee:H:hLl:n:o:QqR:r:S:s:u:x")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:d:Ee:H:hLl:n:o:QqR:r:S:s:u:x")) != -1) {
 		switch (ch) {
+		case 'a':
+			opt.per_addr = parse_num(optarg, 1, 65535, "-a");
+			break;
 		case 'c':
 			opt.conc = parse_num(optarg, 1, CLIENT_MAX_CONNS, "-c");
 			break;
@@ -1520,7 +1525,7 @@ parse_args(int argc, char **argv)
 		errx(2, "-S %u: more than the %u connections of -n",
 		    opt.stalled, opt.n);
 	if (opt.srcbase >= 0 &&
-	    opt.srcbase + (opt.n - 1) / CLIENT_SRC_PER_ADDR > 254)
+	    opt.srcbase + (opt.n - 1) / opt.per_addr > 254)
 		errx(2, "-s %d: %u connections need addresses past "
 		    "127.0.0.254", opt.srcbase, opt.n);
 }

@@ -32,8 +32,8 @@
 # Usage: tests/bench/scale.sh   (needs root: apt-get, fd limits, sysctls)
 # Environment: top_builddir (the build with sse-fcgi, tests/sse-client and
 # tests/bench/sse-bench-pub); N=50000 streams; LWORKERS lighttpd
-# processes, WORKERS sse-fcgi workers, CLIENTS client processes (each
-# computed from N unless set); MEM_FLOOR_MB=2560; CONNECT_S (the time
+# processes, WORKERS sse-fcgi workers, CLIENTS client processes,
+# KEEPALIVE seconds (each computed from N unless set); MEM_FLOOR_MB=2560; CONNECT_S (the time
 # limit to open them all, 120 + N / 500 s); SKIP_INSTALL=1; RESULTS=dir;
 # KEEP_TMP=1. Every step has a time limit; only the processes this script
 # started are stopped, by PID.
@@ -164,13 +164,23 @@ per_l=$(( (N + LWORKERS - 1) / LWORKERS ))
 per_c=$(( (N + CLIENTS - 1) / CLIENTS ))
 [ $per_l -le $lcap ] || die "N/LWORKERS = $per_l is over $lcap streams a lighttpd process: raise LWORKERS"
 [ $((per_c + 100)) -le "$FDMAX" ] || die "N/CLIENTS = $per_c is over $((FDMAX - 100)): raise CLIENTS"
-# Source addresses: sse-client puts 20,000 connections on each, from
-# 127.0.0.41 up; each address to the one destination has the ephemeral
-# port range to itself.
-SRC_PER_ADDR=20000
+# Source addresses: sse-client -a puts SRC_PER_ADDR connections on each,
+# from 127.0.0.41 up; each address to the one destination has the
+# ephemeral port range to itself. connect() searches that range for a free
+# port, and the search slows as the range fills: at 20,000 of its 28,232
+# ports a client spent its time in the kernel and streams opened at 270 a
+# second. 5,000 an address keeps it short (200 addresses for 10^6).
+SRC_PER_ADDR=${SRC_PER_ADDR:-5000}
 addrs_per_c=$(( (per_c + SRC_PER_ADDR - 1) / SRC_PER_ADDR ))
 last_addr=$((40 + CLIENTS * addrs_per_c))
 [ $last_addr -le 254 ] || die "$CLIENTS clients x $addrs_per_c addresses run past 127.0.0.254"
+# The workers' keepalive comment goes to every idle stream: N / KEEPALIVE
+# writes a second through worker, lighttpd and client. At 300,000 streams
+# the default 15 s (20,000 a second) took the 2 cores, and streams opened
+# at 100 a second. So at most about 3,000 a second: N / 3000 s, 15 s at
+# least (lighttpd's idle timeouts here are 3600 s).
+KEEPALIVE=${KEEPALIVE:-$((N / 3000))}; [ "$KEEPALIVE" -lt 15 ] && KEEPALIVE=15
+[ "$KEEPALIVE" -gt 3600 ] && KEEPALIVE=3600
 # Each client opens at most CONC at a time: about 1,500 in all, within the
 # listen backlogs (4096).
 CONC=$((1500 / CLIENTS)); [ $CONC -lt 25 ] && CONC=25
@@ -195,7 +205,7 @@ setting net.ipv4.tcp_wmem "unchanged"
 conntrack=/proc/sys/net/netfilter/nf_conntrack_count
 [ -r $conntrack ] && ct0=$(cat $conntrack)
 
-echo "scale: N=$N; fds per process $FDMAX ($fds_note); lighttpd x$LWORKERS (max-fds $lmaxfds, max-connections $lcap), workers x$WORKERS, clients x$CLIENTS (127.0.0.41-$last_addr, $CONC connecting at a time each); MemAvailable $(mem_avail_mb) MB, floor $MEM_FLOOR_MB MB"
+echo "scale: N=$N; fds per process $FDMAX ($fds_note); lighttpd x$LWORKERS (max-fds $lmaxfds, max-connections $lcap), workers x$WORKERS (--keepalive $KEEPALIVE), clients x$CLIENTS (127.0.0.41-$last_addr, $CONC connecting at a time each); MemAvailable $(mem_avail_mb) MB, floor $MEM_FLOOR_MB MB"
 for s in "${SETTINGS[@]}"; do echo "scale: $s"; done
 [ "$(mem_avail_mb)" -gt $((MEM_FLOOR_MB + 1024)) ] ||
     die "MemAvailable $(mem_avail_mb) MB: not 1 GB above the floor of $MEM_FLOOR_MB MB"
@@ -205,7 +215,7 @@ for s in "${SETTINGS[@]}"; do echo "scale: $s"; done
 start_redis
 spawn-fcgi -s "$T/sse.sock" -b 4096 -F "$WORKERS" -P "$T/spawn.pid" -- \
     "$SSE_FCGI" --redis "redis://127.0.0.1:$RPORT" \
-    --log-file "$T/worker.log" > "$T/spawn.log" 2>&1 ||
+    --keepalive "$KEEPALIVE" --log-file "$T/worker.log" > "$T/spawn.log" 2>&1 ||
     die "spawn-fcgi failed: $(cat "$T/spawn.log")"
 WPIDS=$(tr '\n' ' ' < "$T/spawn.pid"); track $WPIDS
 LMAXFDS=$lmaxfds start_lighttpd "$T/sse.sock" "$lcap" "$LWORKERS"
@@ -232,7 +242,7 @@ for c in $(seq 1 "$CLIENTS"); do
 	[ $n -gt 0 ] || break
 	"$CLIENT" -q -L -u "http://127.0.0.1:$LPORT/api/v1/events/$CH" \
 	    -n "$n" -e 1 -d $((CONNECT_S + 300)) -c "$CONC" \
-	    -s $((41 + (c - 1) * addrs_per_c)) -r "$T/ready.$c" \
+	    -s $((41 + (c - 1) * addrs_per_c)) -a $SRC_PER_ADDR -r "$T/ready.$c" \
 	    > "$T/client.$c.out" 2> "$T/client.$c.err" &
 	CPIDS="$CPIDS $!"; track $!
 done
@@ -327,7 +337,7 @@ mkdir -p "$RESULTS"
 OUT=$RESULTS/$STAMP-scale.txt
 {
 	echo "# sse-fcgi at scale, $STAMP: $(nproc) cores, $(awk '/^MemTotal:/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo) GiB, Linux $(uname -r), lighttpd $(lighttpd -v 2>&1 | sed 's/ .*//;s/.*\///') x$LWORKERS, sse-fcgi workers x$WORKERS, $NCLI clients on 127.0.0.41-$last_addr"
-	echo "settings: fds per process $FDMAX ($fds_note); lighttpd server.max-fds $lmaxfds, server.max-connections $lcap; $CONC connecting at a time per client"
+	echo "settings: fds per process $FDMAX ($fds_note); lighttpd server.max-fds $lmaxfds, server.max-connections $lcap; sse-fcgi --keepalive $KEEPALIVE; $CONC connecting at a time per client"
 	for s in "${SETTINGS[@]}"; do echo "settings: $s"; done
 	[ -n "$ABORT" ] && echo "STOPPED: $ABORT"
 	awk -v n="$N" -v e="$est" -v f="$failed" -v t="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
