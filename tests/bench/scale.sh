@@ -367,7 +367,7 @@ OUT=$RESULTS/$STAMP-scale.txt
 		names=$(slab_aliases "$c")
 		line="$line${line:+, }$c${names:+ [$names]} $((d / est)) B"
 	done < <(awk 'NR == FNR { b[$1] = $2; next }
-	    { d = $2 - b[$1]; if (d > 0) print d, $1 }' "$T/slab0" "$T/slab1" |
+	    { d = $2 - b[$1]; if (d > 0) printf "%d %s\n", d, $1 }' "$T/slab0" "$T/slab1" |
 	    sort -rn | head -8)
 	echo "kernel slab per stream, largest: $line"
 	echo "tcp sockets in use: $inuse0 -> $inuse1; conntrack entries: ${ct0:--} -> ${ct1:--}"
