@@ -91,7 +91,7 @@
 #define CLIENT_READ_SIZE	65536
 #define CLIENT_READS_PER_WAKE	4	/* then other sockets get a turn */
 #define CLIENT_EPOLL_BATCH	1024
-#define CLIENT_SRC_PER_ADDR	20000	/* -s: connections per address */
+#define CLIENT_SRC_PER_ADDR	20000	/* -s: connections per address (-a) */
 #define CLIENT_MAX_CONNS	1000000
 #define CLIENT_MAX_SECONDS	604800.0 /* -d: one week */
 #define CLIENT_NOTES_MAX	10	/* connection errors shown */
@@ -158,7 +158,10 @@ struct conn {
 	long long	 retry_at;	/* -E: when to reconnect (ms) */
 	long long	 ended_at;	/* -E: when the last attempt ended */
 	unsigned	 retry_ms;	/* -E: reconnection time */
-	char		 last_id[CLIENT_ID_MAX]; /* -E: for Last-Event-ID */
+	char		*last_id;	/* -E: for Last-Event-ID, or NULL;
+					 * allocated at the first id, so a
+					 * run of 10^6 plain streams stays
+					 * small (one struct conn each) */
 };
 
 struct options {
@@ -176,6 +179,7 @@ struct options {
 	int		 own_host;	/* a -H gives Host */
 	int		 own_accept;	/* a -H gives Accept */
 	int		 srcbase;	/* -s, or -1 */
+	unsigned	 per_addr;	/* -a: connections per -s address */
 	unsigned	 stalled;	/* -S */
 	int		 quiet;		/* -q */
 	int		 seq;		/* -Q */
@@ -257,7 +261,7 @@ usage(void)
 	    "usage: sse-client -u URL [-n N] [-c CONCURRENCY] [-e EXPECT] "
 	    "[-d SECONDS]\n"
 	    "                  [-r READYFILE] [-H 'Name: value']... "
-	    "[-o FILE] [-s SRCBASE]\n"
+	    "[-o FILE] [-s SRCBASE [-a PER_ADDR]]\n"
 	    "                  [-S STALLED] [-Q] [-x] [-E] [-R RATE] [-q]\n"
 	    "                  [-P PAUSE_MS/PERIOD_MS] [-B RCVBUF] [-L] [-l FILE]\n"
 	    "  URL is http://IPV4:PORT/path; {i} in the path becomes the "
@@ -760,7 +764,10 @@ sse_line(struct conn *c, const char *p, size_t len)
 		id_check(c, v, vlen);
 		/* EventSource ignores an id with a NUL; a longer one than
 		 * CLIENT_ID_MAX is not kept here (the worker's are short). */
-		if (memchr(v, '\0', vlen) == NULL && vlen < CLIENT_ID_MAX) {
+		if (opt.eventsource && memchr(v, '\0', vlen) == NULL &&
+		    vlen < CLIENT_ID_MAX) {
+			if (c->last_id == NULL)
+				c->last_id = xrealloc(NULL, CLIENT_ID_MAX);
 			memcpy(c->last_id, v, vlen);
 			c->last_id[vlen] = '\0';
 		}
@@ -1225,7 +1232,7 @@ request_build(struct conn *c)
 	if (!opt.own_accept)
 		buf_addstr(b, "Accept: text/event-stream\r\n");
 	buf_addstr(b, "Cache-Control: no-cache\r\n");
-	if (opt.eventsource && c->last_id[0] != '\0') {
+	if (opt.eventsource && c->last_id != NULL && c->last_id[0] != '\0') {
 		buf_addstr(b, "Last-Event-ID: ");
 		buf_addstr(b, c->last_id);
 		buf_addstr(b, "\r\n");
@@ -1320,7 +1327,7 @@ conn_connect(struct conn *c)
 		memset(&src, 0, sizeof src);
 		src.sin_family = AF_INET;
 		src.sin_addr.s_addr = htonl(0x7f000000U | (unsigned)
-		    (opt.srcbase + c->idx / CLIENT_SRC_PER_ADDR));
+		    (opt.srcbase + c->idx / opt.per_addr));
 		if (bind(c->fd, (struct sockaddr *)&src, sizeof src) == -1) {
 			conn_fail(c, "bind: %s", strerror(errno));
 			return;
@@ -1549,9 +1556,13 @@ parse_args(int argc, char **argv)
 	opt.conc = 500;
 	opt.seconds = 30;
 	opt.srcbase = -1;
+	opt.per_addr = CLIENT_SRC_PER_ADDR;
 	opt.headers = xrealloc(NULL, argc * sizeof *opt.headers);
-	while ((ch = getopt(argc, argv, "B:c:d:Ee:H:hLl:n:o:P:QqR:r:S:s:u:x")) != -1) {
+	while ((ch = getopt(argc, argv, "a:B:c:d:Ee:H:hLl:n:o:P:QqR:r:S:s:u:x")) != -1) {
 		switch (ch) {
+		case 'a':
+			opt.per_addr = parse_num(optarg, 1, 65535, "-a");
+			break;
 		case 'B':
 			opt.rcvbuf = parse_num(optarg, 1, INT_MAX / 2, "-B");
 			break;
@@ -1630,7 +1641,7 @@ parse_args(int argc, char **argv)
 		errx(2, "-S %u: more than the %u connections of -n",
 		    opt.stalled, opt.n);
 	if (opt.srcbase >= 0 &&
-	    opt.srcbase + (opt.n - 1) / CLIENT_SRC_PER_ADDR > 254)
+	    opt.srcbase + (opt.n - 1) / opt.per_addr > 254)
 		errx(2, "-s %d: %u connections need addresses past "
 		    "127.0.0.254", opt.srcbase, opt.n);
 }

@@ -72,14 +72,15 @@ start_redis() {
 # start_lighttpd SOCKET [MAX_CONNECTIONS PROCESSES]: lighttpd from the
 # shipped deploy/lighttpd/sse-fcgi.conf.in, to the workers on SOCKET; with
 # the limits given, only its fd, connection and process counts change (and
-# a longer listen backlog). Sets LPORT and LPID (the master; its workers
-# are its children).
+# a longer listen backlog). server.max-fds is LMAXFDS (20000 unless set;
+# lighttpd 1.4 keeps it and max-connections in 16 bits, 65535 at most).
+# Sets LPORT and LPID (the master; its workers are its children).
 start_lighttpd() {
 	local sock=$1 maxconn=${2:-} procs=${3:-}
 	local -a more=()
 	LPORT=$(free_port)
 	mkdir -p "$T/www"
-	[ -n "$maxconn" ] && more+=(-e 's|^server.max-fds .*|server.max-fds = 20000|'
+	[ -n "$maxconn" ] && more+=(-e "s|^server.max-fds .*|server.max-fds = ${LMAXFDS:-20000}|"
 	    -e "s|^server.max-connections .*|server.max-connections = $maxconn|")
 	[ -n "$procs" ] && more+=(-e "s|^#server.max-worker = .*|server.max-worker = $procs|")
 	tuned_in lighttpd "$top_srcdir/deploy/lighttpd/sse-fcgi.conf.in" ||
