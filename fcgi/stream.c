@@ -181,6 +181,29 @@ stream_log_closed(struct stream *s)
 	    s->why != NULL ? s->why : "worker exiting");
 }
 
+struct stream_more *
+stream_more(struct stream *s)
+{
+	if (s->more == NULL) {
+		s->more = xcalloc(1, sizeof *s->more);
+		s->more->pending_tail = &s->more->pending;
+	}
+	return s->more;
+}
+
+void
+stream_more_trim(struct stream *s)
+{
+	struct stream_more	*m = s->more;
+
+	if (m == NULL || m->hreq != NULL || m->pending != NULL ||
+	    m->expire_ev != NULL || m->poll_ev != NULL || m->auth != NULL ||
+	    m->pq != NULL || m->user != NULL)
+		return;
+	free(m);
+	s->more = NULL;
+}
+
 /* Unlinks and frees S; the connection is closed. */
 static void
 stream_free(struct stream *s)
@@ -192,10 +215,13 @@ stream_free(struct stream *s)
 	stream_req_free(s->req);
 	if (s->subs != &s->sub1)
 		free(s->subs);
-	if (s->expire_ev != NULL)
-		event_free(s->expire_ev);
-	if (s->poll_ev != NULL)
-		event_free(s->poll_ev);
+	if (s->more != NULL) {
+		if (s->more->expire_ev != NULL)
+			event_free(s->more->expire_ev);
+		if (s->more->poll_ev != NULL)
+			event_free(s->more->poll_ev);
+		free(s->more);
+	}
 	event_del(&s->ev);
 	close(s->fd);
 	outq_clear(&s->q);
@@ -418,11 +444,12 @@ stream_poll_wait(struct stream *s)
 		stream_poll_answered(s);
 		return;
 	}
-	if (s->poll_ev == NULL)
-		s->poll_ev = evtimer_new(s->ctx->base, stream_on_poll_hold, s);
+	if (stream_more(s)->poll_ev == NULL)
+		s->more->poll_ev = evtimer_new(s->ctx->base,
+		    stream_on_poll_hold, s);
 	tv.tv_sec = left / 1000;
 	tv.tv_usec = (left % 1000) * 1000;
-	evtimer_add(s->poll_ev, &tv);
+	evtimer_add(s->more->poll_ev, &tv);
 }
 
 /* Queues the start of the response: the shared headers, or the stream's
@@ -621,8 +648,10 @@ stream_expire_at(struct stream *s, time_t when)
 
 	tv.tv_sec = when > now ? when - now : 0;
 	tv.tv_usec = 0;
-	s->expire_ev = evtimer_new(s->ctx->base, stream_on_expire, s);
-	evtimer_add(s->expire_ev, &tv);
+	(void)stream_more(s);
+	s->more->expire_ev = evtimer_new(s->ctx->base, stream_on_expire,
+	    s);
+	evtimer_add(s->more->expire_ev, &tv);
 }
 
 /* Loop thread: opens the stream the acceptor handed over. */
@@ -643,7 +672,6 @@ stream_open(void *arg)
 	s->drained_ms = stream_clock_ms();
 	s->active_ms = ctx->now_ms;
 	s->poll_end_ms = stream_clock_ms() + (uint32_t)ctx->cfg->poll_hold_ms;
-	s->pending_tail = &s->pending;
 	outq_init(&s->q, s->request_id);
 	event_assign(&s->ev, ctx->base, s->fd, EV_READ|EV_PERSIST,
 	    stream_on_io, s);

@@ -112,7 +112,8 @@ stream_auth_wait(struct stream *s, struct stream_req *req)
 		return 0;
 	}
 	s->req = req;
-	s->auth = auth_url_subscribe(s->ctx->auth_url, c,
+	(void)stream_more(s);
+	s->more->auth = auth_url_subscribe(s->ctx->auth_url, c,
 	    stream_auth_on_verdict, s, &v, &known);
 	if (!known)
 		return 1;
@@ -125,8 +126,10 @@ stream_auth_wait(struct stream *s, struct stream_req *req)
 void
 stream_auth_leave(struct stream *s)
 {
-	auth_url_unsubscribe(s->auth);
-	s->auth = NULL;
+	if (s->more == NULL)
+		return;
+	auth_url_unsubscribe(s->more->auth);
+	s->more->auth = NULL;
 }
 
 const char *
@@ -134,8 +137,8 @@ stream_auth_user(const struct stream *s)
 {
 	const char	*u;
 
-	if (s->auth == NULL)
+	if (STREAM_MORE(s, auth) == NULL)
 		return NULL;
-	u = auth_url_sub_user(s->auth);
+	u = auth_url_sub_user(s->more->auth);
 	return u[0] != '\0' ? u : NULL;
 }

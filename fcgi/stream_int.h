@@ -60,6 +60,24 @@ struct pending {
 	struct event_id	 id;
 };
 
+/* What only some streams need, and most only for a while: a history
+ * read and the live events held meanwhile (resume, initial events, poll
+ * mode, events that come before the channels are confirmed), poll mode's
+ * hold timer, a token's expiry, auth-url, presence. Allocated on first
+ * use (stream_more()), dropped when empty again (stream_more_trim()), so
+ * an idle live stream carries only the pointer. */
+struct stream_more {
+	struct history_req	*hreq;		/* history read in flight */
+	struct pending		*pending, **pending_tail;
+	size_t			 pending_bytes;
+	size_t			 replayed;	/* history events, for the log */
+	struct event		*expire_ev;	/* token expiry, or NULL */
+	struct event		*poll_ev;	/* poll mode: hold, or NULL */
+	struct auth_url_sub	*auth;		/* auth-url check, or NULL */
+	struct presence_query	*pq;		/* presence read, or NULL */
+	char			*user;		/* presence: joined as, owned */
+};
+
 struct stream {
 	struct stream_ctx	*ctx;
 	struct stream		*prev, *next;	/* all open streams */
@@ -68,25 +86,17 @@ struct stream {
 	struct hub_sub		 sub1;		/* subs, for one channel */
 	size_t			 nsubs;
 	struct stream_req	*req;		/* channels and resume id */
-	struct history_req	*hreq;		/* history read in flight */
-	struct pending		*pending, **pending_tail;
-	size_t			 pending_bytes;
-	size_t			 replayed;	/* history events, for the log */
-	int			 has_last;
+	struct stream_more	*more;		/* or NULL (stream_more) */
 	struct event_id		 last;		/* last id delivered */
 	struct outq		 q;
 	struct fcgi_in		 in;
 	struct event		 ev;
 	time_t			 opened;	/* for max-lifetime */
+	const char		*why;		/* why it ends, for the log */
 	uint32_t		 drained_ms;	/* clock ms bytes last left */
 	uint32_t		 active_ms;	/* ctx->now_ms when bytes last queued */
 	uint32_t		 poll_end_ms;	/* poll mode: hold ends (clock ms) */
-	const char		*why;		/* why it ends, for the log */
-	struct event		*expire_ev;	/* token expiry, or NULL */
-	struct event		*poll_ev;	/* poll mode: hold, or NULL */
-	struct auth_url_sub	*auth;		/* auth-url check, or NULL */
-	struct presence_query	*pq;		/* presence read, or NULL */
-	char			*user;		/* presence: joined as, owned */
+	int			 has_last;
 	int			 present;	/* presence: joined */
 	int			 fd;
 	unsigned		 nwait;		/* channels not confirmed */
@@ -152,6 +162,12 @@ void	stream_poll_wait(struct stream *s);
 void	stream_kill(struct stream *s, const char *why);
 /* Writes the debug line for S's end, once. */
 void	stream_log_closed(struct stream *s);
+/* S's rarely needed part, allocated if it has none. */
+struct stream_more *stream_more(struct stream *s);
+/* Frees S's rarely needed part when nothing in it is in use. */
+void	stream_more_trim(struct stream *s);
+/* The fields of S's rarely needed part, NULL or 0 without one. */
+#define STREAM_MORE(s, f)	((s)->more != NULL ? (s)->more->f : 0)
 /* Hub callback: one event for S (OWNER). */
 void	stream_deliver(void *owner, struct frame *f,
 	    const struct event_id *id);

@@ -82,7 +82,7 @@ stream_on_presence(void *arg, const char *json, const char *err)
 {
 	struct stream	*s = arg;
 
-	s->pq = NULL;
+	s->more->pq = NULL;
 	if (json == NULL) {
 		log_warn("stream %d/%u: presence: %s", s->fd, s->request_id,
 		    err);
@@ -99,9 +99,11 @@ stream_query_presence(struct stream *s, struct stream_req *req)
 	char	err[128];
 
 	s->req = req;
-	s->pq = presence_query(s->ctx->presence, req->channels[0],
-	    req->lens[0], stream_on_presence, s, err, sizeof err);
-	if (s->pq == NULL) {
+	(void)stream_more(s);
+	s->more->pq = presence_query(s->ctx->presence,
+	    req->channels[0], req->lens[0], stream_on_presence, s, err,
+	    sizeof err);
+	if (s->more->pq == NULL) {
 		log_warn("stream %d/%u: %s", s->fd, s->request_id, err);
 		stream_query_unavailable(s, "presence unavailable; try again "
 		    "later");
@@ -111,6 +113,8 @@ stream_query_presence(struct stream *s, struct stream_req *req)
 void
 stream_query_leave(struct stream *s)
 {
-	presence_query_cancel(s->pq);
-	s->pq = NULL;
+	if (s->more == NULL)
+		return;
+	presence_query_cancel(s->more->pq);
+	s->more->pq = NULL;
 }

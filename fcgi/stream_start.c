@@ -65,16 +65,19 @@ static const struct hub_sub_ops stream_sub_ops = {
 static void
 stream_drop_pending(struct stream *s)
 {
-	struct pending	*p, *next;
+	struct stream_more	*m = s->more;
+	struct pending		*p, *next;
 
-	for (p = s->pending; p != NULL; p = next) {
+	if (m == NULL)
+		return;
+	for (p = m->pending; p != NULL; p = next) {
 		next = p->next;
 		frame_unref(p->frame);
 		free(p);
 	}
-	s->pending = NULL;
-	s->pending_tail = &s->pending;
-	s->pending_bytes = 0;
+	m->pending = NULL;
+	m->pending_tail = &m->pending;
+	m->pending_bytes = 0;
 }
 
 /* Frees what only opening and resuming needed: a live stream finds its
@@ -102,9 +105,11 @@ stream_presence(struct stream *s, int join)
 			continue;
 		name = hub_sub_channel(&s->subs[i], &len);
 		if (join)
-			presence_join(s->ctx->presence, name, len, s->user);
+			presence_join(s->ctx->presence, name, len,
+			    STREAM_MORE(s, user));
 		else
-			presence_leave(s->ctx->presence, name, len, s->user);
+			presence_leave(s->ctx->presence, name, len,
+			    STREAM_MORE(s, user));
 	}
 }
 
@@ -138,14 +143,19 @@ stream_leave(struct stream *s)
 	stream_auth_leave(s);		/* auth-url: no verdict reaches S */
 	stream_query_leave(s);
 	stream_presence(s, 0);
-	free(s->user);
-	s->user = NULL;
+	if (s->more != NULL) {
+		free(s->more->user);
+		s->more->user = NULL;
+	}
 	for (i = 0; i < s->nsubs; i++)
 		if (hub_sub_active(&s->subs[i]))
 			hub_unsubscribe(s->ctx->hub, &s->subs[i]);
-	history_cancel(s->hreq);
-	s->hreq = NULL;
+	if (s->more != NULL) {
+		history_cancel(s->more->hreq);
+		s->more->hreq = NULL;
+	}
 	stream_drop_pending(s);
+	stream_more_trim(s);
 	s->flags &= ~(STREAM_WAITING|STREAM_SYNCING|STREAM_PAGED);
 	s->nwait = 0;
 }
@@ -153,15 +163,16 @@ stream_leave(struct stream *s)
 void
 stream_hold(struct stream *s, struct frame *f, const struct event_id *id)
 {
-	struct pending	*p;
+	struct stream_more	*m = stream_more(s);
+	struct pending		*p;
 
 	/* Bounded like the queue, so a stalled Redis cannot grow the
 	 * worker. */
-	s->pending_bytes += f->len;
-	if (s->pending_bytes > s->ctx->cfg->queue_limit) {
+	m->pending_bytes += f->len;
+	if (m->pending_bytes > s->ctx->cfg->queue_limit) {
 		log_warn("stream %d/%u: %zu bytes of live events waiting for "
 		    "history; closing it", s->fd, s->request_id,
-		    s->pending_bytes);
+		    m->pending_bytes);
 		s->ctx->n.slow_closed++;
 		stream_kill(s, "too much waiting for history");
 		return;
@@ -172,8 +183,8 @@ stream_hold(struct stream *s, struct frame *f, const struct event_id *id)
 	p->has_id = id != NULL;
 	if (id != NULL)
 		p->id = *id;
-	*s->pending_tail = p;
-	s->pending_tail = &p->next;
+	*m->pending_tail = p;
+	m->pending_tail = &p->next;
 	s->ctx->n.delivered++;
 }
 
@@ -223,7 +234,7 @@ stream_replay_page(struct stream *s, const struct history_snapshot *snap)
 		s->has_last = 1;
 	}
 	s->ctx->n.replayed += snap->nentries;
-	s->replayed += snap->nentries;
+	stream_more(s)->replayed += snap->nentries;
 }
 
 /* History callback: replay a page; after the last one, the held events,
@@ -235,13 +246,14 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	struct stream		*s = arg;
 	struct pending		*p;
 	struct frame		*f;
-	size_t			 i, held = 0;
+	size_t			 i, held = 0, replayed;
 	int			 initial = s->req->from != NULL;
 	int			 position = s->req->last_id[0] == '\0' &&
 				    !initial;
 	char			 buf[EVENT_ID_MAX + 8];
 
-	s->hreq = NULL;
+	if (s->more != NULL)
+		s->more->hreq = NULL;
 	if (snap == NULL) {
 		log_warn("stream %d/%u: cannot read history (%s); ending the "
 		    "stream so the client retries", s->fd, s->request_id, err);
@@ -292,7 +304,7 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	}
 	/* Held events the last page already covered were published before
 	 * it was read: their ids are at most its clock. */
-	for (p = s->pending; p != NULL; p = p->next) {
+	for (p = STREAM_MORE(s, pending); p != NULL; p = p->next) {
 		if (p->has_id && (p->id.seq <= snap->clock_seq ||
 		    (s->has_last && p->id.seq <= s->last.seq)))
 			continue;
@@ -304,10 +316,14 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 		}
 	}
 	stream_drop_pending(s);
+	replayed = STREAM_MORE(s, replayed);
+	if (s->more != NULL)
+		s->more->replayed = 0;
+	stream_more_trim(s);
 	s->flags &= ~STREAM_SYNCING;
 	log_debug("stream %d/%u %s: %zu events replayed", s->fd,
 	    s->request_id, initial ? "sent its initial events" : "resumed",
-	    s->replayed);
+	    replayed);
 	stream_drop_req(s);
 	if (s->ctx->cfg->poll_hold_ms < 0)
 		return;
@@ -323,7 +339,7 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 		stream_push(s, f);
 		frame_unref(f);
 	}
-	if (position || initial || s->replayed + held > 0)
+	if (position || initial || replayed + held > 0)
 		stream_poll_answered(s);
 	else
 		stream_poll_wait(s);
@@ -343,35 +359,39 @@ stream_read_history(struct stream *s)
 		if (budget < STREAM_PAGE_MIN)
 			budget = STREAM_PAGE_MIN;
 		/* The first page also covers the events held already. */
-		for (p = s->pending; p != NULL && !p->has_id; p = p->next)
+		for (p = STREAM_MORE(s, pending); p != NULL && !p->has_id;
+		    p = p->next)
 			;
 		if (req->from[0].last >= 0 && p != NULL) {
 			free(req->from);
 			req->from = initial_plan(s->ctx->cfg,
 			    req->channels, req->lens, req->nchannels, &p->id);
 		}
-		s->hreq = history_resume_from(s->ctx->history,
+		(void)stream_more(s);
+		s->more->hreq = history_resume_from(s->ctx->history,
 		    (const char *const *)req->channels, req->lens,
 		    req->nchannels, req->from, budget, stream_on_history, s);
-		if (s->hreq == NULL)
+		if (s->more->hreq == NULL)
 			stream_on_history(s, NULL, "redis unavailable");
 		return;
 	}
 	if (req->last_id[0] == '\0') {
 		/* Poll mode's first request: the clock only. */
-		s->hreq = history_resume(s->ctx->history, NULL, NULL, 0,
-		    "0-0", 0, stream_on_history, s);
-		if (s->hreq == NULL)
+		(void)stream_more(s);
+		s->more->hreq = history_resume(s->ctx->history, NULL,
+		    NULL, 0, "0-0", 0, stream_on_history, s);
+		if (s->more->hreq == NULL)
 			stream_on_history(s, NULL, "redis unavailable");
 		return;
 	}
 	budget = s->ctx->cfg->queue_limit / req->nchannels;
 	if (budget < STREAM_PAGE_MIN)
 		budget = STREAM_PAGE_MIN;
-	s->hreq = history_resume(s->ctx->history,
+	(void)stream_more(s);
+	s->more->hreq = history_resume(s->ctx->history,
 	    (const char *const *)req->channels, req->lens, req->nchannels,
 	    req->last_id, budget, stream_on_history, s);
-	if (s->hreq == NULL)
+	if (s->more->hreq == NULL)
 		stream_on_history(s, NULL, "redis unavailable");
 }
 
@@ -388,7 +408,7 @@ stream_flush_pending(struct stream *s)
 {
 	struct pending	*p;
 
-	for (p = s->pending; p != NULL; p = p->next) {
+	for (p = STREAM_MORE(s, pending); p != NULL; p = p->next) {
 		stream_push(s, p->frame);
 		if (p->has_id) {
 			s->last = p->id;
@@ -396,6 +416,7 @@ stream_flush_pending(struct stream *s)
 		}
 	}
 	stream_drop_pending(s);
+	stream_more_trim(s);
 }
 
 /* Every channel of S is confirmed: queues the headers (once) and, when
@@ -416,7 +437,8 @@ stream_begin(struct stream *s)
 		stream_drop_req(s);
 		return;
 	}
-	s->replayed = 0;
+	if (s->more != NULL)
+		s->more->replayed = 0;
 	stream_read_history(s);
 }
 
@@ -475,8 +497,11 @@ stream_subscribe(struct stream *s, struct stream_req *req)
 	/* The user: the app's X-SSE-User (auth-url), else REMOTE_USER or the
 	 * token's sub as the acceptor chose; kept for the leave. */
 	stream_app_user(s, req);
-	s->user = req->user;
-	req->user = NULL;
+	if (req->user != NULL) {
+		(void)stream_more(s);
+		s->more->user = req->user;
+		req->user = NULL;
+	}
 	stream_presence(s, 1);
 	stream_wait(s);
 }

@@ -209,6 +209,8 @@ idle() {
 	fi
 	c1=$(cpu_s $(server_pids))
 	rss=$(rss_kb $(server_pids)); rrss=$(rss_kb $(redis_pids))
+	[ -n "$(worker_pids)" ] &&
+	    echo "$SYS $n $rss $(rss_kb $(worker_pids))" >> "$T/dsplit"
 	[ -n "$lp" ] && stop $lp	# SIGTERM: the client prints its counts
 	est=$(kv established "$out")
 	printf "$FMT" $SYS D $n ${est:-0} \
@@ -298,7 +300,7 @@ nchan_pub() {
 
 # --- The run ---------------------------------------------------------------------
 
-: > "$T/rows"; : > "$T/pubs"; : > "$T/systems"
+: > "$T/rows"; : > "$T/pubs"; : > "$T/systems"; : > "$T/dsplit"
 STAMP=$(date -u +%Y-%m-%dT%H%MZ)
 HOST=$(hostname -s 2>/dev/null || hostname)
 # use SYS: the system the next scenario measures.
@@ -371,6 +373,11 @@ ratios() {
 per_sub() {
 	awk '$2 == "D" { if ($3 == 0) z[$1] = $18; else if ($3 > n[$1]) { n[$1] = $3; r[$1] = $18 } }
 	END { for (s in n) printf "%s: D server RSS per idle subscriber %.1f KB (%d subscribers)\n", s, (r[s] - z[s]) / n[s], n[s] }' "$T/rows"
+	# The front server and the workers apart, in bytes per subscriber.
+	[ -s "$T/dsplit" ] && awk '{ if ($2 == 0) { z[$1] = $3; zw[$1] = $4 }
+		else if ($2 > n[$1]) { n[$1] = $2; r[$1] = $3; w[$1] = $4 } }
+	END { for (s in n) printf "%s: D per idle subscriber %.3f KB = front %.0f B + workers %.0f B (%d subscribers)\n", s, (r[s] - z[s]) / n[s], ((r[s] - w[s]) - (z[s] - zw[s])) * 1024 / n[s], (w[s] - zw[s]) * 1024 / n[s], n[s] }' "$T/dsplit"
+	return 0
 }
 
 mkdir -p "$RESULTS"
