@@ -2,7 +2,7 @@
 # sse-fcgi - MIT License
 #
 # bench.sh: the project's benchmark (see BENCHMARKS.md). It runs the
-# scenarios of the shared reference kit against two systems in one sitting,
+# five load scenarios against two systems in one sitting,
 # with the same client (tests/sse-client -L) and the same publisher
 # (tests/bench/sse-bench-pub). Both systems are up (each with its own
 # Redis) for the whole run and take turns scenario by scenario, so a busy
@@ -11,10 +11,14 @@
 #   sse-fcgi  spawn-fcgi workers on a unix socket behind lighttpd, configured
 #             from the shipped deploy/lighttpd/sse-fcgi.conf.in; published
 #             by raw Redis PUBLISH (what the quick start's publishers do)
+#   sse-fcgi-lua  the same servers, published through the project's
+#             history script (deploy/redis/sse-publish.lua by EVALSHA: an
+#             id and history of 1,000 per channel; what the README
+#             recommends); not in D, whose servers are the same
 #   nchan     Debian nginx + libnginx-mod-nchan in Redis mode; published by
 #             HTTP POST /pub/<channel> (a raw PUBLISH does not reach Nchan)
 #
-# Scenarios (as the kit defines them):
+# Scenarios:
 #   A  1,000 subscribers on one channel, 200 messages at 50/s
 #   B  10,000 subscribers on one channel, 50 messages at 10/s
 #   C  5,000 subscribers on 5,000 channels, one message each, at full speed
@@ -29,7 +33,7 @@
 #      (tests/bench/restart.sh upgrade nchan, which starts its own servers)
 # Payloads are about 200 bytes of JSON with "ts" (µs) and "seq".
 #
-# Accounting, as in the kit: CPU-seconds of the server processes (front
+# Accounting: CPU-seconds of the server processes (front
 # server and workers; Redis apart) read from /proc, split into the connect
 # phase (client start to 2 s after every stream got its head) and the
 # deliver phase (publishing until the client has every event and exits, so
@@ -50,7 +54,7 @@
 #   top_builddir  the build with sse-fcgi and tests/sse-client (default: the
 #                 source tree); sse-bench-pub is built into the temp dir
 #                 with pkg-config if the build does not have it
-#   SYSTEMS="sse-fcgi nchan"  SCENARIOS=ABCDEF
+#   SYSTEMS="sse-fcgi nchan"  SCENARIOS=ABCDEF  (SYSTEMS may add sse-fcgi-lua)
 #   WORKERS=2     sse-fcgi worker processes (spawn-fcgi -F)
 #   LWORKERS=2    lighttpd processes (server.max-worker): it holds 2 fds per
 #                 stream and a process may hold 20,000 here, so 10k streams
@@ -94,7 +98,7 @@ install_pkgs() {
 for tool in redis-server redis-cli; do
 	command -v $tool >/dev/null || install_pkgs redis-server || die "no $tool"
 done
-case " $SYSTEMS " in *" sse-fcgi "*)
+case " $SYSTEMS " in *" sse-fcgi "* | *" sse-fcgi-lua "*)
 	command -v lighttpd >/dev/null && command -v spawn-fcgi >/dev/null ||
 	    install_pkgs lighttpd spawn-fcgi || die "no lighttpd or spawn-fcgi"
 	[ -x "$SSE_FCGI" ] || die "no worker at $SSE_FCGI (set top_builddir)";;
@@ -152,7 +156,7 @@ drain() {
 # Scaled counts: at least 1.
 sc() { local v=$(($1 / SCALE)); [ $v -lt 1 ] && v=1; echo $v; }
 SRC=10		# client source address 127.0.0.SRC, new for every run
-FMT='%-8s %-3s %6s %6s %5s %8s %8s %6s %8s %8s %8s %8s %9s %8s %7s %7s %7s %9s %8s %6s\n'
+FMT='%-12s %-3s %6s %6s %5s %8s %8s %6s %8s %8s %8s %8s %9s %8s %7s %7s %7s %9s %8s %6s\n'
 header() {
 	printf "$FMT" system scn subs estab fail events expect loss p50ms p90ms \
 	    p99ms maxms span_ms deliv/s cpuConn cpuDeliv redisCPU srvRSSkB \
@@ -226,6 +230,7 @@ run_scenarios() {
 	if [[ $SCENARIOS == *D* ]]; then
 		for n in 0 "$(sc 1000)" "$(sc 10000)"; do
 			for s in $SYSTEMS; do
+				[ $s = sse-fcgi-lua ] && continue
 				use $s; idle "$n" "${SUB_URL}d$t"
 			done
 		done
@@ -271,6 +276,9 @@ start_ssefcgi() {
 	S_URL=http://127.0.0.1:$LPORT/api/v1/events/
 	S_BASE_CHANNELS=$(redis-cli -p "$RPORT" PUBSUB CHANNELS | grep -c .)
 	echo "# sse-fcgi: lighttpd $(lighttpd -v 2>&1 | sed 's/ .*//;s/.*\///') x$LWORKERS, sse-fcgi workers x$WORKERS${WORKER_ARGS:+ ($WORKER_ARGS)}, Redis PUBLISH" >> "$T/systems"
+	case " $SYSTEMS " in *" sse-fcgi-lua "*)
+		echo "# sse-fcgi-lua: the same servers, published by EVALSHA of deploy/redis/sse-publish.lua (history 1000)" >> "$T/systems";;
+	esac
 }
 # Server processes: lighttpd's master and its workers, and the sse-fcgi
 # workers.
@@ -278,6 +286,10 @@ ssefcgi_pids() { echo $LPID $(ps -o pid= --ppid $LPID) $WPIDS; }
 ssefcgi_pub() {
 	timeout 300 "$PUB" -R "127.0.0.1:$S_RPORT" -c "$1" -m "$2" -r "$3" \
 	    -s "$4"
+}
+ssefcgi_lua_pub() {
+	timeout 300 "$PUB" -E "$top_srcdir/deploy/redis/sse-publish.lua" \
+	    -k 1000 -R "127.0.0.1:$S_RPORT" -c "$1" -m "$2" -r "$3" -s "$4"
 }
 
 # --- nginx + Nchan ---------------------------------------------------------------
@@ -307,8 +319,9 @@ HOST=$(hostname -s 2>/dev/null || hostname)
 use() {
 	SYS=$1
 	case $SYS in
-	sse-fcgi)
+	sse-fcgi | sse-fcgi-lua)
 		server_pids() { ssefcgi_pids; }; pub() { ssefcgi_pub "$@"; }
+		[ "$SYS" = sse-fcgi-lua ] && pub() { ssefcgi_lua_pub "$@"; }
 		worker_pids() { echo $WPIDS; }
 		redis_pids() { echo $S_RPID; }
 		SUB_URL=$S_URL;;
@@ -321,7 +334,7 @@ use() {
 }
 for SYS in $SYSTEMS; do
 	case $SYS in
-	sse-fcgi)	start_ssefcgi;;
+	sse-fcgi | sse-fcgi-lua) [ -n "${LPID:-}" ] || start_ssefcgi;;
 	nchan)		start_nchan;;
 	*)		die "unknown system $SYS";;
 	esac

@@ -16,8 +16,8 @@
  *       EVALSHA, which adds an id and history;
  *   -H  HTTP POST, e.g. to Nchan's publisher location or to the worker's
  *       own publish endpoint (-A for the bearer header).
- * One connection, one request at a time (no pipelining), as the reference
- * kit's publisher does: the round trip is part of what is measured. A
+ * One connection, one request at a time (no pipelining), as a web app
+ * publishing per request does: the round trip is part of what is measured. A
  * closed HTTP connection is redialled once per message.
  *
  * Prints one line: published, errors, elapsed time, achieved rate, mean
