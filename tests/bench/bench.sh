@@ -88,13 +88,6 @@ BENCH_NAME=bench
 # --- Tools --------------------------------------------------------------------
 
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-install_pkgs() {
-	[ -n "${SKIP_INSTALL:-}" ] && return 1
-	echo "bench: apt-get install $*" >&2
-	apt-get update -qq >/dev/null &&
-	    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq \
-	    --no-install-recommends "$@" >/dev/null
-}
 for tool in redis-server redis-cli; do
 	command -v $tool >/dev/null || install_pkgs redis-server || die "no $tool"
 done

@@ -57,13 +57,6 @@ CH=burst.pause
 BENCH_NAME=burst
 . "$top_srcdir/tests/bench/lib.sh"
 
-install_pkgs() {
-	[ -n "${SKIP_INSTALL:-}" ] && return 1
-	echo "burst: apt-get install $*" >&2
-	apt-get update -qq >/dev/null &&
-	    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq \
-	    --no-install-recommends "$@" >/dev/null
-}
 for tool in redis-server redis-cli; do
 	command -v $tool >/dev/null || install_pkgs redis-server || die "no $tool"
 done

@@ -33,6 +33,14 @@ stop() {
 	for p in "$@"; do wait "$p" 2>/dev/null; done
 }
 die() { echo "$BENCH_NAME: $*" >&2; exit 1; }
+# install_pkgs PACKAGE...: apt-get them, unless SKIP_INSTALL is set.
+install_pkgs() {
+	[ -n "${SKIP_INSTALL:-}" ] && return 1
+	echo "$BENCH_NAME: apt-get install $*" >&2
+	apt-get update -qq >/dev/null &&
+	    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq \
+	    --no-install-recommends "$@" >/dev/null
+}
 # wait_until SECONDS COMMAND...: polls every 0.1 s.
 wait_until() {
 	local limit=$(($1 * 10)) i=0; shift
