@@ -91,7 +91,19 @@ count_suite() {
 	    $(sed -n 's/^# XPASS: *//p' "$log" | head -1) ))
 	echo "== $2: $p passed, $f failed"
 	passed=$((passed + p)); failed=$((failed + f))
-	[ "$f" -gt 0 ] && grep -E '^(FAIL|ERROR|XPASS):' "$log"
+	[ "$f" -gt 0 ] || return 0
+	grep -E '^(FAIL|ERROR|XPASS):' "$log"
+	# What failed, from each failing test's own log: CI keeps only this
+	# output.
+	grep -E '^(FAIL|ERROR|XPASS):' "$log" | sed 's/^[A-Z]*: //' |
+	while read -r t; do
+		echo "== $t ($2):"
+		if grep -qE '^(not ok|FAIL )' "$1/$t.log" 2>/dev/null; then
+			grep -E '^(not ok|#|FAIL )' "$1/$t.log" | head -40
+		else
+			tail -20 "$1/$t.log" 2>/dev/null
+		fi
+	done
 }
 
 # step LABEL COMMAND...: one pass/fail for a whole command; exit status 77
