@@ -22,6 +22,7 @@
 
 #include "auth_url.h"
 #include "cfg.h"
+#include "fdset.h"
 #include "fcgi_proto.h"
 #include "frame.h"
 #include "history.h"
@@ -49,7 +50,7 @@
 #define STREAM_POLL_GRACE_MS	5000	/* past its hold, a poll still
 					   waiting for Redis ends */
 
-static void	stream_on_io(evutil_socket_t, short, void *);
+static void	stream_on_ready(void *, int);
 static void	stream_on_flush(evutil_socket_t, short, void *);
 static void	stream_on_keepalive(evutil_socket_t, short, void *);
 static void	stream_on_grace(evutil_socket_t, short, void *);
@@ -110,7 +111,7 @@ stream_req_free(struct stream_req *req)
 
 struct stream_ctx *
 stream_ctx_create(struct loop *l, struct hub *hub, struct history *history,
-    const struct cfg *cfg)
+    const struct cfg *cfg, char *err, size_t errlen)
 {
 	struct stream_ctx	*ctx;
 	struct timeval		 tv;
@@ -118,6 +119,11 @@ stream_ctx_create(struct loop *l, struct hub *hub, struct history *history,
 	ctx = xcalloc(1, sizeof *ctx);
 	ctx->loop = l;
 	ctx->base = loop_base(l);
+	ctx->fds = fdset_new(ctx->base, stream_on_ready, err, errlen);
+	if (ctx->fds == NULL) {
+		free(ctx);
+		return NULL;
+	}
 	ctx->hub = hub;
 	ctx->history = history;
 	ctx->cfg = cfg;
@@ -222,7 +228,7 @@ stream_free(struct stream *s)
 			event_free(s->more->poll_ev);
 		free(s->more);
 	}
-	event_del(&s->ev);
+	fdset_del(ctx->fds, s->fd, s);
 	close(s->fd);
 	outq_clear(&s->q);
 	if (s->prev != NULL)
@@ -254,6 +260,7 @@ stream_ctx_free(struct stream_ctx *ctx)
 	event_free(ctx->flush_ev);
 	event_free(ctx->grace_ev);
 	event_free(ctx->keepalive_ev);
+	fdset_free(ctx->fds);
 	frame_unref(ctx->preamble);
 	frame_unref(ctx->preamble_lighttpd);
 	frame_unref(ctx->keepalive);
@@ -317,7 +324,7 @@ stream_kill(struct stream *s, const char *why)
 		s->why = why;
 	s->flags |= STREAM_DEAD;
 	stream_leave(s);
-	event_del(&s->ev);
+	fdset_del(s->ctx->fds, s->fd, s);
 	stream_mark_dirty(s);
 }
 
@@ -513,22 +520,19 @@ stream_end(struct stream *s, const char *say, const char *why)
 	stream_mark_dirty(s);
 }
 
-/* Sets the events S waits for: read always, write while its queue waits. */
+/* Sets what S waits for: reading always, room to write while its queue
+ * waits. */
 static void
 stream_watch(struct stream *s, int writing)
 {
-	short	what = EV_READ|EV_PERSIST;
-
 	if (!!(s->flags & STREAM_WRITING) == writing)
 		return;
-	event_del(&s->ev);
-	if (writing) {
+	if (writing)
 		s->flags |= STREAM_WRITING;
-		what |= EV_WRITE;
-	} else
+	else
 		s->flags &= ~STREAM_WRITING;
-	event_assign(&s->ev, s->ctx->base, s->fd, what, stream_on_io, s);
-	event_add(&s->ev, NULL);
+	if (fdset_watch(s->ctx->fds, s->fd, writing, s) == -1)
+		stream_kill(s, strerror(errno));
 }
 
 /* Writes what S has queued. Returns -1 when S is finished (fully ended,
@@ -590,14 +594,17 @@ stream_on_flush(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The socket of stream ARG is READY (fdset.h): room to write, or input
+ * from the web server (an abort, the end, or records to ignore). */
 static void
-stream_on_io(evutil_socket_t fd, short what, void *arg)
+stream_on_ready(void *arg, int ready)
 {
 	struct stream	*s = arg;
+	int		 fd = s->fd;
 	char		 buf[512];
 	ssize_t		 n;
 
-	if (what & EV_WRITE) {
+	if (ready & FDSET_WRITE) {
 		if (stream_flush(s) == -1)
 			stream_kill(s, "finished");
 		return;
@@ -673,15 +680,20 @@ stream_open(void *arg)
 	s->active_ms = ctx->now_ms;
 	s->poll_end_ms = stream_clock_ms() + (uint32_t)ctx->cfg->poll_hold_ms;
 	outq_init(&s->q, s->request_id);
-	event_assign(&s->ev, ctx->base, s->fd, EV_READ|EV_PERSIST,
-	    stream_on_io, s);
-	event_add(&s->ev, NULL);
 	s->next = ctx->all;
 	if (ctx->all != NULL)
 		ctx->all->prev = s;
 	ctx->all = s;
 	ctx->open++;
 	ctx->n.opened++;
+	if (fdset_add(ctx->fds, s->fd, 0, s) == -1) {
+		/* Out of kernel memory for the watch: nothing can be sent. */
+		log_warn("stream %d/%u: cannot watch its socket: %s", s->fd,
+		    s->request_id, strerror(errno));
+		stream_req_free(req);
+		stream_kill(s, "cannot watch its socket");
+		return;
+	}
 	if (log_get_level() >= LOG_LVL_DEBUG)
 		log_debug("stream %d/%u opened, channels %s%s%s", s->fd,
 		    s->request_id, stream_channels(s, req, chans, sizeof chans),

@@ -78,9 +78,11 @@ typedef void (*stream_drained_fn)(void *arg);
 
 /* Returns the writer for the loop L; the other arguments are borrowed and
  * must outlive it (HUB tells which channels Redis confirmed, through
- * hub_channel_ready(); HISTORY serves resuming clients). */
+ * hub_channel_ready(); HISTORY serves resuming clients). Returns NULL
+ * with a reason in ERR when the streams' sockets cannot be watched. */
 struct stream_ctx *stream_ctx_create(struct loop *l, struct hub *hub,
-		    struct history *history, const struct cfg *cfg);
+		    struct history *history, const struct cfg *cfg, char *err,
+		    size_t errlen);
 /* The Redis subscription connection was lost: every channel waits for
  * its confirmation again (hub_channels_lost), and so do streams that
  * have not started. */

@@ -31,7 +31,7 @@ struct frame;
 struct history_req;
 
 #define STREAM_DIRTY	0x01	/* on the flush list */
-#define STREAM_WRITING	0x02	/* waiting for EV_WRITE */
+#define STREAM_WRITING	0x02	/* waiting for room to write */
 #define STREAM_ENDING	0x04	/* END_REQUEST queued; free once sent */
 #define STREAM_DEAD	0x08	/* free in the next flush pass */
 #define STREAM_SYNCING	0x10	/* resuming: live events are buffered */
@@ -90,7 +90,6 @@ struct stream {
 	struct event_id		 last;		/* last id delivered */
 	struct outq		 q;
 	struct fcgi_in		 in;
-	struct event		 ev;
 	time_t			 opened;	/* for max-lifetime */
 	const char		*why;		/* why it ends, for the log */
 	uint32_t		 drained_ms;	/* clock ms bytes last left */
@@ -116,6 +115,7 @@ struct stream_ctx {
 	struct frame		*preamble_lighttpd; /* the same for lighttpd */
 	struct frame		*keepalive;
 	uint32_t		 rnd;		/* retry.h's state: end delays */
+	struct fdset		*fds;		/* every stream's socket */
 	struct event		*keepalive_ev;
 	struct event		*flush_ev;
 	struct event		*grace_ev;

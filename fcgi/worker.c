@@ -532,7 +532,13 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	w.streams = stream_ctx_create(w.loop, w.hub, w.history, &w.cfg);
+	w.streams = stream_ctx_create(w.loop, w.hub, w.history, &w.cfg, err,
+	    sizeof err);
+	if (w.streams == NULL) {
+		log_error("%s", err);
+		rc = 2;
+		goto out;
+	}
 	w.auth_url = auth_url_create(loop_base(w.loop), &w.cfg, err,
 	    sizeof err);
 	if (w.auth_url == NULL && err[0] != '\0') {

@@ -1357,7 +1357,8 @@ main(void)
 	test_cond("poll mode off by default", cfg.poll_hold_ms == -1);
 	l = loop_create(err, sizeof err);
 	hub = hub_create(NULL, NULL, NULL);
-	ctx = stream_ctx_create(l, hub, NULL, &cfg);
+	ctx = stream_ctx_create(l, hub, NULL, &cfg, err, sizeof err);
+	test_cond("the writer is made", ctx != NULL);
 	test_start();
 	test_end_while_waiting();
 	test_history_after_end();
