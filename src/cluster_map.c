@@ -375,6 +375,24 @@ cluster_shard_parse(const redisReply *r, struct cluster_map *m, size_t s,
 	    cluster_nodes_parse(nodes, m, s, why, whylen) == -1 ? -1 : 0;
 }
 
+/* Copies error reply R's text into WHY as one printable line. */
+static void
+cluster_error_text(const redisReply *r, char *why, size_t whylen)
+{
+	size_t	i;
+
+	if (whylen == 0)
+		return;
+	if (r->len == 0) {
+		snprintf(why, whylen, "an empty error reply");
+		return;
+	}
+	for (i = 0; i < r->len && i + 1 < whylen; i++)
+		why[i] = (unsigned char)r->str[i] < 0x20 || r->str[i] == 0x7f ?
+		    '?' : r->str[i];
+	why[i] = '\0';
+}
+
 struct cluster_map *
 cluster_map_parse(const redisReply *r, char *why, size_t whylen)
 {
@@ -382,9 +400,7 @@ cluster_map_parse(const redisReply *r, char *why, size_t whylen)
 	size_t			 i;
 
 	if (r->type == REDIS_REPLY_ERROR) {
-		snprintf(why, whylen, "%.*s", (int)r->len, r->str);
-		if (why[0] == '\0')
-			snprintf(why, whylen, "an empty error reply");
+		cluster_error_text(r, why, whylen);
 		return NULL;
 	}
 	if (r->type != REDIS_REPLY_ARRAY) {

@@ -445,6 +445,7 @@ static const struct {
 	{ "-ERR This instance has cluster support disabled\r\n",
 	    "ERR This instance has cluster support disabled" },
 	{ "-\r\n", "an empty error reply" },
+	{ "-ERR a\nb\x01" "c\x7f\r\n", "ERR a?b?c?" },
 	{ "$-1\r\n", "unexpected reply" },
 	{ "*-1\r\n", "unexpected reply" },
 	{ ":1\r\n", "unexpected reply" },
