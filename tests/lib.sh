@@ -410,9 +410,11 @@ es_field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$T/$1.out"; }
 # Redis Cluster: six nodes on 127.0.0.1, three masters with a replica
 # each, every node a redis-server of ours tracked by PID. Each node's bus
 # is its port + 10000, so ports come from below 22768 (the bus stays out
-# of the ephemeral range too). A short cluster-node-timeout makes a
-# failover take seconds, not the default 15 s plus the election.
-CLUSTER_NODE_TIMEOUT=${CLUSTER_NODE_TIMEOUT:-2000}
+# of the ephemeral range too). A cluster-node-timeout of 5 s makes a
+# failover take seconds, not the default 15 s plus the election, and is
+# still long enough that a node starved by a busy machine is not taken
+# for dead (a failover nobody asked for would change the topology).
+CLUSTER_NODE_TIMEOUT=${CLUSTER_NODE_TIMEOUT:-5000}
 # cluster_free_port: a port that is free with its bus port, and not one
 # of ours already.
 cluster_free_port() {
