@@ -71,6 +71,14 @@ redis_conn_create(const char *url, char *err, size_t errlen)
 		free(rc);
 		return NULL;
 	}
+	/* Every user below would talk to one node as if it held every key:
+	 * refused until the cluster client exists. */
+	if (rc->url.cluster) {
+		snprintf(err, errlen, "%s", REDIS_URL_CLUSTER_UNSUPPORTED);
+		redis_url_clear(&rc->url);
+		free(rc);
+		return NULL;
+	}
 	redis_url_describe(&rc->url, rc->desc, sizeof rc->desc);
 	return rc;
 }

@@ -306,6 +306,54 @@ redis_url_parse_sentinel(const char *s, struct redis_url *u, char *err,
 	return -1;
 }
 
+/* Parses "[[user]:password@]host[:port][,host[:port]...][/0]", the part
+ * after "redis+cluster://". */
+static int
+redis_url_parse_cluster(const char *s, struct redis_url *u, char *err,
+    size_t errlen)
+{
+	struct redis_seed	*sd;
+	const char		*p = s;
+
+	u->cluster = 1;
+	if (redis_url_userinfo(&p, u, err, errlen) == -1)
+		return -1;
+	if (*p == '\0' || *p == '/') {
+		snprintf(err, errlen, "no seed node: "
+		    "redis+cluster://host:port[,host:port...]");
+		return -1;
+	}
+	u->seeds = xcalloc(REDIS_URL_SEEDS_MAX, sizeof *u->seeds);
+	for (;;) {
+		if (u->nseeds == REDIS_URL_SEEDS_MAX) {
+			snprintf(err, errlen, "more than %d seed nodes",
+			    REDIS_URL_SEEDS_MAX);
+			return -1;
+		}
+		sd = &u->seeds[u->nseeds++];
+		if (redis_url_hostport(&p, ":,/?#", REDIS_URL_PORT, &sd->host,
+		    &sd->port, err, errlen) == -1)
+			return -1;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	/* "/0" and "/" are harmless; any other database would be ignored by
+	 * the cluster, so it is refused rather than silently dropped. */
+	if (*p == '/' && (strcmp(p, "/") == 0 || strcmp(p, "/0") == 0))
+		return 0;
+	if (*p == '/') {
+		snprintf(err, errlen, "database \"%.32s\": a Redis Cluster has "
+		    "database 0 only", p + 1);
+		return -1;
+	}
+	if (*p != '\0') {
+		snprintf(err, errlen, "unexpected \"%s\" after host", p);
+		return -1;
+	}
+	return 0;
+}
+
 /* Parses the "db=N&password=P" query of a unix URL. */
 static int
 redis_url_parse_query(const char *q, struct redis_url *u, char *err,
@@ -447,13 +495,16 @@ redis_url_parse(const char *s, struct redis_url *out, char *err,
 		rc = redis_url_parse_tcp(s + 8, out, err, errlen);
 	else if (strncasecmp(s, "redis+sentinel://", 17) == 0)
 		rc = redis_url_parse_sentinel(s + 17, out, err, errlen);
+	else if (strncasecmp(s, "redis+cluster://", 16) == 0)
+		rc = redis_url_parse_cluster(s + 16, out, err, errlen);
 	else if (strncasecmp(s, "unix:", 5) == 0)
 		rc = redis_url_parse_unix(s + 5, out, err, errlen);
 	else {
 		n = strcspn(s, ":");
 		if (s[n] == ':')
 			snprintf(err, errlen, "unknown scheme \"%.*s\" "
-			    "(expected redis://, redis+sentinel:// or unix:)",
+			    "(expected redis://, redis+sentinel://, "
+			    "redis+cluster:// or unix:)",
 			    (int)n, s);
 		else
 			snprintf(err, errlen, "missing scheme (expected "
@@ -474,6 +525,9 @@ redis_url_clear(struct redis_url *u)
 	for (i = 0; i < u->nsentinels; i++)
 		free(u->sentinels[i].host);
 	free(u->sentinels);
+	for (i = 0; i < u->nseeds; i++)
+		free(u->seeds[i].host);
+	free(u->seeds);
 	free(u->master);
 	free(u->host);
 	free(u->path);
@@ -499,6 +553,13 @@ redis_url_describe(const struct redis_url *u, char *buf, size_t len)
 			    u->sentinels[i].host, u->sentinels[i].port);
 		if (n < len)
 			snprintf(buf + n, len - n, "/%s/%d", u->master, u->db);
+	} else if (u->cluster) {
+		n = (size_t)snprintf(buf, len, "redis+cluster://");
+		for (i = 0; i < u->nseeds && n < len; i++)
+			n += (size_t)snprintf(buf + n, len - n,
+			    strchr(u->seeds[i].host, ':') != NULL ?
+			    "%s[%s]:%d" : "%s%s:%d", i ? "," : "",
+			    u->seeds[i].host, u->seeds[i].port);
 	} else if (u->path != NULL) {
 		if (u->db != 0)
 			snprintf(buf, len, "unix://%s?db=%d", u->path, u->db);
@@ -550,6 +611,11 @@ redis_url_prepare(const char *s, struct redis_url *out, char *ip,
 	for (i = 0; i < out->nsentinels; i++)
 		if (redis_url_resolve_host(out->sentinels[i].host,
 		    out->sentinels[i].ip, sizeof out->sentinels[i].ip, err,
+		    errlen) == -1)
+			goto fail;
+	for (i = 0; i < out->nseeds; i++)
+		if (redis_url_resolve_host(out->seeds[i].host,
+		    out->seeds[i].ip, sizeof out->seeds[i].ip, err,
 		    errlen) == -1)
 			goto fail;
 	return 0;

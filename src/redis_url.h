@@ -8,6 +8,11 @@
  *        Redis Sentinel: the sentinels (port 26379 by default) are asked
  *        where the master named "master" is (see sentinel.h); user and
  *        password are the master's.
+ *   redis+cluster://[[user]:password@]host[:port][,host[:port]...][/0]
+ *        Redis Cluster: seed nodes (port 6379 by default) to learn the
+ *        topology from; a cluster has database 0 only, so no other /db.
+ *        Not usable yet: redis_conn_create() refuses it
+ *        (REDIS_URL_CLUSTER_UNSUPPORTED) until the cluster client exists.
  * host may be a name, an IPv4 address or a bracketed IPv6 address.
  * Percent-escapes are decoded in user and password.
  */
@@ -18,6 +23,12 @@
 
 #define REDIS_URL_IP_MAX	46	/* INET6_ADDRSTRLEN */
 #define REDIS_URL_SENTINELS_MAX	16
+#define REDIS_URL_SEEDS_MAX	16
+
+/* Why every Redis client of the project refuses a redis+cluster:// URL
+ * for now (one line, for the error after "--redis: "). */
+#define REDIS_URL_CLUSTER_UNSUPPORTED \
+	"redis+cluster:// is not supported yet by sse-fcgi or sse-publish"
 
 /* One sentinel of a redis+sentinel:// URL. */
 struct redis_sentinel {
@@ -26,8 +37,15 @@ struct redis_sentinel {
 	char	 ip[REDIS_URL_IP_MAX];	/* set by redis_url_prepare() */
 };
 
+/* One seed node of a redis+cluster:// URL. */
+struct redis_seed {
+	char	*host;
+	int	 port;
+	char	 ip[REDIS_URL_IP_MAX];	/* set by redis_url_prepare() */
+};
+
 struct redis_url {
-	char	*host;		/* NULL for unix sockets and sentinels */
+	char	*host;		/* NULL for unix sockets, sentinels, cluster */
 	int	 port;		/* of host, or of the master last located */
 	char	*path;		/* unix socket path, or NULL */
 	char	*user;		/* ACL user, or NULL */
@@ -36,6 +54,9 @@ struct redis_url {
 	char	*master;	/* sentinel master name, or NULL */
 	struct redis_sentinel *sentinels;
 	size_t	 nsentinels;
+	int	 cluster;	/* redis+cluster:// */
+	struct redis_seed *seeds;	/* of a cluster, nseeds >= 1 */
+	size_t	 nseeds;
 };
 
 /* Parses S into *OUT (which it zeroes first; free with redis_url_clear()).
@@ -53,13 +74,13 @@ int	redis_url_resolve(const struct redis_url *u, char *ip, size_t iplen,
  * with a reason in ERR. */
 int	redis_url_resolve_host(const char *host, char *ip, size_t iplen,
 	    char *err, size_t errlen);
-/* Parses S into *OUT and resolves its host into IP (or each sentinel's
- * into its ip): what every Redis client of the project does at start-up. Returns 0, or -1 with a reason
- * in ERR and *OUT left empty. */
+/* Parses S into *OUT and resolves its host into IP (or each sentinel's or
+ * cluster seed's into its ip): what every Redis client of the project does
+ * at start-up. Returns 0, or -1 with a reason in ERR and *OUT left empty. */
 int	redis_url_prepare(const char *s, struct redis_url *out, char *ip,
 	    size_t iplen, char *err, size_t errlen);
-/* Writes a printable form without the password ("redis://host:port/db")
- * into BUF; returns BUF. */
+/* Writes a printable form without the password ("redis://host:port/db",
+ * "redis+cluster://host:port,host:port") into BUF; returns BUF. */
 char	*redis_url_describe(const struct redis_url *u, char *buf, size_t len);
 
 #endif

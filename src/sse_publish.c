@@ -415,6 +415,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "sse-publish: redis URL: %s\n", err);
 		goto usage;
 	}
+	if (url.cluster) {
+		fprintf(stderr, "sse-publish: redis URL: %s\n",
+		    REDIS_URL_CLUSTER_UNSUPPORTED);
+		redis_url_clear(&url);
+		goto usage;
+	}
 	redis_url_clear(&url);
 
 	if (o.data == NULL || strcmp(o.data, "-") == 0) {

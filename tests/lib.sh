@@ -406,3 +406,171 @@ successor_of() {
 }
 # es_field NAME KEY: a figure of the clients' summary line.
 es_field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$T/$1.out"; }
+
+# Redis Cluster: six nodes on 127.0.0.1, three masters with a replica
+# each, every node a redis-server of ours tracked by PID. Each node's bus
+# is its port + 10000, so ports come from below 22768 (the bus stays out
+# of the ephemeral range too). A cluster-node-timeout of 5 s makes a
+# failover take seconds, not the default 15 s plus the election, and is
+# still long enough that a node starved by a busy machine is not taken
+# for dead (a failover nobody asked for would change the topology).
+CLUSTER_NODE_TIMEOUT=${CLUSTER_NODE_TIMEOUT:-5000}
+# cluster_free_port: a port that is free with its bus port, and not one
+# of ours already.
+cluster_free_port() {
+	local p
+	while :; do
+		p=$((10000 + RANDOM % 12700))
+		case " ${CPORTS:-} " in *" $p "*) continue ;; esac
+		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && continue
+		(exec 3<>/dev/tcp/127.0.0.1/$((p + 10000))) 2>/dev/null && continue
+		echo $p; return
+	done
+}
+# ccli PORT ARGS...: redis-cli to one node, without -c (a MOVED shows).
+ccli() { local p=$1; shift; redis-cli -p "$p" "$@"; }
+# cluster_start_node: one empty cluster node on a free port, up and
+# answering; adds it to CPORTS and CPID. Another scenario may take the
+# port (or its bus port) between the pick and the bind: then once more on
+# another port, three times at most.
+cluster_start_node() {
+	local p pid try
+	for try in 1 2 3; do
+		p=$(cluster_free_port)
+		mkdir -p "$T/cluster-$p"
+		redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes \
+		    --cluster-config-file "$T/cluster-$p/nodes.conf" \
+		    --cluster-node-timeout "$CLUSTER_NODE_TIMEOUT" \
+		    --save '' --appendonly no --daemonize no \
+		    --dir "$T/cluster-$p" >> "$T/cluster-$p.log" 2>&1 &
+		pid=$!; track $pid
+		wait_until 20 bash -c "! kill -0 $pid 2>/dev/null ||
+		    redis-cli -p $p PING 2>/dev/null | grep -qx PONG"
+		if kill -0 $pid 2>/dev/null &&
+		    redis-cli -p "$p" PING 2>/dev/null | grep -qx PONG; then
+			CPID[$p]=$pid; CPORTS="${CPORTS:+$CPORTS }$p"
+			return 0
+		fi
+		kill $pid 2>/dev/null; wait $pid 2>/dev/null
+	done
+	echo "cluster node did not start"; tail "$T/cluster-$p.log"; exit 1
+}
+# start_cluster: sets CPORTS (the live nodes' ports, a space list) and
+# CPID[PORT]; exits when the cluster does not form.
+declare -A CPID=()
+CPORTS=""
+start_cluster() {
+	local i p addrs=""
+	for i in 1 2 3 4 5 6; do cluster_start_node; done
+	for p in $CPORTS; do addrs="$addrs 127.0.0.1:$p"; done
+	redis-cli --cluster create $addrs --cluster-replicas 1 --cluster-yes \
+	    > "$T/cluster-create.log" 2>&1 ||
+	    { echo "redis-cli --cluster create failed"; tail -20 "$T/cluster-create.log"; exit 1; }
+	wait_until 90 cluster_formed ||
+	    { echo "the cluster did not form"; cluster_dump; exit 1; }
+}
+# cluster_view PORT: what node PORT thinks: one line per master that is
+# not failed, "ADDR SLOT-RANGES", sorted (slots being moved left out).
+cluster_view() {
+	redis-cli -p "$1" CLUSTER NODES 2>/dev/null | awk '
+	$3 ~ /master/ && $3 !~ /fail/ {
+		s = ""
+		for (i = 9; i <= NF; i++) if ($i !~ /^\[/) s = s " " $i
+		sub(/@.*/, "", $2); print $2 s
+	}' | sort
+}
+# cluster_settled: every live node reports cluster_state:ok with all
+# 16384 slots ok, and all of them see the same masters with the same slots.
+cluster_settled() {
+	local p first="" v
+	for p in $CPORTS; do
+		redis-cli -p "$p" CLUSTER INFO 2>/dev/null | tr -d '\r' |
+		    grep -qx 'cluster_state:ok' || return 1
+		redis-cli -p "$p" CLUSTER INFO 2>/dev/null | tr -d '\r' |
+		    grep -qx 'cluster_slots_ok:16384' || return 1
+		v=$(cluster_view "$p")
+		[ -n "$v" ] || return 1
+		if [ -z "$first" ]; then first=$v; else [ "$v" = "$first" ] || return 1; fi
+	done
+}
+# cluster_formed: settled, with three masters that each have a replica
+# that is up and linked, as every node sees it.
+cluster_formed() {
+	local p
+	cluster_settled || return 1
+	for p in $CPORTS; do
+		[ "$(cluster_view "$p" | wc -l)" = 3 ] || return 1
+		redis-cli -p "$p" CLUSTER NODES 2>/dev/null | awk '
+		$3 ~ /master/ && $3 !~ /fail/ && NF >= 9 { m[$1] = 1 }
+		$3 ~ /slave/ && $3 !~ /fail/ && $8 == "connected" { r[$4] = 1 }
+		END { for (i in m) if (!(i in r)) exit 1; exit 0 }' || return 1
+	done
+	# and each replica's own link to its master is up
+	for p in $CPORTS; do
+		if redis-cli -p "$p" ROLE 2>/dev/null | head -1 | grep -qx slave; then
+			redis-cli -p "$p" INFO replication | tr -d '\r' |
+			    grep -qx 'master_link_status:up' || return 1
+		fi
+	done
+}
+# cluster_dump: each live node's view, for a failure's report.
+cluster_dump() {
+	local p
+	for p in $CPORTS; do
+		echo "--- node $p"; redis-cli -p "$p" CLUSTER INFO | head -7
+		redis-cli -p "$p" CLUSTER NODES
+	done
+}
+# cluster_master_of_slot SLOT: the port of the master that serves SLOT,
+# as the first live node sees it.
+cluster_master_of_slot() {
+	local p=${CPORTS%% *}
+	redis-cli -p "$p" CLUSTER NODES | awk -v s="$1" '
+	$3 ~ /master/ && $3 !~ /fail/ {
+		for (i = 9; i <= NF; i++) {
+			if ($i ~ /^\[/) continue
+			n = split($i, r, "-"); lo = r[1]; hi = n > 1 ? r[2] : r[1]
+			if (s + 0 >= lo + 0 && s + 0 <= hi + 0) {
+				sub(/@.*/, "", $2); sub(/.*:/, "", $2); print $2; exit
+			}
+		}
+	}'
+}
+# cluster_replicas_of PORT: the ports of PORT's replicas.
+cluster_replicas_of() {
+	local id
+	id=$(redis-cli -p "$1" CLUSTER MYID)
+	redis-cli -p "$1" CLUSTER NODES | awk -v id="$id" '
+	$3 ~ /slave/ && $4 == id { sub(/@.*/, "", $2); sub(/.*:/, "", $2); print $2 }'
+}
+# cluster_is_master PORT: node PORT says it is a master.
+cluster_is_master() { redis-cli -p "$1" ROLE 2>/dev/null | head -1 | grep -qx master; }
+# cluster_failover_kill PORT: kills master PORT (SIGKILL, by its PID) and
+# waits until its replica is promoted and the rest of the cluster is
+# settled; sets CPROMOTED to the new master's port. Returns 1 on timeout.
+cluster_failover_kill() {
+	local port=$1 reps r
+	reps=$(cluster_replicas_of "$port")
+	[ -n "$reps" ] || { echo "node $port has no replica"; return 1; }
+	kill -9 "${CPID[$port]}"; wait "${CPID[$port]}" 2>/dev/null
+	unset "CPID[$port]"
+	CPORTS=$(echo " $CPORTS " | sed "s/ $port / /; s/^ *//; s/ *$//")
+	CPROMOTED=""
+	wait_until 90 bash -c "for r in $reps; do redis-cli -p \$r ROLE 2>/dev/null | head -1 | grep -qx master && exit 0; done; exit 1" ||
+	    { echo "no replica of $port was promoted"; cluster_dump; return 1; }
+	for r in $reps; do cluster_is_master "$r" && CPROMOTED=$r; done
+	wait_until 90 cluster_settled ||
+	    { echo "the cluster did not settle after the failover"; cluster_dump; return 1; }
+}
+# cluster_move_slots FROM TO N: moves N slots (and their keys) from
+# master port FROM to master port TO, and waits until every node agrees.
+cluster_move_slots() {
+	local from to
+	from=$(redis-cli -p "$1" CLUSTER MYID); to=$(redis-cli -p "$2" CLUSTER MYID)
+	redis-cli --cluster reshard "127.0.0.1:$1" --cluster-from "$from" \
+	    --cluster-to "$to" --cluster-slots "$3" --cluster-yes \
+	    > "$T/cluster-reshard.log" 2>&1 ||
+	    { echo "redis-cli --cluster reshard failed"; tail -20 "$T/cluster-reshard.log"; return 1; }
+	wait_until 90 cluster_settled ||
+	    { echo "the cluster did not settle after the reshard"; cluster_dump; return 1; }
+}

@@ -8,6 +8,8 @@
  * the connection and never answer each cost the timeout while the loop
  * keeps running, a garbage answer is skipped with its reason, a host name
  * is resolved, and a master that refuses AUTH or is a replica is refused.
+ * A redis+cluster:// URL is refused, with its one-line reason, until the
+ * cluster client exists.
  */
 #include "config.h"
 
@@ -491,6 +493,39 @@ test_open(struct event_base *base)
 	fake_stop(&s);
 }
 
+/* Every user gets its way to Redis from redis_conn_create(): a cluster URL
+ * must stop there with the same reason, whatever its form. */
+static void
+test_cluster_refused(void)
+{
+	static const char *urls[] = {
+		"redis+cluster://127.0.0.1:7000",
+		"redis+cluster://u:pw@127.0.0.1:7000,[::1]:7001/0",
+	};
+	struct redis_conn	*rc;
+	char			 err[256];
+	size_t			 i;
+
+	for (i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+		err[0] = '\0';
+		rc = redis_conn_create(urls[i], err, sizeof err);
+		test_cond("cluster URL refused", rc == NULL &&
+		    strcmp(err, REDIS_URL_CLUSTER_UNSUPPORTED) == 0);
+		redis_conn_free(rc);
+	}
+	test_cond("the reason is one line, naming the scheme",
+	    strchr(REDIS_URL_CLUSTER_UNSUPPORTED, '\n') == NULL &&
+	    strstr(REDIS_URL_CLUSTER_UNSUPPORTED, "redis+cluster:// is not "
+	    "supported yet by") != NULL);
+	err[0] = '\0';
+	test_cond("a bad cluster URL: its own reason first", redis_conn_create(
+	    "redis+cluster://h1/2", err, sizeof err) == NULL &&
+	    strstr(err, "database 0 only") != NULL);
+	rc = redis_conn_create("redis://127.0.0.1:1", err, sizeof err);
+	test_cond("a plain URL still taken", rc != NULL);
+	redis_conn_free(rc);
+}
+
 int
 main(void)
 {
@@ -498,6 +533,7 @@ main(void)
 
 	test_parse();
 	test_handshake();
+	test_cluster_refused();
 	base = event_base_new();
 	test_query(base);
 	test_open(base);

@@ -148,7 +148,8 @@ url_is_empty(const struct redis_url *u)
 {
 	return u->host == NULL && u->path == NULL && u->user == NULL &&
 	    u->password == NULL && u->port == 0 && u->db == 0 &&
-	    u->master == NULL && u->sentinels == NULL && u->nsentinels == 0;
+	    u->master == NULL && u->sentinels == NULL && u->nsentinels == 0 &&
+	    u->cluster == 0 && u->seeds == NULL && u->nseeds == 0;
 }
 
 static void
@@ -362,9 +363,141 @@ test_sentinel(void)
 	}
 }
 
+/* redis+cluster://: the seed list, credentials, database 0 only, and the
+ * refusals (no seed, bad port, too many seeds, a database, bad IPv6 or
+ * escapes). */
+static void
+test_cluster(void)
+{
+	static const struct {
+		const char	*in, *why;
+	} bad_cluster[] = {
+		{ "redis+cluster://", "no seed node" },
+		{ "redis+cluster:///", "no seed node" },
+		{ "redis+cluster:///0", "no seed node" },
+		{ "redis+cluster://u:pw@", "no seed node" },
+		{ "redis+cluster://h1,", "empty host" },
+		{ "redis+cluster://,h1", "empty host" },
+		{ "redis+cluster://h1,,h2", "empty host" },
+		{ "redis+cluster://h1:", "port \"\"" },
+		{ "redis+cluster://h1:0", "1..65535" },
+		{ "redis+cluster://h1:65536,h2", "1..65535" },
+		{ "redis+cluster://h1,h2:x", "port \"x\"" },
+		{ "redis+cluster://h1:70000/0", "1..65535" },
+		{ "redis+cluster://h1/1", "database 0 only" },
+		{ "redis+cluster://h1,h2:7000/15", "database \"15\": a Redis "
+		    "Cluster has database 0 only" },
+		{ "redis+cluster://h1/x", "database 0 only" },
+		{ "redis+cluster://h1/0/", "database 0 only" },
+		{ "redis+cluster://h1//", "database 0 only" },
+		{ "redis+cluster://h1/mymaster", "database 0 only" },
+		{ "redis+cluster://h1?db=0", "unexpected \"?db=0\"" },
+		{ "redis+cluster://h1#x", "unexpected" },
+		{ "redis+cluster://h1;h2", "bad host name" },
+		{ "redis+cluster://h 1", "space" },
+		{ "redis+cluster://::1", "brackets" },
+		{ "redis+cluster://h1,::1:7000", "brackets" },
+		{ "redis+cluster://[::1", "missing ']'" },
+		{ "redis+cluster://[::1]x", "unexpected \"x\"" },
+		{ "redis+cluster://[]:7000", "bad IPv6" },
+		{ "redis+cluster://[h1]:7000", "bad IPv6" },
+		{ "redis+cluster://[::1]:", "port" },
+		{ "redis+cluster://@h1", "empty password" },
+		{ "redis+cluster://u:@h1", "empty password" },
+		{ "redis+cluster://u:p%zz@h1", "percent-escape in password" },
+		{ "redis+cluster://u:p%4@h1", "percent-escape in password" },
+		{ "redis+cluster://u%g1:p@h1", "percent-escape in user" },
+		{ "redis+cluster://u:p%00@h1", "%00" },
+		{ "redis+cluster://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q",
+		    "more than 16 seed nodes" },
+		{ "redis+clusters://h1", "unknown scheme \"redis+clusters\"" },
+		{ "redis+cluster:/h1", "unknown scheme" },
+	};
+	struct redis_url	 u, v;
+	char			 err[256], buf[512];
+	size_t			 i;
+
+	test_cond("cluster URL", redis_url_parse("redis+cluster://app:"
+	    "s%40cret@10.0.0.1,n2:7001,[::1]:7002,[2001:db8::7]", &u, err,
+	    sizeof err) == 0);
+	test_cond("four seeds", u.cluster && u.nseeds == 4 &&
+	    strcmp(u.seeds[0].host, "10.0.0.1") == 0 &&
+	    u.seeds[0].port == 6379 &&
+	    strcmp(u.seeds[1].host, "n2") == 0 && u.seeds[1].port == 7001 &&
+	    strcmp(u.seeds[2].host, "::1") == 0 && u.seeds[2].port == 7002 &&
+	    strcmp(u.seeds[3].host, "2001:db8::7") == 0 &&
+	    u.seeds[3].port == 6379);
+	test_cond("credentials decoded, db 0, nothing else",
+	    streq_null(u.user, "app") && streq_null(u.password, "s@cret") &&
+	    u.db == 0 && u.host == NULL && u.path == NULL &&
+	    u.master == NULL && u.nsentinels == 0);
+	redis_url_describe(&u, buf, sizeof buf);
+	test_cond("describe", strcmp(buf, "redis+cluster://10.0.0.1:6379,"
+	    "n2:7001,[::1]:7002,[2001:db8::7]:6379") == 0);
+	test_cond("describe hides the password", strstr(buf, "cret") ==
+	    NULL && strstr(buf, "app") == NULL);
+	test_cond("describe reparses", redis_url_parse(buf, &v, NULL, 0) ==
+	    0 && v.cluster && v.nseeds == 4 && v.seeds[2].port == 7002 &&
+	    strcmp(v.seeds[3].host, "2001:db8::7") == 0 &&
+	    v.password == NULL && v.user == NULL);
+	redis_url_describe(&v, buf + 256, 256);
+	test_cond("describe idempotent", strcmp(buf, buf + 256) == 0);
+	redis_url_clear(&v);
+	redis_url_clear(&u);
+	test_cond("cleared", url_is_empty(&u));
+
+	test_cond("one seed, default port", redis_url_parse(
+	    "REDIS+CLUSTER://localhost", &u, NULL, 0) == 0 && u.cluster &&
+	    u.nseeds == 1 && u.seeds[0].port == 6379 && u.db == 0);
+	redis_url_clear(&u);
+	test_cond("trailing slash", redis_url_parse("redis+cluster://h:1/",
+	    &u, NULL, 0) == 0 && u.nseeds == 1 && u.db == 0);
+	redis_url_clear(&u);
+	test_cond("/0 is database 0", redis_url_parse("redis+cluster://h,i/0",
+	    &u, NULL, 0) == 0 && u.nseeds == 2 && u.db == 0);
+	redis_url_clear(&u);
+	test_cond("password only", redis_url_parse("redis+cluster://pw@h:7",
+	    &u, NULL, 0) == 0 && streq_null(u.password, "pw") &&
+	    u.user == NULL);
+	redis_url_clear(&u);
+	test_cond("password with '@', ',' and '/'", redis_url_parse(
+	    "redis+cluster://u:a@b,c/d@h1,h2", &u, NULL, 0) == 0 &&
+	    streq_null(u.password, "a@b,c/d") && u.nseeds == 2);
+	redis_url_clear(&u);
+	test_cond("16 seeds", redis_url_parse("redis+cluster://a,b,c,d,e,f,g,"
+	    "h,i,j,k,l,m,n,o:1,p:65535", &u, err, sizeof err) == 0 &&
+	    u.nseeds == 16 && u.seeds[15].port == 65535 &&
+	    strcmp(u.seeds[15].host, "p") == 0);
+	redis_url_clear(&u);
+	test_cond("prepare resolves every seed", redis_url_prepare(
+	    "redis+cluster://localhost:1,127.0.0.1:2,[::1]:3", &u, buf, 64,
+	    err, sizeof err) == 0 && u.seeds[0].ip[0] != '\0' &&
+	    strcmp(u.seeds[1].ip, "127.0.0.1") == 0 &&
+	    strcmp(u.seeds[2].ip, "::1") == 0);
+	redis_url_clear(&u);
+	test_cond("prepare: an unknown seed host", redis_url_prepare(
+	    "redis+cluster://127.0.0.1,no-such-host.invalid", &u, buf, 64,
+	    err, sizeof err) == -1 && url_is_empty(&u) &&
+	    strstr(err, "no-such-host.invalid") != NULL);
+	for (i = 0; i < sizeof bad_cluster / sizeof bad_cluster[0]; i++) {
+		err[0] = '\0';
+		memset(&u, 0xa5, sizeof u);
+		test_cond(bad_cluster[i].in, redis_url_parse(
+		    bad_cluster[i].in, &u, err, sizeof err) == -1 &&
+		    url_is_empty(&u) && strchr(err, '\n') == NULL &&
+		    strstr(err, bad_cluster[i].why) != NULL);
+		if (strstr(err, bad_cluster[i].why) == NULL)
+			fprintf(stderr, "  %s: %s\n", bad_cluster[i].in, err);
+	}
+	test_cond("password never in error text", redis_url_parse(
+	    "redis+cluster://u:hunter2@h1/3", &u, err, sizeof err) == -1 &&
+	    strstr(err, "hunter2") == NULL);
+}
+
 int
 main(void)
 {
+	test_cluster();
 	test_sentinel();
 	test_good();
 	test_bad();
