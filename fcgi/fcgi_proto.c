@@ -8,7 +8,6 @@
 
 #include "fcgi_proto.h"
 
-#define FCGI_VERSION_1		1
 #define FCGI_REQUEST_COMPLETE	0
 
 void

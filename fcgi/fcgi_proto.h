@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define FCGI_VERSION_1		1
 #define FCGI_PROTO_HEADER_LEN	8
 #define FCGI_PROTO_MAX_CONTENT	65535
 #define FCGI_PROTO_END_LEN	24	/* empty STDOUT + END_REQUEST */
@@ -29,7 +30,7 @@ static inline void
 fcgi_proto_header(char out[FCGI_PROTO_HEADER_LEN], int type,
     uint16_t request_id, uint16_t clen)
 {
-	out[0] = 1;	/* FCGI_VERSION_1 */
+	out[0] = FCGI_VERSION_1;
 	out[1] = (char)type;
 	out[2] = (char)(request_id >> 8);
 	out[3] = (char)(request_id & 0xff);

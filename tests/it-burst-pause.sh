@@ -39,15 +39,8 @@ W=$WPIDS
 wait_until 30 grep -q 'connected to redis' "$T/worker.log"
 SHA=$(rcli SCRIPT LOAD "$(cat "$top_srcdir/deploy/redis/sse-publish.lua")")
 # Event i's data is "i " and padding: the readers (-Q) check the order.
-awk -v n=$M -v size=$SIZE -v sha="$SHA" -v ch=$CH 'BEGIN {
-	pad = "x"; while (length(pad) < size) pad = pad pad
-	key = "sse:history:" ch
-	for (i = 1; i <= n; i++) {
-		d = substr(i " " pad, 1, size)
-		printf "*10\r\n$7\r\nEVALSHA\r\n$%d\r\n%s\r\n$1\r\n2\r\n", length(sha), sha
-		printf "$%d\r\n%s\r\n$9\r\nsse:clock\r\n$%d\r\n%s\r\n", length(key), key, length(ch), ch
-		printf "$0\r\n\r\n$1\r\n0\r\n$1\r\n0\r\n$%d\r\n%s\r\n", length(d), d
-	}}' > "$T/burst.resp"
+awk -v n=$M -v size=$SIZE -v sha="$SHA" -v ch=$CH \
+    -f "$top_srcdir/tests/script-burst.awk" > "$T/burst.resp"
 
 "$SSE_CLIENT" -q -Q -P 1500/2000 -B 65536 -u "$BASE/api/v1/events/$CH" \
     -n $((N + STALLED)) -S $STALLED -e $M -c 500 -d 240 -r "$T/ready" \

@@ -18,15 +18,8 @@ start_redis
 start_workers 1 --keepalive 1
 start_lighttpd
 SHA=$(rcli SCRIPT LOAD "$(cat "$top_srcdir/deploy/redis/sse-publish.lua")")
-awk -v n=$M -v sha="$SHA" -v ch=$CH 'BEGIN {
-	pad = sprintf("%*s", 180, ""); gsub(/ /, "x", pad)
-	key = "sse:history:" ch
-	for (i = 1; i <= n; i++) {
-		d = sprintf("%d %s", i, pad)
-		printf "*10\r\n$7\r\nEVALSHA\r\n$%d\r\n%s\r\n$1\r\n2\r\n", length(sha), sha
-		printf "$%d\r\n%s\r\n$9\r\nsse:clock\r\n$%d\r\n%s\r\n", length(key), key, length(ch), ch
-		printf "$0\r\n\r\n$1\r\n0\r\n$1\r\n0\r\n$%d\r\n%s\r\n", length(d), d
-	}}' > "$T/burst.resp"
+awk -v n=$M -v size=185 -v sha="$SHA" -v ch=$CH \
+    -f "$top_srcdir/tests/script-burst.awk" > "$T/burst.resp"
 
 "$SSE_CLIENT" -q -u "$BASE/api/v1/events/$CH" -n 52 -S 2 -e $M -d 120 \
     -r "$T/ready" > "$T/client.out" 2> "$T/client.err" &

@@ -49,15 +49,8 @@ SHA=$(rcli SCRIPT LOAD "$(cat "$top_srcdir/deploy/redis/sse-publish.lua")")
 # burst_file COUNT SIZE FILE: COUNT EVALSHA calls of the publish script
 # with SIZE-byte JSON payloads (no history), as RESP for redis-cli --pipe.
 burst_file() {
-	awk -v n=$1 -v size=$2 -v sha="$SHA" -v ch=$CH 'BEGIN {
-	pad = sprintf("%*s", size - 19, ""); gsub(/ /, "x", pad)
-	key = "sse:history:" ch
-	for (i = 1; i <= n; i++) {
-		d = sprintf("{\"n\":%06d,\"p\":\"%s\"}", i, pad)
-		printf "*10\r\n$7\r\nEVALSHA\r\n$%d\r\n%s\r\n$1\r\n2\r\n", length(sha), sha
-		printf "$%d\r\n%s\r\n$9\r\nsse:clock\r\n$%d\r\n%s\r\n", length(key), key, length(ch), ch
-		printf "$0\r\n\r\n$1\r\n0\r\n$1\r\n0\r\n$%d\r\n%s\r\n", length(d), d
-	}}' > "$3"
+	awk -v n=$1 -v size=$2 -v json=1 -v sha="$SHA" -v ch=$CH \
+	    -f "$top_srcdir/tests/script-burst.awk" > "$3"
 }
 burst_file 200 1000 "$T/chunk.resp"
 burst_file $M $SIZE "$T/burst.resp"

@@ -79,15 +79,8 @@ numsub_is() { [ "$(redis-cli -p "$RPORT" PUBSUB NUMSUB "$1" | sed -n 2p)" = "$2"
 
 # burst_file FILE SHA: the M EVALSHA calls in RESP, for redis-cli --pipe.
 burst_file() {
-	awk -v n="$M" -v size="$SIZE" -v sha="$2" -v ch="$CH" -v hist="$HISTORY" 'BEGIN {
-	pad = "x"; while (length(pad) < size) pad = pad pad
-	key = "sse:history:" ch
-	for (i = 1; i <= n; i++) {
-		d = substr(i " " pad, 1, size)
-		printf "*10\r\n$7\r\nEVALSHA\r\n$%d\r\n%s\r\n$1\r\n2\r\n", length(sha), sha
-		printf "$%d\r\n%s\r\n$9\r\nsse:clock\r\n$%d\r\n%s\r\n", length(key), key, length(ch), ch
-		printf "$0\r\n\r\n$%d\r\n%s\r\n$1\r\n0\r\n$%d\r\n%s\r\n", length(hist), hist, length(d), d
-	}}' > "$1"
+	awk -v n="$M" -v size="$SIZE" -v sha="$2" -v ch="$CH" -v hist="$HISTORY" \
+	    -f "$top_srcdir/tests/script-burst.awk" > "$1"
 }
 
 # peak_poll PID FILE: writes PID's highest VmRSS (kB) seen, every 0.1 s,
