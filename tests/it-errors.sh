@@ -69,7 +69,7 @@ check "20 deferred clients, 20 answers with retry:" [ "$(wc -l < "$T/cap.retries
 check "their delays are spread (at least 15 distinct)" [ "$(sort -u "$T/cap.retries" | wc -l)" -ge 15 ]
 kill "$CAP1"
 check "a freed slot is taken by a client coming back" wait_until 20 bash -c \
-    "curl -s -N -m 2 '$BASE/api/v1/events/cap' 2>/dev/null | grep -q -m1 '^: ok'"
+    "curl -s -N -m 10 '$BASE/api/v1/events/cap' 2>/dev/null | grep -q -m1 '^: ok'"
 
 # max-header: this worker's limit is below lighttpd's, so it answers.
 WSOCK=$T/hdr.sock start_workers 1 --max-header 2k

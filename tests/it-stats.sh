@@ -113,7 +113,7 @@ check "bad top: 400" [ "$(get bad "$A/api/v1/stats?top=x")" = 400 ]
 check "top over 1000: 400" [ "$(get bad "$A/api/v1/stats?top=1001")" = 400 ]
 check "channel on /metrics: 400" [ "$(get bad "$A/api/v1/metrics?channel=st.a")" = 400 ]
 check "POST: 405" [ "$(get bad "$A/api/v1/stats" -X POST -d x)" = 405 ]
-check "events/stats is still a channel" bash -c "curl -s -m 2 -N '$A/api/v1/events/stats' | grep -q '^: ok'"
+check "events/stats is still a channel" bash -c "curl -s -m 10 -N '$A/api/v1/events/stats' | grep -q '^: ok'"
 
 # stats-interval 0: the endpoints are off and the worker reports nothing.
 WSOCK=$T/c.sock start_workers 1 --stats-interval 0; C_PID=$WPIDS

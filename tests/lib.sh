@@ -100,9 +100,12 @@ free_port() {
 	done
 }
 
-# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s.
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s, for SECONDS
+# times WAIT_SCALE (default 1; tests/run.sh raises it for the sanitizer
+# and valgrind runs and under CI): a wait ends as soon as COMMAND holds, so
+# only a wait that fails takes longer.
 wait_until() {
-	local limit=$(($1 * 10)) i=0; shift
+	local limit=$(($1 * 10 * ${WAIT_SCALE:-1})) i=0; shift
 	while [ $i -lt $limit ]; do
 		"$@" && return 0
 		sleep 0.1; i=$((i + 1))

@@ -157,7 +157,12 @@ fi
 echo "== [$(elapsed)] autoreconf"
 autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
 
+# Tests wait on conditions; their deadlines (tests/lib.sh wait_until)
+# stretch for the slower builds and on a loaded CI machine, which costs
+# time only when a wait fails.
+export WAIT_SCALE=2
 suite "$ROOT/build-test" "unit + integration"
+export WAIT_SCALE=4
 suite "$ROOT/build-asan" "unit + integration under ASan+UBSan" --enable-sanitizers
 # Memcheck: a few scenarios with every worker under valgrind.
 for scn in it-stream it-resume it-multichannel it-publish-paths it-auth it-presence; do
