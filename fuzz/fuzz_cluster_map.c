@@ -25,6 +25,7 @@
 #include <hiredis/hiredis.h>
 
 #include "cluster_map.h"
+#include "resp_guard.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -133,24 +134,6 @@ fuzz_map(const redisReply *r)
 	cluster_map_free(m);
 }
 
-/* Returns 1 if DATA announces a length of seven digits or more. */
-static int
-fuzz_huge(const uint8_t *data, size_t size)
-{
-	size_t	i, d;
-
-	for (i = 0; i < size; i++) {
-		if (data[i] != '*' && data[i] != '$')
-			continue;
-		for (d = 0; i + 1 + d < size && data[i + 1 + d] >= '0' &&
-		    data[i + 1 + d] <= '9'; d++)
-			;
-		if (d >= 7)
-			return 1;
-	}
-	return 0;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -163,7 +146,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    fuzz_ref_keyslot(data, size))
 		fuzz_fail("keyslot differs from the reference");
 	fuzz_redirect((const char *)data, size);
-	if (fuzz_huge(data, size) || (rd = redisReaderCreate()) == NULL)
+	if (resp_guard_huge(data, size) || (rd = redisReaderCreate()) == NULL)
 		return 0;
 	redisReaderFeed(rd, (const char *)data, size);
 	for (n = 0; n < 16; n++) {

@@ -27,6 +27,7 @@
 #include "frame.h"
 #include "history.h"
 #include "history_batch.h"
+#include "resp_guard.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -77,24 +78,6 @@ fuzz_page(void *arg, const struct history_snapshot *snap, const char *err)
 			fuzz_fail("a gap for a read of the last N");
 }
 
-/* Returns 1 if DATA announces a length of seven digits or more. */
-static int
-fuzz_huge(const uint8_t *data, size_t size)
-{
-	size_t	i, d;
-
-	for (i = 0; i < size; i++) {
-		if (data[i] != '*' && data[i] != '$')
-			continue;
-		for (d = 0; i + 1 + d < size && data[i + 1 + d] >= '0' &&
-		    data[i + 1 + d] <= '9'; d++)
-			;
-		if (d >= 7)
-			return 1;
-	}
-	return 0;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -108,7 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char		*perr;
 	int			 i;
 
-	if (fuzz_huge(data, size) || (rd = redisReaderCreate()) == NULL)
+	if (resp_guard_huge(data, size) || (rd = redisReaderCreate()) == NULL)
 		return 0;
 	redisReaderFeed(rd, (const char *)data, size);
 	if (redisReaderGetReply(rd, &r) != REDIS_OK || r == NULL) {

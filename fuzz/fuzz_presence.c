@@ -23,6 +23,7 @@
 #include <json-c/json.h>
 
 #include "presence.h"
+#include "resp_guard.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -95,24 +96,6 @@ fuzz_reply(const redisReply *r)
 	free(json);
 }
 
-/* Returns 1 if DATA announces a length of seven digits or more. */
-static int
-fuzz_huge(const uint8_t *data, size_t size)
-{
-	size_t	i, d;
-
-	for (i = 0; i < size; i++) {
-		if (data[i] != '*' && data[i] != '$')
-			continue;
-		for (d = 0; i + 1 + d < size && data[i + 1 + d] >= '0' &&
-		    data[i + 1 + d] <= '9'; d++)
-			;
-		if (d >= 7)
-			return 1;
-	}
-	return 0;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -126,7 +109,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nul = memchr(s, '\0', size);
 	nlen = nul != NULL ? (size_t)(nul - s) : size;
 	fuzz_name(s, nlen);
-	if (nul == NULL || fuzz_huge(data, size) ||
+	if (nul == NULL || resp_guard_huge(data, size) ||
 	    (rd = redisReaderCreate()) == NULL)
 		return 0;
 	redisReaderFeed(rd, nul + 1, size - nlen - 1);

@@ -22,6 +22,7 @@
 
 #include "redis_conn.h"
 #include "sentinel.h"
+#include "resp_guard.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -54,24 +55,6 @@ fuzz_reply(const redisReply *r)
 	}
 }
 
-/* Returns 1 if DATA announces a length of seven digits or more. */
-static int
-fuzz_huge(const uint8_t *data, size_t size)
-{
-	size_t	i, d;
-
-	for (i = 0; i < size; i++) {
-		if (data[i] != '*' && data[i] != '$')
-			continue;
-		for (d = 0; i + 1 + d < size && data[i + 1 + d] >= '0' &&
-		    data[i + 1 + d] <= '9'; d++)
-			;
-		if (d >= 7)
-			return 1;
-	}
-	return 0;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -79,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	void		*r;
 	int		 n;
 
-	if (fuzz_huge(data, size) || (rd = redisReaderCreate()) == NULL)
+	if (resp_guard_huge(data, size) || (rd = redisReaderCreate()) == NULL)
 		return 0;
 	redisReaderFeed(rd, (const char *)data, size);
 	for (n = 0; n < 16; n++) {
