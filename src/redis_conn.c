@@ -373,6 +373,25 @@ redis_conn_open_sync(struct redis_conn *rc, unsigned timeout_ms, char *err,
 	return s.c;
 }
 
+redisContext *
+redis_conn_node_sync(const struct redis_url *u, const char *host, int port,
+    unsigned timeout_ms, char *err, size_t errlen)
+{
+	struct redis_conn	 rc;
+
+	/* A direct way to HOST:PORT that borrows U's credentials: the same
+	 * dial and handshake as any other connection, nothing to free. */
+	memset(&rc, 0, sizeof rc);
+	if (redis_url_resolve_host(host, rc.ip, sizeof rc.ip, err,
+	    errlen) == -1)
+		return NULL;
+	rc.url.host = (char *)host;
+	rc.url.port = port;
+	rc.url.user = u->user;
+	rc.url.password = u->password;
+	return redis_conn_open_sync(&rc, timeout_ms, err, errlen);
+}
+
 static void
 redis_conn_on_setup(redisAsyncContext *ac, void *r, void *priv)
 {
