@@ -71,8 +71,8 @@ redis_conn_create(const char *url, char *err, size_t errlen)
 		free(rc);
 		return NULL;
 	}
-	/* Every user below would talk to one node as if it held every key:
-	 * refused until the cluster client exists. */
+	/* Every user of this way talks to one node as if it held every key;
+	 * the publisher takes a cluster through cluster_sync instead. */
 	if (rc->url.cluster) {
 		snprintf(err, errlen, "%s", REDIS_URL_CLUSTER_UNSUPPORTED);
 		redis_url_clear(&rc->url);
