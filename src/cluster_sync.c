@@ -374,16 +374,16 @@ cs_refresh(struct cluster_sync *cs, long long deadline, char *why,
 	for (i = 0; i < n && m == NULL; i++) {
 		/* A node asked twice (the last one is a seed too) gets
 		 * nothing new the second time. */
+		if ((left = (long)(deadline - cs_now_ms())) <= 0) {
+			cs_append(why, whylen, "and then", "out of time");
+			break;
+		}
 		for (j = 0; j < i; j++)
 			if (cand[j].port == cand[i].port &&
 			    strcmp(cand[j].host, cand[i].host) == 0)
 				break;
 		if (j < i)
 			continue;
-		if ((left = (long)(deadline - cs_now_ms())) <= 0) {
-			cs_append(why, whylen, "and then", "out of time");
-			break;
-		}
 		/* A seed that swallows packets leaves time for the rest. */
 		m = cs_fetch(cs, cand[i].host, cand[i].port, left > 400 ?
 		    left / 2 : left, reason, sizeof reason);
@@ -465,8 +465,10 @@ cluster_sync_command(struct cluster_sync *cs, unsigned slot, int argc,
 			goto wait;
 		}
 		cs_addr(to.host, to.port, addr, sizeof addr);
-		if ((n = cs_node_get(cs, to.host, to.port, left, reason,
-		    sizeof reason)) == NULL ||
+		/* A host that is gone (no refusal, no answer) must leave
+		 * time to learn that its slots moved. */
+		if ((n = cs_node_get(cs, to.host, to.port, left > 400 ?
+		    left / 2 : left, reason, sizeof reason)) == NULL ||
 		    (r = cs_send(n, asking, argc, argv, argl, left, reason,
 		    sizeof reason)) == NULL) {
 			snprintf(why, sizeof why, "%s: %s", addr, reason);
