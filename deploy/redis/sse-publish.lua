@@ -22,7 +22,8 @@
 --   KEYS[1]  <prefix>history:{<channel>}
 --   KEYS[2]  <prefix>clock:{<channel>}
 --   ARGV[6]  "spublish"
--- Ids then increase per channel, not across channels.
+-- Ids then increase per channel, not across channels. A channel outside
+-- the keys' slot makes SPUBLISH fail after the history was written.
 -- Returns { id, receivers }: the event id ("MS-SEQ") and how many workers
 -- received it (with SPUBLISH: subscribers on the node that ran it).
 -- Examples:
