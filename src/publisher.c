@@ -6,6 +6,13 @@
  * error drops the connection and the call is tried once more on a fresh
  * one, so a Redis restart between two publishes goes unnoticed. Locating,
  * connecting and the handshake are redis_conn's (its blocking form).
+ *
+ * With a redis+cluster:// URL the keys carry the channel as their hash tag
+ * (<prefix>history:{<channel>}, <prefix>clock:{<channel>}), so the script
+ * runs on the master of the channel's slot and announces the event there
+ * with SPUBLISH; cluster_sync finds that master and follows the cluster's
+ * changes, and a node that lacks the script gets it (SCRIPT LOAD) on its
+ * NOSCRIPT.
  */
 #include "config.h"
 
@@ -15,14 +22,18 @@
 
 #include <hiredis/hiredis.h>
 
+#include "cluster_map.h"
+#include "cluster_sync.h"
 #include "publisher.h"
 #include "redis_conn.h"
+#include "redis_url.h"
 #include "scripts.h"
 #include "sse.h"
 #include "xmalloc.h"
 
 struct publisher {
-	struct redis_conn	*conn;
+	struct redis_conn	*conn;		/* NULL for a cluster */
+	struct cluster_sync	*cluster;	/* or NULL */
 	char			*prefix;
 	unsigned		 timeout_ms;
 	redisContext		*ctx;
@@ -34,9 +45,28 @@ publisher_create(const char *url, const char *prefix, unsigned timeout_ms,
     char *err, size_t errlen)
 {
 	struct publisher	*p;
+	struct redis_url	 u;
+	int			 cluster;
 
+	if (redis_url_parse(url, &u, err, errlen) == -1)
+		return NULL;
+	cluster = u.cluster;
+	redis_url_clear(&u);
+	/* A brace in the prefix would make the hash tag its own, not the
+	 * channel: every key in one slot, the channel's SPUBLISH in
+	 * another. */
+	if (cluster && strchr(prefix, '{') != NULL) {
+		snprintf(err, errlen, "history-prefix \"%s\" holds a '{': "
+		    "with a redis+cluster:// URL the channel name is the "
+		    "keys' hash tag", prefix);
+		return NULL;
+	}
 	p = xcalloc(1, sizeof *p);
-	if ((p->conn = redis_conn_create(url, err, errlen)) == NULL) {
+	if (cluster)
+		p->cluster = cluster_sync_create(url, err, errlen);
+	else
+		p->conn = redis_conn_create(url, err, errlen);
+	if (p->conn == NULL && p->cluster == NULL) {
 		free(p);
 		return NULL;
 	}
@@ -61,6 +91,7 @@ publisher_free(struct publisher *p)
 		return;
 	publisher_close(p);
 	redis_conn_free(p->conn);
+	cluster_sync_free(p->cluster);
 	free(p->prefix);
 	free(p);
 }
@@ -80,6 +111,22 @@ publisher_call(struct publisher *p, int argc, const char **argv,
 		publisher_close(p);
 	}
 	return r;
+}
+
+/* Keeps the sha of R, SCRIPT LOAD's reply. Returns 0, or -1 with a reason
+ * in ERR. */
+static int
+publisher_sha(struct publisher *p, const redisReply *r, char *err,
+    size_t errlen)
+{
+	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
+		snprintf(err, errlen, "redis SCRIPT LOAD: %.200s",
+		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+		return -1;
+	}
+	memcpy(p->sha, r->str, 40);
+	p->sha[40] = '\0';
+	return 0;
 }
 
 /* Connects (redis_conn: sentinels, AUTH, SELECT, ROLE) and loads the
@@ -109,17 +156,119 @@ publisher_connect(struct publisher *p, char *err, size_t errlen)
 	argl[2] = strlen(SCRIPT_PUBLISH);
 	if ((r = publisher_call(p, 3, argv, argl, err, errlen)) == NULL)
 		return -1;
-	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
-		snprintf(err, errlen, "redis SCRIPT LOAD: %s",
-		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	if (publisher_sha(p, r, err, errlen) == -1) {
 		freeReplyObject(r);
 		publisher_close(p);
 		return -1;
 	}
-	memcpy(p->sha, r->str, 40);
-	p->sha[40] = '\0';
 	freeReplyObject(r);
 	return 0;
+}
+
+/* Reads R, the publish script's reply (freed here), into ID and
+ * *RECEIVERS. Returns 0, or -1 with a reason in ERR. */
+static int
+publisher_result(struct publisher *p, redisReply *r, char *id,
+    long long *receivers, char *err, size_t errlen)
+{
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(err, errlen, "redis: %s", r->str);
+		/* A demoted master: find the new one next time. */
+		if (strncmp(r->str, "READONLY", 8) == 0)
+			publisher_close(p);
+		freeReplyObject(r);
+		return -1;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[0]->len >= EVENT_ID_MAX ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER) {
+		snprintf(err, errlen, "redis: unexpected reply to the "
+		    "publish script");
+		freeReplyObject(r);
+		return -1;
+	}
+	memcpy(id, r->element[0]->str, r->element[0]->len + 1);
+	*receivers = r->element[1]->integer;
+	freeReplyObject(r);
+	return 0;
+}
+
+/* cluster_sync's fix: a node without the script (new, restarted, or
+ * taking the slot over) gets it. */
+static int
+publisher_cluster_fix(void *arg, redisContext *c, const redisReply *r,
+    char *err, size_t errlen)
+{
+	struct publisher	*p = arg;
+	redisReply		*lr;
+	const char		*argv[3] = { "SCRIPT", "LOAD", SCRIPT_PUBLISH };
+	size_t			 argl[3] = { 6, 4, sizeof SCRIPT_PUBLISH - 1 };
+	int			 rc;
+
+	if (r->len < 8 || strncmp(r->str, "NOSCRIPT", 8) != 0)
+		return 0;
+	if ((lr = redisCommandArgv(c, 3, argv, argl)) == NULL) {
+		snprintf(err, errlen, "redis SCRIPT LOAD: %s", c->errstr);
+		return -1;
+	}
+	rc = publisher_sha(p, lr, err, errlen);
+	freeReplyObject(lr);
+	return rc == 0 ? 1 : -1;
+}
+
+/* Publishes through the cluster: see the top of this file. */
+static int
+publisher_publish_cluster(struct publisher *p, const char *channel,
+    const char *event, const char *data, size_t len, const char *smaxlen,
+    const char *smaxage, char *id, long long *receivers, char *err,
+    size_t errlen)
+{
+	redisReply	*r;
+	const char	*argv[11];
+	size_t		 argl[11], i;
+	char		 k1[512], k2[512], why[CLUSTER_SYNC_ERR_MAX];
+	unsigned	 slot;
+
+	snprintf(k1, sizeof k1, "%shistory:{%s}", p->prefix, channel);
+	snprintf(k2, sizeof k2, "%sclock:{%s}", p->prefix, channel);
+	slot = cluster_keyslot(channel, strlen(channel));
+	if (p->sha[0] == '\0') {
+		argv[0] = "SCRIPT";
+		argv[1] = "LOAD";
+		argv[2] = SCRIPT_PUBLISH;
+		for (i = 0; i < 3; i++)
+			argl[i] = strlen(argv[i]);
+		if ((r = cluster_sync_command(p->cluster, slot, 3, argv, argl,
+		    p->timeout_ms, NULL, NULL, why, sizeof why)) == NULL) {
+			snprintf(err, errlen, "redis: %s", why);
+			return -1;
+		}
+		i = (size_t)publisher_sha(p, r, err, errlen);
+		freeReplyObject(r);
+		if (i != 0)
+			return -1;
+	}
+	argv[0] = "EVALSHA";
+	argv[1] = p->sha;
+	argv[2] = "2";
+	argv[3] = k1;
+	argv[4] = k2;
+	argv[5] = channel;
+	argv[6] = event;
+	argv[7] = smaxlen;
+	argv[8] = smaxage;
+	argv[9] = data;
+	argv[10] = "spublish";
+	for (i = 0; i < 11; i++)
+		argl[i] = i == 9 ? len : strlen(argv[i]);
+	if ((r = cluster_sync_command(p->cluster, slot, 11, argv, argl,
+	    p->timeout_ms, publisher_cluster_fix, p, why, sizeof why)) ==
+	    NULL) {
+		snprintf(err, errlen, "redis: %s", why);
+		return -1;
+	}
+	return publisher_result(p, r, id, receivers, err, errlen);
 }
 
 int
@@ -145,6 +294,9 @@ publisher_publish(struct publisher *p, const char *channel,
 	snprintf(k2, sizeof k2, "%sclock", p->prefix);
 	snprintf(smaxlen, sizeof smaxlen, "%lu", maxlen);
 	snprintf(smaxage, sizeof smaxage, "%lu", maxage_ms);
+	if (p->cluster != NULL)
+		return publisher_publish_cluster(p, channel, event, data, len,
+		    smaxlen, smaxage, id, receivers, err, errlen);
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (publisher_connect(p, err, errlen) == -1)
 			continue;
@@ -176,27 +328,7 @@ publisher_publish(struct publisher *p, const char *channel,
 	}
 	if (r == NULL)
 		return -1;
-	if (r->type == REDIS_REPLY_ERROR) {
-		snprintf(err, errlen, "redis: %s", r->str);
-		/* A demoted master: find the new one next time. */
-		if (strncmp(r->str, "READONLY", 8) == 0)
-			publisher_close(p);
-		freeReplyObject(r);
-		return -1;
-	}
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_STRING ||
-	    r->element[0]->len >= EVENT_ID_MAX ||
-	    r->element[1]->type != REDIS_REPLY_INTEGER) {
-		snprintf(err, errlen, "redis: unexpected reply to the "
-		    "publish script");
-		freeReplyObject(r);
-		return -1;
-	}
-	memcpy(id, r->element[0]->str, r->element[0]->len + 1);
-	*receivers = r->element[1]->integer;
-	freeReplyObject(r);
-	return 0;
+	return publisher_result(p, r, id, receivers, err, errlen);
 }
 
 /* Copies the id of the first entry of an XRANGE/XREVRANGE reply. */
@@ -215,6 +347,50 @@ publisher_entry_id(const redisReply *r, char *out)
 		memcpy(out, e->element[0]->str, e->element[0]->len + 1);
 }
 
+/* publisher_info() on a cluster: the three reads at the channel's slot. */
+static int
+publisher_info_cluster(struct publisher *p, const char *channel,
+    struct publisher_info *info, char *err, size_t errlen)
+{
+	redisReply	*r;
+	const char	*argv[3][6] = {
+		{ "XLEN", NULL },
+		{ "XRANGE", NULL, "-", "+", "COUNT", "1" },
+		{ "XREVRANGE", NULL, "+", "-", "COUNT", "1" }
+	};
+	const int	 argc[3] = { 2, 6, 6 };
+	size_t		 argl[6];
+	char		 key[512], why[CLUSTER_SYNC_ERR_MAX];
+	int		 i, j;
+
+	snprintf(key, sizeof key, "%shistory:{%s}", p->prefix, channel);
+	for (i = 0; i < 3; i++) {
+		argv[i][1] = key;
+		for (j = 0; j < argc[i]; j++)
+			argl[j] = strlen(argv[i][j]);
+		if ((r = cluster_sync_command(p->cluster,
+		    cluster_keyslot(channel, strlen(channel)), argc[i],
+		    argv[i], argl, p->timeout_ms, NULL, NULL, why,
+		    sizeof why)) == NULL) {
+			snprintf(err, errlen, "redis: %s", why);
+			return -1;
+		}
+		if (r->type == REDIS_REPLY_ERROR) {
+			snprintf(err, errlen, "redis: %.200s", r->str);
+			freeReplyObject(r);
+			return -1;
+		}
+		if (i == 0)
+			info->length = r->type == REDIS_REPLY_INTEGER ?
+			    r->integer : 0;
+		else
+			publisher_entry_id(r, i == 1 ? info->first_id :
+			    info->last_id);
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
 int
 publisher_info(struct publisher *p, const char *channel,
     struct publisher_info *info, char *err, size_t errlen)
@@ -224,8 +400,10 @@ publisher_info(struct publisher *p, const char *channel,
 	int		 i, attempt, ok = 0;
 	void		*reply;
 
-	snprintf(key, sizeof key, "%shistory:%s", p->prefix, channel);
 	memset(info, 0, sizeof *info);
+	if (p->cluster != NULL)
+		return publisher_info_cluster(p, channel, info, err, errlen);
+	snprintf(key, sizeof key, "%shistory:%s", p->prefix, channel);
 	for (attempt = 0; attempt < 2 && !ok; attempt++) {
 		if (publisher_connect(p, err, errlen) == -1)
 			continue;
@@ -267,6 +445,11 @@ publisher_info(struct publisher *p, const char *channel,
 redisContext *
 publisher_redis(struct publisher *p, char *err, size_t errlen)
 {
+	if (p->cluster != NULL) {
+		snprintf(err, errlen, "not available with a redis+cluster:// "
+		    "URL");
+		return NULL;
+	}
 	if (p->ctx != NULL && p->ctx->err)
 		publisher_close(p);
 	if (publisher_connect(p, err, errlen) == -1)

@@ -6,6 +6,12 @@
  * publish endpoint (on the acceptor thread, which may block; never on the
  * event loop). Calls time out after the configured milliseconds. A lost
  * connection is reopened on the next call. Not thread-safe: one per thread.
+ *
+ * A redis+cluster:// URL publishes to a Redis Cluster: each channel's
+ * history and id clock in the channel's slot, the event announced with
+ * SPUBLISH (see publisher.c). There the timeout bounds the whole call,
+ * waits for a failover or a resharding included, and publisher_redis()
+ * has no single connection to give.
  */
 #ifndef SSE_PUBLISHER_H
 #define SSE_PUBLISHER_H
@@ -24,8 +30,9 @@ struct publisher_info {
 	char		last_id[EVENT_ID_MAX];	/* "" when empty */
 };
 
-/* Returns a publisher for the Redis at URL with key PREFIX ("sse:") and
- * TIMEOUT_MS per call, or NULL with a reason in ERR. Does not connect. */
+/* Returns a publisher for the Redis at URL with key PREFIX ("sse:"; no
+ * '{' with a cluster) and TIMEOUT_MS per call, or NULL with a reason in
+ * ERR. Does not connect. */
 struct publisher *publisher_create(const char *url, const char *prefix,
 		    unsigned timeout_ms, char *err, size_t errlen);
 /* Closes the connection and frees. NULL is ignored. */
@@ -45,7 +52,8 @@ int		 publisher_info(struct publisher *, const char *channel,
 /* Returns the connection, opened if needed, for other commands on the
  * same thread (the stats endpoints); the publisher keeps it. After a
  * failed call that left it broken (c->err set), publisher_reset() drops
- * it. Returns NULL with a reason in ERR when Redis cannot be reached. */
+ * it. Returns NULL with a reason in ERR when Redis cannot be reached, or
+ * for a cluster. */
 struct redisContext *publisher_redis(struct publisher *, char *err,
 		    size_t errlen);
 /* Closes the connection; the next call opens a new one. */

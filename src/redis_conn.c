@@ -71,8 +71,8 @@ redis_conn_create(const char *url, char *err, size_t errlen)
 		free(rc);
 		return NULL;
 	}
-	/* Every user below would talk to one node as if it held every key:
-	 * refused until the cluster client exists. */
+	/* Every user of this way talks to one node as if it held every key;
+	 * the publisher takes a cluster through cluster_sync instead. */
 	if (rc->url.cluster) {
 		snprintf(err, errlen, "%s", REDIS_URL_CLUSTER_UNSUPPORTED);
 		redis_url_clear(&rc->url);
@@ -371,6 +371,25 @@ redis_conn_open_sync(struct redis_conn *rc, unsigned timeout_ms, char *err,
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	redisSetTimeout(s.c, tv);
 	return s.c;
+}
+
+redisContext *
+redis_conn_node_sync(const struct redis_url *u, const char *host, int port,
+    unsigned timeout_ms, char *err, size_t errlen)
+{
+	struct redis_conn	 rc;
+
+	/* A direct way to HOST:PORT that borrows U's credentials: the same
+	 * dial and handshake as any other connection, nothing to free. */
+	memset(&rc, 0, sizeof rc);
+	if (redis_url_resolve_host(host, rc.ip, sizeof rc.ip, err,
+	    errlen) == -1)
+		return NULL;
+	rc.url.host = (char *)host;
+	rc.url.port = port;
+	rc.url.user = u->user;
+	rc.url.password = u->password;
+	return redis_conn_open_sync(&rc, timeout_ms, err, errlen);
 }
 
 static void

@@ -11,7 +11,9 @@
  *   - history and stats get a hiredis async context (redis_conn_async)
  *     with the handshake queued ahead of their commands;
  *   - the publisher (acceptor thread, sse-publish) gets a blocking context
- *     (redis_conn_open_sync): the same steps on an event loop of its own.
+ *     (redis_conn_open_sync): the same steps on an event loop of its own;
+ *   - the cluster client (cluster_sync.h) gets one for each node it talks
+ *     to (redis_conn_node_sync), greeted the same way.
  * One redis_conn per user and thread; the loop functions are for the
  * thread of the event_base they are given.
  */
@@ -69,6 +71,14 @@ void		 redis_conn_cancel(struct redis_conn *);
  * reason in ERR. Not on an event-loop thread. */
 struct redisContext *redis_conn_open_sync(struct redis_conn *,
 		    unsigned timeout_ms, char *err, size_t errlen);
+/* Does what redis_conn_open_sync() does for the node at HOST:PORT (a name
+ * or an address, as a Redis Cluster names its nodes) with the credentials
+ * of U (AUTH; no SELECT or ROLE: a cluster node has database 0 only and
+ * says itself whether it serves a slot). Returns a blocking context (caller
+ * frees: redisFree), or NULL with a reason in ERR. */
+struct redisContext *redis_conn_node_sync(const struct redis_url *u,
+		    const char *host, int port, unsigned timeout_ms, char *err,
+		    size_t errlen);
 
 /* Returns a new async context attached to BASE with the handshake queued,
  * ready for commands (the caller owns it and sets its data and callbacks;

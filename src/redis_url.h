@@ -11,8 +11,9 @@
  *   redis+cluster://[[user]:password@]host[:port][,host[:port]...][/0]
  *        Redis Cluster: seed nodes (port 6379 by default) to learn the
  *        topology from; a cluster has database 0 only, so no other /db.
- *        Not usable yet: redis_conn_create() refuses it
- *        (REDIS_URL_CLUSTER_UNSUPPORTED) until the cluster client exists.
+ *        The publisher takes it (cluster_sync.h); redis_conn_create(), the
+ *        way of the worker's single-node clients, refuses it
+ *        (REDIS_URL_CLUSTER_UNSUPPORTED).
  * host may be a name, an IPv4 address or a bracketed IPv6 address.
  * Percent-escapes are decoded in user and password.
  */
@@ -25,10 +26,11 @@
 #define REDIS_URL_SENTINELS_MAX	16
 #define REDIS_URL_SEEDS_MAX	16
 
-/* Why every Redis client of the project refuses a redis+cluster:// URL
- * for now (one line, for the error after "--redis: "). */
+/* Why the worker refuses a redis+cluster:// URL for now (one line, for
+ * the error after "--redis: "). */
 #define REDIS_URL_CLUSTER_UNSUPPORTED \
-	"redis+cluster:// is not supported yet by sse-fcgi or sse-publish"
+	"redis+cluster:// is not supported yet by the sse-fcgi worker " \
+	"(sse-publish publishes to a cluster)"
 
 /* One sentinel of a redis+sentinel:// URL. */
 struct redis_sentinel {

@@ -14,6 +14,10 @@
  * Channel and event name are checked before Redis is contacted. The id
  * goes to standard output, alone; everything else to standard error.
  *
+ * A redis+cluster:// URL publishes to a Redis Cluster (see publisher.h):
+ * the channel's keys hash-tagged, SPUBLISH; publish-timeout then bounds the
+ * wait for a failover or a resharding too.
+ *
  * Exit status: 0 published, 1 Redis unreachable or refused (or standard
  * input unreadable), 2 bad arguments or configuration, 3 payload larger
  * than max-message.
@@ -79,7 +83,9 @@ usage(FILE *out)
 	    "  --redis URL        Redis to publish to (default: "
 	    "SSE_FCGI_REDIS, else\n"
 	    "                     the config file's, else "
-	    "redis://127.0.0.1:6379)\n"
+	    "redis://127.0.0.1:6379);\n"
+	    "                     redis+cluster://HOST:PORT[,HOST:PORT...] "
+	    "for a cluster\n"
 	    "  --config FILE      sse-fcgi config file to take settings from\n"
 	    "                     (default: SSE_FCGI_CONFIG)\n"
 	    "  --maxlen N         events kept in the channel's history "
@@ -415,9 +421,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "sse-publish: redis URL: %s\n", err);
 		goto usage;
 	}
-	if (url.cluster) {
-		fprintf(stderr, "sse-publish: redis URL: %s\n",
-		    REDIS_URL_CLUSTER_UNSUPPORTED);
+	/* The channel must be the keys' hash tag (publisher.c). */
+	if (url.cluster && strchr(c.history_prefix, '{') != NULL) {
+		fprintf(stderr, "sse-publish: history-prefix \"%.64s\": no '{' "
+		    "with a redis+cluster:// URL\n", c.history_prefix);
 		redis_url_clear(&url);
 		goto usage;
 	}

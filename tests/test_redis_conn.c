@@ -8,8 +8,9 @@
  * the connection and never answer each cost the timeout while the loop
  * keeps running, a garbage answer is skipped with its reason, a host name
  * is resolved, and a master that refuses AUTH or is a replica is refused.
- * A redis+cluster:// URL is refused, with its one-line reason, until the
- * cluster client exists.
+ * A redis+cluster:// URL is refused, with its one-line reason: the
+ * worker's clients talk to one node (the publisher takes a cluster through
+ * cluster_sync).
  */
 #include "config.h"
 

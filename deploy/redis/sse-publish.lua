@@ -1,10 +1,11 @@
 -- sse-fcgi publish script: appends an event to its channel's history and
 -- announces it to every worker, in one atomic step, under an id that is
--- ordered across all channels. Use it from any language with EVAL/EVALSHA;
--- sse-publish and the HTTP publish endpoint run this same script.
+-- ordered across all channels that share the clock. Use it from any
+-- language with EVAL/EVALSHA; sse-publish and the HTTP publish endpoint run
+-- this same script.
 --
 --   KEYS[1]  the channel's history stream: <prefix>history:<channel>
---   KEYS[2]  the id clock of the deployment: <prefix>clock
+--   KEYS[2]  the id clock: <prefix>clock, one for the deployment
 --            (prefix "sse:" unless sse-fcgi is configured otherwise)
 --   ARGV[1]  channel name ([A-Za-z0-9._:-], 1 to 200 bytes)
 --   ARGV[2]  event name, or "" for a plain message (at most 255 bytes,
@@ -13,12 +14,33 @@
 --   ARGV[4]  history age to keep in milliseconds (0: no age limit)
 --   ARGV[5]  data: any bytes (last, so `redis-cli -x` can read it from
 --            standard input)
+--   ARGV[6]  optional: "spublish" announces with SPUBLISH (a shard
+--            channel) instead of PUBLISH; anything else is an error.
+-- On a Redis Cluster a script may only touch keys of one slot, so there
+-- the keys carry the channel as their hash tag and each channel has its
+-- own clock, in the slot SPUBLISH uses for the channel:
+--   KEYS[1]  <prefix>history:{<channel>}
+--   KEYS[2]  <prefix>clock:{<channel>}
+--   ARGV[6]  "spublish"
+-- Ids then increase per channel, not across channels. A channel outside
+-- the keys' slot makes SPUBLISH fail after the history was written.
 -- Returns { id, receivers }: the event id ("MS-SEQ") and how many workers
--- received it. Example:
+-- received it (with SPUBLISH: subscribers on the node that ran it).
+-- Examples:
 --   redis-cli EVAL "$(cat sse-publish.lua)" 2 sse:history:project.123 \
 --       sse:clock project.123 '' 1000 86400000 '{"type":"notification"}'
-if #ARGV ~= 5 or #KEYS ~= 2 then
-  return redis.error_reply('ERR expected 2 keys and 5 arguments')
+--   redis-cli -c EVAL "$(cat sse-publish.lua)" 2 \
+--       'sse:history:{project.123}' 'sse:clock:{project.123}' \
+--       project.123 '' 1000 86400000 '{"type":"notification"}' spublish
+if (#ARGV ~= 5 and #ARGV ~= 6) or #KEYS ~= 2 then
+  return redis.error_reply('ERR expected 2 keys and 5 or 6 arguments')
+end
+local announce = 'PUBLISH'
+if #ARGV == 6 then
+  if ARGV[6] ~= 'spublish' then
+    return redis.error_reply('ERR ARGV[6] must be "spublish" or absent')
+  end
+  announce = 'SPUBLISH'
 end
 local channel, event, data = ARGV[1], ARGV[2], ARGV[5]
 local maxlen, maxage = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -32,7 +54,7 @@ end
 if #event > 255 or string.find(event, '[%z\r\n]') then
   return redis.error_reply('ERR event name: at most 255 bytes, no CR, LF, NUL')
 end
--- The id: the time (never going back) and the deployment-wide sequence.
+-- The id: the time (never going back) and the clock's sequence.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ms = math.max(now, tonumber(redis.call('HGET', KEYS[2], 'ms')) or 0)
@@ -61,6 +83,6 @@ if maxlen > 0 then
     redis.call('PEXPIRE', KEYS[1], maxage)
   end
 end
-local n = redis.call('PUBLISH', channel,
+local n = redis.call(announce, channel,
     '\0sse1\0' .. id .. '\0' .. event .. '\0' .. data)
 return { id, n }

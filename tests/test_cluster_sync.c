@@ -1,0 +1,494 @@
+/* sse-fcgi - MIT License
+ *
+ * Unit tests for cluster_sync. Without a network: what each reply means
+ * for a command (an answer, MOVED, ASK, a wait, a lost connection, a
+ * redirection that cannot be read; error texts made one printable line)
+ * and the pauses between tries (growing, bounded, never past the
+ * deadline); URLs it refuses. Then the loop against a fake node in a child
+ * process on 127.0.0.1 that claims every slot and answers from a script:
+ * TRYAGAIN, MOVED and ASK followed to an answer (ASKING sent once, the map
+ * fetched again after each change), the URL's user and password sent to
+ * every node, NOSCRIPT mended by the caller's fix, a redirection for
+ * another slot, a garbage CLUSTER SHARDS, a seed that refuses the
+ * connection, a slot without a master until the deadline.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "cluster_map.h"
+#include "cluster_sync.h"
+#include "testlib.h"
+
+static redisReply *
+reply_of(const char *s)
+{
+	redisReader	*rd = redisReaderCreate();
+	void		*r = NULL;
+
+	redisReaderFeed(rd, s, strlen(s));
+	if (redisReaderGetReply(rd, &r) != REDIS_OK)
+		r = NULL;
+	redisReaderFree(rd);
+	return r;
+}
+
+static const struct {
+	const char		*resp;	/* NULL: no reply */
+	enum cluster_sync_kind	 kind;
+	const char		*why;	/* a piece of the reason, or host */
+	unsigned		 slot;
+	int			 port;
+} classify_cases[] = {
+	{ NULL, CLUSTER_SYNC_LOST, "no reply", 0, 0 },
+	{ "+OK\r\n", CLUSTER_SYNC_ANSWER, NULL, 0, 0 },
+	{ ":1\r\n", CLUSTER_SYNC_ANSWER, NULL, 0, 0 },
+	{ "$-1\r\n", CLUSTER_SYNC_ANSWER, NULL, 0, 0 },
+	{ "*0\r\n", CLUSTER_SYNC_ANSWER, NULL, 0, 0 },
+	{ "*2\r\n$5\r\nMOVED\r\n:1\r\n", CLUSTER_SYNC_ANSWER, NULL, 0, 0 },
+	{ "$18\r\nMOVED 1 127.0.0.1:1\r\n", CLUSTER_SYNC_ANSWER, NULL, 0, 0 },
+	{ "-ERR wrong number of arguments\r\n", CLUSTER_SYNC_ANSWER, NULL, 0,
+	  0 },
+	{ "-NOSCRIPT No matching script\r\n", CLUSTER_SYNC_ANSWER, NULL, 0,
+	  0 },
+	{ "-\r\n", CLUSTER_SYNC_ANSWER, NULL, 0, 0 },
+	{ "-MOVEDX 1 h:1\r\n", CLUSTER_SYNC_ANSWER, NULL, 0, 0 },
+	{ "-TRYAGAINX\r\n", CLUSTER_SYNC_ANSWER, NULL, 0, 0 },
+	{ "-MOVED 3999 127.0.0.1:6381\r\n", CLUSTER_SYNC_MOVED, "127.0.0.1",
+	  3999, 6381 },
+	{ "-MOVED 0 :7000\r\n", CLUSTER_SYNC_MOVED, "", 0, 7000 },
+	{ "-ASK 16383 [::1]:6381\r\n", CLUSTER_SYNC_ASK, "::1", 16383,
+	  6381 },
+	{ "-ASK 12 redis-2.svc:6379\r\n", CLUSTER_SYNC_ASK, "redis-2.svc", 12,
+	  6379 },
+	{ "-MOVED\r\n", CLUSTER_SYNC_BAD, "cannot be read", 0, 0 },
+	{ "-ASK\r\n", CLUSTER_SYNC_BAD, "cannot be read", 0, 0 },
+	{ "-MOVED x 127.0.0.1:1\r\n", CLUSTER_SYNC_BAD, "a bad slot", 0, 0 },
+	{ "-MOVED 16384 127.0.0.1:1\r\n", CLUSTER_SYNC_BAD, "a bad slot", 0,
+	  0 },
+	{ "-ASK 1 127.0.0.1\r\n", CLUSTER_SYNC_BAD, "a bad", 0, 0 },
+	{ "-MOVED 1 127.0.0.1:0\r\n", CLUSTER_SYNC_BAD, "a bad port", 0, 0 },
+	{ "-MOVED 1 127.0.0.1:65536\r\n", CLUSTER_SYNC_BAD, "a bad port", 0,
+	  0 },
+	{ "-MOVED 1 a b:1\r\n", CLUSTER_SYNC_BAD, "a bad address", 0, 0 },
+	{ "-MOVED 1 \x01:1\r\n", CLUSTER_SYNC_BAD, "a bad address", 0, 0 },
+	{ "-TRYAGAIN Multiple keys request during rehashing of slot\r\n",
+	  CLUSTER_SYNC_WAIT, "TRYAGAIN Multiple keys request", 0, 0 },
+	{ "-TRYAGAIN\r\n", CLUSTER_SYNC_WAIT, "TRYAGAIN", 0, 0 },
+	{ "-CLUSTERDOWN The cluster is down\r\n", CLUSTER_SYNC_WAIT,
+	  "CLUSTERDOWN The cluster is down", 0, 0 },
+	{ "-CLUSTERDOWN Hash slot not served\r\n", CLUSTER_SYNC_WAIT,
+	  "Hash slot not served", 0, 0 },
+	{ "-LOADING Redis is loading the dataset in memory\r\n",
+	  CLUSTER_SYNC_WAIT, "LOADING", 0, 0 },
+	{ "-MASTERDOWN Link with MASTER is down\r\n", CLUSTER_SYNC_WAIT,
+	  "MASTERDOWN", 0, 0 },
+	{ "-READONLY You can't write against a read only replica.\r\n",
+	  CLUSTER_SYNC_WAIT, "READONLY", 0, 0 },
+	{ "-TRYAGAIN a\x01" "b\x7f" "c\r\n", CLUSTER_SYNC_WAIT,
+	  "TRYAGAIN a?b?c", 0, 0 },
+};
+
+static void
+test_classify(void)
+{
+	struct cluster_redirect	 rd;
+	enum cluster_sync_kind	 k;
+	redisReply		*r;
+	char			 why[256], tiny[4];
+	size_t			 i;
+
+	for (i = 0; i < sizeof classify_cases / sizeof classify_cases[0];
+	    i++) {
+		r = classify_cases[i].resp != NULL ?
+		    reply_of(classify_cases[i].resp) : NULL;
+		if (classify_cases[i].resp != NULL && r == NULL) {
+			test_cond(classify_cases[i].resp, 0);
+			continue;
+		}
+		memset(&rd, 0xa5, sizeof rd);
+		why[0] = '\0';
+		k = cluster_sync_classify(r, &rd, why, sizeof why);
+		test_cond(classify_cases[i].resp != NULL ?
+		    classify_cases[i].resp : "(no reply)",
+		    k == classify_cases[i].kind);
+		if (k == CLUSTER_SYNC_MOVED || k == CLUSTER_SYNC_ASK)
+			test_cond("redirection read", rd.slot ==
+			    classify_cases[i].slot && rd.port ==
+			    classify_cases[i].port && strcmp(rd.host,
+			    classify_cases[i].why) == 0 && rd.ask ==
+			    (k == CLUSTER_SYNC_ASK));
+		else if (classify_cases[i].why != NULL)
+			test_cond(classify_cases[i].why, strstr(why,
+			    classify_cases[i].why) != NULL &&
+			    strchr(why, '\n') == NULL);
+		freeReplyObject(r);
+	}
+	/* A long error text is cut to the room given. */
+	r = reply_of("-TRYAGAIN 0123456789\r\n");
+	test_cond("cut to the room", r != NULL && cluster_sync_classify(r,
+	    &rd, tiny, sizeof tiny) == CLUSTER_SYNC_WAIT &&
+	    strcmp(tiny, "TRY") == 0);
+	freeReplyObject(r);
+}
+
+static void
+test_pause(void)
+{
+	test_cond("first pause 20 ms", cluster_sync_pause(1, 10000) == 20);
+	test_cond("try 0 taken as 1", cluster_sync_pause(0, 10000) == 20);
+	test_cond("doubling", cluster_sync_pause(2, 10000) == 40 &&
+	    cluster_sync_pause(3, 10000) == 80 &&
+	    cluster_sync_pause(5, 10000) == 320);
+	test_cond("bounded at 500 ms", cluster_sync_pause(6, 10000) == 500 &&
+	    cluster_sync_pause(7, 10000) == 500 &&
+	    cluster_sync_pause(64, 10000) == 500 &&
+	    cluster_sync_pause(~0u, 10000) == 500);
+	test_cond("leaves 20 ms for the try", cluster_sync_pause(6, 100) ==
+	    80 && cluster_sync_pause(1, 30) == 10 &&
+	    cluster_sync_pause(1, 21) == 1);
+	test_cond("no time for a try", cluster_sync_pause(1, 20) == -1 &&
+	    cluster_sync_pause(1, 0) == -1 &&
+	    cluster_sync_pause(1, -5) == -1 &&
+	    cluster_sync_pause(9, 19) == -1);
+}
+
+static void
+test_create(void)
+{
+	struct cluster_sync	*cs;
+	char			 err[256];
+
+	test_cond("a plain URL refused", cluster_sync_create(
+	    "redis://127.0.0.1:6379", err, sizeof err) == NULL &&
+	    strstr(err, "not a redis+cluster:// URL") != NULL);
+	test_cond("a database refused", cluster_sync_create(
+	    "redis+cluster://127.0.0.1:7000/1", err, sizeof err) == NULL &&
+	    strstr(err, "database 0 only") != NULL);
+	test_cond("no seed refused", cluster_sync_create("redis+cluster://",
+	    err, sizeof err) == NULL && strstr(err, "no seed") != NULL);
+	cs = cluster_sync_create("redis+cluster://u:secret@127.0.0.1:7000,"
+	    "127.0.0.1:7001", err, sizeof err);
+	test_cond("seeds taken", cs != NULL);
+	test_cond("described without the password", cs != NULL &&
+	    strstr(cluster_sync_describe(cs), "secret") == NULL &&
+	    strstr(cluster_sync_describe(cs), "127.0.0.1:7001") != NULL);
+	cluster_sync_free(cs);
+	cluster_sync_free(NULL);
+}
+
+/* The fake node: what it answers to the command under test ("SET"), one
+ * script a connection; everything else as a cluster node would. */
+enum fake_mode {
+	FAKE_FOLLOW,	/* TRYAGAIN, MOVED to itself, ASK to itself, +DONE */
+	FAKE_NOSCRIPT,	/* NOSCRIPT until SCRIPT LOAD, then +DONE */
+	FAKE_OTHER_SLOT,	/* MOVED for another slot */
+	FAKE_GARBAGE,	/* CLUSTER SHARDS answered with :1 */
+	FAKE_PART	/* serves slots 0-100 only */
+};
+
+static void
+fake_send(int fd, const char *s)
+{
+	size_t	len = strlen(s), off = 0;
+	ssize_t	n;
+
+	while (off < len && (n = write(fd, s + off, len - off)) > 0)
+		off += (size_t)n;
+}
+
+/* CLUSTER SHARDS: one shard, this node its master, slots 0 to LAST. */
+static void
+fake_shards(int fd, int port, int last)
+{
+	char	buf[512];
+
+	snprintf(buf, sizeof buf, "*1\r\n*4\r\n$5\r\nslots\r\n*2\r\n:0\r\n"
+	    ":%d\r\n$5\r\nnodes\r\n*1\r\n*14\r\n$2\r\nid\r\n$1\r\na\r\n"
+	    "$4\r\nport\r\n:%d\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n"
+	    "$8\r\nendpoint\r\n$1\r\n?\r\n$4\r\nrole\r\n$6\r\nmaster\r\n"
+	    "$18\r\nreplication-offset\r\n:1\r\n$6\r\nhealth\r\n"
+	    "$6\r\nonline\r\n", last, port);
+	fake_send(fd, buf);
+}
+
+static void
+fake_serve(int fd, enum fake_mode mode, int port, unsigned slot)
+{
+	redisReader	*rd = redisReaderCreate();
+	redisReply	*r;
+	void		*v;
+	char		 buf[4096], out[256];
+	ssize_t		 n;
+	int		 step = 0, asking = 0, shards = 0, loaded = 0;
+
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		redisReaderFeed(rd, buf, (size_t)n);
+		while (redisReaderGetReply(rd, &v) == REDIS_OK && v != NULL) {
+			r = v;
+			if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+				fake_send(fd, "-ERR what\r\n");
+			} else if (strcmp(r->element[0]->str, "PING") == 0) {
+				fake_send(fd, "+PONG\r\n");
+			} else if (strcmp(r->element[0]->str, "AUTH") == 0) {
+				fake_send(fd, r->elements == 3 &&
+				    strcmp(r->element[1]->str, "u") == 0 &&
+				    strcmp(r->element[2]->str, "pw") == 0 ?
+				    "+OK\r\n" : "-WRONGPASS invalid username-"
+				    "password pair\r\n");
+			} else if (strcmp(r->element[0]->str, "CLUSTER") ==
+			    0) {
+				shards++;
+				if (mode == FAKE_GARBAGE)
+					fake_send(fd, ":1\r\n");
+				else
+					fake_shards(fd, port, mode ==
+					    FAKE_PART ? 100 : 16383);
+			} else if (strcmp(r->element[0]->str, "ASKING") == 0) {
+				asking = 1;
+				fake_send(fd, "+OK\r\n");
+			} else if (strcmp(r->element[0]->str, "SCRIPT") == 0) {
+				loaded = 1;
+				fake_send(fd, "$40\r\n0123456789012345678901234"
+				    "567890123456789\r\n");
+			} else if (mode == FAKE_FOLLOW && step == 0) {
+				step++;
+				fake_send(fd, "-TRYAGAIN Multiple keys\r\n");
+			} else if (mode == FAKE_FOLLOW && step == 1) {
+				step++;
+				snprintf(out, sizeof out, "-MOVED %u :%d\r\n",
+				    slot, port);
+				fake_send(fd, out);
+			} else if (mode == FAKE_FOLLOW && step == 2) {
+				step++;
+				snprintf(out, sizeof out, "-ASK %u 127.0.0.1:"
+				    "%d\r\n", slot, port);
+				fake_send(fd, out);
+			} else if (mode == FAKE_FOLLOW) {
+				snprintf(out, sizeof out, "+DONE asking=%d "
+				    "shards=%d\r\n", asking, shards);
+				fake_send(fd, out);
+			} else if (mode == FAKE_NOSCRIPT && !loaded) {
+				fake_send(fd, "-NOSCRIPT No matching script\r\n");
+			} else if (mode == FAKE_NOSCRIPT) {
+				fake_send(fd, "+DONE\r\n");
+			} else if (mode == FAKE_OTHER_SLOT) {
+				snprintf(out, sizeof out, "-MOVED %u :%d\r\n",
+				    (slot + 1) % CLUSTER_SLOTS, port);
+				fake_send(fd, out);
+			} else {
+				fake_send(fd, "+DONE\r\n");
+			}
+			/* ASKING holds for the next command only. */
+			if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+			    strcmp(r->element[0]->str, "ASKING") != 0)
+				asking = 0;
+			freeReplyObject(r);
+		}
+	}
+	redisReaderFree(rd);
+	close(fd);
+}
+
+/* Starts a fake node in a child; returns its port, and its pid in *PID. */
+static int
+fake_start(enum fake_mode mode, unsigned slot, pid_t *pid)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof sin;
+	int			 lfd, fd, one = 1;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+	    listen(lfd, 16) != 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sin, &len) != 0)
+		return -1;
+	if ((*pid = fork()) == 0) {
+		/* One connection at a time: the client keeps one. */
+		while ((fd = accept(lfd, NULL, NULL)) >= 0)
+			fake_serve(fd, mode, ntohs(sin.sin_port), slot);
+		_exit(0);
+	}
+	close(lfd);
+	return ntohs(sin.sin_port);
+}
+
+static void
+fake_stop(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* The caller's fix for FAKE_NOSCRIPT: a SCRIPT LOAD at the node. */
+static int
+fix_noscript(void *arg, redisContext *c, const redisReply *r, char *err,
+    size_t errlen)
+{
+	redisReply	*lr;
+	int		*calls = arg;
+
+	(*calls)++;
+	if (strncmp(r->str, "NOSCRIPT", 8) != 0)
+		return 0;
+	if ((lr = redisCommand(c, "SCRIPT LOAD x")) == NULL)
+		return -1;
+	freeReplyObject(lr);
+	return 1;
+}
+
+/* Runs "SET k v" for SLOT against a fake in MODE, with CREDS ("user:pw@"
+ * or "") in the URL; the reply or NULL. */
+static redisReply *
+fake_run_as(const char *creds, enum fake_mode mode, unsigned slot,
+    unsigned timeout_ms, cluster_sync_fix_fn fix, void *arg, char *err,
+    size_t errlen)
+{
+	static const char	*argv[] = { "SET", "k", "v" };
+	static const size_t	 argl[] = { 3, 1, 1 };
+	struct cluster_sync	*cs;
+	redisReply		*r;
+	char			 url[128];
+	pid_t			 pid;
+	int			 port;
+
+	if ((port = fake_start(mode, slot, &pid)) < 0) {
+		snprintf(err, errlen, "cannot start the fake node");
+		return NULL;
+	}
+	snprintf(url, sizeof url, "redis+cluster://%s127.0.0.1:%d", creds,
+	    port);
+	cs = cluster_sync_create(url, err, errlen);
+	r = cs == NULL ? NULL : cluster_sync_command(cs, slot, 3, argv, argl,
+	    timeout_ms, fix, arg, err, errlen);
+	cluster_sync_free(cs);
+	fake_stop(pid);
+	return r;
+}
+
+static redisReply *
+fake_run(enum fake_mode mode, unsigned slot, unsigned timeout_ms,
+    cluster_sync_fix_fn fix, void *arg, char *err, size_t errlen)
+{
+	return fake_run_as("", mode, slot, timeout_ms, fix, arg, err,
+	    errlen);
+}
+
+static void
+test_loop(void)
+{
+	static const char	*argv[] = { "SET", "k", "v" };
+	static const size_t	 argl[] = { 3, 1, 1 };
+	struct cluster_sync	*cs;
+	struct timespec		 t0, t1;
+	redisReply		*r;
+	char			 err[CLUSTER_SYNC_ERR_MAX], url[128];
+	long			 ms;
+	int			 calls = 0, lfd, port;
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof sin;
+
+	r = fake_run(FAKE_FOLLOW, 1234, 5000, NULL, NULL, err, sizeof err);
+	test_cond("TRYAGAIN, MOVED, ASK followed to the answer", r != NULL &&
+	    r->type == REDIS_REPLY_STATUS && strncmp(r->str, "DONE", 4) == 0);
+	if (r == NULL)
+		fprintf(stderr, "follow: %s\n", err);
+	/* The first map, one after TRYAGAIN, one after MOVED. */
+	test_cond("ASKING before the command, the map fetched three times",
+	    r != NULL && r->type == REDIS_REPLY_STATUS &&
+	    strcmp(r->str, "DONE asking=1 shards=3") == 0);
+	freeReplyObject(r);
+
+	r = fake_run_as("u:pw@", FAKE_FOLLOW, 99, 5000, NULL, NULL, err,
+	    sizeof err);
+	test_cond("the URL's user and password: AUTH at every node", r !=
+	    NULL && r->type == REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	r = fake_run_as("u:bad@", FAKE_FOLLOW, 99, 5000, NULL, NULL, err,
+	    sizeof err);
+	test_cond("a wrong password: the node's refusal", r == NULL &&
+	    strstr(err, "AUTH: WRONGPASS") != NULL &&
+	    strstr(err, "bad") == NULL);
+
+	r = fake_run(FAKE_NOSCRIPT, 0, 5000, fix_noscript, &calls, err,
+	    sizeof err);
+	test_cond("NOSCRIPT mended by the fix, the command sent again",
+	    r != NULL && r->type == REDIS_REPLY_STATUS &&
+	    strcmp(r->str, "DONE") == 0 && calls == 1);
+	freeReplyObject(r);
+	calls = 0;
+	r = fake_run(FAKE_FOLLOW, 7, 5000, fix_noscript, &calls, err,
+	    sizeof err);
+	test_cond("the fix sees no cluster error", r != NULL && calls == 0);
+	freeReplyObject(r);
+
+	r = fake_run(FAKE_OTHER_SLOT, 16383, 5000, NULL, NULL, err,
+	    sizeof err);
+	test_cond("a MOVED for another slot: an error", r == NULL &&
+	    strstr(err, "a redirection for slot 0, not 16383") != NULL);
+
+	r = fake_run(FAKE_GARBAGE, 5, 5000, NULL, NULL, err, sizeof err);
+	test_cond("a garbage CLUSTER SHARDS: an error naming the seed",
+	    r == NULL && strstr(err, "no seed of redis+cluster://127.0.0.1:")
+	    != NULL && strstr(err, "unexpected reply") != NULL);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = fake_run(FAKE_PART, 5000, 400, NULL, NULL, err, sizeof err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) /
+	    1000000;
+	test_cond("a slot without a master: waited for, until the deadline",
+	    r == NULL && strstr(err, "slot 5000 has no master") != NULL &&
+	    strstr(err, "still so after 400 ms") != NULL && ms >= 350 &&
+	    ms < 3000);
+	r = fake_run(FAKE_PART, 100, 400, NULL, NULL, err, sizeof err);
+	test_cond("a slot it serves: answered", r != NULL);
+	freeReplyObject(r);
+
+	/* A port bound but not listening: refused at once. */
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(lfd, (struct sockaddr *)&sin, sizeof sin);
+	getsockname(lfd, (struct sockaddr *)&sin, &len);
+	port = ntohs(sin.sin_port);
+	snprintf(url, sizeof url, "redis+cluster://127.0.0.1:%d", port);
+	cs = cluster_sync_create(url, err, sizeof err);
+	r = cs == NULL ? NULL : cluster_sync_command(cs, 1, 3, argv, argl,
+	    5000, NULL, NULL, err, sizeof err);
+	test_cond("a seed that refuses: an error naming it", r == NULL &&
+	    strstr(err, "gave the cluster's shards") != NULL &&
+	    strstr(err, url + 16) != NULL);
+	test_cond("a slot out of range", cs != NULL && cluster_sync_command(
+	    cs, CLUSTER_SLOTS, 3, argv, argl, 5000, NULL, NULL, err,
+	    sizeof err) == NULL && strstr(err, "out of range") != NULL);
+	cluster_sync_free(cs);
+	close(lfd);
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	test_classify();
+	test_pause();
+	test_create();
+	test_loop();
+	return test_report("test_cluster_sync");
+}
