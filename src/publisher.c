@@ -217,6 +217,34 @@ publisher_cluster_fix(void *arg, redisContext *c, const redisReply *r,
 	return rc == 0 ? 1 : -1;
 }
 
+/* Fills ARGV and ARGL with the publish script's call: EVALSHA, its keys K1
+ * and K2, then its arguments, "spublish" last on a cluster. Returns the
+ * count (11 at most). */
+static int
+publisher_script_call(const struct publisher *p, const char **argv,
+    size_t *argl, const char *k1, const char *k2, const char *channel,
+    const char *event, const char *smaxlen, const char *smaxage,
+    const char *data, size_t len)
+{
+	int	n = 0, i;
+
+	argv[n++] = "EVALSHA";
+	argv[n++] = p->sha;
+	argv[n++] = "2";
+	argv[n++] = k1;
+	argv[n++] = k2;
+	argv[n++] = channel;
+	argv[n++] = event;
+	argv[n++] = smaxlen;
+	argv[n++] = smaxage;
+	argv[n++] = data;
+	if (p->cluster != NULL)
+		argv[n++] = "spublish";
+	for (i = 0; i < n; i++)
+		argl[i] = i == 9 ? len : strlen(argv[i]);
+	return n;
+}
+
 /* Publishes through the cluster: see the top of this file. */
 static int
 publisher_publish_cluster(struct publisher *p, const char *channel,
@@ -229,6 +257,7 @@ publisher_publish_cluster(struct publisher *p, const char *channel,
 	size_t		 argl[11], i;
 	char		 k1[512], k2[512], why[CLUSTER_SYNC_ERR_MAX];
 	unsigned	 slot;
+	int		 n;
 
 	snprintf(k1, sizeof k1, "%shistory:{%s}", p->prefix, channel);
 	snprintf(k2, sizeof k2, "%sclock:{%s}", p->prefix, channel);
@@ -249,20 +278,9 @@ publisher_publish_cluster(struct publisher *p, const char *channel,
 		if (i != 0)
 			return -1;
 	}
-	argv[0] = "EVALSHA";
-	argv[1] = p->sha;
-	argv[2] = "2";
-	argv[3] = k1;
-	argv[4] = k2;
-	argv[5] = channel;
-	argv[6] = event;
-	argv[7] = smaxlen;
-	argv[8] = smaxage;
-	argv[9] = data;
-	argv[10] = "spublish";
-	for (i = 0; i < 11; i++)
-		argl[i] = i == 9 ? len : strlen(argv[i]);
-	if ((r = cluster_sync_command(p->cluster, slot, 11, argv, argl,
+	n = publisher_script_call(p, argv, argl, k1, k2, channel, event,
+	    smaxlen, smaxage, data, len);
+	if ((r = cluster_sync_command(p->cluster, slot, n, argv, argl,
 	    p->timeout_ms, publisher_cluster_fix, p, why, sizeof why)) ==
 	    NULL) {
 		snprintf(err, errlen, "redis: %s", why);
@@ -278,10 +296,10 @@ publisher_publish(struct publisher *p, const char *channel,
     size_t errlen)
 {
 	redisReply	*r = NULL;
-	const char	*argv[10];
-	size_t		 argl[10], i;
+	const char	*argv[11];
+	size_t		 argl[11];
 	char		 k1[512], k2[128], smaxlen[24], smaxage[24];
-	int		 attempt;
+	int		 attempt, n;
 
 	if (event == NULL)
 		event = "";
@@ -300,20 +318,9 @@ publisher_publish(struct publisher *p, const char *channel,
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (publisher_connect(p, err, errlen) == -1)
 			continue;
-		argv[0] = "EVALSHA";
-		argv[1] = p->sha;
-		argv[2] = "2";
-		argv[3] = k1;
-		argv[4] = k2;
-		argv[5] = channel;
-		argv[6] = event;
-		argv[7] = smaxlen;
-		argv[8] = smaxage;
-		argv[9] = data;
-		for (i = 0; i < 9; i++)
-			argl[i] = strlen(argv[i]);
-		argl[9] = len;
-		if ((r = publisher_call(p, 10, argv, argl, err, errlen)) ==
+		n = publisher_script_call(p, argv, argl, k1, k2, channel,
+		    event, smaxlen, smaxage, data, len);
+		if ((r = publisher_call(p, n, argv, argl, err, errlen)) ==
 		    NULL)
 			continue;
 		if (r->type == REDIS_REPLY_ERROR &&
