@@ -34,6 +34,10 @@ export SSE_FCGI_REDIS="redis://127.0.0.1:$RPORT" SSE_FCGI_PUBLISH_TIMEOUT=20000
 			n=$((n + 1))
 		else
 			fails=$((fails + 1)); sleep 0.2
+			# Whether n landed can only be read from a Redis that
+			# answers (it is being restarted, or frozen): asked
+			# while it is down, n would go in twice.
+			wait_until 120 bash -c "redis-cli -p $RPORT PING 2>/dev/null | grep -qx PONG"
 			last=$(redis-cli -p $RPORT --raw XREVRANGE "sse:history:$CH" + - COUNT 1 2>/dev/null | sed -n 3p)
 			[ "$last" = "$n" ] && n=$((n + 1))
 		fi
