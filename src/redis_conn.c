@@ -392,6 +392,30 @@ redis_conn_node_sync(const struct redis_url *u, const char *host, int port,
 	return redis_conn_open_sync(&rc, timeout_ms, err, errlen);
 }
 
+struct redis_conn *
+redis_conn_create_node(const struct redis_url *u, const char *host, int port,
+    char *err, size_t errlen)
+{
+	struct redis_conn	*rc;
+
+	/* Like redis_conn_node_sync()'s, but on the heap and owning its
+	 * strings: an async context outlives the call. */
+	rc = xcalloc(1, sizeof *rc);
+	if (redis_url_resolve_host(host, rc->ip, sizeof rc->ip, err,
+	    errlen) == -1) {
+		free(rc);
+		return NULL;
+	}
+	rc->url.host = xstrdup(host);
+	rc->url.port = port;
+	if (u->user != NULL)
+		rc->url.user = xstrdup(u->user);
+	if (u->password != NULL)
+		rc->url.password = xstrdup(u->password);
+	redis_url_describe(&rc->url, rc->desc, sizeof rc->desc);
+	return rc;
+}
+
 static void
 redis_conn_on_setup(redisAsyncContext *ac, void *r, void *priv)
 {

@@ -12,8 +12,9 @@
  *     with the handshake queued ahead of their commands;
  *   - the publisher (acceptor thread, sse-publish) gets a blocking context
  *     (redis_conn_open_sync): the same steps on an event loop of its own;
- *   - the cluster client (cluster_sync.h) gets one for each node it talks
- *     to (redis_conn_node_sync), greeted the same way.
+ *   - the cluster clients get one for each node they talk to, greeted
+ *     the same way: blocking (cluster_sync.h, redis_conn_node_sync) or
+ *     async (cluster_async.h, redis_conn_create_node).
  * One redis_conn per user and thread; the loop functions are for the
  * thread of the event_base they are given.
  */
@@ -79,6 +80,13 @@ struct redisContext *redis_conn_open_sync(struct redis_conn *,
 struct redisContext *redis_conn_node_sync(const struct redis_url *u,
 		    const char *host, int port, unsigned timeout_ms, char *err,
 		    size_t errlen);
+
+/* Returns a way to the cluster node at HOST:PORT (a name or an address,
+ * as a Redis Cluster names its nodes, resolved now) with the credentials
+ * of U, copied: AUTH only, as for redis_conn_node_sync(). Free with
+ * redis_conn_free(); NULL with a reason in ERR. */
+struct redis_conn *redis_conn_create_node(const struct redis_url *u,
+		    const char *host, int port, char *err, size_t errlen);
 
 /* Returns a new async context attached to BASE with the handshake queued,
  * ready for commands (the caller owns it and sets its data and callbacks;
