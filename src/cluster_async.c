@@ -859,6 +859,7 @@ ca_cmd_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct ca_cmd		*c = arg;
 	struct cluster_async	*ca = c->ca;
+	struct ca_node		*n;
 	char			 err[CA_ERR_MAX];
 
 	switch (c->state) {
@@ -879,9 +880,14 @@ ca_cmd_on_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	case CA_SENT:
 		/* hiredis keeps it until the node answers or goes. */
-		snprintf(err, sizeof err, "%s: no reply in %u ms",
-		    c->node->addr, c->timeout_ms);
+		n = c->node;
+		snprintf(err, sizeof err, "%s: no reply in %u ms", n->addr,
+		    c->timeout_ms);
 		ca_cmd_finish(c, NULL, err);
+		/* A connect that never ends (a host gone without a refusal)
+		 * holds the rest too: they try again on a new one. */
+		if (!n->connected)
+			ca_node_close(n);
 		return;
 	case CA_DONE:
 		return;

@@ -13,8 +13,9 @@
 #     commands wait out the failover (30 s each) and all succeed on the
 #     promoted replica; a loop running through the kill fails only the
 #     commands that were out on the dead master's connection;
-#   - bad inputs: no reachable seed, or a seed that is a plain Redis: every
-#     command fails with the reason, no crash;
+#   - bad inputs: no reachable seed, a seed that is a plain Redis, a seed
+#     that never answers (the next one is asked after 2 s): every command
+#     fails with the reasons, no crash;
 #   - the client freed with commands out: each fails once, as closed;
 #   - when valgrind is there, runs under memcheck (keys, commands out at
 #     the free, no seed): no error, no leak.
@@ -44,6 +45,20 @@ check "a seed that is a plain Redis: exit 1, every command failed" bash -c \
 check "a seed that is a plain Redis: its refusal named" [ "$(grep -c \
     "^fail ca:[0-9]: .*127.0.0.1:$RPORT: ERR This instance has cluster support disabled" "$T/plain.err")" = 3 ]
 check "and nothing was written there" [ "$(rcli DBSIZE)" = 0 ]
+# A seed that takes connections and never answers: the next one is asked.
+SILENT=$(free_port)
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64); held = []
+while True: held.append(s.accept()[0])' "$SILENT" &
+track $!
+wait_until 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$SILENT) 2>/dev/null"
+"$CHECK" -n 3 -t 5000 "redis+cluster://127.0.0.1:$SILENT,127.0.0.1:$RPORT" \
+    > "$T/silent.out" 2> "$T/silent.err"; rc=$?
+cat "$T/silent.out" "$T/silent.err"
+check "a seed that never answers: given up after 2 s, the next one asked" bash -c \
+    "[ $rc = 1 ] && [ \$(grep -c '^fail ca:[0-9]: .*127.0.0.1:$SILENT: no answer in 2000 ms; 127.0.0.1:$RPORT: ERR This instance has cluster support disabled' '$T/silent.err') = 3 ]"
 
 t0=$SECONDS
 start_cluster
@@ -112,11 +127,13 @@ check "through the failover: 1,000 keys written and read back (30 s each)" bash 
 check "through the failover: it waited for the promotion" [ "$(field "$T/fo.out" seconds)" -ge 3 ]
 sleep 1
 kill -TERM $flpid; wait $flpid; rc=$?
-cat "$T/fl.out"; head -5 "$T/fl.err"
+cat "$T/fl.out"; grep -v 'warn:' "$T/fl.err"
 check "the loop through the kill: no crash, commands went on" bash -c \
     "[ $rc -le 1 ] && [ \$(sed -n 's/.*sets=\([0-9]*\).*/\1/p' '$T/fl.out') -ge 100 ]"
-check "the loop through the kill: only commands out on the dead connection failed" bash -c \
-    "[ $(field "$T/fl.out" failed) -le 4 ] && ! grep '^fail' '$T/fl.err' | grep -qv 'connection lost after the command was sent'"
+# A connection made while the dying node still listened may take one
+# command more per lane: a few, never more than that.
+check "the loop through the kill: only commands sent to the dead master failed, a few" bash -c \
+    "[ $(field "$T/fl.out" failed) -le 10 ] && ! grep '^fail' '$T/fl.err' | grep -qv '127.0.0.1:$KILL: connection lost after the command was sent'"
 "$CHECK" -n 1000 -p after "$URL" > "$T/after.out" 2> "$T/after.err"; rc=$?
 cat "$T/after.out"; head -5 "$T/after.err"
 check "after the failover: 1,000 keys written and read back at once" bash -c \
