@@ -123,8 +123,8 @@ struct cluster_async {
 	unsigned long		 gen;		/* of the request awaited */
 	struct ca_target	*cand;
 	size_t			 ncand, icand;
-	char			 fwhy[CLUSTER_SYNC_ERR_MAX];	/* this round */
-	char			 ferr[CLUSTER_SYNC_ERR_MAX];	/* last failed */
+	char			 fwhy[CLUSTER_SYNC_ERR_MAX];	/* this one */
+	char			 ferr[CLUSTER_SYNC_ERR_MAX];	/* last fail */
 	unsigned		 fails;		/* rounds in a row */
 	struct event		*fetch_ev;	/* one node's time */
 	struct event		*retry_ev;	/* the backoff */
@@ -459,8 +459,14 @@ ca_fetch_failed(struct cluster_async *ca)
 	if (ms > CA_BACKOFF_MAX_MS)
 		ms = CA_BACKOFF_MAX_MS;
 	snprintf(ca->ferr, sizeof ca->ferr, "%s", ca->fwhy);
-	log_warn("no node of %s gave the cluster's shards (next try in %ld "
-	    "ms): %s", ca->desc, ms, ca->fwhy);
+	/* Once per outage, not every round. */
+	if (ca->fails == 1)
+		log_warn("no node of %s gave the cluster's shards (trying "
+		    "again every %d ms at most): %s", ca->desc,
+		    CA_BACKOFF_MAX_MS, ca->fwhy);
+	else
+		log_debug("no node of %s gave the cluster's shards (next try "
+		    "in %ld ms): %s", ca->desc, ms, ca->fwhy);
 	ca->fstate = CA_FETCH_BACKOFF;
 	ca->again = 0;
 	ca_arm(ca->retry_ev, ms);
@@ -472,7 +478,12 @@ ca_fetch_got(struct cluster_async *ca, struct cluster_map *m,
     const struct ca_target *from)
 {
 	struct cluster_map	*old = ca->map;
+	char			 addr[CA_ADDR_MAX];
 
+	if (ca->fails > 0)
+		log_info("%s gave the cluster's shards after %u rounds that "
+		    "failed", ca_addr(from->host, from->port, addr,
+		    sizeof addr), ca->fails);
 	ca->map = m;
 	ca->maps++;
 	ca->last = *from;
@@ -941,7 +952,9 @@ cluster_async_free(struct cluster_async *ca)
 	if (ca == NULL)
 		return;
 	ca->closing = 1;
-	/* Commands out on a node fail as hiredis gives them back. */
+	/* Commands out on a node fail as hiredis gives them back, the others
+	 * after; a callback that sends a command meanwhile gets it failed
+	 * too (one that always sends another would never let this end). */
 	for (n = ca->nodes; n != NULL; n = n->next)
 		ca_node_close(n);
 	while (ca->cmds != NULL)

@@ -112,7 +112,8 @@ static void
 lane_called(struct lane *l)
 {
 	if (l->ck->in_call) {
-		fprintf(stderr, "a callback ran inside cluster_async_command\n");
+		fprintf(stderr, "a callback ran inside "
+		    "cluster_async_command\n");
 		abort();
 	}
 }
