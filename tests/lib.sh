@@ -133,14 +133,14 @@ numsub() { rcli PUBSUB NUMSUB "$1" | sed -n 2p; }
 numsub_is() { [ "$(numsub "$1")" = "$2" ]; }
 
 # start_workers N [ARGS...]: spawn-fcgi workers on $WSOCK (default
-# $T/sse.sock); sets WPIDS.
+# $T/sse.sock), to $WREDIS (default the Redis of start_redis); sets WPIDS.
 # spawn-fcgi sends the workers' stderr to /dev/null, hence --log-file.
 start_workers() {
 	local n=$1; shift
 	local sock=${WSOCK:-$T/sse.sock}
 	rm -f "$sock" "$T/spawn.pid"
 	spawn-fcgi -s "$sock" -F "$n" -P "$T/spawn.pid" -- \
-	    $TEST_PREFIX "$SSE_FCGI" --redis "redis://127.0.0.1:$RPORT" \
+	    $TEST_PREFIX "$SSE_FCGI" --redis "${WREDIS:-redis://127.0.0.1:$RPORT}" \
 	    --log-file "$T/worker.log" "$@" >> "$T/worker.log" 2>&1 || { echo "spawn-fcgi failed"; cat "$T/worker.log"; exit 1; }
 	WPIDS=$(tr '\n' ' ' < "$T/spawn.pid" | sed 's/ *$//'); track $WPIDS
 	ALL_WPIDS="$ALL_WPIDS $WPIDS"
