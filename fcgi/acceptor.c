@@ -369,6 +369,14 @@ acceptor_stream_req(struct acceptor *a, FCGX_Request *r, const char *target,
 		}
 		strcpy(req->last_id, hdr);
 	}
+	/* In a cluster ids count per channel: one id cannot mark a place
+	 * in several (docs/cluster.md). */
+	if (a->cfg->redis_cluster && req->nchannels > 1) {
+		snprintf(err, errlen, "several channels in one stream are not "
+		    "supported yet with a Redis Cluster (ids are per channel "
+		    "there): open one stream per channel");
+		goto bad;
+	}
 	/* The stream keeps these for its life: no unused slots. */
 	req->channels = xrealloc(req->channels,
 	    req->nchannels * sizeof *req->channels);

@@ -56,9 +56,10 @@
 #define STREAM_PAGE_MIN		4096	/* data bytes per channel and page */
 
 static void	stream_on_ready(void *owner, struct hub_sub *sub);
+static void	stream_on_lost(void *owner, struct hub_sub *sub);
 
 static const struct hub_sub_ops stream_sub_ops = {
-	stream_deliver, stream_on_ready
+	stream_deliver, stream_on_ready, stream_on_lost
 };
 
 /* Releases the events held while waiting or resuming. */
@@ -376,10 +377,19 @@ stream_read_history(struct stream *s)
 		return;
 	}
 	if (req->last_id[0] == '\0') {
-		/* Poll mode's first request: the clock only. */
+		/* Poll mode's first request: the clock only; in a cluster
+		 * its channel's clock, read with its last 0 events. */
 		(void)stream_more(s);
-		s->more->hreq = history_resume(s->ctx->history, NULL,
-		    NULL, 0, "0-0", 0, stream_on_history, s);
+		if (history_is_cluster(s->ctx->history)) {
+			struct history_from	clock = { { 0, 0 }, 0 };
+
+			s->more->hreq = history_resume_from(s->ctx->history,
+			    (const char *const *)req->channels, req->lens,
+			    req->nchannels, &clock, STREAM_PAGE_MIN,
+			    stream_on_history, s);
+		} else
+			s->more->hreq = history_resume(s->ctx->history, NULL,
+			    NULL, 0, "0-0", 0, stream_on_history, s);
 		if (s->more->hreq == NULL)
 			stream_on_history(s, NULL, "redis unavailable");
 		return;
@@ -540,24 +550,54 @@ stream_req_of(const struct stream *s)
 	return req;
 }
 
+/* S, live, may have missed events: it resumes from its last id once its
+ * channels are confirmed again. Returns 1 if it does (it has an id). */
+static int
+stream_resync(struct stream *s)
+{
+	if (!s->has_last || (s->flags & (STREAM_WAITING|STREAM_SYNCING|
+	    STREAM_DEAD|STREAM_ENDING)))
+		return 0;
+	stream_drop_req(s);
+	s->req = stream_req_of(s);
+	event_id_format(&s->last, s->req->last_id);
+	s->flags |= STREAM_SYNCING;
+	stream_wait(s);
+	return 1;
+}
+
 void
 stream_ctx_resync(struct stream_ctx *ctx)
 {
 	struct stream	*s;
 	unsigned	 n = 0;
 
-	for (s = ctx->all; s != NULL; s = s->next) {
-		if (!s->has_last || (s->flags & (STREAM_WAITING|
-		    STREAM_SYNCING|STREAM_DEAD|STREAM_ENDING)))
-			continue;
-		stream_drop_req(s);
-		s->req = stream_req_of(s);
-		event_id_format(&s->last, s->req->last_id);
-		s->flags |= STREAM_SYNCING;
-		stream_wait(s);
-		n++;
-	}
+	for (s = ctx->all; s != NULL; s = s->next)
+		n += stream_resync(s);
 	if (n > 0)
 		log_info("redis is back: %u streams resume from their last "
 		    "event id", n);
+}
+
+/* Hub callback: one of S's channels lapsed alone (a cluster's shard).
+ * Waiting, S counts it again; live with an id, S resumes from it once the
+ * channel is back; reading history, S ends so that its client resumes
+ * (the events published meanwhile were neither held nor read). */
+static void
+stream_on_lost(void *owner, struct hub_sub *sub)
+{
+	struct stream	*s = owner;
+
+	(void)sub;
+	if (s->flags & (STREAM_DEAD|STREAM_ENDING))
+		return;
+	if (s->flags & STREAM_WAITING) {
+		stream_wait(s);
+		return;
+	}
+	if (s->flags & STREAM_SYNCING) {
+		stream_end(s, STREAM_BYE_HISTORY, "redis lost while resuming");
+		return;
+	}
+	stream_resync(s);
 }

@@ -33,6 +33,7 @@
 #include "auth_url.h"
 #include "broker.h"
 #include "cidr.h"
+#include "cluster_async.h"
 #include "cors.h"
 #include "cfg.h"
 #include "envelope.h"
@@ -53,6 +54,7 @@ struct worker {
 	struct cfg		 cfg;
 	struct loop		*loop;
 	struct hub		*hub;
+	struct cluster_async	*cluster;	/* NULL: one Redis */
 	struct broker		*broker;
 	struct history		*history;
 	struct stream_ctx	*streams;
@@ -144,6 +146,15 @@ worker_on_ready(void *arg, const char *channel, size_t len)
 	struct worker	*w = arg;
 
 	hub_channel_ready(w->hub, channel, len);
+}
+
+/* Cluster: one channel's subscription lapsed (its shard changed). */
+static void
+worker_on_lost(void *arg, const char *channel, size_t len)
+{
+	struct worker	*w = arg;
+
+	hub_channel_lost(w->hub, channel, len);
 }
 
 static void
@@ -437,6 +448,7 @@ worker_free(struct worker *w)
 	cidr_free(w->stats_allow);
 	history_free(w->history);
 	broker_free(w->broker);
+	cluster_async_free(w->cluster);
 	hub_free(w->hub);
 	for (i = 0; i < sizeof w->sig_ev / sizeof w->sig_ev[0]; i++)
 		if (w->sig_ev[i] != NULL)
@@ -445,6 +457,26 @@ worker_free(struct worker *w)
 	cors_free(w->cors);
 	auth_free(w->auth);
 	cfg_clear(&w->cfg);
+}
+
+/* What a cluster URL does not take yet; returns -1 with a reason. */
+static int
+worker_cluster_check(const struct cfg *cfg, char *err, size_t errlen)
+{
+	/* The channel must be the keys' hash tag (as for publishers). */
+	if (strchr(cfg->history_prefix, '{') != NULL) {
+		snprintf(err, errlen, "history-prefix \"%s\" holds a '{': "
+		    "with a redis+cluster:// URL the channel name is the "
+		    "keys' hash tag", cfg->history_prefix);
+		return -1;
+	}
+	if (cfg->presence != NULL) {
+		snprintf(err, errlen, "presence needs one Redis (or "
+		    "Sentinel): it is not supported yet with a "
+		    "redis+cluster:// URL");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -515,18 +547,39 @@ main(int argc, char **argv)
 		    "public (set public-channels, user-channels, jwt-secret or "
 		    "jwt-key-file)");
 	w.hub = hub_create(worker_on_first, worker_on_last, &w);
-	w.broker = broker_create(loop_base(w.loop), w.cfg.redis,
-	    worker_on_message, &w, err, sizeof err);
-	if (w.broker == NULL) {
-		log_error("--redis: %s", err);
+	if (w.cfg.redis_cluster && worker_cluster_check(&w.cfg, err,
+	    sizeof err) == -1) {
+		log_error("%s", err);
 		rc = 2;
 		goto out;
+	}
+	if (w.cfg.redis_cluster) {
+		w.cluster = cluster_async_create(loop_base(w.loop),
+		    w.cfg.redis, err, sizeof err);
+		if (w.cluster == NULL) {
+			log_error("--redis: %s", err);
+			rc = 2;
+			goto out;
+		}
+		w.broker = broker_create_cluster(loop_base(w.loop), w.cluster,
+		    worker_on_message, &w);
+		w.history = history_create_cluster(loop_base(w.loop),
+		    w.cluster, w.cfg.history_prefix);
+	} else {
+		w.broker = broker_create(loop_base(w.loop), w.cfg.redis,
+		    worker_on_message, &w, err, sizeof err);
+		if (w.broker == NULL) {
+			log_error("--redis: %s", err);
+			rc = 2;
+			goto out;
+		}
+		w.history = history_create(loop_base(w.loop), w.cfg.redis,
+		    w.cfg.history_prefix, err, sizeof err);
 	}
 	broker_on_ready(w.broker, worker_on_ready);
 	broker_on_down(w.broker, worker_on_down);
 	broker_on_reconnect(w.broker, worker_on_reconnect);
-	w.history = history_create(loop_base(w.loop), w.cfg.redis,
-	    w.cfg.history_prefix, err, sizeof err);
+	broker_on_lost(w.broker, worker_on_lost);
 	if (w.history == NULL) {
 		log_error("--redis: %s", err);
 		rc = 2;
@@ -553,7 +606,11 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (w.cfg.stats_interval > 0 && (w.stats = stats_create(
+	if (w.cfg.stats_interval > 0 && w.cluster != NULL) {
+		log_warn("stats-interval: the deployment's figures are kept "
+		    "in one Redis, not yet in a cluster; /stats and /metrics "
+		    "are off");
+	} else if (w.cfg.stats_interval > 0 && (w.stats = stats_create(
 	    loop_base(w.loop), w.cfg.redis, w.cfg.history_prefix,
 	    w.cfg.stats_interval, w.hub, worker_collect, &w, err,
 	    sizeof err)) == NULL) {

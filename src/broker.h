@@ -1,7 +1,8 @@
 /* sse-fcgi - MIT License
  *
  * The Redis broker: the worker's one SUBSCRIBE connection, shared by all
- * of its streams. The hub tells it when a channel gets its first local
+ * of its streams (with a Redis Cluster: one SSUBSCRIBE connection per
+ * master that serves a watched channel). The hub tells it when a channel gets its first local
  * subscriber (broker_watch) and loses its last (broker_unwatch); it sends
  * SUBSCRIBE/UNSUBSCRIBE accordingly and hands every message to a callback.
  * When the connection is lost it reconnects with exponential backoff
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 struct broker;
+struct cluster_async;
 struct event_base;
 
 /* A message on CHANNEL; both buffers are borrowed for the call. */
@@ -35,6 +37,13 @@ typedef void (*broker_message_fn)(void *arg, const char *channel,
 struct broker	*broker_create(struct event_base *base, const char *url,
 		    broker_message_fn on_message, void *arg, char *err,
 		    size_t errlen);
+/* Returns a broker for the Redis Cluster CA (borrowed; it must outlive
+ * the broker): a subscriber connection to each master that serves one of
+ * the watched channels, SSUBSCRIBE there, the channels moved when the map
+ * changes (cluster_async.h). */
+struct broker	*broker_create_cluster(struct event_base *base,
+		    struct cluster_async *ca, broker_message_fn on_message,
+		    void *arg);
 /* Closes the connection and frees the broker. NULL is ignored. */
 void		 broker_free(struct broker *);
 /* Starts connecting (and keeps reconnecting until broker_free). */
@@ -55,10 +64,17 @@ typedef void (*broker_reconnect_fn)(void *arg);
  * until the channels are confirmed again. */
 typedef void (*broker_down_fn)(void *arg);
 
+/* Cluster only: CHANNEL's subscription lapsed (its master was lost or
+ * changed, or stopped serving its slot): messages published to it may be
+ * missed until it is confirmed again (on_ready). One Redis reports its
+ * loss as a whole instead (on_down, on_reconnect). */
+typedef void (*broker_lost_fn)(void *arg, const char *channel, size_t len);
+
 /* Set the callbacks (ARG as for on_message). */
 void		 broker_on_ready(struct broker *, broker_ready_fn fn);
 void		 broker_on_down(struct broker *, broker_down_fn fn);
 void		 broker_on_reconnect(struct broker *, broker_reconnect_fn fn);
+void		 broker_on_lost(struct broker *, broker_lost_fn fn);
 /* Returns 1 if Redis has confirmed the subscription to CHANNEL. */
 int		 broker_channel_ready(const struct broker *, const char *channel,
 		    size_t len);

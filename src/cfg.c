@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "auth_url.h"
 #include "cfg.h"
@@ -1258,6 +1259,8 @@ cfg_load(struct cfg *c, int argc, char **argv, char **envp, FILE *out,
 	    &c->jwt_secret, "jwt-secret", "jwt-secret-file", 32, err,
 	    errlen) == -1)
 		goto done;
+	c->redis_cluster = c->redis != NULL &&
+	    strncasecmp(c->redis, "redis+cluster://", 16) == 0;
 	rc = CFG_OK;
 done:
 	free(args);

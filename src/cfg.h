@@ -42,6 +42,7 @@ struct cfg {
 	char		*listen;	/* NULL: inherited socket on fd 0 */
 	int		 backlog;	/* listen(2) backlog for --listen */
 	char		*redis;		/* Redis URL (see redis_url.h) */
+	int		 redis_cluster;	/* it is a redis+cluster:// URL */
 	unsigned	 keepalive;	/* seconds between keepalive comments */
 	unsigned	 retry_ms;	/* "retry:" sent to clients, 0 = none */
 	size_t		 queue_limit;	/* unsent bytes allowed per stream */

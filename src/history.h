@@ -78,6 +78,15 @@ typedef void (*history_fn)(void *arg, const struct history_snapshot *snap,
  * with a reason in ERR. */
 struct history	*history_create(struct event_base *base, const char *url,
 		    const char *prefix, char *err, size_t errlen);
+/* Returns a reader for the Redis Cluster CA (borrowed; it must outlive
+ * the reader): each channel's history and clock are read at its master
+ * (keys <prefix>history:{<channel>} and <prefix>clock:{<channel>}), one
+ * channel per request (N 1), its clock the channel's own. */
+struct cluster_async;
+struct history	*history_create_cluster(struct event_base *base,
+		    struct cluster_async *ca, const char *prefix);
+/* Tells whether H reads from a cluster. */
+int		 history_is_cluster(const struct history *);
 /* Fails pending requests (their callbacks run with an error) and frees. */
 void		 history_free(struct history *);
 /* Asks for one page of the events after AFTER on the N CHANNELS

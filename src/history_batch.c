@@ -53,6 +53,7 @@ struct history_req {
 
 struct history_batch {
 	char			*prefix;
+	int			 cluster;	/* keys hash-tagged by channel */
 	char			*clock;		/* <prefix>clock */
 	struct hb_read		*reads;
 	size_t			 nreads, cap;
@@ -72,6 +73,22 @@ history_batch_create(const char *prefix)
 	b->prefix = xstrdup(prefix);
 	b->clock = xmalloc(strlen(prefix) + 6);
 	snprintf(b->clock, strlen(prefix) + 6, "%sclock", prefix);
+	b->reqs_tail = &b->reqs;
+	return b;
+}
+
+struct history_batch *
+history_batch_create_cluster(const char *prefix, const char *channel,
+    size_t len)
+{
+	struct history_batch	*b;
+	size_t			 n = strlen(prefix) + len + 9;
+
+	b = xcalloc(1, sizeof *b);
+	b->prefix = xstrdup(prefix);
+	b->cluster = 1;
+	b->clock = xmalloc(n);
+	snprintf(b->clock, n, "%sclock:{%.*s}", prefix, (int)len, channel);
 	b->reqs_tail = &b->reqs;
 	return b;
 }
@@ -98,10 +115,16 @@ history_batch_read(struct history_batch *b, const char *channel, size_t len,
 	}
 	r = &b->reads[b->nreads];
 	memset(r, 0, sizeof *r);
-	r->name = xmalloc(plen + len + 1);
-	snprintf(r->name, plen + len + 1, "%shistory:%.*s", b->prefix,
-	    (int)len, channel);
-	r->off = plen;
+	r->name = xmalloc(plen + len + 3);
+	if (b->cluster) {
+		snprintf(r->name, plen + len + 3, "%shistory:{%.*s}",
+		    b->prefix, (int)len, channel);
+		r->off = plen + 1;
+	} else {
+		snprintf(r->name, plen + len + 1, "%shistory:%.*s",
+		    b->prefix, (int)len, channel);
+		r->off = plen;
+	}
 	r->len = len;
 	r->after = *after;
 	r->start = *after;

@@ -25,6 +25,12 @@ struct redisReply;
 
 /* Returns an empty batch for keys under PREFIX (copied). */
 struct history_batch *history_batch_create(const char *prefix);
+/* Returns an empty batch of reads of CHANNEL only (LEN bytes, copied)
+ * in a Redis Cluster: its keys carry the channel as their hash tag,
+ * <prefix>history:{<channel>} and its own clock <prefix>clock:{<channel>},
+ * so the script runs at the channel's master. */
+struct history_batch *history_batch_create_cluster(const char *prefix,
+		    const char *channel, size_t len);
 /* Adds a request (see history_resume(); the arguments are borrowed).
  * Returns its ticket, owned by B and valid until its callback runs or it
  * is cancelled, or NULL when AFTER is not an event id. */

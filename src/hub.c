@@ -164,6 +164,25 @@ hub_channel_ready(struct hub *h, const char *channel, size_t len)
 	hub_release_channel(h, c);
 }
 
+void
+hub_channel_lost(struct hub *h, const char *channel, size_t len)
+{
+	struct hub_channel	*c;
+	struct hub_sub		*s, *next;
+
+	if ((c = dict_get(h->channels, channel, len)) == NULL || !c->ready)
+		return;
+	c->ready = 0;
+	c->pinned++;
+	for (s = c->head; s != NULL; s = next) {
+		next = s->next;	/* S may unsubscribe itself */
+		if (s->ops->lost != NULL)
+			s->ops->lost(s->owner, s);
+	}
+	c->pinned--;
+	hub_release_channel(h, c);
+}
+
 static void
 hub_lose_channel(const char *key, size_t klen, void *val, void *arg)
 {

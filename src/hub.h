@@ -47,6 +47,10 @@ struct hub_sub_ops {
 	/* Redis confirmed SUB's channel, which was waiting when SUB
 	 * subscribed (or was lost since). */
 	void	(*ready)(void *owner, struct hub_sub *sub);
+	/* SUB's channel, which was ready, waits again: its subscription
+	 * lapsed alone (hub_channel_lost), so messages may have been
+	 * missed. May be NULL. */
+	void	(*lost)(void *owner, struct hub_sub *sub);
 };
 
 /* One subscriber's place on a channel. The subscriber owns the storage
@@ -87,6 +91,11 @@ int		 hub_sub_ready(const struct hub_sub *sub);
 /* Redis confirmed CHANNEL: if it was waiting, it is ready now and each of
  * its subscribers is told (OPS->ready). Unknown channels are ignored. */
 void		 hub_channel_ready(struct hub *, const char *channel,
+		    size_t len);
+/* CHANNEL's subscription lapsed (a cluster's shard was lost, or the
+ * channel's slot moved): if it was ready, it waits again and each of its
+ * subscribers is told (OPS->lost). Unknown channels are ignored. */
+void		 hub_channel_lost(struct hub *, const char *channel,
 		    size_t len);
 /* The subscription connection was lost: every channel waits again. */
 void		 hub_channels_lost(struct hub *);

@@ -14,18 +14,18 @@
 #   - after 100 slots are moved (redis-cli --cluster reshard) and after a
 #     master is killed and its replica promoted, a map fetched again
 #     follows (all of the above again).
-# Before that, the worker refuses a redis+cluster:// URL, for now, with one
-# line, and sse-publish one with a database.
+# Before that, the worker refuses a cluster URL with no seed with one line,
+# and sse-publish one with a database.
 . "$(dirname "$0")/lib.sh"
 CHECK=${CLUSTER_MAP_CHECK:-$top_builddir/tests/cluster-map-check}
 SSE_PUBLISH=${SSE_PUBLISH:-$top_builddir/sse-publish}
 redis-cli --cluster help 2>&1 | grep -q reshard ||
     { echo "SKIP: redis-cli has no --cluster"; exit 77; }
 
-"$SSE_FCGI" --redis redis+cluster://127.0.0.1:1,127.0.0.1:2 \
+"$SSE_FCGI" --redis redis+cluster:///0 \
     --listen "unix:$T/x.sock" 2> "$T/worker-cluster.err" < /dev/null; rc=$?
-check "the worker refuses a redis+cluster:// URL (exit 2, one line)" \
-    bash -c "[ $rc = 2 ] && [ \$(grep -c 'redis+cluster:// is not supported yet by' '$T/worker-cluster.err') = 1 ]"
+check "the worker refuses a cluster URL with no seed (exit 2, one line)" \
+    bash -c "[ $rc = 2 ] && [ \$(grep -c 'no seed node' '$T/worker-cluster.err') = 1 ]"
 "$SSE_PUBLISH" --redis redis+cluster://127.0.0.1:1/2 cl.chan x \
     > /dev/null 2> "$T/pub-db.err"; rc=$?
 check "a cluster URL with a database: refused as such" bash -c \

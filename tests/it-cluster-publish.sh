@@ -20,8 +20,8 @@
 #   - the script itself on a cluster node: ARGV[6] other than "spublish"
 #     is an error, 5 arguments still PUBLISH;
 #   - bad inputs: no reachable seed, or a seed that is a plain Redis,
-#     exit 1 with the reason; a history-prefix with '{' exits 2; the worker
-#     still refuses the URL with one line.
+#     exit 1 with the reason; a history-prefix with '{' exits 2, for the
+#     worker too.
 . "$(dirname "$0")/lib.sh"
 SSE_PUBLISH=${SSE_PUBLISH:-$top_builddir/sse-publish}
 SCRIPT=$top_srcdir/deploy/redis/sse-publish.lua
@@ -49,10 +49,11 @@ SSE_FCGI_HISTORY_PREFIX='{app}:' "$SSE_PUBLISH" --redis \
     "redis+cluster://127.0.0.1:$DOWN" a.b x > /dev/null 2> "$T/brace.err"; rc=$?
 check "a history-prefix with '{': exit 2" bash -c \
     "[ $rc = 2 ] && grep -q \"history-prefix .* no '{'\" '$T/brace.err'"
-"$SSE_FCGI" --redis "redis+cluster://127.0.0.1:$DOWN" \
-    --listen "unix:$T/x.sock" 2> "$T/worker.err" < /dev/null; rc=$?
-check "the worker refuses the URL (exit 2, one line naming sse-publish)" \
-    bash -c "[ $rc = 2 ] && [ \$(grep -c 'not supported yet by the sse-fcgi worker (sse-publish publishes to a cluster)' '$T/worker.err') = 1 ]"
+SSE_FCGI_HISTORY_PREFIX='{app}:' "$SSE_FCGI" --redis \
+    "redis+cluster://127.0.0.1:$DOWN" --listen "unix:$T/x.sock" \
+    2> "$T/worker.err" < /dev/null; rc=$?
+check "the worker too: a history-prefix with '{' exits 2, one line" \
+    bash -c "[ $rc = 2 ] && [ \$(grep -c \"history-prefix .* holds a '{'\" '$T/worker.err') = 1 ]"
 
 t0=$SECONDS
 start_cluster

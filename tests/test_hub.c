@@ -25,6 +25,8 @@ struct owner {
 	int		 leave_on_delivery;
 	int		 readies;
 	int		 leave_on_ready;
+	int		 losses;
+	int		 leave_on_lost;
 };
 
 static int firsts, lasts;
@@ -70,7 +72,68 @@ ready(void *arg, struct hub_sub *sub)
 	}
 }
 
-static const struct hub_sub_ops ops = { deliver, ready };
+static void
+lost(void *arg, struct hub_sub *sub)
+{
+	struct owner	*o = arg;
+
+	o->losses++;
+	if (o->leave_on_lost) {
+		hub_unsubscribe(o->hub, sub);
+		o->sub = NULL;
+	}
+}
+
+static const struct hub_sub_ops ops = { deliver, ready, lost };
+
+/* One channel lost alone (a cluster's shard): it waits again and tells
+ * its own subscribers, once; the others stay ready; a subscriber may
+ * leave when told, and the last one leaving frees the channel. */
+static void
+test_lost(void)
+{
+	struct owner	 o[3];
+	struct hub	*h;
+	int		 i;
+
+	memset(o, 0, sizeof o);
+	lasts = 0;
+	h = hub_create(NULL, on_last, NULL);
+	for (i = 0; i < 3; i++) {
+		o[i].hub = h;
+		o[i].sub = &o[i].storage;
+	}
+	hub_subscribe(h, o[0].sub, "user.1", 6, 0, &ops, &o[0]);
+	hub_subscribe(h, o[1].sub, "user.1", 6, 0, &ops, &o[1]);
+	hub_subscribe(h, o[2].sub, "user.2", 6, 0, &ops, &o[2]);
+	hub_channel_lost(h, "user.1", 6);
+	test_cond("a channel not ready yet is not lost", o[0].losses == 0 &&
+	    o[1].losses == 0);
+	hub_channel_ready(h, "user.1", 6);
+	hub_channel_ready(h, "user.2", 6);
+	hub_channel_lost(h, "user.1", 6);
+	test_cond("a lost channel tells each of its subscribers once",
+	    o[0].losses == 1 && o[1].losses == 1);
+	test_cond("and waits again", !hub_sub_ready(o[0].sub) &&
+	    !hub_sub_ready(o[1].sub));
+	test_cond("another channel stays ready and is not told",
+	    hub_sub_ready(o[2].sub) && o[2].losses == 0);
+	hub_channel_lost(h, "user.1", 6);
+	hub_channel_lost(h, "nobody", 6);
+	test_cond("lost again while waiting, or unknown: nobody told",
+	    o[0].losses == 1 && o[1].losses == 1 && o[2].losses == 0);
+	hub_channel_ready(h, "user.1", 6);
+	test_cond("confirmed again: ready, each told",
+	    hub_sub_ready(o[0].sub) && o[0].readies == 2 &&
+	    o[1].readies == 2);
+	o[0].leave_on_lost = o[1].leave_on_lost = 1;
+	hub_channel_lost(h, "user.1", 6);
+	test_cond("every subscriber may leave when told; the channel goes",
+	    o[0].sub == NULL && o[1].sub == NULL && lasts == 1 &&
+	    hub_channel_count(h) == 1);
+	hub_unsubscribe(h, o[2].sub);
+	hub_free(h);
+}
 
 /* Readiness per channel: born waiting, ready once confirmed, waiting
  * again after the connection is lost. */
@@ -160,7 +223,7 @@ keep(void *arg, struct frame *f, const struct event_id *id)
 		k->f[k->n++] = frame_ref(f);
 }
 
-static const struct hub_sub_ops keep_ops = { keep, ready };
+static const struct hub_sub_ops keep_ops = { keep, ready, NULL };
 
 static void
 test_chain(void)
@@ -281,6 +344,7 @@ main(void)
 	hub_free(h);
 	hub_free(NULL);
 	test_ready();
+	test_lost();
 	test_chain();
 	return test_report("test_hub");
 }

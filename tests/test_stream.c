@@ -178,6 +178,14 @@ history_resume_from(struct history *h, const char *const *channels,
 	return q;
 }
 
+static int	history_cluster;	/* history_is_cluster() says */
+
+int
+history_is_cluster(const struct history *h)
+{
+	return history_cluster;
+}
+
 void
 history_cancel(struct history_req *q)
 {
@@ -991,6 +999,122 @@ test_poll_first(void)
 	cfg.poll_hold_ms = -1;
 }
 
+/* A cluster's shard lost or moved: one channel lapses alone
+ * (hub_channel_lost). A live stream of it with an id waits and resumes
+ * from that id; events published meanwhile are held, then come after the
+ * replay, nothing twice; a stream of another channel goes on untouched;
+ * one with no id yet goes on live; one reading history ends with a
+ * retry: (what was published meanwhile was neither held nor read). */
+static void
+test_channel_lost(void)
+{
+	struct peer	 a, b, c;
+	struct stream	*s;
+	uint64_t	 want_a[] = { 1, 2, 3, 4, 5 }, want_b[] = { 10, 11 };
+
+	open_stream(&a, "shard.a", "", 60);
+	open_stream(&b, "shard.b", "", 61);
+	open_stream(&c, "shard.a", "", 62);
+	hub_channel_ready(hub, "shard.a", 7);
+	hub_channel_ready(hub, "shard.b", 7);
+	pump();
+	publish("shard.a", 1);
+	publish("shard.b", 10);
+	drain(&a);
+	drain(&b);
+	s = stream_of(&c);
+	s->has_last = 0;	/* C has not seen an id */
+	hub_channel_lost(hub, "shard.a", 7);
+	s = stream_of(&a);
+	test_cond("lost: the stream of the channel waits to resume",
+	    s != NULL && (s->flags & STREAM_WAITING) &&
+	    (s->flags & STREAM_SYNCING));
+	test_cond("the other channel's stream goes on", !(stream_of(&b)->flags &
+	    (STREAM_WAITING|STREAM_SYNCING)));
+	test_cond("one without an id goes on live", !(stream_of(&c)->flags &
+	    (STREAM_WAITING|STREAM_SYNCING)));
+	publish("shard.b", 11);
+	publish("shard.a", 4);		/* held: the channel is back */
+	hub_channel_ready(hub, "shard.a", 7);
+	pump();
+	test_cond("confirmed again: reads after its last id", nreqs == 1 &&
+	    strcmp(reqs[0].after, "1-1") == 0 && reqs[0].nchannels == 1);
+	reply(&reqs[0], (uint64_t []){ 2, 3, 4 }, 3, 4);
+	publish("shard.a", 5);
+	drain(&a);
+	drain(&b);
+	test_cond("the missed ones, then live, each once, in order",
+	    got_exactly(&a, want_a, 5));
+	test_cond("the other channel got all of its own",
+	    got_exactly(&b, want_b, 2));
+	close_peer(&c);
+	nreqs = 0;
+	/* Lost again while reading: it ends so its client resumes. */
+	hub_channel_lost(hub, "shard.a", 7);
+	hub_channel_ready(hub, "shard.a", 7);
+	pump();
+	test_cond("resuming again", nreqs == 1 && !reqs[0].answered);
+	hub_channel_lost(hub, "shard.a", 7);
+	drain(&a);
+	test_cond("lost while reading: ended with a retry:", a.ended &&
+	    strstr(a.out, "history unavailable") != NULL &&
+	    strstr(a.out, "retry: ") != NULL);
+	test_cond("and its read cancelled", reqs[0].cancelled);
+	close_peer(&a);
+	close_peer(&b);
+	nreqs = 0;
+}
+
+/* Several channels: one lost while the stream waits for another is
+ * counted again; the stream starts once both are confirmed. */
+static void
+test_channel_lost_waiting(void)
+{
+	struct peer	 p;
+	struct stream	*s;
+
+	open_stream(&p, "wait.a,wait.b", "", 63);
+	hub_channel_ready(hub, "wait.a", 6);
+	s = stream_of(&p);
+	test_cond("waits for the second channel", s->nwait == 1);
+	hub_channel_lost(hub, "wait.a", 6);
+	test_cond("the first lost: waits for both", s->nwait == 2 &&
+	    (s->flags & STREAM_WAITING));
+	hub_channel_ready(hub, "wait.b", 6);
+	drain(&p);
+	test_cond("one confirmed: no headers yet", p.nout == 0);
+	hub_channel_ready(hub, "wait.a", 6);
+	drain(&p);
+	test_cond("both confirmed: it starts", strstr(p.out,
+	    "text/event-stream") != NULL);
+	close_peer(&p);
+}
+
+/* Poll mode in a cluster: a first poll reads its channel's own clock (the
+ * channel's last 0 events), not a deployment-wide one. */
+static void
+test_poll_first_cluster(void)
+{
+	struct peer	p;
+
+	cfg.poll_hold_ms = 5000;
+	history_cluster = 1;
+	open_stream(&p, "poll.9", "", 64);
+	hub_channel_ready(hub, "poll.9", 6);
+	drain(&p);
+	test_cond("cluster poll first: reads its channel's last 0",
+	    nreqs == 1 && reqs[0].has_from && reqs[0].nchannels == 1 &&
+	    reqs[0].from[0].last == 0);
+	reply_clock(&reqs[0], 1234, 7);
+	drain(&p);
+	test_cond("cluster poll first: its position, the end",
+	    strstr(p.out, "\nid: 1234-7\n\n") != NULL && p.ended);
+	close_peer(&p);
+	history_cluster = 0;
+	nreqs = 0;
+	cfg.poll_hold_ms = -1;
+}
+
 /* Drops the test's initial-events rules. */
 static void
 initial_clear(void)
@@ -1372,6 +1496,9 @@ main(void)
 	test_poll_live();
 	test_poll_deadline();
 	test_poll_first();
+	test_poll_first_cluster();
+	test_channel_lost();
+	test_channel_lost_waiting();
 	test_initial_race();
 	test_initial_paging();
 	test_initial_poll();
