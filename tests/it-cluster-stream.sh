@@ -48,7 +48,8 @@ NPUB=3			# publishers, each with a third of the channels
 MOVE=1000		# slots moved in phase 3
 # retry: 1 s: a stream ended by its worker comes back after about that,
 # so events are published while it is away.
-WARGS=(--retry 1000 --keepalive 5 --log-level debug)
+SECRET=cluster-publish-secret
+WARGS=(--retry 1000 --keepalive 5 --log-level debug --publisher-secret "$SECRET")
 
 DOWN=$(free_port)
 # --presence with a cluster URL: refused before any connection.
@@ -337,6 +338,57 @@ done < "$T/all" > "$T/want"
 diff "$T/want" "$T/history" | head -5 | sed 's/^/# history: /'
 check "every channel's history holds each published event once, in order" \
     cmp -s "$T/want" "$T/history"
+
+# 5. HTTP publishing through the worker (POST <mount>/publish/CHANNEL):
+# one channel on each master; each event lands in its channel's history at
+# that master and reaches the channel's stream once, with its id.
+seq -f 'http.%g' 0 40 > "$T/http.cand"
+owners "$T/http.cand" | awk '!seen[$2]++ { print $1 }' > "$T/http.chans"
+check "HTTP publishing: a channel on each of the three masters" \
+    [ "$(wc -l < "$T/http.chans")" = 3 ]
+HPIDS=()
+for ch in $(cat "$T/http.chans"); do
+	stream "h-$ch" "$U/events/$ch"; HPIDS+=("$CURL_PID")
+done
+http_open() {
+	local ch
+	for ch in $(cat "$T/http.chans"); do
+		grep -q '^HTTP/1.1 200' "$T/h-$ch.hdr" 2>/dev/null || return 1
+	done
+}
+check "HTTP publishing: the three streams are open" wait_until 30 http_open
+ok=0
+for i in $(seq 1 20); do
+	for ch in $(cat "$T/http.chans"); do
+		[ "$(status "$U/publish/$ch" -X POST -H "Authorization: Bearer $SECRET" \
+		    --data-binary "h$i")" = 200 ] && ok=$((ok + 1))
+	done
+done
+check "HTTP publishing: 60 of 60 POSTs answered 200" [ $ok = 60 ]
+http_got() {
+	local ch
+	for ch in $(cat "$T/http.chans"); do
+		[ "$(grep -c '^data: h' "$T/h-$ch.out")" = 20 ] || return 1
+	done
+}
+check "HTTP publishing: each stream got its 20 events" wait_until 30 http_got
+http_exact() {
+	local ch
+	for ch in $(cat "$T/http.chans"); do
+		[ "$(grep '^data: h' "$T/h-$ch.out" | tr '\n' ' ')" = "$(seq -f 'data: h%g' 1 20 | tr '\n' ' ')" ] || return 1
+		[ "$(grep -c '^id: [0-9]*-[0-9]*$' "$T/h-$ch.out")" = 20 ] || return 1
+	done
+}
+check "HTTP publishing: once each, in order, each with an id" http_exact
+http_history() {
+	local ch port
+	owners "$T/http.chans" | while read -r ch port; do
+		[ "$(ccli "$port" XLEN "sse:history:{$ch}")" = 20 ] || echo "$ch"
+	done
+}
+check "HTTP publishing: 20 events in each channel's history at its master" \
+    [ -z "$(http_history)" ]
+kill "${HPIDS[@]}" 2>/dev/null
 
 # No subscription is left once every stream is gone: the worker let each
 # channel go (SUNSUBSCRIBE) at the master of the moment.
