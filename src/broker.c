@@ -83,6 +83,8 @@ struct bchan {
 struct bsent {
 	struct bsent	*next;
 	int		 subscribe;
+	int		 let_go;	/* a SUNSUBSCRIBE for a channel moved
+					 * away: its answer concerns nobody */
 	size_t		 len;
 	char		 name[];
 };
@@ -633,6 +635,7 @@ link_send_sub(struct blink *l, const char *name, size_t len,
 	s = xmalloc(sizeof *s + len);
 	s->next = NULL;
 	s->subscribe = subscribe;
+	s->let_go = c == NULL;
 	s->len = len;
 	memcpy(s->name, name, len);
 	*l->sent_tail = s;
@@ -790,13 +793,22 @@ link_on_confirm(struct blink *l, const char *name, size_t len,
 {
 	struct broker	*b = l->b;
 	struct bchan	*c;
-	int		 answer;
+	struct bsent	*s = NULL;
+	int		 answer, let_go = 0;
 
 	/* One Redis answers in order and never drops a channel by itself:
 	 * every reply is the answer (an unasked UNSUBSCRIBE from a broken
 	 * server is repaired by subscribing again, below). */
 	answer = b->cluster == NULL ||
-	    link_take_sent(l, name, len, subscribed, NULL);
+	    link_take_sent(l, name, len, subscribed, &s);
+	if (s != NULL) {
+		let_go = s->let_go;
+		free(s);
+	}
+	/* The channel may have come back to this link since it was let
+	 * go, and be subscribing again: that answer is not about it. */
+	if (let_go)
+		return;
 	if ((c = dict_get(b->chans, name, len)) == NULL || c->link != l)
 		return;		/* moved away meanwhile */
 	if (!answer) {
@@ -846,7 +858,7 @@ link_on_error(struct blink *l, const redisReply *r)
 		return;
 	}
 	c = dict_get(b->chans, s->name, s->len);
-	if (b->cluster == NULL || c == NULL || c->link != l) {
+	if (s->let_go || c == NULL || c->link != l) {
 		log_error("redis at %s said: %.*s", l->desc, (int)r->len,
 		    r->str);
 		free(s);
