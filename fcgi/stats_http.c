@@ -2,7 +2,10 @@
  *
  * The stats endpoints (see stats_http.h). Redis is read through the
  * publisher's synchronous connection (publisher_redis()): once more on a
- * fresh connection when it had broken, as publishing does.
+ * fresh connection when it had broken, as publishing does. With a
+ * cluster, through the publisher's cluster client: the {stats} keys at
+ * their slot's master, a channel's history at the channel's (cluster_sync
+ * waits out a failover within the publish timeout, so no second try).
  */
 #include "config.h"
 
@@ -16,17 +19,29 @@
 #include "cfg.h"
 #include "channel.h"
 #include "cidr.h"
+#include "cluster_map.h"
 #include "log.h"
 #include "prom.h"
 #include "publish_http.h"
 #include "publisher.h"
 #include "route.h"
 #include "http_answer.h"
+#include "stats.h"
 #include "stats_http.h"
 #include "stats_view.h"
 #include "xmalloc.h"
 
 #define STATS_HTTP_RETRY	"Retry-After: 5\r\n"
+
+/* stats_view's way to the cluster: the {stats} slot's master. */
+static redisReply *
+stats_http_cluster_cmd(void *arg, int argc, const char **argv,
+    const size_t *argl, char *err, size_t errlen)
+{
+	return publisher_cluster_command(arg, cluster_keyslot(
+	    STATS_CLUSTER_TAG, sizeof STATS_CLUSTER_TAG - 1), argc, argv,
+	    argl, err, errlen);
+}
 
 /* Reads every worker's report; returns the view, or NULL with a reason
  * in ERR. */
@@ -39,6 +54,14 @@ stats_http_load(const struct cfg *cfg, struct publisher *pub, int channels,
 	int			 attempt;
 
 	snprintf(err, errlen, "stats are unavailable on this worker");
+	if (pub != NULL && publisher_is_cluster(pub)) {
+		v = stats_view_create();
+		if (stats_view_load_cluster(v, stats_http_cluster_cmd, pub,
+		    cfg->history_prefix, channels, channel, err, errlen) == 0)
+			return v;
+		stats_view_free(v);
+		return NULL;
+	}
 	for (attempt = 0; attempt < 2 && pub != NULL; attempt++) {
 		if ((c = publisher_redis(pub, err, errlen)) == NULL)
 			continue;

@@ -196,11 +196,24 @@ worker_collect(void *arg, unsigned long long figs[STATS_NFIGS])
 }
 
 static void
-worker_on_drained(void *arg)
+worker_exit(void *arg)
 {
 	struct worker	*w = arg;
 
 	loop_exit(w->loop);
+}
+
+/* In a cluster the stats report's removal goes out on the loop: it ends
+ * once that is answered (three seconds at most, see stats.h). */
+static void
+worker_on_drained(void *arg)
+{
+	struct worker	*w = arg;
+
+	if (w->stats != NULL)
+		stats_when_removed(w->stats, worker_exit, w);
+	else
+		loop_exit(w->loop);
 }
 
 /* Stops accepting and ends every stream gracefully; the loop exits once
@@ -607,9 +620,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (w.cfg.stats_interval > 0 && w.cluster != NULL) {
-		log_warn("stats-interval: the deployment's figures are kept "
-		    "in one Redis, not yet in a cluster; /stats and /metrics "
-		    "are off");
+		w.stats = stats_create_cluster(loop_base(w.loop), w.cluster,
+		    w.cfg.history_prefix, w.cfg.stats_interval, w.hub,
+		    worker_collect, &w);
 	} else if (w.cfg.stats_interval > 0 && (w.stats = stats_create(
 	    loop_base(w.loop), w.cfg.redis, w.cfg.history_prefix,
 	    w.cfg.stats_interval, w.hub, worker_collect, &w, err,

@@ -464,6 +464,29 @@ publisher_redis(struct publisher *p, char *err, size_t errlen)
 	return p->ctx;
 }
 
+redisReply *
+publisher_cluster_command(struct publisher *p, unsigned slot, int argc,
+    const char **argv, const size_t *argl, char *err, size_t errlen)
+{
+	redisReply	*r;
+	char		 why[CLUSTER_SYNC_ERR_MAX];
+
+	if (p->cluster == NULL) {
+		snprintf(err, errlen, "not a redis+cluster:// URL");
+		return NULL;
+	}
+	if ((r = cluster_sync_command(p->cluster, slot, argc, argv, argl,
+	    p->timeout_ms, NULL, NULL, why, sizeof why)) == NULL)
+		snprintf(err, errlen, "%s", why);
+	return r;
+}
+
+int
+publisher_is_cluster(const struct publisher *p)
+{
+	return p->cluster != NULL;
+}
+
 void
 publisher_reset(struct publisher *p)
 {

@@ -11,7 +11,8 @@
  * history and id clock in the channel's slot, the event announced with
  * SPUBLISH (see publisher.c). There the timeout bounds the whole call,
  * waits for a failover or a resharding included, and publisher_redis()
- * has no single connection to give.
+ * has no single connection to give: other commands go through
+ * publisher_cluster_command() to the master of a slot.
  */
 #ifndef SSE_PUBLISHER_H
 #define SSE_PUBLISHER_H
@@ -22,6 +23,7 @@
 
 struct publisher;
 struct redisContext;
+struct redisReply;
 
 /* What a channel's history holds. */
 struct publisher_info {
@@ -56,6 +58,15 @@ int		 publisher_info(struct publisher *, const char *channel,
  * for a cluster. */
 struct redisContext *publisher_redis(struct publisher *, char *err,
 		    size_t errlen);
+/* With a redis+cluster:// URL: sends the command of ARGC arguments (ARGV,
+ * ARGL bytes each) to the master of SLOT within the timeout (the stats
+ * endpoints). Returns the reply (caller frees: it may be an error reply),
+ * or NULL with a reason in ERR, always so without a cluster. */
+struct redisReply *publisher_cluster_command(struct publisher *,
+		    unsigned slot, int argc, const char **argv,
+		    const size_t *argl, char *err, size_t errlen);
+/* Returns 1 for a redis+cluster:// URL, else 0. */
+int		 publisher_is_cluster(const struct publisher *);
 /* Closes the connection; the next call opens a new one. */
 void		 publisher_reset(struct publisher *);
 

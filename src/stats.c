@@ -7,6 +7,13 @@
  * STATS_CHANNELS_MAX entries over the hub's table, so a worker with very
  * many channels reports its most subscribed ones in O(n log k) every
  * interval and never more than a bounded hash.
+ *
+ * In a cluster a report is one EVAL (stats.lua) through the worker's
+ * cluster_async, which ends every command by its deadline, so there is no
+ * stall to watch. A report may be sent again after a redirection, so the
+ * stop's removal waits for the report out, if any: a late report would
+ * bring the keys back. A command out holds the reporter: stats_free()
+ * leaves it to the last callback (cluster_async_free() runs them all).
  */
 #include "config.h"
 
@@ -20,14 +27,18 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include "cluster_async.h"
+#include "cluster_map.h"
 #include "hub.h"
 #include "log.h"
 #include "redis_conn.h"
+#include "scripts.h"
 #include "stats.h"
 #include "xmalloc.h"
 
 #define STATS_STALL_TICKS	3	/* unanswered ticks: reconnect */
 #define STATS_META_FIELDS	7	/* host, pid, uptime, ... below */
+#define STATS_CLUSTER_TIMEOUT_MS 2000	/* a report, at most an interval */
 
 const struct stats_fig_desc stats_figs[STATS_NFIGS] = {
 	{ "streams", "sse_fcgi_streams", "gauge", NULL,
@@ -71,7 +82,15 @@ struct stats_chan {
 
 struct stats {
 	struct event_base	*base;
-	struct redis_conn	*conn;
+	struct redis_conn	*conn;		/* one Redis, or */
+	struct cluster_async	*ca;		/* a cluster (not ours) */
+	unsigned		 slot;		/* of {stats} */
+	unsigned		 out;		/* cluster commands out */
+	unsigned		 removing;	/* the stop's, to come or out */
+	int			 remove_due;	/* after the report out */
+	int			 freed;		/* the last callback frees */
+	void			(*removed_fn)(void *);
+	void			*removed_arg;
 	char			 host[256];
 	char			 id[STATS_ID_MAX];	/* host:pid */
 	char			*wkey, *ckey, *index;
@@ -92,6 +111,7 @@ struct stats {
 
 static void	stats_on_tick(evutil_socket_t, short, void *);
 static void	stats_report(struct stats *);
+static void	stats_remove_cluster(struct stats *);
 
 static char *
 stats_key(const char *prefix, const char *kind, const char *id)
@@ -102,6 +122,28 @@ stats_key(const char *prefix, const char *kind, const char *id)
 	k = xmalloc(n);
 	snprintf(k, n, "%s%s%s", prefix, kind, id);
 	return k;
+}
+
+/* The part of creating both kinds share; keys named by KW, KC and KI. */
+static void
+stats_init(struct stats *st, struct event_base *base, const char *prefix,
+    unsigned interval, struct hub *hub, stats_collect_fn collect, void *arg,
+    const char *kw, const char *kc, const char *ki)
+{
+	st->base = base;
+	st->interval = interval > 0 ? interval : 1;
+	st->hub = hub;
+	st->collect = collect;
+	st->arg = arg;
+	if (gethostname(st->host, sizeof st->host - 1) == -1 ||
+	    st->host[0] == '\0')
+		snprintf(st->host, sizeof st->host, "unknown");
+	snprintf(st->id, sizeof st->id, "%s:%ld", st->host, (long)getpid());
+	st->wkey = stats_key(prefix, kw, st->id);
+	st->ckey = stats_key(prefix, kc, st->id);
+	st->index = stats_key(prefix, ki, "");
+	st->tick = event_new(base, -1, EV_PERSIST, stats_on_tick, st);
+	clock_gettime(CLOCK_MONOTONIC, &st->started);
 }
 
 struct stats *
@@ -116,20 +158,24 @@ stats_create(struct event_base *base, const char *url, const char *prefix,
 		free(st);
 		return NULL;
 	}
-	st->base = base;
-	st->interval = interval > 0 ? interval : 1;
-	st->hub = hub;
-	st->collect = collect;
-	st->arg = arg;
-	if (gethostname(st->host, sizeof st->host - 1) == -1 ||
-	    st->host[0] == '\0')
-		snprintf(st->host, sizeof st->host, "unknown");
-	snprintf(st->id, sizeof st->id, "%s:%ld", st->host, (long)getpid());
-	st->wkey = stats_key(prefix, STATS_KEY_WORKER, st->id);
-	st->ckey = stats_key(prefix, STATS_KEY_CHANNELS, st->id);
-	st->index = stats_key(prefix, STATS_KEY_WORKERS, "");
-	st->tick = event_new(base, -1, EV_PERSIST, stats_on_tick, st);
-	clock_gettime(CLOCK_MONOTONIC, &st->started);
+	stats_init(st, base, prefix, interval, hub, collect, arg,
+	    STATS_KEY_WORKER, STATS_KEY_CHANNELS, STATS_KEY_WORKERS);
+	return st;
+}
+
+struct stats *
+stats_create_cluster(struct event_base *base, struct cluster_async *ca,
+    const char *prefix, unsigned interval, struct hub *hub,
+    stats_collect_fn collect, void *arg)
+{
+	struct stats	*st;
+
+	st = xcalloc(1, sizeof *st);
+	st->ca = ca;
+	st->slot = cluster_keyslot(STATS_CLUSTER_TAG,
+	    sizeof STATS_CLUSTER_TAG - 1);
+	stats_init(st, base, prefix, interval, hub, collect, arg,
+	    STATS_CKEY_WORKER, STATS_CKEY_CHANNELS, STATS_CKEY_WORKERS);
 	return st;
 }
 
@@ -140,14 +186,38 @@ stats_free(struct stats *st)
 		return;
 	if (st->tick != NULL)
 		event_free(st->tick);
+	st->tick = NULL;
 	if (st->ac != NULL)
 		redisAsyncFree(st->ac);	/* callbacks see st */
+	st->ac = NULL;
 	redis_conn_free(st->conn);
+	st->conn = NULL;
+	st->removed_fn = NULL;
+	free(st->heap);
+	st->heap = NULL;
+	if (st->out > 0) {
+		st->freed = 1;	/* the last callback frees the rest */
+		return;
+	}
 	free(st->wkey);
 	free(st->ckey);
 	free(st->index);
-	free(st->heap);
 	free(st);
+}
+
+/* A cluster command of ST has ended. Returns 1 when ST is gone: the
+ * reporter was freed meanwhile and this was its last command. */
+static int
+stats_cluster_end(struct stats *st)
+{
+	st->out--;
+	if (!st->freed)
+		return 0;
+	if (st->out == 0) {
+		st->freed = 0;
+		stats_free(st);
+	}
+	return 1;
 }
 
 const char *
@@ -306,6 +376,80 @@ stats_hset(struct stats *st, const char *key, const char **argv,
 	    argl);
 }
 
+/* The reply to a cluster report's EVAL. */
+static void
+stats_on_eval(void *arg, const redisReply *r, const char *err)
+{
+	struct stats	*st = arg;
+
+	if (stats_cluster_end(st))
+		return;
+	st->inflight = 0;
+	if (r == NULL)
+		stats_failed(st, err);
+	else if (r->type == REDIS_REPLY_ERROR)
+		stats_failed(st, r->str);
+	else {
+		if (st->quiet)
+			log_info("stats reports to redis resumed");
+		st->quiet = 0;
+	}
+	if (st->remove_due) {
+		st->remove_due = 0;
+		stats_remove_cluster(st);
+	}
+}
+
+/* Sends the report through the cluster: the script's keys and ARGV, then
+ * the NW report arguments at W (field, value, ...), then the channels. */
+static void
+stats_report_cluster(struct stats *st, const char **w, size_t nw)
+{
+	const char	**argv;
+	size_t		 *argl, i, n;
+	char		  ttl[24], snw[24], (*num)[24];
+	unsigned	  timeout;
+
+	n = 3 + 3 + 3 + nw + 2 * st->nheap;
+	argv = xcalloc(n, sizeof *argv);
+	argl = xcalloc(n, sizeof *argl);
+	num = xcalloc(st->nheap + 1, sizeof *num);
+	snprintf(ttl, sizeof ttl, "%u", 3 * st->interval);
+	snprintf(snw, sizeof snw, "%zu", nw);
+	i = 0;
+	argv[i++] = "EVAL";
+	argv[i++] = SCRIPT_STATS;
+	argv[i++] = "3";
+	argv[i++] = st->wkey;
+	argv[i++] = st->ckey;
+	argv[i++] = st->index;
+	argv[i++] = ttl;
+	argv[i++] = st->id;
+	argv[i++] = snw;
+	memcpy(argv + i, w, nw * sizeof *w);
+	i += nw;
+	for (n = 0; n < st->nheap; n++) {
+		snprintf(num[n], sizeof num[n], "%zu", st->heap[n].subs);
+		argv[i] = st->heap[n].name;
+		argl[i++] = st->heap[n].len;
+		argv[i++] = num[n];
+	}
+	for (n = 0; n < i; n++)
+		if (argl[n] == 0)
+			argl[n] = strlen(argv[n]);
+	/* Answered by the next tick, so reports never pile up. */
+	timeout = st->interval * 1000;
+	if (timeout > STATS_CLUSTER_TIMEOUT_MS)
+		timeout = STATS_CLUSTER_TIMEOUT_MS;
+	st->inflight = 1;
+	st->out++;
+	cluster_async_command(st->ca, st->slot, (int)i, argv, argl, timeout,
+	    stats_on_eval, st);
+	free(argv);
+	free(argl);
+	free(num);
+}
+
 static void
 stats_report(struct stats *st)
 {
@@ -327,7 +471,7 @@ stats_report(struct stats *st)
 		}
 		return;
 	}
-	if (stats_connect(st) == -1)
+	if (st->ca == NULL && stats_connect(st) == -1)
 		return;
 	memset(figs, 0, sizeof figs);
 	st->collect(st->arg, figs);
@@ -365,6 +509,10 @@ stats_report(struct stats *st)
 		argv[i++] = stats_figs[n].key;
 		argv[i++] = num[n];
 	}
+	if (st->ca != NULL) {
+		stats_report_cluster(st, argv + 2, i - 2);
+		goto out;
+	}
 
 	/* One transaction: readers never see a half-written report. */
 	ttl = 3 * st->interval;
@@ -389,6 +537,7 @@ stats_report(struct stats *st)
 		st->inflight = 1;
 		st->stalled = 0;
 	}
+out:
 	free(argv);
 	free(argl);
 	free(num);
@@ -414,11 +563,71 @@ stats_start(struct stats *st)
 	stats_report(st);
 }
 
+/* The reply to one of the stop's removal commands. */
+static void
+stats_on_removed(void *arg, const redisReply *r, const char *err)
+{
+	struct stats	*st = arg;
+	void		(*fn)(void *);
+
+	if (stats_cluster_end(st))
+		return;
+	if (r == NULL || r->type == REDIS_REPLY_ERROR)
+		log_debug("cannot remove the stats report: %s", r == NULL ?
+		    err : r->str);
+	if (--st->removing > 0 || (fn = st->removed_fn) == NULL)
+		return;
+	st->removed_fn = NULL;
+	fn(st->removed_arg);
+}
+
+/* The stop's removal through the cluster: two commands in the slot. */
+static void
+stats_remove_cluster(struct stats *st)
+{
+	const char	*del[3] = { "DEL", st->wkey, st->ckey };
+	const char	*srem[3] = { "SREM", st->index, st->id };
+	size_t		 argl[3];
+	int		 i;
+
+	for (i = 0; i < 3; i++)
+		argl[i] = strlen(del[i]);
+	st->out++;
+	cluster_async_command(st->ca, st->slot, 3, del, argl,
+	    STATS_STOP_TIMEOUT_MS, stats_on_removed, st);
+	for (i = 0; i < 3; i++)
+		argl[i] = strlen(srem[i]);
+	st->out++;
+	cluster_async_command(st->ca, st->slot, 3, srem, argl,
+	    STATS_STOP_TIMEOUT_MS, stats_on_removed, st);
+}
+
+void
+stats_when_removed(struct stats *st, void (*fn)(void *), void *arg)
+{
+	if (st->removing == 0) {
+		fn(arg);
+		return;
+	}
+	st->removed_fn = fn;
+	st->removed_arg = arg;
+}
+
 void
 stats_stop(struct stats *st)
 {
+	if (st->stopped)
+		return;
 	st->stopped = 1;
 	event_del(st->tick);
+	if (st->ca != NULL) {
+		st->removing = 2;
+		if (st->inflight)
+			st->remove_due = 1;
+		else
+			stats_remove_cluster(st);
+		return;
+	}
 	if (st->ac == NULL || !(st->ac->c.flags & REDIS_CONNECTED))
 		return;
 	redisAsyncCommand(st->ac, NULL, NULL, "DEL %s %s", st->wkey,

@@ -205,10 +205,76 @@ stats_view_add_channels(struct stats_view *v, const redisReply *r)
 	}
 }
 
-/* Queues COMMAND KIND+ID [ARG] on C. */
+/* How a load reaches Redis: one connection, pipelined, or a command at a
+ * time through FN (a cluster), whose replies wait here in order until
+ * taken, so both read the same way. */
+struct stats_view_io {
+	redisContext		*c;
+	stats_view_cmd_fn	 fn;
+	void			*arg;
+	redisReply		**q;	/* FN's replies; NULL: it failed */
+	size_t			 nq, head;
+	char			 err[256];	/* FN's first failure */
+	const char		*kw, *kc, *ki;	/* key names (stats.h) */
+};
+
+/* Sends a command of ARGC arguments (queued on one connection). */
 static void
-stats_view_append(redisContext *c, const char *command, const char *prefix,
-    const char *kind, const redisReply *id, const char *arg)
+stats_view_io_send(struct stats_view_io *io, int argc, const char **argv,
+    const size_t *argl)
+{
+	redisReply	*r;
+	char		 why[256];
+
+	if (io->c != NULL) {
+		redisAppendCommandArgv(io->c, argc, argv, argl);
+		return;
+	}
+	/* After a failure the others are not sent: the load fails. */
+	r = NULL;
+	if (io->err[0] == '\0' && (r = io->fn(io->arg, argc, argv, argl,
+	    why, sizeof why)) == NULL)
+		snprintf(io->err, sizeof io->err, "%s", why);
+	io->q = xrealloc(io->q, (io->nq + 1) * sizeof *io->q);
+	io->q[io->nq++] = r;
+}
+
+/* Takes the next reply (caller frees). Returns it, or NULL with a reason
+ * in ERR. */
+static redisReply *
+stats_view_io_get(struct stats_view_io *io, char *err, size_t errlen)
+{
+	void	*reply;
+
+	if (io->c != NULL) {
+		if (redisGetReply(io->c, &reply) == REDIS_OK)
+			return reply;
+		snprintf(err, errlen, "redis: %s", io->c->errstr[0] ?
+		    io->c->errstr : "connection lost");
+		return NULL;
+	}
+	if (io->head < io->nq && io->q[io->head] != NULL)
+		return io->q[io->head++];
+	snprintf(err, errlen, "redis: %s", io->err[0] != '\0' ? io->err :
+	    "no reply");
+	return NULL;
+}
+
+/* Frees FN's replies not taken. */
+static void
+stats_view_io_clear(struct stats_view_io *io)
+{
+	for (; io->head < io->nq; io->head++)
+		if (io->q[io->head] != NULL)
+			freeReplyObject(io->q[io->head]);
+	free(io->q);
+}
+
+/* Sends COMMAND KIND+ID [ARG]. */
+static void
+stats_view_append(struct stats_view_io *io, const char *command,
+    const char *prefix, const char *kind, const redisReply *id,
+    const char *arg)
 {
 	const char	*argv[3];
 	size_t		 argl[3];
@@ -228,28 +294,42 @@ stats_view_append(redisContext *c, const char *command, const char *prefix,
 		argv[2] = arg;
 		argl[2] = strlen(arg);
 	}
-	redisAppendCommandArgv(c, arg != NULL ? 3 : 2, argv, argl);
+	stats_view_io_send(io, arg != NULL ? 3 : 2, argv, argl);
 	free(key);
 }
 
-int
-stats_view_load(struct stats_view *v, struct redisContext *c,
+/* Sends COMMAND INDEX [ID] and takes its reply (caller frees), or NULL
+ * with a reason in ERR. */
+static redisReply *
+stats_view_index(struct stats_view_io *io, const char *command,
+    const char *index, const redisReply *id, char *err, size_t errlen)
+{
+	const char	*argv[3] = { command, index, NULL };
+	size_t		 argl[3] = { strlen(command), strlen(index), 0 };
+
+	if (id != NULL) {
+		argv[2] = id->str;
+		argl[2] = id->len;
+	}
+	stats_view_io_send(io, id != NULL ? 3 : 2, argv, argl);
+	return stats_view_io_get(io, err, errlen);
+}
+
+static int
+stats_view_load_io(struct stats_view *v, struct stats_view_io *io,
     const char *prefix, int channels, const char *channel, char *err,
     size_t errlen)
 {
 	redisReply	*ids, *r;
 	char		*index;
-	void		*reply;
 	size_t		 i, j, n, per, stale = 0;
 	int		*gone = NULL, rc = -1;
 
-	n = strlen(prefix) + sizeof STATS_KEY_WORKERS;
+	n = strlen(prefix) + strlen(io->ki) + 1;
 	index = xmalloc(n);
-	snprintf(index, n, "%s%s", prefix, STATS_KEY_WORKERS);
-	ids = redisCommand(c, "SMEMBERS %s", index);
-	if (ids == NULL) {
-		snprintf(err, errlen, "redis: %s", c->errstr[0] ? c->errstr :
-		    "connection lost");
+	snprintf(index, n, "%s%s", prefix, io->ki);
+	if ((ids = stats_view_index(io, "SMEMBERS", index, NULL, err,
+	    errlen)) == NULL) {
 		free(index);
 		return -1;
 	}
@@ -268,14 +348,14 @@ stats_view_load(struct stats_view *v, struct redisContext *c,
 		}
 	}
 	for (i = 0; i < n; i++) {
-		stats_view_append(c, "HGETALL", prefix, STATS_KEY_WORKER,
+		stats_view_append(io, "HGETALL", prefix, io->kw,
 		    ids->element[i], NULL);
 		if (channels)
-			stats_view_append(c, "HGETALL", prefix,
-			    STATS_KEY_CHANNELS, ids->element[i], NULL);
+			stats_view_append(io, "HGETALL", prefix, io->kc,
+			    ids->element[i], NULL);
 		if (channel != NULL)
-			stats_view_append(c, "HGET", prefix,
-			    STATS_KEY_CHANNELS, ids->element[i], channel);
+			stats_view_append(io, "HGET", prefix, io->kc,
+			    ids->element[i], channel);
 	}
 	/* Every reply is read, even after a bad one, to keep the
 	 * connection in step. */
@@ -283,14 +363,10 @@ stats_view_load(struct stats_view *v, struct redisContext *c,
 	per = 1 + (channels != 0) + (channel != NULL);
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < per; j++) {
-			if (redisGetReply(c, &reply) != REDIS_OK) {
-				snprintf(err, errlen, "redis: %s",
-				    c->errstr[0] ? c->errstr :
-				    "connection lost");
+			if ((r = stats_view_io_get(io, err, errlen)) == NULL) {
 				rc = -1;
 				goto out;
 			}
-			r = reply;
 			if (r->type == REDIS_REPLY_ERROR && rc == 0) {
 				snprintf(err, errlen, "redis: %s", r->str);
 				rc = -1;
@@ -314,9 +390,8 @@ stats_view_load(struct stats_view *v, struct redisContext *c,
 	for (i = 0; rc == 0 && stale > 0 && i < n; i++) {
 		if (!gone[i])
 			continue;
-		r = redisCommand(c, "SREM %s %b", index, ids->element[i]->str,
-		    ids->element[i]->len);
-		if (r == NULL)
+		if ((r = stats_view_index(io, "SREM", index, ids->element[i],
+		    err, errlen)) == NULL)
 			break;
 		freeReplyObject(r);
 	}
@@ -324,6 +399,42 @@ out:
 	free(gone);
 	free(index);
 	freeReplyObject(ids);
+	return rc;
+}
+
+int
+stats_view_load(struct stats_view *v, struct redisContext *c,
+    const char *prefix, int channels, const char *channel, char *err,
+    size_t errlen)
+{
+	struct stats_view_io	io;
+
+	memset(&io, 0, sizeof io);
+	io.c = c;
+	io.kw = STATS_KEY_WORKER;
+	io.kc = STATS_KEY_CHANNELS;
+	io.ki = STATS_KEY_WORKERS;
+	return stats_view_load_io(v, &io, prefix, channels, channel, err,
+	    errlen);
+}
+
+int
+stats_view_load_cluster(struct stats_view *v, stats_view_cmd_fn fn,
+    void *arg, const char *prefix, int channels, const char *channel,
+    char *err, size_t errlen)
+{
+	struct stats_view_io	io;
+	int			rc;
+
+	memset(&io, 0, sizeof io);
+	io.fn = fn;
+	io.arg = arg;
+	io.kw = STATS_CKEY_WORKER;
+	io.kc = STATS_CKEY_CHANNELS;
+	io.ki = STATS_CKEY_WORKERS;
+	rc = stats_view_load_io(v, &io, prefix, channels, channel, err,
+	    errlen);
+	stats_view_io_clear(&io);
 	return rc;
 }
 

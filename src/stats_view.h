@@ -13,6 +13,10 @@
  * reset. Per-channel totals are as complete as the workers' reports (each
  * reports its STATS_CHANNELS_MAX most subscribed channels; "partial" says
  * when one had more).
+ *
+ * In a Redis Cluster (stats_view_load_cluster) the keys are the {stats}
+ * ones of stats.h, all in one slot; the same commands go one at a time
+ * through the caller's function, which sends each to that slot's master.
  */
 #ifndef SSE_STATS_VIEW_H
 #define SSE_STATS_VIEW_H
@@ -22,6 +26,7 @@
 
 struct json_object;
 struct redisContext;
+struct redisReply;
 struct stats_view;
 
 #define STATS_VIEW_TOP_MAX	1000	/* channels one answer may list */
@@ -46,6 +51,17 @@ void		 stats_view_add_channel(struct stats_view *v,
 int		 stats_view_load(struct stats_view *v,
 		    struct redisContext *c, const char *prefix, int channels,
 		    const char *channel, char *err, size_t errlen);
+/* Sends one command of ARGC arguments (ARGV, ARGL bytes each) to the
+ * master of the {stats} slot. Returns its reply (caller frees: it may be
+ * an error reply), or NULL with a reason in ERR. */
+typedef struct redisReply *(*stats_view_cmd_fn)(void *arg, int argc,
+    const char **argv, const size_t *argl, char *err, size_t errlen);
+/* The same as stats_view_load() for a cluster, through FN (ARG for it).
+ * Returns 0, or -1 with a reason in ERR. */
+int		 stats_view_load_cluster(struct stats_view *v,
+		    stats_view_cmd_fn fn, void *arg, const char *prefix,
+		    int channels, const char *channel, char *err,
+		    size_t errlen);
 /* Returns the number of workers in V. */
 size_t		 stats_view_workers(const struct stats_view *v);
 /* Returns the /stats document (caller puts it): totals, the TOP most

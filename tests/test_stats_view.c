@@ -5,6 +5,10 @@
  * "partial" flag, the JSON documents, and the Prometheus text: names
  * (sse_fcgi_*, valid, counters ending in _total), one HELP and TYPE per
  * family before its samples, status labels, host names escaped in labels.
+ * Loading from a cluster through a fake command function: the {stats}
+ * keys asked for, a garbage figure counted 0, an expired worker removed
+ * from the index, an error reply or a failed command ending the load with
+ * its reason.
  */
 #include "config.h"
 
@@ -12,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <hiredis/hiredis.h>
 #include <json-c/json.h>
 
 #include "prom.h"
@@ -119,9 +124,89 @@ jnum(struct json_object *o, const char *k1, const char *k2)
 	return (unsigned long long)json_object_get_int64(x);
 }
 
+/* A fake cluster: the {stats} keys of workers w1 (streams 2, cs.a 2),
+ * w2 (streams "abc") and w3 (expired); FAIL_AT, when not 0, is the call
+ * that fails, ERROR_KEY the key whose read is a WRONGTYPE error. */
+struct fake {
+	int		 calls, fail_at, srem_w3, bad_key;
+	const char	*error_key;
+};
+
+static redisReply *
+fake_str(const char *s)
+{
+	redisReply	*r = calloc(1, sizeof *r);
+
+	r->type = REDIS_REPLY_STRING;
+	r->str = strdup(s);
+	r->len = strlen(s);
+	return r;
+}
+
+/* An array of the N strings at S (N may be 0). */
+static redisReply *
+fake_array(size_t n, const char *const *s)
+{
+	redisReply	*r = calloc(1, sizeof *r);
+	size_t		 i;
+
+	r->type = REDIS_REPLY_ARRAY;
+	r->elements = n;
+	r->element = calloc(n + 1, sizeof *r->element);
+	for (i = 0; i < n; i++)
+		r->element[i] = fake_str(s[i]);
+	return r;
+}
+
+static redisReply *
+fake_cmd(void *arg, int argc, const char **argv, const size_t *argl,
+    char *err, size_t errlen)
+{
+	struct fake		*f = arg;
+	redisReply		*r;
+	static const char	*ids[] = { "w1", "w2", "w3" };
+	static const char	*w1[] = { "host", "h1", "pid", "1", "streams",
+				    "2", "channels", "1",
+				    "channels_reported", "1" };
+	static const char	*w2[] = { "host", "h2", "pid", "2", "streams",
+				    "abc", "delivered", "12x" };
+	static const char	*c1[] = { "cs.a", "2" };
+
+	if (++f->calls == f->fail_at) {
+		snprintf(err, errlen, "cluster busy (test)");
+		return NULL;
+	}
+	if (argc < 2 || strncmp(argv[1], "sse:{stats}:", 12) != 0)
+		f->bad_key = 1;
+	if (f->error_key != NULL && argc >= 2 &&
+	    strcmp(argv[1], f->error_key) == 0) {
+		r = calloc(1, sizeof *r);
+		r->type = REDIS_REPLY_ERROR;
+		r->str = strdup("WRONGTYPE test");
+		r->len = strlen(r->str);
+		return r;
+	}
+	if (strcmp(argv[0], "SMEMBERS") == 0)
+		return fake_array(3, ids);
+	if (strcmp(argv[0], "SREM") == 0) {
+		f->srem_w3 += argc == 3 && argl[2] == 2 &&
+		    memcmp(argv[2], "w3", 2) == 0;
+		return fake_str("1");
+	}
+	if (strcmp(argv[1], "sse:{stats}:w:w1") == 0)
+		return fake_array(10, w1);
+	if (strcmp(argv[1], "sse:{stats}:w:w2") == 0)
+		return fake_array(8, w2);
+	if (strcmp(argv[1], "sse:{stats}:c:w1") == 0)
+		return fake_array(2, c1);
+	return fake_array(0, NULL);
+}
+
 int
 main(void)
 {
+	struct fake		 f;
+	char			 err[256];
 	struct stats_view	*v;
 	struct json_object	*o, *a, *row;
 	const char		*s, *names[2] = { "host", "streams" };
@@ -239,5 +324,53 @@ main(void)
 	json_object_put(o);
 	stats_view_free(v);
 	stats_view_free(NULL);
+
+	memset(&f, 0, sizeof f);
+	v = stats_view_create();
+	test_cond("cluster: loads",
+	    stats_view_load_cluster(v, fake_cmd, &f, "sse:", 1, NULL, err,
+	    sizeof err) == 0);
+	test_cond("cluster: only {stats} keys", !f.bad_key);
+	test_cond("cluster: SMEMBERS, 3 x 2 HGETALL, one SREM",
+	    f.calls == 8 && f.srem_w3 == 1);
+	test_cond("cluster: 2 workers (w3 expired)",
+	    stats_view_workers(v) == 2);
+	o = stats_view_json(v, 5);
+	test_cond("cluster: garbage counts 0: 2 streams, 0 delivered",
+	    jnum(o, "totals", "streams") == 2 &&
+	    jnum(o, "totals", "delivered") == 0);
+	test_cond("cluster: cs.a on top", json_object_object_get_ex(o,
+	    "top_channels", &a) && json_object_array_length(a) == 1);
+	json_object_put(o);
+	stats_view_free(v);
+
+	memset(&f, 0, sizeof f);
+	f.error_key = "sse:{stats}:w:w2";
+	v = stats_view_create();
+	test_cond("cluster: an error reply fails the load",
+	    stats_view_load_cluster(v, fake_cmd, &f, "sse:", 1, "cs.a", err,
+	    sizeof err) == -1);
+	test_cond("cluster: with its reason",
+	    strcmp(err, "redis: WRONGTYPE test") == 0);
+	test_cond("cluster: no SREM after an error", f.srem_w3 == 0);
+	stats_view_free(v);
+
+	memset(&f, 0, sizeof f);
+	f.fail_at = 3;
+	v = stats_view_create();
+	test_cond("cluster: a failed command fails the load",
+	    stats_view_load_cluster(v, fake_cmd, &f, "sse:", 1, NULL, err,
+	    sizeof err) == -1);
+	test_cond("cluster: with its reason, nothing sent after it",
+	    strcmp(err, "redis: cluster busy (test)") == 0 && f.calls == 3);
+	stats_view_free(v);
+
+	memset(&f, 0, sizeof f);
+	f.fail_at = 1;
+	v = stats_view_create();
+	test_cond("cluster: SMEMBERS failing fails the load",
+	    stats_view_load_cluster(v, fake_cmd, &f, "sse:", 0, NULL, err,
+	    sizeof err) == -1 && strstr(err, "cluster busy") != NULL);
+	stats_view_free(v);
 	return test_report("test_stats_view");
 }
