@@ -139,7 +139,10 @@ cat "$T/after.out"; head -5 "$T/after.err"
 check "after the failover: 1,000 keys written and read back at once" bash -c \
     "[ $rc = 0 ] && grep -q '^sets=1000 gets=1000 failed=0 wrong=0 ' '$T/after.out'"
 
-if command -v valgrind > /dev/null; then
+# memcheck cannot run a build that carries AddressSanitizer's runtime.
+if ldd "$CHECK" 2>/dev/null | grep -q libasan; then
+	echo "# SKIP valgrind runs: the checker is built with AddressSanitizer"
+elif command -v valgrind > /dev/null; then
 	valgrind -q --leak-check=full --error-exitcode=9 --log-file="$T/vg.out" \
 	    "$CHECK" -n 200 -p vg "$URL" > "$T/vg-run.out" 2>&1; rc=$?
 	cat "$T/vg-run.out"
