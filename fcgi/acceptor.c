@@ -36,6 +36,7 @@
 #include "cookie.h"
 #include "cors.h"
 #include "event_id.h"
+#include "history.h"
 #include "http_answer.h"
 #include "jwt.h"
 #include "log.h"
@@ -310,6 +311,31 @@ acceptor_direct_lighttpd(FCGX_Request *r)
 	return 1;
 }
 
+/* Reads the position vector HDR of REQ's channels into REQ->from (the
+ * stream resumes each channel after its own). Returns 0, or -1 with a
+ * reason for a 400 in ERR. */
+static int
+acceptor_vector(struct stream_req *req, const char *hdr, char *err,
+    size_t errlen)
+{
+	struct event_id	 v[STREAM_VEC_MAX];
+	size_t		 i;
+
+	if (event_id_vec_parse(hdr,
+	    strlen(hdr), v, req->nchannels) == -1) {
+		snprintf(err, errlen, "malformed Last-Event-ID: expected a "
+		    "position for each of the %zu channels, like "
+		    "~1700000000000-42~1700000000000-7", req->nchannels);
+		return -1;
+	}
+	req->from = xcalloc(req->nchannels, sizeof *req->from);
+	for (i = 0; i < req->nchannels; i++) {
+		req->from[i].after = v[i];
+		req->from[i].last = -1;
+	}
+	return 0;
+}
+
 /* Builds the stream request: channels from the path ("a,b") and from
  * channel= parameters, the resume id from Last-Event-ID or lastEventId,
  * and the token parameter (jwt-query) into QTOKEN (JWT_TOKEN_MAX + 1
@@ -322,7 +348,7 @@ acceptor_stream_req(struct acceptor *a, FCGX_Request *r, const char *target,
 	struct event_id		 id;
 	const char		*p, *comma, *q, *hdr;
 	char			 key[32], val[JWT_TOKEN_MAX + 1];
-	char			 qid[EVENT_ID_MAX];
+	char			 qid[EVENT_ID_VEC_MAX(STREAM_VEC_MAX)];
 	int			 rc;
 
 	req = stream_req_create(a->cfg->max_channels);
@@ -360,7 +386,24 @@ acceptor_stream_req(struct acceptor *a, FCGX_Request *r, const char *target,
 	hdr = FCGX_GetParam("HTTP_LAST_EVENT_ID", r->envp);
 	if (hdr == NULL || hdr[0] == '\0')
 		hdr = qid;
-	if (hdr[0] != '\0') {
+	/* In a cluster ids count per channel: a stream of several channels
+	 * keeps a position in each, its id a vector (docs/cluster.md). */
+	if (a->cfg->redis_cluster && req->nchannels > 1) {
+		if (req->nchannels > STREAM_VEC_MAX) {
+			snprintf(err, errlen, "at most %d channels in one "
+			    "stream with a Redis Cluster", STREAM_VEC_MAX);
+			goto bad;
+		}
+		if (a->cfg->poll_hold_ms >= 0) {
+			snprintf(err, errlen, "several channels in one stream "
+			    "are not supported in poll mode with a Redis "
+			    "Cluster: open one stream per channel");
+			goto bad;
+		}
+		if (hdr[0] != '\0' && acceptor_vector(req, hdr, err,
+		    errlen) == -1)
+			goto bad;
+	} else if (hdr[0] != '\0') {
 		if (strlen(hdr) >= sizeof req->last_id ||
 		    event_id_parse(hdr, strlen(hdr), &id) == -1) {
 			snprintf(err, errlen, "malformed Last-Event-ID: "
@@ -368,14 +411,6 @@ acceptor_stream_req(struct acceptor *a, FCGX_Request *r, const char *target,
 			goto bad;
 		}
 		strcpy(req->last_id, hdr);
-	}
-	/* In a cluster ids count per channel: one id cannot mark a place
-	 * in several (docs/cluster.md). */
-	if (a->cfg->redis_cluster && req->nchannels > 1) {
-		snprintf(err, errlen, "several channels in one stream are not "
-		    "supported yet with a Redis Cluster (ids are per channel "
-		    "there): open one stream per channel");
-		goto bad;
 	}
 	/* The stream keeps these for its life: no unused slots. */
 	req->channels = xrealloc(req->channels,

@@ -34,6 +34,7 @@
 #include "sse.h"
 #include "stream.h"
 #include "stream_int.h"
+#include "stream_vec.h"
 #include "xmalloc.h"
 
 /* No byte taken for this long: the client stalled. Longer than a reader's
@@ -204,7 +205,7 @@ stream_more_trim(struct stream *s)
 
 	if (m == NULL || m->hreq != NULL || m->pending != NULL ||
 	    m->expire_ev != NULL || m->poll_ev != NULL || m->auth != NULL ||
-	    m->pq != NULL || m->user != NULL)
+	    m->pq != NULL || m->user != NULL || m->vec != NULL)
 		return;
 	free(m);
 	s->more = NULL;
@@ -226,6 +227,7 @@ stream_free(struct stream *s)
 			event_free(s->more->expire_ev);
 		if (s->more->poll_ev != NULL)
 			event_free(s->more->poll_ev);
+		stream_vec_free(s->more->vec);
 		free(s->more);
 	}
 	fdset_del(ctx->fds, s->fd, s);
@@ -385,31 +387,42 @@ stream_over_limit(struct stream *s, uint32_t now_ms)
 
 /* Hub callback: one event for this stream. */
 void
-stream_deliver(void *owner, struct frame *f, const struct event_id *id)
+stream_deliver(void *owner, struct hub_sub *sub, struct frame *f,
+    const struct event_id *id)
 {
 	struct stream	*s = owner;
+	size_t		 chan = (size_t)(sub - s->subs);
 
 	if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 		return;
 	if (s->flags & (STREAM_WAITING|STREAM_SYNCING)) {
-		stream_hold(s, f, id);
+		stream_hold(s, chan, f, id);
 		return;
 	}
-	/* Ids only grow on a stream. An event the history replay already
-	 * gave (the replay and the live copy come on two Redis connections,
-	 * in either order) is not sent twice. */
-	if (id != NULL && s->has_last && id->seq <= s->last.seq)
-		return;
-	if (id != NULL) {
-		s->last = *id;
-		s->has_last = 1;
+	if (s->flags & STREAM_VECTOR) {
+		/* Ids count per channel: its own position decides. */
+		if (!stream_vec_is_new(s, chan, id))
+			return;
+	} else {
+		/* Ids only grow on a stream. An event the history replay
+		 * already gave (the replay and the live copy come on two
+		 * Redis connections, in either order) is not sent twice. */
+		if (id != NULL && s->has_last && id->seq <= s->last.seq)
+			return;
+		if (id != NULL) {
+			s->last = *id;
+			s->has_last = 1;
+		}
 	}
 	/* Over the cap is a backlog, not one big message: a stream is closed
 	 * when what was already waiting exceeds it (see stream_over_limit). */
 	if (outq_bytes(&s->q) > s->ctx->cfg->queue_limit &&
 	    stream_over_limit(s, stream_clock_ms()))
 		return;
-	stream_queue(s, f);
+	if (s->flags & STREAM_VECTOR)
+		stream_vec_deliver(s, chan, f, id);
+	else
+		stream_queue(s, f);
 	s->ctx->n.delivered++;
 	stream_mark_dirty(s);
 	if (s->ctx->cfg->poll_hold_ms >= 0) {

@@ -36,6 +36,10 @@ struct loop;
 struct presence;
 struct stream_ctx;
 
+/* Channels of one stream on a Redis Cluster, whose id is a position per
+ * channel (event_id.h's vectors): about 2.7 KB of id per event at most. */
+#define STREAM_VEC_MAX	64
+
 /* What the acceptor hands over for one stream. */
 struct stream_req {
 	int		 fd;		/* non-blocking FastCGI connection */

@@ -29,6 +29,7 @@ struct auth_url;
 struct auth_url_sub;
 struct frame;
 struct history_req;
+struct stream_vec;
 
 #define STREAM_DIRTY	0x01	/* on the flush list */
 #define STREAM_WRITING	0x02	/* waiting for room to write */
@@ -43,6 +44,7 @@ struct history_req;
 				   read once the queue drains to the limit */
 #define STREAM_POLL_END	0x200	/* poll mode: answered; ends in the
 				   flush pass, with the rest of a burst */
+#define STREAM_VECTOR	0x400	/* a position per channel (stream_vec.h) */
 
 /* Texts of the last comment, for a client that is to come back. */
 #define STREAM_BYE_STOPPING	"worker restarting; reconnect"
@@ -56,6 +58,7 @@ struct history_req;
 struct pending {
 	struct pending	*next;
 	struct frame	*frame;
+	size_t		 chan;		/* its channel, an index in subs */
 	int		 has_id;
 	struct event_id	 id;
 };
@@ -76,6 +79,7 @@ struct stream_more {
 	struct auth_url_sub	*auth;		/* auth-url check, or NULL */
 	struct presence_query	*pq;		/* presence read, or NULL */
 	char			*user;		/* presence: joined as, owned */
+	struct stream_vec	*vec;		/* positions, or NULL; owned */
 };
 
 struct stream {
@@ -168,8 +172,8 @@ struct stream_more *stream_more(struct stream *s);
 void	stream_more_trim(struct stream *s);
 /* The fields of S's rarely needed part, NULL or 0 without one. */
 #define STREAM_MORE(s, f)	((s)->more != NULL ? (s)->more->f : 0)
-/* Hub callback: one event for S (OWNER). */
-void	stream_deliver(void *owner, struct frame *f,
+/* Hub callback: one event for S (OWNER) on its channel SUB. */
+void	stream_deliver(void *owner, struct hub_sub *sub, struct frame *f,
 	    const struct event_id *id);
 
 /* stream_start.c, when a stream may start. */
@@ -179,10 +183,18 @@ void	stream_subscribe(struct stream *s, struct stream_req *req);
 /* Reads S's next page of history (S is STREAM_PAGED and its queue is at
  * most queue-limit). */
 void	stream_replay_next(struct stream *s);
-/* Holds a live event S cannot send yet (bounded by queue-limit: over it,
- * S is closed). */
-void	stream_hold(struct stream *s, struct frame *f,
+/* Holds a live event of S's channel CHAN (an index in subs) that S
+ * cannot send yet (bounded by queue-limit: over it, S is closed). */
+void	stream_hold(struct stream *s, size_t chan, struct frame *f,
 	    const struct event_id *id);
+/* Releases the events held while waiting or resuming. */
+void	stream_drop_pending(struct stream *s);
+/* Frees the request once the stream is live. */
+void	stream_drop_req(struct stream *s);
+/* Queues the sse-gap event: history of CHANNEL after LAST_ID (the
+ * client's) is incomplete for reason GAP (HISTORY_GAP_*). */
+void	stream_push_gap(struct stream *s, const char *channel,
+	    const char *last_id, int gap);
 /* The one way out: S leaves its channels, its history read and its held
  * events; no hub or history callback reaches it afterwards. Idempotent;
  * S's request stays for its last headers and log line. */

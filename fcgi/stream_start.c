@@ -51,6 +51,7 @@
 #include "stream_auth.h"
 #include "stream_int.h"
 #include "stream_query.h"
+#include "stream_vec.h"
 #include "xmalloc.h"
 
 #define STREAM_PAGE_MIN		4096	/* data bytes per channel and page */
@@ -62,8 +63,7 @@ static const struct hub_sub_ops stream_sub_ops = {
 	stream_deliver, stream_on_ready, stream_on_lost
 };
 
-/* Releases the events held while waiting or resuming. */
-static void
+void
 stream_drop_pending(struct stream *s)
 {
 	struct stream_more	*m = s->more;
@@ -83,7 +83,7 @@ stream_drop_pending(struct stream *s)
 
 /* Frees what only opening and resuming needed: a live stream finds its
  * channels through its subscriptions. */
-static void
+void
 stream_drop_req(struct stream *s)
 {
 	stream_req_free(s->req);
@@ -143,6 +143,7 @@ stream_leave(struct stream *s)
 		stream_log_closed(s);
 	stream_auth_leave(s);		/* auth-url: no verdict reaches S */
 	stream_query_leave(s);
+	stream_vec_leave(s);
 	stream_presence(s, 0);
 	if (s->more != NULL) {
 		free(s->more->user);
@@ -162,7 +163,8 @@ stream_leave(struct stream *s)
 }
 
 void
-stream_hold(struct stream *s, struct frame *f, const struct event_id *id)
+stream_hold(struct stream *s, size_t chan, struct frame *f,
+    const struct event_id *id)
 {
 	struct stream_more	*m = stream_more(s);
 	struct pending		*p;
@@ -181,6 +183,7 @@ stream_hold(struct stream *s, struct frame *f, const struct event_id *id)
 	p = xmalloc(sizeof *p);
 	p->next = NULL;
 	p->frame = frame_ref(f);
+	p->chan = chan;
 	p->has_id = id != NULL;
 	if (id != NULL)
 		p->id = *id;
@@ -189,10 +192,11 @@ stream_hold(struct stream *s, struct frame *f, const struct event_id *id)
 	s->ctx->n.delivered++;
 }
 
-/* Queues the named event telling the client that history after its id
- * is incomplete (see README "History and resume"). */
-static void
-stream_push_gap(struct stream *s, size_t channel, int gap)
+/* The named event telling the client that history after its id is
+ * incomplete (see README "History and resume"). */
+void
+stream_push_gap(struct stream *s, const char *channel, const char *last_id,
+    int gap)
 {
 	static const char *reasons[] = { "", "trimmed", "unknown" };
 	struct frame	*f;
@@ -201,7 +205,7 @@ stream_push_gap(struct stream *s, size_t channel, int gap)
 
 	n = snprintf(data, sizeof data, "{\"channel\":\"%s\","
 	    "\"lastEventId\":\"%s\",\"reason\":\"%s\"}",
-	    s->req->channels[channel], s->req->last_id, reasons[gap]);
+	    channel, last_id, reasons[gap]);
 	f = sse_frame_event(NULL, "sse-gap", data, (size_t)n);
 	stream_push(s, f);
 	frame_unref(f);
@@ -286,7 +290,8 @@ stream_on_history(void *arg, const struct history_snapshot *snap,
 	}
 	for (i = 0; !position && !initial && i < s->req->nchannels; i++)
 		if (snap->gap[i] != HISTORY_GAP_NONE)
-			stream_push_gap(s, i, snap->gap[i]);
+			stream_push_gap(s, s->req->channels[i],
+			    s->req->last_id, snap->gap[i]);
 	stream_replay_page(s, snap);
 	stream_mark_dirty(s);
 	if (snap->more && snap->nentries > 0) {
@@ -355,6 +360,10 @@ stream_read_history(struct stream *s)
 	struct pending		*p;
 	size_t			 budget;
 
+	if (s->flags & STREAM_VECTOR) {
+		stream_vec_read(s);
+		return;
+	}
 	if (req->from != NULL) {
 		budget = s->ctx->cfg->queue_limit / req->nchannels;
 		if (budget < STREAM_PAGE_MIN)
@@ -483,6 +492,7 @@ void
 stream_subscribe(struct stream *s, struct stream_req *req)
 {
 	size_t	i;
+	int	kind;
 
 	/* auth-url: the app says first (stream_auth.h). */
 	if (stream_auth_wait(s, req))
@@ -495,7 +505,11 @@ stream_subscribe(struct stream *s, struct stream_req *req)
 	    xcalloc(req->nchannels, sizeof *s->subs);
 	s->nsubs = req->nchannels;
 	s->req = req;
-	if (req->last_id[0] == '\0')
+	kind = req->nchannels > 1 ? HUB_TAGGED : HUB_PLAIN;
+	if (stream_vec_wanted(s->ctx, req->nchannels)) {
+		stream_vec_create(s, req);
+		kind = HUB_TAGGED_OPEN;
+	} else if (req->last_id[0] == '\0')
 		req->from = initial_plan(s->ctx->cfg, req->channels, req->lens,
 		    req->nchannels, NULL);
 	if (req->last_id[0] != '\0' || req->from != NULL ||
@@ -503,7 +517,7 @@ stream_subscribe(struct stream *s, struct stream_req *req)
 		s->flags |= STREAM_SYNCING;
 	for (i = 0; i < req->nchannels; i++)
 		hub_subscribe(s->ctx->hub, &s->subs[i], req->channels[i],
-		    req->lens[i], req->nchannels > 1, &stream_sub_ops, s);
+		    req->lens[i], kind, &stream_sub_ops, s);
 	/* The user: the app's X-SSE-User (auth-url), else REMOTE_USER or the
 	 * token's sub as the acceptor chose; kept for the leave. */
 	stream_app_user(s, req);
@@ -555,12 +569,16 @@ stream_req_of(const struct stream *s)
 static int
 stream_resync(struct stream *s)
 {
-	if (!s->has_last || (s->flags & (STREAM_WAITING|STREAM_SYNCING|
-	    STREAM_DEAD|STREAM_ENDING)))
+	if ((!s->has_last && !(s->flags & STREAM_VECTOR)) ||
+	    (s->flags & (STREAM_WAITING|STREAM_SYNCING|STREAM_DEAD|
+	    STREAM_ENDING)))
 		return 0;
 	stream_drop_req(s);
 	s->req = stream_req_of(s);
-	event_id_format(&s->last, s->req->last_id);
+	if (s->flags & STREAM_VECTOR)
+		stream_vec_resume(s, s->req);
+	else
+		event_id_format(&s->last, s->req->last_id);
 	s->flags |= STREAM_SYNCING;
 	stream_wait(s);
 	return 1;

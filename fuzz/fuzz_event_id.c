@@ -6,7 +6,11 @@
  * each at most UINT64_MAX); an id it takes must format back to text that
  * parses to the same id, and that text must equal the input when the input
  * has no leading zeros. The input split at its first space also gives two
- * ids whose order event_id_cmp() must report consistently.
+ * ids whose order event_id_cmp() must report consistently. As a position
+ * vector (a cluster's stream of several channels: "~ID~ID..."), it must
+ * parse with exactly as many fields as it has '~', each field as
+ * event_id_parse() takes it alone, and format back to a vector that parses
+ * to the same ids.
  */
 #include "config.h"
 
@@ -102,6 +106,48 @@ sign(int v)
 	return (v > 0) - (v < 0);
 }
 
+#define FUZZ_VEC_MAX	16
+
+/* The input as a position vector, checked field by field. */
+static void
+fuzz_vec(const char *s, size_t len)
+{
+	struct event_id	 v[FUZZ_VEC_MAX], back[FUZZ_VEC_MAX], one;
+	char		 buf[EVENT_ID_VEC_MAX(FUZZ_VEC_MAX)];
+	const char	*f, *next, *end = s + len;
+	size_t		 n = 0, i, blen;
+	int		 ok = len > 0 && s[0] == '~';
+
+	for (i = 0; i < len; i++)
+		n += s[i] == '~';
+	if (n == 0 || n > FUZZ_VEC_MAX)
+		return;
+	/* The reference: every field between two '~' is an id. */
+	for (f = s + 1; ok && f <= end; f = next + 1) {
+		next = memchr(f, '~', (size_t)(end - f));
+		if (next == NULL)
+			next = end;
+		ok = event_id_parse(f, (size_t)(next - f), &one) == 0;
+		if (next == end)
+			break;
+	}
+	if ((event_id_vec_parse(s, len, v, n) == 0) != ok)
+		fuzz_fail("vector parse disagrees with its fields", s, len);
+	if (n > 1 && event_id_vec_parse(s, len, v, n - 1) == 0)
+		fuzz_fail("vector parsed with a field too few", s, len);
+	if (n < FUZZ_VEC_MAX && event_id_vec_parse(s, len, v, n + 1) == 0)
+		fuzz_fail("vector parsed with a field too many", s, len);
+	if (!ok)
+		return;
+	blen = event_id_vec_format(v, n, buf);
+	if (blen != strlen(buf) || blen >= sizeof buf ||
+	    event_id_vec_parse(buf, blen, back, n) != 0)
+		fuzz_fail("formatted vector does not parse back", buf, blen);
+	for (i = 0; i < n; i++)
+		if (back[i].ms != v[i].ms || back[i].seq != v[i].seq)
+			fuzz_fail("vector round trip changed a field", s, len);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 {
@@ -116,6 +162,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	s = copy;
 
 	fuzz_one(s, size, &a);
+	fuzz_vec(s, size);
 	if ((sp = memchr(copy, ' ', size)) != NULL &&
 	    fuzz_one(s, (size_t)(sp - s), &a) == 0 &&
 	    fuzz_one(sp + 1, size - (size_t)(sp + 1 - s), &b) == 0) {

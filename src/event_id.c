@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "event_id.h"
 
@@ -54,4 +55,44 @@ event_id_format(const struct event_id *id, char *buf)
 {
 	return (size_t)snprintf(buf, EVENT_ID_MAX, "%llu-%llu",
 	    (unsigned long long)id->ms, (unsigned long long)id->seq);
+}
+
+int
+event_id_is_vec(const char *s, size_t len)
+{
+	return len > 0 && s[0] == '~';
+}
+
+int
+event_id_vec_parse(const char *s, size_t len, struct event_id *out,
+    size_t n)
+{
+	const char	*end = s + len, *f, *next;
+	size_t		 i;
+
+	if (!event_id_is_vec(s, len))
+		return -1;
+	for (i = 0, f = s + 1; i < n; i++, f = next + 1) {
+		next = memchr(f, '~', (size_t)(end - f));
+		if (next == NULL)
+			next = end;
+		if (event_id_parse(f, (size_t)(next - f), &out[i]) == -1)
+			return -1;
+		if (next == end)
+			return i + 1 == n ? 0 : -1;
+	}
+	return -1;	/* more fields than channels */
+}
+
+size_t
+event_id_vec_format(const struct event_id *v, size_t n, char *buf)
+{
+	size_t	i, len = 0;
+
+	for (i = 0; i < n; i++) {
+		buf[len++] = '~';
+		len += event_id_format(&v[i], buf + len);
+	}
+	buf[len] = '\0';
+	return len;
 }

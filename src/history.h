@@ -32,6 +32,8 @@ struct history_req;
 #define HISTORY_GAP_TRIMMED	1	/* events after the id were trimmed */
 #define HISTORY_GAP_UNKNOWN	2	/* the id is not from this deployment */
 
+#define HISTORY_FRAME_KINDS	3	/* hub.h's HUB_KINDS */
+
 struct history_entry {
 	size_t			 channel;	/* index in the request */
 	struct event_id		 id;
@@ -39,10 +41,11 @@ struct history_entry {
 	const char		*event;		/* "" when none */
 	const char		*data;
 	size_t			 len;
-	/* The entry's frames, plain [0] and tagged [1], shared by every
-	 * stream the read serves: NULL until the first stream makes one
-	 * (hub_frame) and stores it here, giving its reference to history,
-	 * which drops it after the callbacks. */
+	/* The entry's frames, one of each of the hub's kinds (HUB_PLAIN,
+	 * HUB_TAGGED, HUB_TAGGED_OPEN), shared by every stream the read
+	 * serves: NULL until the first stream makes one (hub_frame) and
+	 * stores it here, giving its reference to history, which drops it
+	 * after the callbacks. */
 	struct frame		**frames;
 };
 

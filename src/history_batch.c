@@ -38,7 +38,8 @@ struct hb_read {
 	char			 budget_text[24];
 	struct history_entry	*entries;	/* from the reply, in id order */
 	size_t			 nentries;
-	struct frame		**frames;	/* 2 per entry, see history.h */
+	struct frame		**frames;	/* HISTORY_FRAME_KINDS per entry,
+						   see history.h */
 	int			 gap;
 	int			 more;
 };
@@ -316,7 +317,8 @@ hb_parse_read(struct hb_read *r, const redisReply *ch, uint64_t clock)
 	if (ents->elements == 0)
 		return NULL;
 	r->entries = xcalloc(ents->elements, sizeof *r->entries);
-	r->frames = xcalloc(2 * ents->elements, sizeof *r->frames);
+	r->frames = xcalloc(HISTORY_FRAME_KINDS * ents->elements,
+	    sizeof *r->frames);
 	for (j = 0; j < ents->elements; j++) {
 		if (hb_parse_entry(ents->element[j], &r->entries[j]) == -1)
 			return "malformed history entry in the resume "
@@ -329,7 +331,7 @@ hb_parse_read(struct hb_read *r, const redisReply *ch, uint64_t clock)
 		if (j == 0 && r->last >= 0 && event_id_cmp(&r->start,
 		    &r->entries[0].id) >= 0)
 			return "resume script: an entry before the start";
-		r->entries[j].frames = &r->frames[2 * j];
+		r->entries[j].frames = &r->frames[HISTORY_FRAME_KINDS * j];
 		r->nentries++;
 	}
 	return NULL;
@@ -436,7 +438,7 @@ hb_free(struct history_batch *b)
 	for (i = 0; i < b->nreads; i++) {
 		r = &b->reads[i];
 		if (r->frames != NULL)
-			for (j = 0; j < 2 * r->nentries; j++)
+			for (j = 0; j < HISTORY_FRAME_KINDS * r->nentries; j++)
 				frame_unref(r->frames[j]);
 		free(r->frames);
 		free(r->entries);

@@ -24,10 +24,10 @@ struct hub_channel {
 	size_t		 len;
 	struct hub_sub	*head;
 	size_t		 nsubs;
-	size_t		 ntagged;	/* of nsubs, tagged ones */
+	size_t		 nkind[HUB_KINDS];	/* of nsubs, each kind */
 	unsigned	 pinned;	/* fan-outs in progress */
 	int		 ready;		/* Redis confirmed it */
-	struct frame	*tail[2];	/* the newest event, plain and tagged:
+	struct frame	*tail[HUB_KINDS]; /* the newest event of each kind:
 					   weak (frame.h), NULL once freed */
 };
 
@@ -55,8 +55,10 @@ hub_create(hub_channel_fn on_first, hub_channel_fn on_last, void *arg)
 static void
 hub_channel_free(struct hub_channel *c)
 {
-	frame_unchain(&c->tail[0]);
-	frame_unchain(&c->tail[1]);
+	int	k;
+
+	for (k = 0; k < HUB_KINDS; k++)
+		frame_unchain(&c->tail[k]);
 	free(c);
 }
 
@@ -97,7 +99,7 @@ hub_subscribe(struct hub *h, struct hub_sub *s, const char *channel,
 	s->ops = ops;
 	s->owner = owner;
 	s->tagged = tagged;
-	c->ntagged += tagged != 0;
+	c->nkind[tagged]++;
 	if (c->nsubs++ == 0 && h->on_first != NULL)
 		h->on_first(h->arg, c->name, c->len);
 	return c->ready;
@@ -139,7 +141,7 @@ hub_unsubscribe(struct hub *h, struct hub_sub *s)
 		c->head = s->next;
 	if (s->next != NULL)
 		s->next->prev = s->prev;
-	c->ntagged -= s->tagged != 0;
+	c->nkind[s->tagged]--;
 	s->chan = NULL;
 	s->prev = s->next = NULL;
 	c->nsubs--;
@@ -198,14 +200,14 @@ hub_channels_lost(struct hub *h)
 }
 
 struct frame *
-hub_frame(const char *channel, size_t len, int tagged, const struct hub_msg *m)
+hub_frame(const char *channel, size_t len, int kind, const struct hub_msg *m)
 {
 	struct frame	*f;
 	const char	*event = m->event != NULL && m->event[0] != '\0' ?
 			    m->event : NULL;
 	char		*name;
 
-	if (!tagged)
+	if (kind == HUB_PLAIN)
 		return sse_frame_event(m->id_text, event, m->data, m->len);
 	name = xmalloc(len + 1 + (event != NULL ? strlen(event) : 0) + 1);
 	memcpy(name, channel, len);
@@ -214,8 +216,13 @@ hub_frame(const char *channel, size_t len, int tagged, const struct hub_msg *m)
 		strcpy(name + len + 1, event);
 	} else
 		name[len] = '\0';
-	f = sse_frame_event(m->id_text, name, m->data, m->len);
+	f = sse_frame_event(kind == HUB_TAGGED ? m->id_text : NULL, name,
+	    m->data, m->len);
 	free(name);
+	/* Open: without the blank line that ends the event, which the
+	 * subscriber's own id line brings. */
+	if (kind == HUB_TAGGED_OPEN)
+		f->len--;
 	return f;
 }
 
@@ -225,33 +232,31 @@ hub_publish(struct hub *h, const char *channel, size_t len,
 {
 	struct hub_channel	*c;
 	struct hub_sub		*s, *next;
-	struct frame		*plain = NULL, *tagged = NULL;
+	struct frame		*f[HUB_KINDS] = { NULL };
 	size_t			 n = 0;
+	int			 k;
 
 	h->messages++;
 	if ((c = dict_get(h->channels, channel, len)) == NULL)
 		return 0;
 	/* Framed once per kind of subscriber, shared by all of that kind. */
-	if (c->nsubs > c->ntagged) {
-		plain = hub_frame(channel, len, 0, m);
-		frame_chain(&c->tail[0], plain);
-	} else
-		frame_unchain(&c->tail[0]);
-	if (c->ntagged > 0) {
-		tagged = hub_frame(channel, len, 1, m);
-		frame_chain(&c->tail[1], tagged);
-	} else
-		frame_unchain(&c->tail[1]);
+	for (k = 0; k < HUB_KINDS; k++) {
+		if (c->nkind[k] > 0) {
+			f[k] = hub_frame(channel, len, k, m);
+			frame_chain(&c->tail[k], f[k]);
+		} else
+			frame_unchain(&c->tail[k]);
+	}
 	c->pinned++;
 	for (s = c->head; s != NULL; s = next) {
 		next = s->next;	/* S may unsubscribe itself */
-		s->ops->deliver(s->owner, s->tagged ? tagged : plain, m->id);
+		s->ops->deliver(s->owner, s, f[s->tagged], m->id);
 		n++;
 	}
 	c->pinned--;
 	hub_release_channel(h, c);
-	frame_unref(plain);
-	frame_unref(tagged);
+	for (k = 0; k < HUB_KINDS; k++)
+		frame_unref(f[k]);
 	h->deliveries += n;
 	return n;
 }

@@ -37,12 +37,21 @@ struct hub_msg {
 
 struct hub_sub;
 
+/* The kinds of subscriber, each sent its own frame of an event. */
+#define HUB_PLAIN	0	/* the event as published */
+#define HUB_TAGGED	1	/* its name carries the channel (hub_frame) */
+#define HUB_TAGGED_OPEN	2	/* tagged, with no id and no end: the
+				   subscriber ends it with its own id line
+				   (a cluster's streams of several channels) */
+#define HUB_KINDS	3
+
 /* What a subscriber is told. Both callbacks may unsubscribe their own
  * owner's subscriptions, nothing else. */
 struct hub_sub_ops {
-	/* One message, with a borrowed frame (take a reference to keep
-	 * it). ID is the message's id or NULL. */
-	void	(*deliver)(void *owner, struct frame *f,
+	/* One message on SUB's channel, with a borrowed frame of SUB's
+	 * kind (take a reference to keep it). ID is the message's id or
+	 * NULL. */
+	void	(*deliver)(void *owner, struct hub_sub *sub, struct frame *f,
 		    const struct event_id *id);
 	/* Redis confirmed SUB's channel, which was waiting when SUB
 	 * subscribed (or was lost since). */
@@ -61,7 +70,7 @@ struct hub_sub {
 	struct hub_channel	*chan;		/* NULL once unsubscribed */
 	const struct hub_sub_ops *ops;
 	void			*owner;
-	int			 tagged;
+	int			 tagged;	/* HUB_PLAIN, ... */
 };
 
 /* First subscriber arrived / last one left CHANNEL (borrowed). */
@@ -73,9 +82,9 @@ struct hub	*hub_create(hub_channel_fn on_first, hub_channel_fn on_last,
 /* Frees the hub. All subscriptions must be gone. NULL is ignored. */
 void		 hub_free(struct hub *);
 /* Subscribes OWNER to CHANNEL (copied) in the caller's SUB, which must
- * stay in place until hub_unsubscribe(). TAGGED subscribers (streams of
- * several channels) get frames whose event name carries the channel (see
- * hub_frame). Returns 1 if the channel is ready, else 0: OPS->ready is
+ * stay in place until hub_unsubscribe(), as a subscriber of kind TAGGED
+ * (HUB_PLAIN, HUB_TAGGED for streams of several channels: their frames'
+ * event name carries the channel, see hub_frame; HUB_TAGGED_OPEN). Returns 1 if the channel is ready, else 0: OPS->ready is
  * called for SUB once it is. */
 int		 hub_subscribe(struct hub *, struct hub_sub *sub,
 		    const char *channel, size_t len, int tagged,
@@ -107,9 +116,11 @@ void		 hub_unsubscribe(struct hub *, struct hub_sub *sub);
  * it to every subscriber of CHANNEL. Returns the number of deliveries. */
 size_t		 hub_publish(struct hub *, const char *channel, size_t len,
 		    const struct hub_msg *m);
-/* Returns a new frame for M on CHANNEL: untagged, the event as published;
- * TAGGED, the event name is "<channel>" or "<channel>/<event>". */
-struct frame	*hub_frame(const char *channel, size_t len, int tagged,
+/* Returns a new frame for M on CHANNEL for subscribers of KIND: plain,
+ * the event as published; tagged, the event name is "<channel>" or
+ * "<channel>/<event>"; tagged open, that without the id line and the
+ * blank line that ends the event. */
+struct frame	*hub_frame(const char *channel, size_t len, int kind,
 		    const struct hub_msg *m);
 /* Returns the number of channels with at least one subscriber. */
 size_t		 hub_channel_count(const struct hub *);

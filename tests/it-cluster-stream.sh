@@ -7,16 +7,19 @@
 # through the same URL. 203 channels: user.0-66, task.0-66, project.0-65
 # (on all three masters), one stream each, and three hot.N picked by their
 # slot (one in the slots that will move, one on the master that will be
-# killed, one on the master that takes the slots), five streams each: 215
-# EventSource-like streams (tests/sse-client -E -Q: back after retry: with
-# Last-Event-ID; any answer but 200 is final). Three publishers go round
+# killed, one on the master that takes the slots), five streams each, and
+# five streams of the three hot channels together (/events/A,B,C: their
+# id a position per channel, ~ID~ID~ID): 220 EventSource-like streams
+# (tests/sse-client -E -Q, -K for the three-channel ones: back after
+# retry: with Last-Event-ID; any answer but 200 is final). Three publishers go round
 # by round, each round at its due time (1 s apart), event r of a phase
 # carrying data "r PHASE" on every channel. Each phase opens fresh
 # streams, and each stream must get the phase's events 1..R exactly once,
 # in order (no gap, no duplicate), each with an id, with no answer but
 # 200 and none giving up:
 #   1. formed: the cluster as created (5 rounds); a stream from the start
-#      of a channel's history (lastEventId=0-0) gets it all, with ids;
+#      of a channel's history (lastEventId=0-0) gets it all, with ids, and
+#      so does one of the three hot channels (lastEventId=~0-0~0-0~0-0);
 #   2. failover (12 rounds): the master of slot 8192 is killed (SIGKILL)
 #      while streams are open and publishers run, its replica promoted;
 #      the worker stays up;
@@ -27,8 +30,9 @@
 #      one is stopped by its PID (SIGTERM) while publishers run; every
 #      stream comes back with Last-Event-ID and gets exactly the events it
 #      missed, from the history (the new worker counts them replayed).
-# Besides: a stream of several channels (/events/a,b) is refused (400, the
-# message naming the cluster); a worker given --presence and a cluster URL
+# Besides: a stream of several channels with a Last-Event-ID that is not
+# a position for each (a plain id, a field too few or too many, a field
+# not an id) is refused with 400 naming the positions; a worker given --presence and a cluster URL
 # exits 2 with one error line naming presence; every channel's history (at
 # its master) holds each published event once, in order, so a publisher's
 # fault is told apart from the worker's; /stats answers, with no stream
@@ -140,11 +144,16 @@ start_lighttpd
 U=$BASE/api/v1
 check "the worker answers through lighttpd" wait_until 20 bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -m 5 -I '$U/events/probe.1')\" = 200 ]"
 
-# A stream of several channels: refused with a cluster URL.
-st=$(status "$U/events/user.1,task.1")
-echo "# /events/user.1,task.1: $st $(head -c 300 "$T/last.body")"
-check "a stream of several channels: 400, the message naming the cluster" bash -c \
-    "[ '$st' = 400 ] && grep -qi cluster '$T/last.body'"
+# A stream of several channels resumes from a position per channel:
+# anything else is refused.
+bad=0
+for id in 1700000000000-1 '~1-1' '~1-1~2-2~3-3' '~1-1~x' '~1-1~~2-2' '~'; do
+	st=$(status "$U/events/user.1,task.1" -H "Last-Event-ID: $id")
+	grep -qi 'position for each of the 2 channels' "$T/last.body" || st="$st, $(head -c 200 "$T/last.body")"
+	echo "# /events/user.1,task.1 after $id: $st"
+	case $st in 400) ;; *) bad=$((bad + 1)) ;; esac
+done
+check "several channels, Last-Event-ID not a position for each: 6 of 6 answered 400 naming the positions" [ $bad = 0 ]
 
 # publish_rounds TAG R: rounds 1..R of phase TAG, round r due at the
 # start + (r - 1) * PERIOD_MS, event r on each channel of $T/all carrying
@@ -198,8 +207,9 @@ pubs_verdict() {
 # The streams: user.{i}, task.{i}, project.{i} one each, the hot
 # channels five each.
 declare -A CL=()
-CLGROUPS="user task project $HOTA $HOTB $HOTC"
-NSTREAMS=$((67 + 67 + 66 + 15))
+CLGROUPS="user task project $HOTA $HOTB $HOTC multi"
+NMULTI=5
+NSTREAMS=$((67 + 67 + 66 + 15 + NMULTI))
 # clients_start TAG R: fresh streams (no Last-Event-ID at first), each to
 # get R events, data 1..R in order; waits until every one is open (its
 # answer's head comes once the worker has subscribed its channel). The
@@ -210,13 +220,15 @@ clients_ready() {
 }
 clients_start() {
 	local tag=$1 e=$2 g n u
-	for g in user:67 task:67 project:66 "$HOTA:5" "$HOTB:5" "$HOTC:5"; do
+	for g in user:67 task:67 project:66 "$HOTA:5" "$HOTB:5" "$HOTC:5" multi:$NMULTI; do
 		n=${g##*:}; g=${g%:*}
+		q=-Q; k=1
 		case $g in
 		user|task|project) u="$U/events/$g.{i}" ;;
+		multi) u="$U/events/$HOTA,$HOTB,$HOTC"; q=-K; k=3 ;;
 		*) u="$U/events/$g" ;;
 		esac
-		"$SSE_CLIENT" -q -E -Q -n "$n" -e "$e" -d 400 -r "$T/cl-$tag-$g.ready" \
+		"$SSE_CLIENT" -q -E $q -n "$n" -e "$((k * e))" -d 400 -r "$T/cl-$tag-$g.ready" \
 		    -o "$T/cl-$tag-$g.rec" -u "$u" > "$T/cl-$tag-$g.out" 2> "$T/cl-$tag-$g.err" &
 		CL[$tag-$g]=$!; track $!
 	done
@@ -246,12 +258,17 @@ clients_verdict() {
 		seqerr=$((seqerr + $(fig "$line" seq_errors)))
 		ooo=$((ooo + $(fig "$line" out_of_order)))
 		got=$((got + $(fig "$line" received)))
-		n=$(grep -cE $'^id=[0-9]+-[0-9]+\tevent=\tdata=[0-9]+ '"$tag\$" "$T/cl-$tag-$g.rec" 2>/dev/null)
+		if [ "$g" = multi ]; then
+			n=$(grep -cE $'^id=(~[0-9]+-[0-9]+){3}\tevent=('"$HOTA|$HOTB|$HOTC"$')\tdata=[0-9]+ '"$tag\$" "$T/cl-$tag-$g.rec" 2>/dev/null)
+			n=$(( ${n:-0} / 3 ))
+		else
+			n=$(grep -cE $'^id=[0-9]+-[0-9]+\tevent=\tdata=[0-9]+ '"$tag\$" "$T/cl-$tag-$g.rec" 2>/dev/null)
+		fi
 		withid=$((withid + ${n:-0}))
 	done
 	echo "# $label: $got events received, $seqerr sequence errors, $ooo ids out of order, $rec reconnections"
-	check "$label: all $NSTREAMS streams got all $e events once, in order" \
-	    [ $ok = 1 -a $seqerr = 0 -a $ooo = 0 -a $got = $((NSTREAMS * e)) ]
+	check "$label: all $NSTREAMS streams got all their events ($e a channel) once, in order" \
+	    [ $ok = 1 -a $seqerr = 0 -a $ooo = 0 -a $got = $(((NSTREAMS - NMULTI) * e + NMULTI * 3 * e)) ]
 	check "$label: no answer but 200" [ $non200 = 0 ]
 	check "$label: no stream gave up" [ $dead = 0 ]
 	check "$label: each event of the $(echo $CLGROUPS | wc -w) recorded streams had an id" \
@@ -275,6 +292,14 @@ clients_verdict f "formed" $R1 0
 echo "# user.0 from the start: $(cat "$T/ids.out")"
 check "formed: user.0's history from the start: its $R1 events, in order, with ids" bash -c "
     [ \$(grep -cE $'^id=[0-9]+-[0-9]+\tevent=\tdata=[0-9]+ f\$' '$T/ids.rec') = $R1 ]"
+# The three hot channels from the start of each one's history.
+"$SSE_CLIENT" -q -K -n 1 -e $((3 * R1)) -d 30 -o "$T/vec.rec" \
+    -u "$U/events/$HOTA,$HOTB,$HOTC?lastEventId=~0-0~0-0~0-0" > "$T/vec.out" 2>&1
+echo "# $HOTA,$HOTB,$HOTC from the start: $(cat "$T/vec.out")"
+check "formed: three channels from the start: $R1 events each, in order, the last id their positions" bash -c "
+    grep -q seq_errors=0 '$T/vec.out' &&
+    [ \$(grep -cE $'^id=(~[0-9]+-[0-9]+){3}\tevent=[a-z.0-9]+\tdata=[0-9]+ f\$' '$T/vec.rec') = $((3 * R1)) ] &&
+    tail -1 '$T/vec.rec' | grep -qE '^id=~[0-9]+-$R1~[0-9]+-$R1~[0-9]+-$R1'"
 
 # 2. A master killed while streams are open and publishers run.
 R2=12

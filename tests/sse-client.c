@@ -138,6 +138,13 @@ enum chunk_state {
 #define CONN_WAITING	0x200	/* -E: to reconnect at retry_at */
 #define CONN_PAUSED	0x400	/* -P: out of the epoll set for a pause */
 
+/* -K: the numbers of one event name (a channel of a stream of several). */
+#define CLIENT_NAMES_MAX	16
+struct name_seq {
+	char		 name[64];
+	long long	 seq;
+};
+
 struct conn {
 	int		 fd;		/* -1 unless connected */
 	unsigned	 idx;		/* {i} in the path, -s address */
@@ -158,6 +165,11 @@ struct conn {
 	long long	 retry_at;	/* -E: when to reconnect (ms) */
 	long long	 ended_at;	/* -E: when the last attempt ended */
 	unsigned	 retry_ms;	/* -E: reconnection time */
+	struct name_seq	*kseq;		/* -K: the last number of each event
+					   name, or NULL */
+	unsigned	 nkseq;
+	int		 kcur;		/* -K: this event's name in kseq,
+					   or -1 for none */
 	char		*last_id;	/* -E: for Last-Event-ID, or NULL;
 					 * allocated at the first id, so a
 					 * run of 10^6 plain streams stays
@@ -183,6 +195,7 @@ struct options {
 	unsigned	 stalled;	/* -S */
 	int		 quiet;		/* -q */
 	int		 seq;		/* -Q */
+	int		 seq_by_name;	/* -K: -Q counts per event name */
 	int		 churn;		/* -x */
 	int		 eventsource;	/* -E */
 	unsigned	 rate;		/* -R: new connections per second */
@@ -272,7 +285,8 @@ usage(void)
 	    "the number\n"
 	    "  after the previous one's (1 first), alone or before a space; "
 	    "gaps and\n"
-	    "  repeats are errors. -x: close each stream once it has its -e "
+	    "  repeats are errors. -K: as -Q, counted per event name (a stream of "
+	    "several\n  channels). -x: close each stream once it has its -e "
 	    "events (or its\n"
 	    "  head with -e 0), for churn;\n"
 	    "  -R: start at most RATE connections per second. -E: reconnect as "
@@ -623,6 +637,51 @@ lat_summary(void)
 	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 }
 
+/* -K: this event's number must follow the last of its name (an event
+ * without a name, or past CLIENT_NAMES_MAX names, counts as an error). */
+static void
+seq_by_name(struct conn *c)
+{
+	struct name_seq	*k;
+
+	if (c->kcur < 0) {
+		if (st.seq_errors++ < CLIENT_NOTES_MAX)
+			warnx("connection %u: event %lld without a known name",
+			    c->idx, c->seq_val);
+		return;
+	}
+	k = &c->kseq[c->kcur];
+	if (c->seq_val != k->seq + 1 && st.seq_errors++ < CLIENT_NOTES_MAX)
+		warnx("connection %u: %s event %lld after %lld", c->idx,
+		    k->name, c->seq_val, k->seq);
+	k->seq = c->seq_val;
+}
+
+/* -K: finds or adds the event name V, LEN bytes, of this event. */
+static void
+seq_name(struct conn *c, const char *v, size_t len)
+{
+	unsigned	i;
+
+	c->kcur = -1;
+	if (len >= sizeof c->kseq[0].name)
+		return;
+	if (c->kseq == NULL)
+		c->kseq = xrealloc(NULL, CLIENT_NAMES_MAX * sizeof *c->kseq);
+	for (i = 0; i < c->nkseq; i++)
+		if (strlen(c->kseq[i].name) == len &&
+		    memcmp(c->kseq[i].name, v, len) == 0) {
+			c->kcur = (int)i;
+			return;
+		}
+	if (c->nkseq == CLIENT_NAMES_MAX)
+		return;
+	memcpy(c->kseq[c->nkseq].name, v, len);
+	c->kseq[c->nkseq].name[len] = '\0';
+	c->kseq[c->nkseq].seq = 0;
+	c->kcur = (int)c->nkseq++;
+}
+
 /* A blank line: the block is an event if it had a data field. */
 static void
 sse_dispatch(struct conn *c)
@@ -634,7 +693,9 @@ sse_dispatch(struct conn *c)
 			st.stalled_events++;
 		else
 			st.received++;
-		if (opt.seq && c->seq_val != c->seq + 1) {
+		if (opt.seq && opt.seq_by_name)
+			seq_by_name(c);
+		else if (opt.seq && c->seq_val != c->seq + 1) {
 			if (st.seq_errors++ < CLIENT_NOTES_MAX)
 				warnx("connection %u: event %lld after %lld",
 				    c->idx, c->seq_val, c->seq);
@@ -661,6 +722,7 @@ sse_dispatch(struct conn *c)
 	if (recording(c))
 		rec.id.len = rec.event.len = rec.data.len = 0;
 	c->ts = 0;
+	c->kcur = -1;
 }
 
 static int
@@ -776,6 +838,8 @@ sse_line(struct conn *c, const char *p, size_t len)
 			buf_add(&rec.id, v, vlen, CLIENT_LINE_MAX);
 		}
 	} else if (field_is(p, flen, "event")) {
+		if (opt.seq_by_name)
+			seq_name(c, v, vlen);
 		if (recording(c)) {
 			rec.event.len = 0;
 			buf_add(&rec.event, v, vlen, CLIENT_LINE_MAX);
@@ -1380,6 +1444,7 @@ conns_again(void)
 		c->chunk = CHUNK_SIZE;
 		c->chunk_left = 0;
 		c->seq_val = -1;
+		c->kcur = -1;
 		conn_connect(c);
 	}
 	return next;
@@ -1558,7 +1623,7 @@ parse_args(int argc, char **argv)
 	opt.srcbase = -1;
 	opt.per_addr = CLIENT_SRC_PER_ADDR;
 	opt.headers = xrealloc(NULL, argc * sizeof *opt.headers);
-	while ((ch = getopt(argc, argv, "a:B:c:d:Ee:H:hLl:n:o:P:QqR:r:S:s:u:x")) != -1) {
+	while ((ch = getopt(argc, argv, "a:B:c:d:Ee:H:hKLl:n:o:P:QqR:r:S:s:u:x")) != -1) {
 		switch (ch) {
 		case 'a':
 			opt.per_addr = parse_num(optarg, 1, 65535, "-a");
@@ -1608,6 +1673,9 @@ parse_args(int argc, char **argv)
 			break;
 		case 'Q':
 			opt.seq = 1;
+			break;
+		case 'K':
+			opt.seq = opt.seq_by_name = 1;
 			break;
 		case 'x':
 			opt.churn = 1;
@@ -1718,6 +1786,7 @@ main(int argc, char **argv)
 	for (i = 0; i < opt.n; i++) {
 		conns[i].fd = -1;
 		conns[i].idx = i;
+		conns[i].kcur = -1;
 	}
 
 	t0 = now_ms();

@@ -47,7 +47,8 @@ on_last(void *arg, const char *c, size_t len)
 }
 
 static void
-deliver(void *arg, struct frame *f, const struct event_id *id)
+deliver(void *arg, struct hub_sub *sub, struct frame *f,
+    const struct event_id *id)
 {
 	struct owner	*o = arg;
 
@@ -212,25 +213,73 @@ test_ready(void)
 struct keeper {
 	struct frame	*f[8];
 	int		 n;
+	struct hub_sub	*sub;		/* of the last delivery */
 };
 
 static void
-keep(void *arg, struct frame *f, const struct event_id *id)
+keep(void *arg, struct hub_sub *sub, struct frame *f,
+    const struct event_id *id)
 {
 	struct keeper	*k = arg;
 
+	k->sub = sub;
 	if (k->n < 8)
 		k->f[k->n++] = frame_ref(f);
 }
 
 static const struct hub_sub_ops keep_ops = { keep, ready, NULL };
 
+/* The three kinds on one channel: each its own frame; the open kind has
+ * no id and no end, and the subscriber is named in each delivery. */
+static void
+test_kinds(void)
+{
+	struct hub		*h;
+	struct hub_sub		 sp, st, so;
+	struct keeper		 k[3];
+	struct event_id		 id = { 5, 7 };
+	struct hub_msg		 m = { &id, "5-7", "progress", "y", 1 };
+	static const char	*open_want = "event: task.7/progress\ndata: y\n";
+	static const char	*tagged_want =
+	    "id: 5-7\nevent: task.7/progress\ndata: y\n\n";
+	int			 i;
+
+	memset(k, 0, sizeof k);
+	h = hub_create(NULL, NULL, NULL);
+	hub_subscribe(h, &sp, "task.7", 6, HUB_PLAIN, &keep_ops, &k[0]);
+	hub_subscribe(h, &st, "task.7", 6, HUB_TAGGED, &keep_ops, &k[1]);
+	hub_subscribe(h, &so, "task.7", 6, HUB_TAGGED_OPEN, &keep_ops, &k[2]);
+	test_cond("kinds: one delivery each", hub_publish(h, "task.7", 6,
+	    &m) == 3 && k[0].n == 1 && k[1].n == 1 && k[2].n == 1);
+	test_cond("kinds: each told its own sub", k[0].sub == &sp &&
+	    k[1].sub == &st && k[2].sub == &so);
+	test_cond("kinds: tagged as before", k[1].f[0]->len ==
+	    strlen(tagged_want) && memcmp(k[1].f[0]->data, tagged_want,
+	    k[1].f[0]->len) == 0);
+	test_cond("kinds: open has no id and no end", k[2].f[0]->len ==
+	    strlen(open_want) && memcmp(k[2].f[0]->data, open_want,
+	    k[2].f[0]->len) == 0);
+	test_cond("kinds: three frames", k[0].f[0] != k[1].f[0] &&
+	    k[1].f[0] != k[2].f[0]);
+	hub_unsubscribe(h, &so);
+	hub_publish(h, "task.7", 6, &m);
+	test_cond("kinds: no open frame once its kind left", k[2].n == 1 &&
+	    k[0].n == 2 && k[1].n == 2);
+	hub_unsubscribe(h, &sp);
+	hub_unsubscribe(h, &st);
+	for (i = 0; i < 3; i++)
+		while (k[i].n > 0)
+			frame_unref(k[i].f[--k[i].n]);
+	hub_free(h);
+}
+
 static void
 test_chain(void)
 {
 	struct hub		*h;
 	struct hub_sub		 sp, st, sq;
-	struct keeper		 plain = { { NULL }, 0 }, tagged = { { NULL }, 0 };
+	struct keeper		 plain = { { NULL }, 0, NULL };
+	struct keeper		 tagged = { { NULL }, 0, NULL };
 	struct owner		 o;
 	struct hub_msg		 m = { NULL, NULL, NULL, "x", 1 };
 	int			 i;
@@ -346,5 +395,6 @@ main(void)
 	test_ready();
 	test_lost();
 	test_chain();
+	test_kinds();
 	return test_report("test_hub");
 }

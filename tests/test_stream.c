@@ -197,7 +197,7 @@ history_cancel(struct history_req *q)
 static size_t	pad;	/* bytes of 'x' after each published number */
 /* A page's frame slots, as history.c shares them between the streams of
  * one read; dropped after the callbacks (page_done). */
-static struct frame	*slots[MAX_ENTRIES][2];
+static struct frame	*slots[MAX_ENTRIES][HISTORY_FRAME_KINDS];
 static struct history_entry page_e[MAX_ENTRIES];
 static char		 page_ids[MAX_ENTRIES][EVENT_ID_MAX];
 static char		 page_data[MAX_ENTRIES][4200];
@@ -259,12 +259,13 @@ static void
 page_done(void)
 {
 	size_t	i;
+	size_t	k;
 
-	for (i = 0; i < MAX_ENTRIES; i++) {
-		frame_unref(slots[i][0]);
-		frame_unref(slots[i][1]);
-		slots[i][0] = slots[i][1] = NULL;
-	}
+	for (i = 0; i < MAX_ENTRIES; i++)
+		for (k = 0; k < HISTORY_FRAME_KINDS; k++) {
+			frame_unref(slots[i][k]);
+			slots[i][k] = NULL;
+		}
 }
 
 /* Answers Q with events SEQS[0..N) on channel 0, the last page. */
@@ -363,7 +364,22 @@ open_stream(struct peer *p, const char *channels, const char *last,
 	req = stream_req_create(8);
 	req->fd = sv[0];
 	req->request_id = rid;
-	snprintf(req->last_id, sizeof req->last_id, "%s", last);
+	if (last[0] == '~') {
+		/* A position vector, as the acceptor reads it. */
+		struct event_id	v[8];
+		size_t		i, n = 1;
+
+		for (i = 0; channels[i] != '\0'; i++)
+			n += channels[i] == ',';
+		if (event_id_vec_parse(last, strlen(last), v, n) == -1)
+			abort();
+		req->from = calloc(n, sizeof *req->from);
+		for (i = 0; i < n; i++) {
+			req->from[i].after = v[i];
+			req->from[i].last = -1;
+		}
+	} else
+		snprintf(req->last_id, sizeof req->last_id, "%s", last);
 	if (next_user != NULL)
 		req->user = strdup(next_user);
 	next_user = NULL;
@@ -1115,6 +1131,162 @@ test_poll_first_cluster(void)
 	cfg.poll_hold_ms = -1;
 }
 
+/* Answers Q, one channel's read in a cluster: events SEQS[0..N) after the
+ * read's start 1-START, the channel's clock CLOCK, MORE to read. */
+static void
+reply_vec(struct history_req *q, uint64_t start, const uint64_t *seqs,
+    size_t n, uint64_t clock, int more)
+{
+	page_start[0].ms = 1;
+	page_start[0].seq = start;
+	page_fill(NULL, seqs, n);
+	page_answer(q, n, clock, more);
+	page_done();
+	memset(page_start, 0, sizeof page_start);
+}
+
+/* A fresh stream of two channels on a cluster: a read per channel of its
+ * last 0 (its position), the headers at once, a live event held during
+ * the reads sent once after them with the whole vector as its id, then
+ * live events each past its own channel's position, old ones dropped. */
+static void
+test_vec_fresh(void)
+{
+	struct peer	p;
+
+	history_cluster = 1;
+	nreqs = 0;
+	open_stream(&p, "va,vb", "", 70);
+	hub_channel_ready(hub, "va", 2);
+	hub_channel_ready(hub, "vb", 2);
+	drain(&p);
+	test_cond("vec: headers once subscribed",
+	    strstr(p.out, "text/event-stream") != NULL);
+	test_cond("vec: a read per channel, of its last 0", nreqs == 2 &&
+	    reqs[0].has_from && reqs[0].nchannels == 1 &&
+	    reqs[0].from[0].last == 0 && reqs[1].nchannels == 1 &&
+	    reqs[1].from[0].last == 0);
+	publish("va", 5);		/* during the reads */
+	test_cond("vec: the read of a channel covers its held event",
+	    nreqs == 2 && reqs[0].from[0].after.seq == 0);
+	reply_vec(&reqs[0], 5, NULL, 0, 5, 0);	/* va's 5 is in history */
+	drain(&p);
+	test_cond("vec: nothing before every channel is read",
+	    strstr(p.out, "data: e5") == NULL);
+	reply_vec(&reqs[1], 9, NULL, 0, 9, 0);
+	drain(&p);
+	test_cond("vec: a fresh stream sends its position alone",
+	    strstr(p.out, "\nid: ~1-5~1-9\n\n") != NULL &&
+	    strstr(p.out, "data: e5") == NULL);
+	publish("vb", 10);
+	publish("va", 5);		/* not past va's position */
+	publish("vb", 3);		/* nor past vb's */
+	publish("va", 6);
+	drain(&p);
+	test_cond("vec: live events end with the whole vector",
+	    strstr(p.out, "event: vb\ndata: e10\nid: ~1-5~1-10\n\n") != NULL &&
+	    strstr(p.out, "event: va\ndata: e6\nid: ~1-6~1-10\n\n") != NULL);
+	test_cond("vec: each once, old ones dropped",
+	    got_exactly(&p, (uint64_t []){ 10, 6 }, 2));
+	close_peer(&p);
+	test_cond("vec: closed, freed", stream_of(&p) == NULL);
+	history_cluster = 0;
+	nreqs = 0;
+}
+
+/* Resuming from a vector: each channel read after its own position, the
+ * pages sent as they come, held events the pages covered dropped, a
+ * channel with more read again alone, after its last event. */
+static void
+test_vec_resume(void)
+{
+	struct peer	p;
+
+	history_cluster = 1;
+	nreqs = 0;
+	open_stream(&p, "va,vb", "~1-3~1-7", 71);
+	hub_channel_ready(hub, "va", 2);
+	hub_channel_ready(hub, "vb", 2);
+	drain(&p);
+	test_cond("vec resume: each channel after its own position",
+	    nreqs == 2 && reqs[0].from[0].last == -1 &&
+	    reqs[0].from[0].after.seq == 3 && reqs[1].from[0].last == -1 &&
+	    reqs[1].from[0].after.seq == 7);
+	publish("va", 6);		/* held: in va's page too */
+	publish("vb", 9);		/* held: past vb's page */
+	reply_vec(&reqs[1], 7, (uint64_t []){ 8 }, 1, 8, 0);
+	drain(&p);
+	test_cond("vec resume: a channel's page goes out at once",
+	    strstr(p.out, "event: vb\ndata: e8\nid: ~1-3~1-8\n\n") != NULL);
+	reply_vec(&reqs[0], 3, (uint64_t []){ 4, 5 }, 2, 6, 1);
+	drain(&p);
+	test_cond("vec resume: the next page of va alone, after its last",
+	    nreqs == 3 && reqs[2].nchannels == 1 &&
+	    reqs[2].from[0].after.seq == 5 && reqs[2].from[0].last == -1);
+	reply_vec(&reqs[2], 5, (uint64_t []){ 6 }, 1, 6, 0);
+	publish("va", 7);
+	drain(&p);
+	test_cond("vec resume: replayed, held past, live; each once",
+	    got_exactly(&p, (uint64_t []){ 8, 4, 5, 6, 9, 7 }, 6));
+	test_cond("vec resume: the last id holds both positions",
+	    strstr(p.out, "event: va\ndata: e7\nid: ~1-7~1-9\n\n") != NULL);
+	test_cond("vec resume: no lone position when events went out",
+	    strstr(p.out, "\n\nid: ") == NULL);
+	close_peer(&p);
+	history_cluster = 0;
+	nreqs = 0;
+}
+
+/* A vector stream's channel lapses (its shard): it resumes every channel
+ * from its position; the client leaving mid-read cancels every read. */
+static void
+test_vec_lost(void)
+{
+	struct peer	p;
+
+	history_cluster = 1;
+	nreqs = 0;
+	open_stream(&p, "vc,vd", "~1-1~1-2", 72);
+	hub_channel_ready(hub, "vc", 2);
+	hub_channel_ready(hub, "vd", 2);
+	reply_vec(&reqs[0], 1, NULL, 0, 1, 0);
+	reply_vec(&reqs[1], 2, NULL, 0, 2, 0);
+	publish("vc", 4);
+	drain(&p);
+	hub_channel_lost(hub, "vd", 2);
+	publish("vc", 5);		/* held while vd is away */
+	hub_channel_ready(hub, "vd", 2);
+	drain(&p);
+	test_cond("vec lost: every channel read again from its position",
+	    nreqs == 4 && reqs[2].from[0].after.seq == 4 &&
+	    reqs[3].from[0].after.seq == 2);
+	reply_vec(&reqs[2], 4, (uint64_t []){ 5 }, 1, 5, 0);
+	reply_vec(&reqs[3], 2, (uint64_t []){ 3 }, 1, 3, 0);
+	drain(&p);
+	test_cond("vec lost: what vd missed, the held event once",
+	    got_exactly(&p, (uint64_t []){ 4, 5, 3 }, 3) &&
+	    strstr(p.out, "event: vd\ndata: e3\nid: ~1-5~1-3\n\n") != NULL);
+	hub_channel_lost(hub, "vc", 2);
+	hub_channel_ready(hub, "vc", 2);
+	drain(&p);
+	test_cond("vec lost: reading again", nreqs == 6);
+	close_peer(&p);
+	test_cond("vec lost: a client gone mid-read cancels both reads",
+	    reqs[4].cancelled && reqs[5].cancelled && stream_of(&p) == NULL);
+	reply_vec(&reqs[4], 5, (uint64_t []){ 6 }, 1, 6, 0);
+	history_down = 1;
+	open_stream(&p, "vc,vd", "", 73);
+	hub_channel_ready(hub, "vc", 2);
+	hub_channel_ready(hub, "vd", 2);
+	drain(&p);
+	test_cond("vec: history down: the stream ends with a retry",
+	    p.ended && strstr(p.out, "retry: ") != NULL);
+	close_peer(&p);
+	history_down = 0;
+	history_cluster = 0;
+	nreqs = 0;
+}
+
 /* Drops the test's initial-events rules. */
 static void
 initial_clear(void)
@@ -1497,6 +1669,9 @@ main(void)
 	test_poll_deadline();
 	test_poll_first();
 	test_poll_first_cluster();
+	test_vec_fresh();
+	test_vec_resume();
+	test_vec_lost();
 	test_channel_lost();
 	test_channel_lost_waiting();
 	test_initial_race();
