@@ -94,7 +94,9 @@ struct ca_cmd {
 enum ca_fetch_state {
 	CA_FETCH_IDLE = 0,
 	CA_FETCH_RUNNING,
-	CA_FETCH_BACKOFF	/* no node answered: retry_ev starts one */
+	CA_FETCH_BACKOFF,	/* no node answered: retry_ev starts one */
+	CA_FETCH_DEFERRED	/* the last one started less than the gap
+				 * ago: retry_ev starts one */
 };
 
 /* A CLUSTER SHARDS out on a node; stale once the fetch moved on. */
@@ -121,6 +123,7 @@ struct cluster_async {
 	enum ca_fetch_state	 fstate;
 	int			 again;		/* asked for while running */
 	unsigned long		 gen;		/* of the request awaited */
+	long long		 fstarted;	/* the round's start */
 	struct ca_target	*cand;
 	size_t			 ncand, icand;
 	char			 fwhy[CLUSTER_SYNC_ERR_MAX];	/* this one */
@@ -414,6 +417,7 @@ ca_fetch_start(struct cluster_async *ca)
 
 	ca->fstate = CA_FETCH_RUNNING;
 	ca->again = 0;
+	ca->fstarted = ca_now_ms();
 	max = 1 + ca->url.nseeds;
 	if (ca->map != NULL)
 		for (i = 0; i < ca->map->nshards; i++)
@@ -473,6 +477,28 @@ ca_fetch_failed(struct cluster_async *ca)
 	ca_fetch_done(ca);
 }
 
+/* A round now, or at the end of the gap after the start of the last one
+ * when it gave a map (the first one, and one after a round that failed,
+ * are not held up). */
+static void
+ca_fetch_soon(struct cluster_async *ca)
+{
+	long	wait = 0;
+
+	if (ca->fstate != CA_FETCH_IDLE)
+		return;
+	if (ca->maps > 0)
+		wait = (long)(ca->fstarted + CLUSTER_ASYNC_MIN_GAP_MS -
+		    ca_now_ms());
+	if (wait <= 0) {
+		ca_fetch_start(ca);
+		return;
+	}
+	ca->fstate = CA_FETCH_DEFERRED;
+	ca->again = 0;
+	ca_arm(ca->retry_ev, wait);
+}
+
 static void
 ca_fetch_got(struct cluster_async *ca, struct cluster_map *m,
     const struct ca_target *from)
@@ -496,7 +522,7 @@ ca_fetch_got(struct cluster_async *ca, struct cluster_map *m,
 	ca_prune(ca);
 	ca_fetch_done(ca);
 	if (ca->again && !ca->closing)
-		ca_fetch_start(ca);
+		ca_fetch_soon(ca);
 }
 
 static void
@@ -599,7 +625,7 @@ ca_on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct cluster_async	*ca = arg;
 
-	if (ca->fstate == CA_FETCH_BACKOFF)
+	if (ca->fstate == CA_FETCH_BACKOFF || ca->fstate == CA_FETCH_DEFERRED)
 		ca_fetch_start(ca);
 }
 
@@ -620,12 +646,13 @@ cluster_async_refresh(struct cluster_async *ca)
 	}
 	switch (ca->fstate) {
 	case CA_FETCH_IDLE:
-		ca_fetch_start(ca);
+		ca_fetch_soon(ca);
 		break;
 	case CA_FETCH_RUNNING:
 		ca->again = 1;
 		break;
 	case CA_FETCH_BACKOFF:
+	case CA_FETCH_DEFERRED:
 		break;		/* retry_ev starts the next round */
 	}
 }
