@@ -12,11 +12,12 @@
  * Fetches coalesce: one is in flight at a time, and a request made
  * meanwhile makes one more when it ends. A round starts
  * CLUSTER_ASYNC_MIN_GAP_MS after the start of the last one that gave a map
- * at the soonest: a request made sooner waits for then (a failover makes
- * hundreds, and the maps meanwhile are as stale as the last); the first
- * fetch and commands waiting for a map are not held up by it. When no node
- * answers, the next round waits (200 ms doubling to 2 s). Each new map is announced to the
- * map callback (the broker moves its subscriptions there).
+ * at the soonest: a request made sooner waits for then, still one fetch
+ * (a failover asks for dozens, and the maps meanwhile are as stale as the
+ * last); the first fetch is not held up by it, and commands waiting for a
+ * map go on as soon as one comes. When no node answers, the next round
+ * waits (200 ms doubling to 2 s). Each new map is announced to the map
+ * callback (the broker moves its subscriptions there).
  *
  * Commands: cluster_async_command() sends a command for a slot to the
  * slot's master, over one hiredis async connection per master (opened on
