@@ -148,21 +148,13 @@ cluster_async_create(struct event_base *base, const char *url, char *err,
     size_t errlen)
 {
 	struct cluster_async	*ca;
-	char			 ip[REDIS_URL_IP_MAX];
 
 	ca = xcalloc(1, sizeof *ca);
-	if (redis_url_prepare(url, &ca->url, ip, sizeof ip, err,
-	    errlen) == -1) {
+	if (cluster_url_prepare(url, &ca->url, ca->desc, sizeof ca->desc,
+	    err, errlen) == -1) {
 		free(ca);
 		return NULL;
 	}
-	if (!ca->url.cluster) {
-		snprintf(err, errlen, "not a redis+cluster:// URL");
-		redis_url_clear(&ca->url);
-		free(ca);
-		return NULL;
-	}
-	redis_url_describe(&ca->url, ca->desc, sizeof ca->desc);
 	ca->base = base;
 	ca->node_by_addr = dict_create();
 	return ca;

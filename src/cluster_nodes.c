@@ -12,6 +12,23 @@
 #include "redis_url.h"
 #include "xmalloc.h"
 
+int
+cluster_url_prepare(const char *url, struct redis_url *u, char *desc,
+    size_t desclen, char *err, size_t errlen)
+{
+	char	ip[REDIS_URL_IP_MAX];
+
+	if (redis_url_prepare(url, u, ip, sizeof ip, err, errlen) == -1)
+		return -1;
+	if (!u->cluster) {
+		snprintf(err, errlen, "not a redis+cluster:// URL");
+		redis_url_clear(u);
+		return -1;
+	}
+	redis_url_describe(u, desc, desclen);
+	return 0;
+}
+
 void
 cluster_addr_set(struct cluster_addr *a, const char *host, int port)
 {

@@ -1,7 +1,8 @@
 /* sse-fcgi - MIT License
  *
  * The nodes the two cluster clients (cluster_sync, cluster_async) talk
- * to, as addresses, without I/O: a node's "HOST:PORT", the order in which
+ * to, as addresses: the seeds of a redis+cluster:// URL (resolved when it
+ * is read, the only I/O here), a node's "HOST:PORT", the order in which
  * nodes are asked for a map (the node that gave the last one, the seeds
  * of the redis+cluster:// URL, then the nodes of the old map), whether a
  * node is a master of a map, and the reasons of a round in which none
@@ -25,6 +26,11 @@ struct cluster_addr {
 	int	port;
 };
 
+/* Reads URL, a redis+cluster:// URL, into *U (its seeds resolved now:
+ * blocking) and its description without the password into DESC. Returns
+ * 0 (clear *U with redis_url_clear), or -1 with a reason in ERR. */
+int		 cluster_url_prepare(const char *url, struct redis_url *u,
+		    char *desc, size_t desclen, char *err, size_t errlen);
 /* Sets *A to HOST (cut to the room) and PORT. */
 void		 cluster_addr_set(struct cluster_addr *a, const char *host,
 		    int port);

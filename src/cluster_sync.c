@@ -141,21 +141,13 @@ struct cluster_sync *
 cluster_sync_create(const char *url, char *err, size_t errlen)
 {
 	struct cluster_sync	*cs;
-	char			 ip[REDIS_URL_IP_MAX];
 
 	cs = xcalloc(1, sizeof *cs);
-	if (redis_url_prepare(url, &cs->url, ip, sizeof ip, err,
-	    errlen) == -1) {
+	if (cluster_url_prepare(url, &cs->url, cs->desc, sizeof cs->desc,
+	    err, errlen) == -1) {
 		free(cs);
 		return NULL;
 	}
-	if (!cs->url.cluster) {
-		snprintf(err, errlen, "not a redis+cluster:// URL");
-		redis_url_clear(&cs->url);
-		free(cs);
-		return NULL;
-	}
-	redis_url_describe(&cs->url, cs->desc, sizeof cs->desc);
 	return cs;
 }
 
