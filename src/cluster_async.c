@@ -3,10 +3,10 @@
  * The cluster on the event loop (see cluster_async.h). It owns the map,
  * one node per address it talked to (a redis_conn and a hiredis async
  * context, opened on demand) and every command until its callback has
- * run. Replies are read by cluster_sync_classify() and tries are paced by
- * cluster_sync_pause(), as the blocking twin does; the map is fetched in
- * the same order too: the node that gave the last one, the seeds, then
- * the nodes of the old map.
+ * run. Replies are read by cluster_sync_classify_slot() and tries are
+ * paced by cluster_sync_pause(), as the blocking twin does; the map is
+ * fetched in the same order too (cluster_fetch_order): the node that gave
+ * the last one, the seeds, then the nodes of the old map.
  *
  * A command is in one of four states: due (its timer fires at once or
  * after a pause, then it is routed), waiting for a map, sent to a node
@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 #include <hiredis/async.h>
@@ -28,9 +27,11 @@
 
 #include "cluster_async.h"
 #include "cluster_map.h"
+#include "cluster_nodes.h"
 #include "cluster_sync.h"
 #include "dict.h"
 #include "log.h"
+#include "monotime.h"
 #include "redis_conn.h"
 #include "redis_url.h"
 #include "xmalloc.h"
@@ -39,16 +40,15 @@
 #define CA_FETCH_NODE_MS	2000	/* one node's time to give a map */
 #define CA_BACKOFF_FIRST_MS	200
 #define CA_BACKOFF_MAX_MS	2000
-#define CA_ADDR_MAX		(CLUSTER_HOST_MAX + 10)
 #define CA_WHY_MAX		(CLUSTER_SYNC_ERR_MAX + 300)
-#define CA_ERR_MAX		(CA_WHY_MAX + CA_ADDR_MAX + 100)
+#define CA_ERR_MAX		(CA_WHY_MAX + CLUSTER_ADDR_MAX + 100)
 
 /* A node we talk to. */
 struct ca_node {
 	struct cluster_async	*ca;
 	char			 host[CLUSTER_HOST_MAX];
 	int			 port;
-	char			 addr[CA_ADDR_MAX];
+	char			 addr[CLUSTER_ADDR_MAX];
 	struct redis_conn	*rc;
 	redisAsyncContext	*ac;		/* NULL until needed */
 	int			 connected;	/* ac's connect succeeded */
@@ -64,12 +64,6 @@ enum ca_state {
 	CA_DONE			/* answered; hiredis still has it */
 };
 
-/* A place to send a command. */
-struct ca_target {
-	char	host[CLUSTER_HOST_MAX];
-	int	port;
-};
-
 struct ca_cmd {
 	struct cluster_async	*ca;
 	enum ca_state		 state;
@@ -81,7 +75,7 @@ struct ca_cmd {
 	long long		 deadline;
 	unsigned		 tries, hops;
 	int			 asking, direct, moved;
-	struct ca_target	 to, moved_from, moved_to;
+	struct cluster_addr	 to, moved_from, moved_to;
 	char			 why[CA_WHY_MAX];	/* the last wait, or
 						 * the failure */
 	struct ca_node		*node;		/* while out on it */
@@ -94,7 +88,9 @@ struct ca_cmd {
 enum ca_fetch_state {
 	CA_FETCH_IDLE = 0,
 	CA_FETCH_RUNNING,
-	CA_FETCH_BACKOFF	/* no node answered: retry_ev starts one */
+	CA_FETCH_BACKOFF,	/* no node answered: retry_ev starts one */
+	CA_FETCH_DEFERRED	/* the last one started less than the gap
+				 * ago: retry_ev starts one */
 };
 
 /* A CLUSTER SHARDS out on a node; stale once the fetch moved on. */
@@ -112,7 +108,7 @@ struct cluster_async {
 	unsigned long		 maps;
 	cluster_async_map_fn	 map_fn;
 	void			*map_arg;
-	struct ca_target	 last;		/* the node that gave it */
+	struct cluster_addr	 last;		/* the node that gave it */
 	struct dict		*node_by_addr;
 	struct ca_node		*nodes;
 	struct ca_cmd		*cmds;		/* not done */
@@ -121,7 +117,8 @@ struct cluster_async {
 	enum ca_fetch_state	 fstate;
 	int			 again;		/* asked for while running */
 	unsigned long		 gen;		/* of the request awaited */
-	struct ca_target	*cand;
+	long long		 fstarted;	/* the round's start */
+	struct cluster_addr	*cand;
 	size_t			 ncand, icand;
 	char			 fwhy[CLUSTER_SYNC_ERR_MAX];	/* this one */
 	char			 ferr[CLUSTER_SYNC_ERR_MAX];	/* last fail */
@@ -133,15 +130,6 @@ struct cluster_async {
 
 static void	ca_cmd_route(struct ca_cmd *);
 static void	ca_fetch_next(struct cluster_async *);
-
-static long long
-ca_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 ca_arm(struct event *ev, long ms)
@@ -155,47 +143,18 @@ ca_arm(struct event *ev, long ms)
 	evtimer_add(ev, &tv);
 }
 
-/* "HOST:PORT", "[HOST]:PORT" for an IPv6 address, into BUF. */
-static const char *
-ca_addr(const char *host, int port, char *buf, size_t len)
-{
-	snprintf(buf, len, strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d",
-	    host, port);
-	return buf;
-}
-
-/* Appends "ADDR: TEXT" to the reasons in BUF, "; " between. */
-static void
-ca_append(char *buf, size_t len, const char *addr, const char *text)
-{
-	size_t	used = strlen(buf);
-
-	/* What does not fit is left out. */
-	if (used + 1 < len && snprintf(buf + used, len - used, "%s%s: %s",
-	    used ? "; " : "", addr, text) < 0)
-		buf[used] = '\0';
-}
-
 struct cluster_async *
 cluster_async_create(struct event_base *base, const char *url, char *err,
     size_t errlen)
 {
 	struct cluster_async	*ca;
-	char			 ip[REDIS_URL_IP_MAX];
 
 	ca = xcalloc(1, sizeof *ca);
-	if (redis_url_prepare(url, &ca->url, ip, sizeof ip, err,
-	    errlen) == -1) {
+	if (cluster_url_prepare(url, &ca->url, ca->desc, sizeof ca->desc,
+	    err, errlen) == -1) {
 		free(ca);
 		return NULL;
 	}
-	if (!ca->url.cluster) {
-		snprintf(err, errlen, "not a redis+cluster:// URL");
-		redis_url_clear(&ca->url);
-		free(ca);
-		return NULL;
-	}
-	redis_url_describe(&ca->url, ca->desc, sizeof ca->desc);
 	ca->base = base;
 	ca->node_by_addr = dict_create();
 	return ca;
@@ -313,10 +272,10 @@ ca_node_get(struct cluster_async *ca, const char *host, int port, char *why,
 	struct ca_node		*n;
 	struct redis_conn	*rc;
 	redisAsyncContext	*ac;
-	char			 addr[CA_ADDR_MAX];
+	char			 addr[CLUSTER_ADDR_MAX];
 	int			 pending;
 
-	ca_addr(host, port, addr, sizeof addr);
+	cluster_addr_format(host, port, addr, sizeof addr);
 	if ((n = dict_get(ca->node_by_addr, addr, strlen(addr))) == NULL) {
 		if ((rc = redis_conn_create_node(&ca->url, host, port, why,
 		    whylen)) == NULL)
@@ -354,19 +313,6 @@ ca_node_get(struct cluster_async *ca, const char *host, int port, char *why,
 	return n;
 }
 
-/* Whether HOST:PORT is the master of a shard of map M. */
-static int
-ca_is_master(const struct cluster_map *m, const char *host, int port)
-{
-	size_t	i;
-
-	for (i = 0; i < m->nshards; i++)
-		if (m->shards[i].has_master && m->shards[i].master.port ==
-		    port && strcmp(m->shards[i].master.host, host) == 0)
-			return 1;
-	return 0;
-}
-
 /* Frees the nodes that are no masters of the map and have nothing out. */
 static void
 ca_prune(struct cluster_async *ca)
@@ -375,7 +321,7 @@ ca_prune(struct cluster_async *ca)
 
 	for (n = ca->nodes; n != NULL; n = next) {
 		next = n->next;
-		if (n->inflight == 0 && !ca_is_master(ca->map, n->host,
+		if (n->inflight == 0 && !cluster_is_master(ca->map, n->host,
 		    n->port))
 			ca_node_free(ca, n);
 	}
@@ -409,38 +355,12 @@ ca_fetch_done(struct cluster_async *ca)
 static void
 ca_fetch_start(struct cluster_async *ca)
 {
-	const struct cluster_shard	*sh;
-	size_t				 i, j, n = 0, max;
-
 	ca->fstate = CA_FETCH_RUNNING;
 	ca->again = 0;
-	max = 1 + ca->url.nseeds;
-	if (ca->map != NULL)
-		for (i = 0; i < ca->map->nshards; i++)
-			max += 1 + ca->map->shards[i].nreplicas;
+	ca->fstarted = monotime_ms();
 	free(ca->cand);
-	ca->cand = xcalloc(max, sizeof *ca->cand);
-	if (ca->last.port != 0)
-		ca->cand[n++] = ca->last;
-	for (i = 0; i < ca->url.nseeds; i++, n++) {
-		snprintf(ca->cand[n].host, sizeof ca->cand[n].host, "%s",
-		    ca->url.seeds[i].ip);
-		ca->cand[n].port = ca->url.seeds[i].port;
-	}
-	for (i = 0; ca->map != NULL && i < ca->map->nshards; i++) {
-		sh = &ca->map->shards[i];
-		if (sh->has_master) {
-			snprintf(ca->cand[n].host, sizeof ca->cand[n].host,
-			    "%s", sh->master.host);
-			ca->cand[n++].port = sh->master.port;
-		}
-		for (j = 0; j < sh->nreplicas; j++, n++) {
-			snprintf(ca->cand[n].host, sizeof ca->cand[n].host,
-			    "%s", sh->replicas[j].host);
-			ca->cand[n].port = sh->replicas[j].port;
-		}
-	}
-	ca->ncand = n;
+	ca->cand = cluster_fetch_order(&ca->last, &ca->url, ca->map,
+	    &ca->ncand);
 	ca->icand = 0;
 	ca->fwhy[0] = '\0';
 	ca_fetch_next(ca);
@@ -473,16 +393,38 @@ ca_fetch_failed(struct cluster_async *ca)
 	ca_fetch_done(ca);
 }
 
+/* A round now, or at the end of the gap after the start of the last one
+ * when it gave a map (the first one, and one after a round that failed,
+ * are not held up). */
+static void
+ca_fetch_soon(struct cluster_async *ca)
+{
+	long	wait = 0;
+
+	if (ca->fstate != CA_FETCH_IDLE)
+		return;
+	if (ca->maps > 0)
+		wait = (long)(ca->fstarted + CLUSTER_ASYNC_MIN_GAP_MS -
+		    monotime_ms());
+	if (wait <= 0) {
+		ca_fetch_start(ca);
+		return;
+	}
+	ca->fstate = CA_FETCH_DEFERRED;
+	ca->again = 0;
+	ca_arm(ca->retry_ev, wait);
+}
+
 static void
 ca_fetch_got(struct cluster_async *ca, struct cluster_map *m,
-    const struct ca_target *from)
+    const struct cluster_addr *from)
 {
 	struct cluster_map	*old = ca->map;
-	char			 addr[CA_ADDR_MAX];
+	char			 addr[CLUSTER_ADDR_MAX];
 
 	if (ca->fails > 0)
 		log_info("%s gave the cluster's shards after %u rounds that "
-		    "failed", ca_addr(from->host, from->port, addr,
+		    "failed", cluster_addr_format(from->host, from->port, addr,
 		    sizeof addr), ca->fails);
 	ca->map = m;
 	ca->maps++;
@@ -496,7 +438,7 @@ ca_fetch_got(struct cluster_async *ca, struct cluster_map *m,
 	ca_prune(ca);
 	ca_fetch_done(ca);
 	if (ca->again && !ca->closing)
-		ca_fetch_start(ca);
+		ca_fetch_soon(ca);
 }
 
 static void
@@ -505,7 +447,7 @@ ca_on_shards(redisAsyncContext *ac, void *reply, void *priv)
 	struct ca_fetch_req	*req = priv;
 	struct cluster_async	*ca = req->ca;
 	struct cluster_map	*m;
-	struct ca_target	 from;
+	struct cluster_addr	 from;
 	char			 why[512];
 
 	req->node->inflight--;
@@ -514,14 +456,15 @@ ca_on_shards(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	}
 	evtimer_del(ca->fetch_ev);
-	snprintf(from.host, sizeof from.host, "%s", req->node->host);
-	from.port = req->node->port;
+	cluster_addr_set(&from, req->node->host, req->node->port);
 	if (reply == NULL) {
-		ca_append(ca->fwhy, sizeof ca->fwhy, req->node->addr,
-		    ac->errstr[0] ? ac->errstr : "connection lost");
+		cluster_reasons_append(ca->fwhy, sizeof ca->fwhy,
+		    req->node->addr, ac->errstr[0] ? ac->errstr :
+		    "connection lost");
 		m = NULL;
 	} else if ((m = cluster_map_parse(reply, why, sizeof why)) == NULL)
-		ca_append(ca->fwhy, sizeof ca->fwhy, req->node->addr, why);
+		cluster_reasons_append(ca->fwhy, sizeof ca->fwhy,
+		    req->node->addr, why);
 	free(req);
 	ca->icand++;
 	if (m != NULL)
@@ -536,26 +479,23 @@ ca_fetch_next(struct cluster_async *ca)
 {
 	static const char	*argv[] = { "CLUSTER", "SHARDS" };
 	static const size_t	 argl[] = { 7, 6 };
-	struct ca_target	*t;
+	struct cluster_addr	*t;
 	struct ca_fetch_req	*req;
 	struct ca_node		*n;
-	char			 why[REDIS_CONN_ERR_MAX], addr[CA_ADDR_MAX];
-	size_t			 j;
+	char			 why[REDIS_CONN_ERR_MAX];
+	char			 addr[CLUSTER_ADDR_MAX];
 
 	for (; ca->icand < ca->ncand; ca->icand++) {
 		t = &ca->cand[ca->icand];
 		/* A node asked twice (the last one is a seed too) gets
 		 * nothing new the second time. */
-		for (j = 0; j < ca->icand; j++)
-			if (ca->cand[j].port == t->port &&
-			    strcmp(ca->cand[j].host, t->host) == 0)
-				break;
-		if (j < ca->icand)
+		if (cluster_addr_asked(ca->cand, ca->icand))
 			continue;
 		if ((n = ca_node_get(ca, t->host, t->port, why,
 		    sizeof why)) == NULL) {
-			ca_append(ca->fwhy, sizeof ca->fwhy, ca_addr(t->host,
-			    t->port, addr, sizeof addr), why);
+			cluster_reasons_append(ca->fwhy, sizeof ca->fwhy,
+			    cluster_addr_format(t->host, t->port, addr,
+			    sizeof addr), why);
 			continue;
 		}
 		req = xcalloc(1, sizeof *req);
@@ -564,8 +504,8 @@ ca_fetch_next(struct cluster_async *ca)
 		req->gen = ++ca->gen;
 		if (redisAsyncCommandArgv(n->ac, ca_on_shards, req, 2, argv,
 		    argl) != REDIS_OK) {
-			ca_append(ca->fwhy, sizeof ca->fwhy, n->addr,
-			    "cannot send");
+			cluster_reasons_append(ca->fwhy, sizeof ca->fwhy,
+			    n->addr, "cannot send");
 			free(req);
 			continue;
 		}
@@ -583,12 +523,12 @@ static void
 ca_on_fetch_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct cluster_async	*ca = arg;
-	char			 addr[CA_ADDR_MAX], text[64];
-	struct ca_target	*t = &ca->cand[ca->icand];
+	char			 addr[CLUSTER_ADDR_MAX], text[64];
+	struct cluster_addr	*t = &ca->cand[ca->icand];
 
 	snprintf(text, sizeof text, "no answer in %d ms", CA_FETCH_NODE_MS);
-	ca_append(ca->fwhy, sizeof ca->fwhy, ca_addr(t->host, t->port, addr,
-	    sizeof addr), text);
+	cluster_reasons_append(ca->fwhy, sizeof ca->fwhy,
+	    cluster_addr_format(t->host, t->port, addr, sizeof addr), text);
 	ca->gen++;
 	ca->icand++;
 	ca_fetch_next(ca);
@@ -599,7 +539,7 @@ ca_on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct cluster_async	*ca = arg;
 
-	if (ca->fstate == CA_FETCH_BACKOFF)
+	if (ca->fstate == CA_FETCH_BACKOFF || ca->fstate == CA_FETCH_DEFERRED)
 		ca_fetch_start(ca);
 }
 
@@ -620,12 +560,13 @@ cluster_async_refresh(struct cluster_async *ca)
 	}
 	switch (ca->fstate) {
 	case CA_FETCH_IDLE:
-		ca_fetch_start(ca);
+		ca_fetch_soon(ca);
 		break;
 	case CA_FETCH_RUNNING:
 		ca->again = 1;
 		break;
 	case CA_FETCH_BACKOFF:
+	case CA_FETCH_DEFERRED:
 		break;		/* retry_ev starts the next round */
 	}
 }
@@ -693,7 +634,7 @@ ca_cmd_wait(struct ca_cmd *c, enum cluster_sync_kind kind)
 	c->asking = c->direct = c->moved = 0;
 	c->hops = 0;
 	pause = cluster_sync_pause(++c->tries, (long)(c->deadline -
-	    ca_now_ms()));
+	    monotime_ms()));
 	if (pause < 0) {
 		snprintf(err, sizeof err, "%s (%s; still so after %u ms)",
 		    kind == CLUSTER_SYNC_LOST ? "cluster node unreachable" :
@@ -712,7 +653,7 @@ static void
 ca_cmd_mapwait(struct ca_cmd *c, int fresh)
 {
 	c->state = CA_MAPWAIT;
-	ca_arm(c->ev, (long)(c->deadline - ca_now_ms()));
+	ca_arm(c->ev, (long)(c->deadline - monotime_ms()));
 	if (fresh || c->ca->fstate == CA_FETCH_IDLE)
 		cluster_async_refresh(c->ca);
 }
@@ -754,13 +695,8 @@ ca_cmd_on_reply(redisAsyncContext *ac, void *reply, void *priv)
 		ca_cmd_wait(c, CLUSTER_SYNC_LOST);
 		return;
 	}
-	kind = cluster_sync_classify(r, &rd, c->why, sizeof c->why);
-	if ((kind == CLUSTER_SYNC_MOVED || kind == CLUSTER_SYNC_ASK) &&
-	    rd.slot != c->slot) {
-		snprintf(c->why, sizeof c->why, "a redirection for slot %u, "
-		    "not %u", rd.slot, c->slot);
-		kind = CLUSTER_SYNC_BAD;
-	}
+	kind = cluster_sync_classify_slot(r, c->slot, &rd, c->why,
+	    sizeof c->why);
 	c->asking = 0;
 	switch (kind) {
 	case CLUSTER_SYNC_ANSWER:
@@ -782,20 +718,14 @@ ca_cmd_on_reply(redisAsyncContext *ac, void *reply, void *priv)
 			return;
 		}
 		if (kind == CLUSTER_SYNC_ASK) {
-			snprintf(c->to.host, sizeof c->to.host, "%s",
-			    rd.host);
-			c->to.port = rd.port;
+			cluster_addr_set(&c->to, rd.host, rd.port);
 			c->asking = c->direct = 1;
 			ca_cmd_route(c);
 			return;
 		}
 		/* The map that comes may lag behind this MOVED. */
-		snprintf(c->moved_from.host, sizeof c->moved_from.host, "%s",
-		    n->host);
-		c->moved_from.port = n->port;
-		snprintf(c->moved_to.host, sizeof c->moved_to.host, "%s",
-		    rd.host);
-		c->moved_to.port = rd.port;
+		cluster_addr_set(&c->moved_from, n->host, n->port);
+		cluster_addr_set(&c->moved_to, rd.host, rd.port);
 		c->moved = 1;
 		ca_cmd_mapwait(c, 1);
 		return;
@@ -814,7 +744,7 @@ ca_cmd_route(struct ca_cmd *c)
 	const struct cluster_shard	*sh;
 	struct ca_node			*n;
 	char				 why[REDIS_CONN_ERR_MAX];
-	char				 addr[CA_ADDR_MAX];
+	char				 addr[CLUSTER_ADDR_MAX];
 	long				 left;
 
 	if (!c->direct) {
@@ -828,16 +758,14 @@ ca_cmd_route(struct ca_cmd *c)
 			ca_cmd_wait(c, CLUSTER_SYNC_WAIT);
 			return;
 		}
-		snprintf(c->to.host, sizeof c->to.host, "%s",
-		    sh->master.host);
-		c->to.port = sh->master.port;
+		cluster_addr_set(&c->to, sh->master.host, sh->master.port);
 		if (c->moved && c->to.port == c->moved_from.port &&
 		    strcmp(c->to.host, c->moved_from.host) == 0)
 			c->to = c->moved_to;
 	}
 	c->direct = c->moved = 0;
-	left = (long)(c->deadline - ca_now_ms());
-	ca_addr(c->to.host, c->to.port, addr, sizeof addr);
+	left = (long)(c->deadline - monotime_ms());
+	cluster_addr_format(c->to.host, c->to.port, addr, sizeof addr);
 	if (left <= 0) {
 		snprintf(c->why, sizeof c->why, "out of time");
 		ca_cmd_wait(c, CLUSTER_SYNC_LOST);
@@ -926,7 +854,7 @@ cluster_async_command(struct cluster_async *ca, unsigned slot, int argc,
 		c->argl[i] = argl[i];
 	}
 	c->timeout_ms = timeout_ms;
-	c->deadline = ca_now_ms() + timeout_ms;
+	c->deadline = monotime_ms() + timeout_ms;
 	c->fn = fn;
 	c->arg = arg;
 	c->ev = evtimer_new(ca->base, ca_cmd_on_timer, c);

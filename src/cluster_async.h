@@ -10,9 +10,14 @@
  * (cluster_async_refresh: a MOVED, a lost connection, a SUNSUBSCRIBE the
  * node sent by itself) and every CLUSTER_ASYNC_REFRESH_MS as a safety net.
  * Fetches coalesce: one is in flight at a time, and a request made
- * meanwhile makes one more when it ends. When no node answers, the next
- * round waits (200 ms doubling to 2 s). Each new map is announced to the
- * map callback (the broker moves its subscriptions there).
+ * meanwhile makes one more when it ends. A round starts
+ * CLUSTER_ASYNC_MIN_GAP_MS after the start of the last one that gave a map
+ * at the soonest: a request made sooner waits for then, still one fetch
+ * (a failover asks for dozens, and the maps meanwhile are as stale as the
+ * last); the first fetch is not held up by it, and commands waiting for a
+ * map go on as soon as one comes. When no node answers, the next round
+ * waits (200 ms doubling to 2 s). Each new map is announced to the map
+ * callback (the broker moves its subscriptions there).
  *
  * Commands: cluster_async_command() sends a command for a slot to the
  * slot's master, over one hiredis async connection per master (opened on
@@ -40,6 +45,7 @@ struct redisReply;
 struct redis_url;
 
 #define CLUSTER_ASYNC_REFRESH_MS	10000
+#define CLUSTER_ASYNC_MIN_GAP_MS	100	/* between map fetches */
 
 /* A new map (owned by the cluster_async: valid until the next one). */
 typedef void (*cluster_async_map_fn)(void *arg, const struct cluster_map *m);

@@ -375,22 +375,30 @@ cluster_shard_parse(const redisReply *r, struct cluster_map *m, size_t s,
 	    cluster_nodes_parse(nodes, m, s, why, whylen) == -1 ? -1 : 0;
 }
 
+void
+cluster_reply_text(const char *s, size_t len, char *why, size_t whylen)
+{
+	size_t	i;
+
+	if (whylen == 0)
+		return;
+	for (i = 0; i < len && i + 1 < whylen; i++)
+		why[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	why[i] = '\0';
+}
+
 /* Copies error reply R's text into WHY as one printable line. */
 static void
 cluster_error_text(const redisReply *r, char *why, size_t whylen)
 {
-	size_t	i;
-
 	if (whylen == 0)
 		return;
 	if (r->len == 0) {
 		snprintf(why, whylen, "an empty error reply");
 		return;
 	}
-	for (i = 0; i < r->len && i + 1 < whylen; i++)
-		why[i] = (unsigned char)r->str[i] < 0x20 || r->str[i] == 0x7f ?
-		    '?' : r->str[i];
-	why[i] = '\0';
+	cluster_reply_text(r->str, r->len, why, whylen);
 }
 
 struct cluster_map *

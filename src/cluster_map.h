@@ -81,6 +81,11 @@ void		cluster_map_free(struct cluster_map *);
 const struct cluster_shard *cluster_map_shard(const struct cluster_map *,
 		    unsigned slot);
 
+/* Copies the LEN bytes at S (a reply's text) into WHY as one printable
+ * line: control bytes as '?', cut to the room. */
+void		cluster_reply_text(const char *s, size_t len, char *why,
+		    size_t whylen);
+
 /* Reads the LEN bytes at S, an error reply's text ("MOVED 3999
  * 127.0.0.1:6381", "ASK 3999 [::1]:6381", "MOVED 3999 :6381"), into
  * *OUT. Returns 0, or -1 with a reason in WHY (not a redirection, or a

@@ -4,7 +4,8 @@
  * when there is none and again after anything that says the topology
  * changed (a redirection, a wait, a lost connection); the node that last
  * gave a map is asked first, then the seeds, then the nodes of the old
- * map, so a dead seed costs one refused connection per fetch at most. The
+ * map (cluster_fetch_order, as cluster_async does), so a dead seed costs
+ * one refused connection per fetch at most. The
  * connections kept are those to the masters of the newest map: the others
  * (a seed that is a replica, a master that was demoted) are closed when it
  * comes.
@@ -20,7 +21,9 @@
 #include <hiredis/hiredis.h>
 
 #include "cluster_map.h"
+#include "cluster_nodes.h"
 #include "cluster_sync.h"
+#include "monotime.h"
 #include "redis_conn.h"
 #include "redis_url.h"
 #include "xmalloc.h"
@@ -30,7 +33,6 @@
 #define CS_TRY_MIN_MS		20	/* left for the try after a pause */
 #define CS_HOPS_FREE		3	/* redirections followed at once */
 #define CS_FIXES_MAX		2
-#define CS_ADDR_MAX		(CLUSTER_HOST_MAX + 10)
 
 /* A node we talk to, and our connection to it (NULL once broken). */
 struct cs_node {
@@ -44,25 +46,10 @@ struct cluster_sync {
 	char			 desc[256];
 	struct cluster_map	*map;		/* NULL until one is fetched */
 	int			 stale;		/* fetch again before use */
-	struct cs_node		 last;		/* the node that gave it */
+	struct cluster_addr	 last;		/* the node that gave it */
 	struct cs_node		*nodes;
 	size_t			 nnodes;
 };
-
-/* A place to send a command: a node's host and port. */
-struct cs_target {
-	char	host[CLUSTER_HOST_MAX];
-	int	port;
-};
-
-static long long
-cs_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 cs_sleep_ms(long ms)
@@ -73,29 +60,6 @@ cs_sleep_ms(long ms)
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
-}
-
-/* "HOST:PORT", "[HOST]:PORT" for an IPv6 address, into BUF. */
-static const char *
-cs_addr(const char *host, int port, char *buf, size_t len)
-{
-	snprintf(buf, len, strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d",
-	    host, port);
-	return buf;
-}
-
-/* Copies the LEN bytes at S into WHY as one printable line. */
-static void
-cs_text(const char *s, size_t len, char *why, size_t whylen)
-{
-	size_t	i;
-
-	if (whylen == 0)
-		return;
-	for (i = 0; i < len && i + 1 < whylen; i++)
-		why[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
-		    s[i];
-	why[i] = '\0';
 }
 
 /* Whether the error text S (LEN bytes) starts with the word W. */
@@ -134,11 +98,27 @@ cluster_sync_classify(const redisReply *r, struct cluster_redirect *rd,
 	}
 	for (i = 0; i < sizeof waits / sizeof waits[0]; i++) {
 		if (cs_word(r->str, r->len, waits[i])) {
-			cs_text(r->str, r->len, why, whylen);
+			cluster_reply_text(r->str, r->len, why, whylen);
 			return CLUSTER_SYNC_WAIT;
 		}
 	}
 	return CLUSTER_SYNC_ANSWER;
+}
+
+enum cluster_sync_kind
+cluster_sync_classify_slot(const redisReply *r, unsigned slot,
+    struct cluster_redirect *rd, char *why, size_t whylen)
+{
+	enum cluster_sync_kind	kind;
+
+	kind = cluster_sync_classify(r, rd, why, whylen);
+	if ((kind == CLUSTER_SYNC_MOVED || kind == CLUSTER_SYNC_ASK) &&
+	    rd->slot != slot) {
+		snprintf(why, whylen, "a redirection for slot %u, not %u",
+		    rd->slot, slot);
+		kind = CLUSTER_SYNC_BAD;
+	}
+	return kind;
 }
 
 long
@@ -161,21 +141,13 @@ struct cluster_sync *
 cluster_sync_create(const char *url, char *err, size_t errlen)
 {
 	struct cluster_sync	*cs;
-	char			 ip[REDIS_URL_IP_MAX];
 
 	cs = xcalloc(1, sizeof *cs);
-	if (redis_url_prepare(url, &cs->url, ip, sizeof ip, err,
-	    errlen) == -1) {
+	if (cluster_url_prepare(url, &cs->url, cs->desc, sizeof cs->desc,
+	    err, errlen) == -1) {
 		free(cs);
 		return NULL;
 	}
-	if (!cs->url.cluster) {
-		snprintf(err, errlen, "not a redis+cluster:// URL");
-		redis_url_clear(&cs->url);
-		free(cs);
-		return NULL;
-	}
-	redis_url_describe(&cs->url, cs->desc, sizeof cs->desc);
 	return cs;
 }
 
@@ -208,19 +180,6 @@ cluster_sync_describe(const struct cluster_sync *cs)
 	return cs->desc;
 }
 
-/* Whether HOST:PORT is the master of a shard of map M. */
-static int
-cs_is_master(const struct cluster_map *m, const char *host, int port)
-{
-	size_t	i;
-
-	for (i = 0; i < m->nshards; i++)
-		if (m->shards[i].has_master && m->shards[i].master.port ==
-		    port && strcmp(m->shards[i].master.host, host) == 0)
-			return 1;
-	return 0;
-}
-
 /* Closes and forgets the connections to nodes that are no masters of the
  * map any more. */
 static void
@@ -229,7 +188,7 @@ cs_prune(struct cluster_sync *cs)
 	size_t	i, keep = 0;
 
 	for (i = 0; i < cs->nnodes; i++) {
-		if (cs->nodes[i].c != NULL && cs_is_master(cs->map,
+		if (cs->nodes[i].c != NULL && cluster_is_master(cs->map,
 		    cs->nodes[i].host, cs->nodes[i].port))
 			cs->nodes[keep++] = cs->nodes[i];
 		else
@@ -297,17 +256,6 @@ cs_send(struct cs_node *n, int asking, int argc, const char **argv,
 	return r;
 }
 
-/* Appends "; TEXT" (or TEXT) to the reasons in BUF. */
-static void
-cs_append(char *buf, size_t len, const char *addr, const char *text)
-{
-	size_t	used = strlen(buf);
-
-	if (used + 1 < len)
-		snprintf(buf + used, len - used, "%s%s: %s", used ? "; " : "",
-		    addr, text);
-}
-
 /* Asks one node for CLUSTER SHARDS within LIMIT_MS; a map, or NULL with a
  * reason in WHY. */
 static struct cluster_map *
@@ -335,66 +283,33 @@ static int
 cs_refresh(struct cluster_sync *cs, long long deadline, char *why,
     size_t whylen)
 {
-	struct cs_target	*cand;
+	struct cluster_addr	*cand;
 	struct cluster_map	*m = NULL;
-	const struct cluster_shard *sh;
-	char			 addr[CS_ADDR_MAX], reason[512];
-	size_t			 i, j, n = 0, max;
+	char			 addr[CLUSTER_ADDR_MAX], reason[512];
+	size_t			 i, n;
 	long			 left;
 
-	max = 1 + cs->url.nseeds;
-	if (cs->map != NULL)
-		for (i = 0; i < cs->map->nshards; i++)
-			max += 1 + cs->map->shards[i].nreplicas;
-	cand = xcalloc(max, sizeof *cand);
-	if (cs->last.port != 0) {
-		snprintf(cand[n].host, sizeof cand[n].host, "%s",
-		    cs->last.host);
-		cand[n++].port = cs->last.port;
-	}
-	for (i = 0; i < cs->url.nseeds; i++, n++) {
-		snprintf(cand[n].host, sizeof cand[n].host, "%s",
-		    cs->url.seeds[i].ip);
-		cand[n].port = cs->url.seeds[i].port;
-	}
-	for (i = 0; cs->map != NULL && i < cs->map->nshards; i++) {
-		sh = &cs->map->shards[i];
-		if (sh->has_master) {
-			snprintf(cand[n].host, sizeof cand[n].host, "%s",
-			    sh->master.host);
-			cand[n++].port = sh->master.port;
-		}
-		for (j = 0; j < sh->nreplicas; j++, n++) {
-			snprintf(cand[n].host, sizeof cand[n].host, "%s",
-			    sh->replicas[j].host);
-			cand[n].port = sh->replicas[j].port;
-		}
-	}
+	cand = cluster_fetch_order(&cs->last, &cs->url, cs->map, &n);
 	why[0] = '\0';
 	for (i = 0; i < n && m == NULL; i++) {
 		/* A node asked twice (the last one is a seed too) gets
 		 * nothing new the second time. */
-		if ((left = (long)(deadline - cs_now_ms())) <= 0) {
-			cs_append(why, whylen, "and then", "out of time");
+		if ((left = (long)(deadline - monotime_ms())) <= 0) {
+			cluster_reasons_append(why, whylen, "and then",
+			    "out of time");
 			break;
 		}
-		for (j = 0; j < i; j++)
-			if (cand[j].port == cand[i].port &&
-			    strcmp(cand[j].host, cand[i].host) == 0)
-				break;
-		if (j < i)
+		if (cluster_addr_asked(cand, i))
 			continue;
 		/* A seed that swallows packets leaves time for the rest. */
 		m = cs_fetch(cs, cand[i].host, cand[i].port, left > 400 ?
 		    left / 2 : left, reason, sizeof reason);
 		if (m == NULL)
-			cs_append(why, whylen, cs_addr(cand[i].host,
-			    cand[i].port, addr, sizeof addr), reason);
-		else {
-			snprintf(cs->last.host, sizeof cs->last.host, "%s",
-			    cand[i].host);
-			cs->last.port = cand[i].port;
-		}
+			cluster_reasons_append(why, whylen,
+			    cluster_addr_format(cand[i].host, cand[i].port,
+			    addr, sizeof addr), reason);
+		else
+			cs->last = cand[i];
 	}
 	free(cand);
 	if (m == NULL)
@@ -413,13 +328,14 @@ cluster_sync_command(struct cluster_sync *cs, unsigned slot, int argc,
 {
 	const struct cluster_shard *sh;
 	struct cluster_redirect	 rd;
-	struct cs_target	 to, moved_from, moved_to;
+	struct cluster_addr	 to, moved_from, moved_to;
 	struct cs_node		*n;
 	enum cluster_sync_kind	 kind;
 	redisReply		*r;
-	char			 why[CLUSTER_SYNC_ERR_MAX], addr[CS_ADDR_MAX];
+	char			 why[CLUSTER_SYNC_ERR_MAX];
+	char			 addr[CLUSTER_ADDR_MAX];
 	char			 reason[REDIS_CONN_ERR_MAX];
-	long long		 deadline = cs_now_ms() + timeout_ms;
+	long long		 deadline = monotime_ms() + timeout_ms;
 	long			 left, pause;
 	unsigned		 tries = 0, hops = 0, fixes = 0;
 	int			 asking = 0, direct = 0, moved = 0, rc;
@@ -433,7 +349,7 @@ cluster_sync_command(struct cluster_sync *cs, unsigned slot, int argc,
 	memset(&moved_to, 0, sizeof moved_to);
 	addr[0] = '\0';
 	for (;;) {
-		left = (long)(deadline - cs_now_ms());
+		left = (long)(deadline - monotime_ms());
 		if (!direct) {
 			if ((cs->map == NULL || cs->stale) &&
 			    cs_refresh(cs, deadline, why, sizeof why) == -1 &&
@@ -443,16 +359,15 @@ cluster_sync_command(struct cluster_sync *cs, unsigned slot, int argc,
 				    "cluster's shards: %s", cs->desc, why);
 				return NULL;
 			}
-			left = (long)(deadline - cs_now_ms());
+			left = (long)(deadline - monotime_ms());
 			if ((sh = cluster_map_shard(cs->map, slot)) == NULL) {
 				snprintf(why, sizeof why, "slot %u has no "
 				    "master in the map", slot);
 				kind = CLUSTER_SYNC_WAIT;
 				goto wait;
 			}
-			snprintf(to.host, sizeof to.host, "%s",
-			    sh->master.host);
-			to.port = sh->master.port;
+			cluster_addr_set(&to, sh->master.host,
+			    sh->master.port);
 			/* A map that lags behind the MOVED we got. */
 			if (moved && to.port == moved_from.port &&
 			    strcmp(to.host, moved_from.host) == 0)
@@ -464,7 +379,7 @@ cluster_sync_command(struct cluster_sync *cs, unsigned slot, int argc,
 			kind = CLUSTER_SYNC_LOST;
 			goto wait;
 		}
-		cs_addr(to.host, to.port, addr, sizeof addr);
+		cluster_addr_format(to.host, to.port, addr, sizeof addr);
 		/* A host that is gone (no refusal, no answer) must leave
 		 * time to learn that its slots moved. */
 		if ((n = cs_node_get(cs, to.host, to.port, left > 400 ?
@@ -475,7 +390,8 @@ cluster_sync_command(struct cluster_sync *cs, unsigned slot, int argc,
 			kind = CLUSTER_SYNC_LOST;
 			goto wait;
 		}
-		kind = cluster_sync_classify(r, &rd, why, sizeof why);
+		kind = cluster_sync_classify_slot(r, slot, &rd, why,
+		    sizeof why);
 		if (kind == CLUSTER_SYNC_ANSWER && r->type ==
 		    REDIS_REPLY_ERROR && fix != NULL && fixes < CS_FIXES_MAX) {
 			fixes++;
@@ -500,12 +416,6 @@ cluster_sync_command(struct cluster_sync *cs, unsigned slot, int argc,
 				continue;
 			}
 		}
-		if ((kind == CLUSTER_SYNC_MOVED || kind == CLUSTER_SYNC_ASK) &&
-		    rd.slot != slot) {
-			snprintf(why, sizeof why, "a redirection for slot %u, "
-			    "not %u", rd.slot, slot);
-			kind = CLUSTER_SYNC_BAD;
-		}
 		if (kind != CLUSTER_SYNC_ANSWER)
 			freeReplyObject(r);
 		asking = 0;
@@ -528,16 +438,12 @@ cluster_sync_command(struct cluster_sync *cs, unsigned slot, int argc,
 				goto wait;
 			}
 			if (kind == CLUSTER_SYNC_ASK) {
-				snprintf(to.host, sizeof to.host, "%s",
-				    rd.host);
-				to.port = rd.port;
+				cluster_addr_set(&to, rd.host, rd.port);
 				asking = direct = 1;
 				continue;
 			}
 			moved_from = to;
-			snprintf(moved_to.host, sizeof moved_to.host, "%s",
-			    rd.host);
-			moved_to.port = rd.port;
+			cluster_addr_set(&moved_to, rd.host, rd.port);
 			moved = 1;
 			cs->stale = 1;
 			continue;
@@ -552,7 +458,7 @@ wait:
 		asking = direct = moved = 0;
 		hops = 0;
 		pause = cluster_sync_pause(++tries, (long)(deadline -
-		    cs_now_ms()));
+		    monotime_ms()));
 		if (pause < 0) {
 			snprintf(err, errlen, "%s (%s; still so after %u ms)",
 			    kind == CLUSTER_SYNC_LOST ? "cluster node "

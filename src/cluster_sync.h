@@ -77,6 +77,11 @@ enum cluster_sync_kind {
  * WAIT and LOST writes a one-line reason in WHY. */
 enum cluster_sync_kind cluster_sync_classify(const struct redisReply *r,
 		    struct cluster_redirect *rd, char *why, size_t whylen);
+/* The same for a command for SLOT: a MOVED or ASK for another slot is
+ * BAD. */
+enum cluster_sync_kind cluster_sync_classify_slot(const struct redisReply *r,
+		    unsigned slot, struct cluster_redirect *rd, char *why,
+		    size_t whylen);
 /* The pause in milliseconds before try number N (from 1) of a command
  * with LEFT_MS before its deadline: 20 ms doubling to 500 ms, ending
  * early enough for the try itself; -1 when there is no time for one. */

@@ -10,7 +10,8 @@
  * naming the key and the round) through cluster_async_command(), then GET
  * it back and compare, then take the next key: every one of the KEYS keys
  * once, or, with -s, round after round for SECONDS seconds or until
- * SIGTERM (the commands out are then waited for). Each command has MS
+ * SIGTERM (the commands out are then waited for; a key another lane has
+ * out is passed over). Each command has MS
  * (-t, 5000) to succeed; -w waits MS before the first; -q frees the
  * client MS after the start, with the commands still out. Prints one line
  *   sets=N gets=N failed=N wrong=N maps=N announced=N shards=N seconds=N
@@ -162,20 +163,43 @@ lane_on_set(void *arg, const redisReply *r, const char *err)
 	lane_next(l);
 }
 
-/* The lane's next key, if there is one to do. */
+/* Whether a lane other than L has KEY out. */
+static int
+check_key_out(const struct check *ck, const struct lane *l,
+    unsigned long key)
+{
+	int	i;
+
+	for (i = 0; i < ck->nlanes; i++)
+		if (&ck->lanes[i] != l && ck->lanes[i].busy &&
+		    ck->lanes[i].key == key)
+			return 1;
+	return 0;
+}
+
+/* The lane's next key, if there is one to do. A key another lane still
+ * has out (its commands waiting for a map while the rest went round) is
+ * passed over: two lanes writing one key could read each other's. */
 static void
 lane_next(struct lane *l)
 {
 	struct check	*ck = l->ck;
+	unsigned long	 tries;
 
-	if (ck->stop || (!ck->loop && ck->next >= ck->nkeys)) {
-		l->busy = 0;
-		check_maybe_done(ck);
-		return;
-	}
-	if (ck->next >= ck->nkeys) {
-		ck->next = 0;
-		ck->round++;
+	for (tries = 0;; tries++) {
+		if (ck->stop || (!ck->loop && ck->next >= ck->nkeys) ||
+		    tries == ck->nkeys) {
+			l->busy = 0;
+			check_maybe_done(ck);
+			return;
+		}
+		if (ck->next >= ck->nkeys) {
+			ck->next = 0;
+			ck->round++;
+		}
+		if (!check_key_out(ck, l, ck->next))
+			break;
+		ck->next++;
 	}
 	l->busy = 1;
 	l->key = ck->next++;

@@ -30,7 +30,9 @@ enum fake_mode {
 	FAKE_OTHER_SLOT,	/* MOVED for another slot */
 	FAKE_GARBAGE,	/* CLUSTER SHARDS answered with :1 */
 	FAKE_PART,	/* serves slots 0-100 only */
-	FAKE_CLOSE	/* closes the connection on the command */
+	FAKE_CLOSE,	/* closes the connection on the command */
+	FAKE_COUNT	/* +DONE shards=N: the CLUSTER SHARDS it answered
+			 * on this connection before */
 };
 
 static void
@@ -123,6 +125,10 @@ fake_serve(int fd, enum fake_mode mode, int port, unsigned slot)
 				redisReaderFree(rd);
 				close(fd);
 				return;
+			} else if (mode == FAKE_COUNT) {
+				snprintf(out, sizeof out, "+DONE shards=%d\r\n",
+				    shards);
+				fake_send(fd, out);
 			} else if (mode == FAKE_OTHER_SLOT) {
 				snprintf(out, sizeof out, "-MOVED %u :%d\r\n",
 				    (slot + 1) % CLUSTER_SLOTS, port);

@@ -10,7 +10,9 @@
  * fetched again after each change), the URL's user and password sent to
  * every node, NOSCRIPT mended by the caller's fix, a redirection for
  * another slot, a garbage CLUSTER SHARDS, a seed that refuses the
- * connection, a slot without a master until the deadline.
+ * connection, a slot without a master until the deadline. And what both
+ * clients share (cluster_nodes): the order of the nodes asked for a map,
+ * addresses, reasons put together, the URL read.
  */
 #include "config.h"
 
@@ -28,7 +30,9 @@
 #include <hiredis/hiredis.h>
 
 #include "cluster_map.h"
+#include "cluster_nodes.h"
 #include "cluster_sync.h"
+#include "redis_url.h"
 #include "testlib.h"
 #include "cluster_fake.h"
 
@@ -336,12 +340,105 @@ test_loop(void)
 	close(lfd);
 }
 
+/* A node of a hand-made shard. */
+static void
+node_set(struct cluster_node *n, const char *host, int port)
+{
+	snprintf(n->host, sizeof n->host, "%s", host);
+	n->port = port;
+}
+
+static void
+test_nodes(void)
+{
+	struct cluster_map	*m;
+	struct cluster_addr	 last, *cand;
+	struct redis_url	 u;
+	struct cluster_redirect	 rd;
+	redisReply		*r;
+	char			 desc[256], err[256], buf[64], small[12];
+	size_t			 n = 0;
+
+	test_cond("a plain URL refused", cluster_url_prepare(
+	    "redis://127.0.0.1:7000", &u, desc, sizeof desc, err,
+	    sizeof err) == -1 && strcmp(err, "not a redis+cluster:// URL") ==
+	    0);
+	test_cond("a cluster URL read", cluster_url_prepare(
+	    "redis+cluster://u:secret@127.0.0.1:7000,127.0.0.1:7003", &u,
+	    desc, sizeof desc, err, sizeof err) == 0 && u.nseeds == 2 &&
+	    strstr(desc, "secret") == NULL &&
+	    strstr(desc, "127.0.0.1:7003") != NULL);
+
+	/* Shard 0: a master and a replica; shard 1: a replica only. */
+	m = calloc(1, sizeof *m);
+	m->nshards = 2;
+	m->shards = calloc(2, sizeof *m->shards);
+	m->shards[0].has_master = 1;
+	node_set(&m->shards[0].master, "10.0.0.1", 7000);
+	m->shards[0].replicas = calloc(1, sizeof *m->shards[0].replicas);
+	m->shards[0].nreplicas = 1;
+	node_set(&m->shards[0].replicas[0], "10.0.0.2", 7001);
+	m->shards[1].replicas = calloc(1, sizeof *m->shards[1].replicas);
+	m->shards[1].nreplicas = 1;
+	node_set(&m->shards[1].replicas[0], "::1", 7002);
+
+	cluster_addr_set(&last, "10.0.0.1", 7000);
+	cand = cluster_fetch_order(&last, &u, m, &n);
+	test_cond("fetch order: the last, the seeds, the old map's nodes",
+	    n == 6 && strcmp(cand[0].host, "10.0.0.1") == 0 &&
+	    cand[0].port == 7000 && strcmp(cand[1].host, "127.0.0.1") == 0 &&
+	    cand[1].port == 7000 && cand[2].port == 7003 &&
+	    strcmp(cand[3].host, "10.0.0.1") == 0 && cand[4].port == 7001 &&
+	    strcmp(cand[5].host, "::1") == 0 && cand[5].port == 7002);
+	test_cond("a node that stands twice: asked once", n == 6 &&
+	    !cluster_addr_asked(cand, 0) && !cluster_addr_asked(cand, 1) &&
+	    !cluster_addr_asked(cand, 2) && cluster_addr_asked(cand, 3) &&
+	    !cluster_addr_asked(cand, 5));
+	free(cand);
+	last.port = 0;
+	cand = cluster_fetch_order(&last, &u, NULL, &n);
+	test_cond("no last node, no map: the seeds", n == 2 &&
+	    cand[0].port == 7000 && cand[1].port == 7003);
+	free(cand);
+
+	test_cond("a master of the map", cluster_is_master(m, "10.0.0.1",
+	    7000) && !cluster_is_master(m, "10.0.0.2", 7001) &&
+	    !cluster_is_master(m, "::1", 7002));
+	test_cond("HOST:PORT", strcmp(cluster_addr_format("10.0.0.1", 7000,
+	    buf, sizeof buf), "10.0.0.1:7000") == 0);
+	test_cond("[HOST]:PORT for IPv6", strcmp(cluster_addr_format("::1",
+	    7002, buf, sizeof buf), "[::1]:7002") == 0);
+	buf[0] = '\0';
+	cluster_reasons_append(buf, sizeof buf, "a:1", "down");
+	cluster_reasons_append(buf, sizeof buf, "b:2", "refused");
+	test_cond("reasons put together", strcmp(buf, "a:1: down; b:2: "
+	    "refused") == 0);
+	small[0] = '\0';
+	cluster_reasons_append(small, sizeof small, "a:1", "a long reason");
+	cluster_reasons_append(small, sizeof small, "b:2", "more");
+	test_cond("reasons cut to the room", strlen(small) ==
+	    sizeof small - 1 && strncmp(small, "a:1: a long", 11) == 0);
+	cluster_map_free(m);
+	redis_url_clear(&u);
+
+	r = reply_of("-MOVED 5 127.0.0.1:7000\r\n");
+	test_cond("a MOVED for the command's slot", r != NULL &&
+	    cluster_sync_classify_slot(r, 5, &rd, err, sizeof err) ==
+	    CLUSTER_SYNC_MOVED && rd.port == 7000);
+	test_cond("a MOVED for another slot: bad", r != NULL &&
+	    cluster_sync_classify_slot(r, 6, &rd, err, sizeof err) ==
+	    CLUSTER_SYNC_BAD && strcmp(err, "a redirection for slot 5, not "
+	    "6") == 0);
+	freeReplyObject(r);
+}
+
 int
 main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	test_classify();
 	test_pause();
+	test_nodes();
 	test_create();
 	test_loop();
 	return test_report("test_cluster_sync");
