@@ -154,6 +154,25 @@ for id in 1700000000000-1 '~1-1' '~1-1~2-2~3-3' '~1-1~x' '~1-1~~2-2' '~'; do
 	case $st in 400) ;; *) bad=$((bad + 1)) ;; esac
 done
 check "several channels, Last-Event-ID not a position for each: 6 of 6 answered 400 naming the positions" [ $bad = 0 ]
+# Straight to a worker (cgi-fcgi) in poll mode and with max-channels
+# 100: several channels in poll mode, and 65 channels in one stream, are
+# refused with 400 and say why.
+if command -v cgi-fcgi >/dev/null; then
+	"$SSE_FCGI" --redis "$URL" --listen "unix:$T/poll.sock" --poll-hold 5 \
+	    --max-channels 100 --log-file "$T/worker-poll.log" < /dev/null > /dev/null 2>&1 &
+	PPOLL=$!; track $PPOLL
+	wait_until 20 test -S "$T/poll.sock"
+	many=$(seq -f 'm.%g' 1 65 | paste -sd,)
+	for path in "user.1,task.1:poll mode" "$many:at most 64"; do
+		env -i REQUEST_METHOD=GET REQUEST_URI="/api/v1/events/${path%%:*}" \
+		    cgi-fcgi -bind -connect "$T/poll.sock" > "$T/fcgi.out" 2>&1
+		check "FastCGI, a stream of $(echo "${path%%:*}" | tr ',' '\n' | wc -l) channels (${path#*:}): 400 saying why" \
+		    bash -c "grep -q '^Status: 400' '$T/fcgi.out' && grep -q '${path#*:}' '$T/fcgi.out'"
+	done
+	kill $PPOLL; wait $PPOLL 2>/dev/null
+else
+	echo "# SKIP direct FastCGI checks: cgi-fcgi (libfcgi-bin) not installed"
+fi
 
 # publish_rounds TAG R: rounds 1..R of phase TAG, round r due at the
 # start + (r - 1) * PERIOD_MS, event r on each channel of $T/all carrying

@@ -10,7 +10,8 @@
 // private stream. No dependencies, no build step; the pure helpers are
 // exported as _internal for the unit tests (tests/js).
 //
-// Limits: ids are compared as sse-fcgi's "<ms>-<seq>"; an event without an
+// Limits: ids are compared as sse-fcgi's "<ms>-<seq>" (or, on a Redis
+// Cluster, a stream of several channels' "~<ms>-<seq>~..."); an event without an
 // id is delivered as it comes. A tab that starts behind the leader is
 // replayed from the leader's ring (500 events / 1 MB); beyond that it reads
 // one private stream from its own id until it has caught up.
@@ -22,20 +23,35 @@ const PREFIX = "sse-fcgi:";
 
 // --- ids --------------------------------------------------------------------
 
-// parseId("1795921503461-3") -> [1795921503461, 3]; null if not that form.
+// parseId("1795921503461-3") -> [1795921503461, 3]; a position vector (a
+// stream of several channels on a Redis Cluster: one id per channel)
+// "~1-3~2-5" -> [[1, 3], [2, 5]]; null if neither form.
 function parseId(id) {
-	const m = typeof id === "string" && /^(\d{1,15})-(\d{1,15})$/.exec(id);
+	if (typeof id !== "string") return null;
+	if (id[0] === "~") {
+		const f = id.slice(1).split("~").map((x) => (x[0] === "~" ? null : parseId(x)));
+		return f.every((x) => x && !Array.isArray(x[0])) ? f : null;
+	}
+	const m = /^(\d{1,15})-(\d{1,15})$/.exec(id);
 	return m ? [Number(m[1]), Number(m[2])] : null;
 }
 
-// compareIds: <0, 0, >0 by ms then seq; null/"" sorts first. Ids of
-// another form compare equal only to themselves and as newer otherwise.
+// compareIds: <0, 0, >0 by ms then seq; null/"" sorts first. Vectors of
+// one stream's channels compare by the sum of their positions (each event
+// moves one channel on). Ids of another form, or vectors of other lengths,
+// compare equal only to themselves and as newer otherwise.
 function compareIds(a, b) {
 	if (!a) return b ? -1 : 0;
 	if (!b) return 1;
 	if (a === b) return 0;
 	const x = parseId(a), y = parseId(b);
 	if (!x || !y) return 1;
+	const vx = Array.isArray(x[0]), vy = Array.isArray(y[0]);
+	if (vx || vy) {
+		if (vx !== vy || x.length !== y.length) return 1;
+		const sum = (v) => v.reduce((n, f) => n + f[1], 0);
+		return sum(x) - sum(y) || 1;
+	}
 	return x[0] !== y[0] ? x[0] - y[0] : x[1] - y[1];
 }
 
@@ -48,9 +64,11 @@ function isNew(ev, last) {
 // --- text/event-stream parser (WHATWG HTML, "Event stream interpretation") --
 
 class Parser {
-	// onEvent({type, data, id, hasId}); onRetry(ms).
-	constructor(onEvent, onRetry) {
+	// onEvent({type, data, id, hasId}); onRetry(ms); onId(id), optional:
+	// a block with an id and no data (a position, sent before any event).
+	constructor(onEvent, onRetry, onId) {
 		this.onEvent = onEvent;
+		this.onId = onId;
 		this.onRetry = onRetry || (() => {});
 		this.buf = "";
 		this.first = true;
@@ -114,8 +132,12 @@ class Parser {
 		const any = this.data.length > 0;
 		this.data = [];
 		this.type = "";
-		// An id set by a block without data belongs to the next event.
-		if (!any) return;
+		// An id set by a block without data belongs to the next event;
+		// it is also where a reconnection resumes.
+		if (!any) {
+			if (this.hasId && this.onId) this.onId(this.id);
+			return;
+		}
 		this.hasId = false;
 		this.onEvent(ev);
 	}
@@ -226,7 +248,8 @@ function storeId(url, id) {
 
 // Connection: reads URL with fetch(), sends Last-Event-ID (lastId()) and
 // comes back after any status but 200 and 204 and after a lost stream.
-// hooks: open(), event(ev), error(closed) (closed: 204, stopped for good).
+// hooks: open(), event(ev), error(closed) (closed: 204, stopped for good),
+// position(id) (optional: an id sent with no event).
 class Connection {
 	constructor(url, opts, lastId, hooks) {
 		this.url = url;
@@ -282,7 +305,8 @@ class Connection {
 			const reader = res.body.getReader();
 			const dec = new TextDecoder("utf-8", { ignoreBOM: true });
 			const p = new Parser((ev) => { got = true; if (!this.stopped) this.hooks.event(ev); },
-			    (ms) => this.backoff.setBase(ms));
+			    (ms) => this.backoff.setBase(ms),
+			    (pos) => { if (!this.stopped) this.hooks.position?.(pos); });
 			for (;;) {
 				const { value, done } = await reader.read();
 				if (done || this.stopped) break;
@@ -388,7 +412,17 @@ class Stream {
 			open: () => this.setState(OPEN),
 			event: (ev) => this.deliver(ev, true),
 			error: (closed) => this.setState(closed ? CLOSED : CONNECTING, true),
+			position: (id) => this.position(id, true),
 		});
+	}
+
+	// position: an id with no event (the stream's place before its first
+	// event): where this tab, and the others, resume from.
+	position(id, fromServer) {
+		if (compareIds(id, this.lastId) <= 0) return;
+		this.lastId = id;
+		storeId(this.url, id);
+		if (fromServer && this.leader) this.post({ t: "pos", id });
 	}
 
 	lead() {
@@ -444,6 +478,9 @@ class Stream {
 			return;
 		case "state":
 			if (!this.leader && this.state !== m.s) this.hooks.state(this.state = m.s, m.error);
+			return;
+		case "pos":
+			if (!this.leader && typeof m.id === "string") this.position(m.id, false);
 			return;
 		case "lead":
 			if (!this.leader) this.ask();

@@ -26,6 +26,29 @@ test("ids: compared numerically, ms then seq", () => {
 	assert.equal(compareIds("", ""), 0);
 });
 
+test("ids: position vectors (a cluster's stream of several channels)", () => {
+	assert.deepEqual(parseId("~1-3~2-5"), [[1, 3], [2, 5]]);
+	assert.deepEqual(parseId("~0-0"), [[0, 0]]);
+	for (const bad of ["~", "~~", "~1-3~", "~1-3~~2-5", "~1-3~x", "1-3~2-5", "~1-3 ~2-5"])
+		assert.equal(parseId(bad), null, bad);
+	// One stream's events each move one channel on: the sum orders them.
+	assert.ok(compareIds("~1-3~2-6", "~1-3~2-5") > 0);
+	assert.ok(compareIds("~1-3~2-5", "~1-4~2-5") < 0);
+	assert.equal(compareIds("~1-3~2-5", "~1-3~2-5"), 0);
+	assert.ok(compareIds("~1-3~2-5", "") > 0);
+	// Another length, or a plain id: as another form, newer.
+	assert.ok(compareIds("~1-3", "~1-3~2-5") > 0);
+	assert.ok(compareIds("1-3", "~1-3~2-5") > 0);
+	// A replay then the live events of a vector stream: each once.
+	const e = (id) => ({ type: "message", data: "", id, hasId: true });
+	let last = "~0-0~0-0";
+	const out = [];
+	for (const id of ["~1-1~0-0", "~1-1~2-1", "~1-1~0-0", "~1-2~2-1", "~1-1~2-1", "~1-2~2-2"]) {
+		if (isNew(e(id), last)) { out.push(id); last = id; }
+	}
+	assert.deepEqual(out, ["~1-1~0-0", "~1-1~2-1", "~1-2~2-1", "~1-2~2-2"]);
+});
+
 test("dedupe: only an id newer than the last is delivered; no id, always", () => {
 	const e = (id, hasId = true) => ({ type: "message", data: "", id, hasId });
 	assert.equal(isNew(e("5-2"), "5-1"), true);

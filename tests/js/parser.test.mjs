@@ -44,6 +44,16 @@ const CASES = [
 	["data with colons", "data: a: b:c\n\n", [ev("message", "a: b:c")]],
 ];
 
+test("parser: a position (an id with no data) is reported, and kept for the next event", () => {
+	const events = [], ids = [];
+	const p = new Parser((e) => events.push(e), () => {}, (id) => ids.push(id));
+	p.push(": ok\n\nid: ~1-5~1-9\n\nevent: a\ndata: x\nid: ~1-6~1-9\n\n");
+	assert.deepEqual(ids, ["~1-5~1-9"]);
+	assert.deepEqual(events, [ev("a", "x", "~1-6~1-9", true)]);
+	const q = new Parser((e) => events.push(e), () => {});	// onId optional
+	q.push("id: 1-1\n\n");
+});
+
 for (const [name, text, want] of CASES) {
 	test(`parser: ${name}, one chunk`, () => {
 		assert.deepEqual(parse([text]).events, want);
