@@ -1516,6 +1516,12 @@ presence_join(struct presence *p, const char *channel, size_t len,
 		if (presence_up(p) && !p->stopped) {
 			presence_write_full(p, pc);
 			presence_notice(p, pc);
+			/* A cluster's notice channel was watched just now: the
+			 * notice may reach the master before the subscription
+			 * does. The read goes after the writes, on the same
+			 * connection. */
+			if (p->ca != NULL)
+				presence_read(pc);
 		}
 	} else
 		presence_write(p, pc, f, flen, c);

@@ -116,6 +116,13 @@ done
 check "no key under the one-Redis names" bash -c "for p in $CPORTS; do redis-cli -p \$p --scan --pattern 'sse:presence:room*'; done | grep -q . && exit 1 || exit 0"
 check "nobody on the global notice channel" bash -c "for p in $CPORTS; do redis-cli -p \$p PUBSUB SHARDCHANNELS 'sse:presence/notice'; redis-cli -p \$p PUBSUB CHANNELS 'sse:presence/notice'; done | grep -q . && exit 1 || exit 0"
 
+# A stream alone on a channel is told at once (1, alice): its worker's
+# own notice may reach the master before the worker's subscription to it
+# does, and the heartbeat's read is 20 s away.
+stream solo "$A/api/v1/events/room.solo?token=$ALICE"
+wait_until 10 ready solo
+check "a lone stream told (1, alice)" wait_until 10 last_event_is solo 'd["channel"], d["subscribers"], d["users"]' "('room.solo', 1, ['alice'])"
+
 # Leave on B: A's stream is told through the notice (A's heartbeat is
 # 20 s away); B no longer watches that notice channel.
 c=${R[1]}
