@@ -14,12 +14,15 @@
 # leaves and when carol's joins on B (the notice goes through the
 # channel's own sharded notice channel, watched by each worker with
 # streams there and dropped with its last one); the keys tagged by the
-# channel (in its slot, at its master, none under the one-Redis names); a
-# third worker C (presence-ttl 3) killed -9 leaving the sum within its
-# ttl while a fourth (D) stays, C's hash expiring; bad input: a presence key of the wrong type
-# (WRONGTYPE logged, the endpoint 503 with the reason, no crash, the other
-# channels fine); a graceful stop of B removing its entries at once and
-# telling A's streams; the workers' logs without another error.
+# channel (in its slot, at its master, none under the one-Redis names);
+# reads after every node forgot its scripts (NOSCRIPT: the script sent
+# whole); a lone stream told at once; a third worker C (presence-ttl 3)
+# killed -9 leaving the sum within its ttl while a fourth (D) stays, C's
+# hash expiring; a hash the master lost written again at D's heartbeat;
+# bad input: a presence key of the wrong type (WRONGTYPE logged, the
+# endpoint 503 with the reason, no crash, the other channels fine); a
+# graceful stop of B removing its entries at once and telling A's
+# streams; the workers' logs without another error.
 . "$(dirname "$0")/lib.sh"
 redis-cli --cluster help 2>&1 | grep -q reshard ||
     { echo "SKIP: redis-cli has no --cluster"; exit 77; }
@@ -63,6 +66,10 @@ shardnumsub_is() { [ "$(shardnumsub "$1")" = "$2" ]; }
 at_master_is() {
 	local k=$1 w=$2; shift 2
 	[ "$(ccli "$(master_of "$k")" "$@")" = "$w" ]
+}
+# hash_is KEY WANT: the hash at KEY's master, "field=value " sorted.
+hash_is() {
+	[ "$(ccli "$(master_of "$1")" HGETALL "$1" | paste - - | sort | tr '\t\n' '= ')" = "$2" ]
 }
 HOST=$(hostname)
 
@@ -110,7 +117,7 @@ for i in 0 1 2; do
 	check "$c: sorted set in the channel's slot" [ "$(slot_of "sse:presence:{$c}")" = "$(slot_of "$c")" ]
 	check "$c: notice channel in the channel's slot" [ "$(slot_of "sse:presence/notice{$c}")" = "$(slot_of "$c")" ]
 	check "$c: both workers in the sorted set, at the master" at_master_is "sse:presence:{$c}" 2 ZCARD "sse:presence:{$c}"
-	check "$c: A's hash at the master: n 1, u:alice 1" [ "$(ccli "$(master_of "$c")" HGETALL "sse:presence:{$c}/$HOST:$A_PID" | paste - - | sort | tr '\t\n' '= ')" = "n=1 u:alice=1 " ]
+	check "$c: A's hash at the master: n 1, u:alice 1" hash_is "sse:presence:{$c}/$HOST:$A_PID" "n=1 u:alice=1 "
 	check "$c: both workers watch its notice channel" wait_until 10 shardnumsub_is "sse:presence/notice{$c}" 2
 done
 check "no key under the one-Redis names" bash -c "for p in $CPORTS; do redis-cli -p \$p --scan --pattern 'sse:presence:room*'; done | grep -q . && exit 1 || exit 0"
@@ -131,11 +138,15 @@ check "leave on B: A's stream of $c told (1, alice)" wait_until 10 last_event_is
 check "B's entry of $c left" at_master_is "sse:presence:{$c}" 1 ZCARD "sse:presence:{$c}"
 check "B's hash of $c removed" at_master_is "sse:presence:{$c}" 0 EXISTS "sse:presence:{$c}/$HOST:$B_PID"
 check "B unwatched the notice channel of $c" wait_until 10 shardnumsub_is "sse:presence/notice{$c}" 1
-# Join on B: told again.
+# Join on B: told again, after every node forgot its scripts (the reads
+# send the script whole to a master that answers NOSCRIPT).
+for p in $CPORTS; do ccli "$p" SCRIPT FLUSH > /dev/null; done
 stream carol "$B/api/v1/events/$c?token=$CAROL"; CAROL_CURL=$CURL_PID
 wait_until 10 ready carol
 check "join on B: A's stream of $c told (2, alice and carol)" wait_until 10 last_event_is a1 'd["subscribers"], d["users"]' "(2, ['alice', 'carol'])"
 check "B watches the notice channel of $c again" wait_until 10 shardnumsub_is "sse:presence/notice{$c}" 2
+for p in $CPORTS; do ccli "$p" SCRIPT FLUSH > /dev/null; done
+check "the endpoint after SCRIPT FLUSH: (2, alice and carol)" pres_is "$B" "$c" 'd["subscribers"], d["users"]' "(2, ['alice', 'carol'])"
 
 # A worker killed -9 leaves the sum within its presence-ttl: C and D run
 # with presence-ttl 3 (a heartbeat a second). D stays: its heartbeat keeps
@@ -157,6 +168,10 @@ check "killed worker gone from the sum of $c" wait_until 10 pres_is "$A" "$c" 'd
 echo "# killed -9 (presence-ttl 3): gone from the endpoint after $(( $(now_us) / 1000 - t0 )) ms"
 check "its hash expired" wait_until 10 at_master_is "sse:presence:{$c}/$HOST:$C_PID" 0 EXISTS "sse:presence:{$c}/$HOST:$C_PID"
 check "its member left the sorted set at the next read" at_master_is "sse:presence:{$c}" "" ZSCORE "sse:presence:{$c}" "$HOST:$C_PID"
+# The master loses D's hash: D's next heartbeat (a second) writes it again.
+crcli DEL "sse:presence:{$c}/$HOST:$D_PID" > /dev/null
+check "a lost hash is written again at the heartbeat" wait_until 10 hash_is "sse:presence:{$c}/$HOST:$D_PID" "n=1 u:erin=1 "
+check "and logged" grep -q "redis lost this worker's entry of $c" "$T/worker.log"
 
 # Bad input: a presence key of the wrong type.
 crcli SET "sse:presence:{room.bad}" garbage > /dev/null
