@@ -1465,14 +1465,22 @@ presence_write(struct presence *p, struct pchan *pc, const char *f,
 	presence_notice(p, pc);
 }
 
+/* Cluster: PC's notice channel is watched (or no longer: ON 0) by a
+ * worker that sends events; the others never read on a notice. */
+static void
+presence_cluster_watch(struct presence *p, struct pchan *pc, int on)
+{
+	if (p->watch != NULL && p->events)
+		p->watch(p->watch_arg, pc->notice, strlen(pc->notice), on);
+}
+
 /* Cluster: PC's slot and notice channel, watched from now on. */
 static void
 presence_cluster_chan(struct presence *p, struct pchan *pc)
 {
 	pc->slot = cluster_keyslot(pc->zkey, strlen(pc->zkey));
 	pc->notice = presence_cluster_notice(p->prefix, pc->name, pc->len);
-	if (p->watch != NULL)
-		p->watch(p->watch_arg, pc->notice, strlen(pc->notice), 1);
+	presence_cluster_watch(p, pc, 1);
 }
 
 void
@@ -1560,9 +1568,7 @@ presence_leave(struct presence *p, const char *channel, size_t len,
 			presence_ca(p, pc->slot, NULL, NULL, "SPUBLISH",
 			    pc->notice, pc->name, NULL);
 		}
-		if (p->watch != NULL)
-			p->watch(p->watch_arg, pc->notice, strlen(pc->notice),
-			    0);
+		presence_cluster_watch(p, pc, 0);
 	} else if (p->ac != NULL && !p->stopped) {
 		redisAsyncCommand(p->ac, NULL, NULL, "DEL %s", pc->hkey);
 		redisAsyncCommand(p->ac, NULL, NULL, "ZREM %s %s", pc->zkey,

@@ -83,7 +83,8 @@ struct presence	*presence_create_cluster(struct event_base *base,
 		    int events);
 /* Cluster: FN(ARG, NOTICE, LEN, ON) asks for the notice channel NOTICE
  * (borrowed) to be watched (ON 1: the first local stream of its presence
- * channel joined) or no longer (ON 0: the last left). */
+ * channel joined) or no longer (ON 0: the last left); never without
+ * EVENTS, as nothing would read on a notice. */
 typedef void	(*presence_watch_fn)(void *arg, const char *notice,
 		    size_t len, int on);
 void		 presence_on_watch(struct presence *p, presence_watch_fn fn,
