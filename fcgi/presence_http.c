@@ -2,7 +2,9 @@
  *
  * The presence endpoint (see presence_http.h). Redis is read through the
  * publisher's synchronous connection (publisher_redis()), once more on a
- * fresh connection when it had broken, as the stats endpoint does.
+ * fresh connection when it had broken, as the stats endpoint does; on a
+ * Redis Cluster through the publisher's cluster client (the keys and the
+ * script at the master of the channel's slot, see presence.h).
  */
 #include "config.h"
 
@@ -47,6 +49,15 @@ presence_http_check(struct http_answer *out, const struct cfg *cfg,
 	return 0;
 }
 
+/* presence_read_cluster's way to the cluster: the publisher's. */
+static redisReply *
+presence_http_cluster_cmd(void *arg, unsigned slot, int argc,
+    const char **argv, const size_t *argl, char *err, size_t errlen)
+{
+	return publisher_cluster_command(arg, slot, argc, argv, argl, err,
+	    errlen);
+}
+
 void
 presence_http_answer(struct http_answer *out, const struct cfg *cfg,
     struct publisher *pub, const char *channel, size_t len)
@@ -57,7 +68,11 @@ presence_http_answer(struct http_answer *out, const struct cfg *cfg,
 
 	memset(out, 0, sizeof *out);
 	snprintf(err, sizeof err, "presence is unavailable on this worker");
-	for (attempt = 0; attempt < 2 && pub != NULL; attempt++) {
+	if (pub != NULL && publisher_is_cluster(pub))
+		(void)presence_read_cluster(presence_http_cluster_cmd, pub,
+		    cfg->history_prefix, channel, len, &json, err, sizeof err);
+	for (attempt = 0; attempt < 2 && pub != NULL &&
+	    !publisher_is_cluster(pub); attempt++) {
 		if ((c = publisher_redis(pub, err, sizeof err)) == NULL)
 			continue;
 		if (presence_read_sync(c, cfg->history_prefix, channel, len,

@@ -98,6 +98,19 @@ worker_on_last(void *arg, const char *channel, size_t len)
 	broker_unwatch(w->broker, channel, len);
 }
 
+/* Cluster: presence wants a channel's notices (its first local stream
+ * joined) or no longer (its last left). */
+static void
+worker_presence_watch(void *arg, const char *notice, size_t len, int on)
+{
+	struct worker	*w = arg;
+
+	if (on)
+		broker_watch(w->broker, notice, len);
+	else
+		broker_unwatch(w->broker, notice, len);
+}
+
 static void
 worker_on_message(void *arg, const char *channel, size_t clen,
     const char *payload, size_t plen)
@@ -105,15 +118,11 @@ worker_on_message(void *arg, const char *channel, size_t clen,
 	struct worker	*w = arg;
 	struct envelope	 env;
 	struct hub_msg	 m;
-	const char	*notice;
-	size_t		 nlen;
 
-	if (w->presence != NULL) {
-		notice = presence_notice_channel(w->presence, &nlen);
-		if (clen == nlen && memcmp(channel, notice, nlen) == 0) {
-			presence_on_notice(w->presence, payload, plen);
-			return;
-		}
+	if (w->presence != NULL &&
+	    presence_is_notice(w->presence, channel, clen)) {
+		presence_on_notice(w->presence, payload, plen);
+		return;
 	}
 	memset(&m, 0, sizeof m);
 	switch (envelope_parse(payload, plen, &env)) {
@@ -203,17 +212,30 @@ worker_exit(void *arg)
 	loop_exit(w->loop);
 }
 
-/* In a cluster the stats report's removal goes out on the loop: it ends
- * once that is answered (three seconds at most, see stats.h). */
+/* The stats report is removed: the presence entries next. */
+static void
+worker_on_stats_removed(void *arg)
+{
+	struct worker	*w = arg;
+
+	if (w->presence != NULL)
+		presence_when_removed(w->presence, worker_exit, w);
+	else
+		loop_exit(w->loop);
+}
+
+/* In a cluster the removals of the stats report and of the presence
+ * entries go out on the loop: it ends once they are answered (three
+ * seconds at most for stats, see stats.h, one for presence). */
 static void
 worker_on_drained(void *arg)
 {
 	struct worker	*w = arg;
 
 	if (w->stats != NULL)
-		stats_when_removed(w->stats, worker_exit, w);
+		stats_when_removed(w->stats, worker_on_stats_removed, w);
 	else
-		loop_exit(w->loop);
+		worker_on_stats_removed(w);
 }
 
 /* Stops accepting and ends every stream gracefully; the loop exits once
@@ -483,12 +505,6 @@ worker_cluster_check(const struct cfg *cfg, char *err, size_t errlen)
 		    "keys' hash tag", cfg->history_prefix);
 		return -1;
 	}
-	if (cfg->presence != NULL) {
-		snprintf(err, errlen, "presence needs one Redis (or "
-		    "Sentinel): it is not supported yet with a "
-		    "redis+cluster:// URL");
-		return -1;
-	}
 	return 0;
 }
 
@@ -631,7 +647,13 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (w.cfg.presence != NULL) {
+	if (w.cfg.presence != NULL && w.cluster != NULL) {
+		w.presence = presence_create_cluster(loop_base(w.loop),
+		    w.cluster, w.cfg.history_prefix, w.cfg.presence,
+		    w.cfg.presence_ttl, w.hub, w.cfg.poll_hold_ms < 0);
+		presence_on_watch(w.presence, worker_presence_watch, &w);
+		stream_ctx_set_presence(w.streams, w.presence);
+	} else if (w.cfg.presence != NULL) {
 		w.presence = presence_create(loop_base(w.loop), w.cfg.redis,
 		    w.cfg.history_prefix, w.cfg.presence, w.cfg.presence_ttl,
 		    w.hub, w.cfg.poll_hold_ms < 0, err, sizeof err);
@@ -655,8 +677,11 @@ main(int argc, char **argv)
 		const char	*notice;
 		size_t		 nlen;
 
-		notice = presence_notice_channel(w.presence, &nlen);
-		broker_watch(w.broker, notice, nlen);
+		/* A cluster watches a notice channel per presence channel
+		 * (worker_presence_watch). */
+		if ((notice = presence_notice_channel(w.presence,
+		    &nlen)) != NULL)
+			broker_watch(w.broker, notice, nlen);
 		presence_start(w.presence);
 	}
 	if (acceptor_start(w.acceptor) == -1) {

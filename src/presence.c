@@ -9,9 +9,17 @@
  * Redis lost the hash, write it again) and for the reads. A pchan whose
  * last stream left while a reply was due is unlinked at once and freed by
  * the last such reply.
+ *
+ * On a cluster every command goes through the worker's cluster_async
+ * (not ours) to the slot of its channel, each with a ticket that names
+ * what its reply is for; the cluster answers each one exactly once, by
+ * its deadline or at cluster_async_free(), so presence_free() leaves
+ * itself to the last ticket (p->out) and a pchan to its last
+ * (pc->inflight), as above.
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +33,9 @@
 #include <hiredis/hiredis.h>
 #include <json-c/json.h>
 
+#include "channel.h"
+#include "cluster_async.h"
+#include "cluster_map.h"
 #include "dict.h"
 #include "hub.h"
 #include "log.h"
@@ -70,6 +81,8 @@ struct pchan {
 	size_t		 len;
 	char		*zkey;		/* P presence:NAME */
 	char		*hkey;		/* P presence:NAME/ID */
+	char		*notice;	/* cluster: P presence/notice{NAME} */
+	unsigned	 slot;		/* cluster: NAME's */
 	unsigned long	 count;		/* local streams */
 	struct dict	*users;		/* "u:NAME" -> streams */
 	char		*last_json;	/* last event sent, or NULL */
@@ -87,8 +100,16 @@ struct pchan {
 
 struct presence {
 	struct event_base	*base;
-	struct redis_conn	*conn;
+	struct redis_conn	*conn;		/* one Redis */
 	redisAsyncContext	*ac;
+	struct cluster_async	*ca;		/* a cluster (not ours) */
+	unsigned		 out;		/* cluster commands out */
+	int			 freed;		/* the last one frees */
+	unsigned		 removing;	/* the stop's removal out */
+	void			(*removed_fn)(void *);
+	void			*removed_arg;
+	presence_watch_fn	 watch;
+	void			*watch_arg;
 	struct hub		*hub;
 	char			*patterns;
 	char			*prefix;
@@ -105,9 +126,21 @@ struct presence {
 	struct dict		*chans;		/* name -> pchan */
 };
 
+struct presence_query;
+
 static void	presence_read(struct pchan *pc);
 static int	presence_send_read(struct presence *p, struct pchan *pc,
 		    int full);
+static void	presence_free_rest(struct presence *p);
+static void	presence_query_free(struct presence_query *q);
+
+/* Returns 1 when commands may be sent: a cluster always (its client
+ * waits out what is down), one Redis while connected. */
+static int
+presence_up(const struct presence *p)
+{
+	return p->ca != NULL || p->ac != NULL;
+}
 
 /* Writes the script's SHA1 in hex into SHA (PRESENCE_SHA_LEN + 1 bytes):
  * reads send it (EVALSHA), and the script itself only when Redis answers
@@ -262,15 +295,122 @@ presence_reply_json(const struct redisReply *r, const char *channel,
 	return 0;
 }
 
-/* Writes "P presence:CHANNEL" into a new string. */
-static char *
-presence_zkey(const char *prefix, const char *channel, size_t len)
+char *
+presence_key(const char *prefix, const char *channel, size_t len,
+    int cluster)
 {
-	size_t	 n = strlen(prefix) + sizeof PRESENCE_KEY + len;
+	size_t	 n = strlen(prefix) + sizeof PRESENCE_KEY + len + 2;
 	char	*k = xmalloc(n);
 
-	snprintf(k, n, "%s%s%.*s", prefix, PRESENCE_KEY, (int)len, channel);
+	/* In a cluster the channel is the hash tag (it holds no braces:
+	 * channel.h), so the set, the hashes and the notice channel share
+	 * its slot. */
+	if (cluster)
+		snprintf(k, n, "%s%s{%.*s}", prefix, PRESENCE_KEY, (int)len,
+		    channel);
+	else
+		snprintf(k, n, "%s%s%.*s", prefix, PRESENCE_KEY, (int)len,
+		    channel);
 	return k;
+}
+
+char *
+presence_cluster_notice(const char *prefix, const char *channel, size_t len)
+{
+	size_t	 n = strlen(prefix) + sizeof PRESENCE_NOTICE + len + 2;
+	char	*k = xmalloc(n);
+
+	snprintf(k, n, "%s%s{%.*s}", prefix, PRESENCE_NOTICE, (int)len,
+	    channel);
+	return k;
+}
+
+int
+presence_is_cluster_notice(const char *prefix, const char *name, size_t len)
+{
+	size_t		 plen = strlen(prefix), nlen = sizeof PRESENCE_NOTICE - 1;
+	const char	*why;
+
+	if (len < plen + nlen + 3 || memcmp(name, prefix, plen) != 0 ||
+	    memcmp(name + plen, PRESENCE_NOTICE, nlen) != 0 ||
+	    name[plen + nlen] != '{' || name[len - 1] != '}')
+		return 0;
+	return channel_name_valid(name + plen + nlen + 1,
+	    len - plen - nlen - 2, &why);
+}
+
+/* The read's arguments after the script: KEYS[1], now, the hashes'
+ * prefix, names to list (the caller frees ARGS->hpre). */
+struct presence_read_args {
+	char	*hpre;
+	char	 now[24];
+	char	 max[24];
+};
+
+static void
+presence_read_args(struct presence_read_args *a, const char *zkey)
+{
+	size_t	n = strlen(zkey) + 2;
+
+	a->hpre = xmalloc(n);
+	snprintf(a->hpre, n, "%s/", zkey);
+	snprintf(a->now, sizeof a->now, "%llu",
+	    (unsigned long long)presence_wall_ms());
+	snprintf(a->max, sizeof a->max, "%d", PRESENCE_USERS_MAX);
+}
+
+/* Fills ARGV/ARGL with the read of ZKEY (EVALSHA SHA, or EVAL of the
+ * script when FULL); returns the count, 7. */
+static int
+presence_read_argv(const char **argv, size_t *argl, int full,
+    const char *sha, const char *zkey, const struct presence_read_args *a)
+{
+	int	i;
+
+	argv[0] = full ? "EVAL" : "EVALSHA";
+	argv[1] = full ? PRESENCE_SCRIPT : sha;
+	argv[2] = "1";
+	argv[3] = zkey;
+	argv[4] = a->now;
+	argv[5] = a->hpre;
+	argv[6] = a->max;
+	for (i = 0; i < 7; i++)
+		argl[i] = strlen(argv[i]);
+	return 7;
+}
+
+int
+presence_read_cluster(presence_cmd_fn cmd, void *arg, const char *prefix,
+    const char *channel, size_t len, char **json, char *err, size_t errlen)
+{
+	struct presence_read_args	 a;
+	redisReply			*r;
+	const char			*argv[7];
+	size_t				 argl[7];
+	char				*zkey, sha[PRESENCE_SHA_LEN + 1];
+	unsigned			 slot;
+	int				 rc, argc;
+
+	*json = NULL;
+	presence_sha(sha);
+	zkey = presence_key(prefix, channel, len, 1);
+	slot = cluster_keyslot(zkey, strlen(zkey));
+	presence_read_args(&a, zkey);
+	argc = presence_read_argv(argv, argl, 0, sha, zkey, &a);
+	r = cmd(arg, slot, argc, argv, argl, err, errlen);
+	if (presence_noscript(r)) {
+		/* This master never saw the script (or lost it). */
+		freeReplyObject(r);
+		argc = presence_read_argv(argv, argl, 1, sha, zkey, &a);
+		r = cmd(arg, slot, argc, argv, argl, err, errlen);
+	}
+	free(zkey);
+	free(a.hpre);
+	if (r == NULL)
+		return -1;
+	rc = presence_reply_json(r, channel, len, json, err, errlen);
+	freeReplyObject(r);
+	return rc;
 }
 
 int
@@ -284,7 +424,7 @@ presence_read_sync(struct redisContext *c, const char *prefix,
 
 	*json = NULL;
 	presence_sha(sha);
-	zkey = presence_zkey(prefix, channel, len);
+	zkey = presence_key(prefix, channel, len, 0);
 	hpre = xmalloc(strlen(zkey) + 2);
 	snprintf(hpre, strlen(zkey) + 2, "%s/", zkey);
 	snprintf(now, sizeof now, "%llu",
@@ -329,6 +469,7 @@ presence_pchan_free(struct pchan *pc)
 	free(pc->name);
 	free(pc->zkey);
 	free(pc->hkey);
+	free(pc->notice);
 	free(pc->last_json);
 	free(pc);
 }
@@ -343,6 +484,85 @@ presence_pchan_done(struct pchan *pc)
 		return 1;
 	}
 	return pc->orphan;
+}
+
+/* Cluster: what a command's reply is for. */
+typedef void	(*presence_ca_fn)(struct presence *p, struct pchan *pc,
+		    struct presence_query *q, const redisReply *r,
+		    const char *err);
+
+struct presence_ticket {
+	struct presence		*p;
+	struct pchan		*pc;	/* or NULL; counted in its inflight */
+	struct presence_query	*q;	/* or NULL; its reply frees it */
+	presence_ca_fn		 fn;	/* NULL: errors are logged */
+};
+
+/* The cluster's answer to a command, exactly once (at the latest at its
+ * deadline or at cluster_async_free()). */
+static void
+presence_ca_reply(void *arg, const redisReply *r, const char *err)
+{
+	struct presence_ticket	*t = arg;
+	struct presence		*p = t->p;
+
+	p->out--;
+	if (t->pc != NULL && presence_pchan_done(t->pc))
+		;	/* unlinked: nobody to tell */
+	else if (p->freed) {
+		if (t->q != NULL)
+			presence_query_free(t->q);
+	} else if (t->fn != NULL)
+		t->fn(p, t->pc, t->q, r, err);
+	else if (r == NULL || r->type == REDIS_REPLY_ERROR)
+		presence_failed(p, r == NULL ? err : r->str);
+	if (p->freed && p->out == 0)
+		presence_free_rest(p);
+	free(t);
+}
+
+/* Cluster: sends the command of ARGC arguments to SLOT's master; FN gets
+ * its reply for PC (tracked: it stays until then) or Q. */
+static void
+presence_ca_argv(struct presence *p, unsigned slot, struct pchan *pc,
+    struct presence_query *q, presence_ca_fn fn, int argc,
+    const char **argv, const size_t *argl)
+{
+	struct presence_ticket	*t;
+
+	t = xcalloc(1, sizeof *t);
+	t->p = p;
+	t->pc = pc;
+	t->q = q;
+	t->fn = fn;
+	p->out++;
+	if (pc != NULL)
+		pc->inflight++;
+	/* The stop's removal has less time: the worker waits for it. */
+	cluster_async_command(p->ca, slot, argc, argv, argl, p->stopped ?
+	    PRESENCE_STOP_MS : PRESENCE_CLUSTER_MS, presence_ca_reply, t);
+}
+
+#define PRESENCE_CA_ARGS	8
+
+/* The same for NUL-terminated arguments, the list ended by NULL. */
+static void
+presence_ca(struct presence *p, unsigned slot, struct pchan *pc,
+    presence_ca_fn fn, ...)
+{
+	va_list		 ap;
+	const char	*argv[PRESENCE_CA_ARGS], *a;
+	size_t		 argl[PRESENCE_CA_ARGS];
+	int		 argc = 0;
+
+	va_start(ap, fn);
+	while (argc < PRESENCE_CA_ARGS && (a = va_arg(ap, const char *)) !=
+	    NULL) {
+		argv[argc] = a;
+		argl[argc++] = strlen(a);
+	}
+	va_end(ap);
+	presence_ca_argv(p, slot, pc, NULL, fn, argc, argv, argl);
 }
 
 /* Collects the user fields of a pchan for HSET. */
@@ -369,6 +589,32 @@ presence_add_user(const char *key, size_t klen, void *val, void *arg)
 	a->argl[a->n++] = strlen(num);
 }
 
+/* Writes "<ttl>" and "<now + ttl in ms>" (24 bytes each). */
+static void
+presence_expiry(const struct presence *p, char *ttl, char *score)
+{
+	snprintf(ttl, 24, "%u", p->ttl);
+	snprintf(score, 24, "%llu", (unsigned long long)(presence_wall_ms() +
+	    p->ttl * 1000ULL));
+}
+
+/* The cluster's write of PC's whole state, HSET's arguments in A. */
+static void
+presence_write_full_cluster(struct presence *p, struct pchan *pc,
+    const struct presence_argv *a)
+{
+	char	ttl[24], score[24];
+
+	presence_expiry(p, ttl, score);
+	presence_ca(p, pc->slot, NULL, NULL, "DEL", pc->hkey, NULL);
+	presence_ca_argv(p, pc->slot, NULL, NULL, NULL, (int)a->n, a->argv,
+	    a->argl);
+	presence_ca(p, pc->slot, NULL, NULL, "EXPIRE", pc->hkey, ttl, NULL);
+	presence_ca(p, pc->slot, NULL, NULL, "ZADD", pc->zkey, score, p->id,
+	    NULL);
+	presence_ca(p, pc->slot, NULL, NULL, "EXPIRE", pc->zkey, ttl, NULL);
+}
+
 /* Writes PC's whole state: DEL, HSET, EXPIRE, ZADD, EXPIRE. */
 static void
 presence_write_full(struct presence *p, struct pchan *pc)
@@ -389,6 +635,13 @@ presence_write_full(struct presence *p, struct pchan *pc)
 	a.n = 4;
 	a.k = 0;
 	dict_foreach(pc->users, presence_add_user, &a);
+	if (p->ca != NULL) {
+		presence_write_full_cluster(p, pc, &a);
+		free(a.argv);
+		free(a.argl);
+		free(a.num);
+		return;
+	}
 	redisAsyncCommand(p->ac, NULL, NULL, "DEL %s", pc->hkey);
 	redisAsyncCommandArgv(p->ac, NULL, NULL, (int)a.n, a.argv, a.argl);
 	redisAsyncCommand(p->ac, NULL, NULL, "EXPIRE %s %u", pc->hkey,
@@ -410,7 +663,7 @@ presence_notice(struct presence *p, struct pchan *pc)
 	struct timeval	tv;
 	uint64_t	now = presence_mono_ms(), wait;
 
-	if (p->ac == NULL || p->stopped ||
+	if (!presence_up(p) || p->stopped ||
 	    evtimer_pending(pc->notice_ev, NULL))
 		return;
 	if (pc->last_notice_ms != 0 &&
@@ -422,8 +675,12 @@ presence_notice(struct presence *p, struct pchan *pc)
 		return;
 	}
 	pc->last_notice_ms = now;
-	redisAsyncCommand(p->ac, NULL, NULL, "PUBLISH %s %b", p->notice,
-	    pc->name, pc->len);
+	if (p->ca != NULL)
+		presence_ca(p, pc->slot, NULL, NULL, "SPUBLISH", pc->notice,
+		    pc->name, NULL);
+	else
+		redisAsyncCommand(p->ac, NULL, NULL, "PUBLISH %s %b",
+		    p->notice, pc->name, pc->len);
 }
 
 static void
@@ -437,22 +694,12 @@ presence_on_notice_timer(evutil_socket_t fd, short what, void *arg)
 /* The reply to a read: the JSON goes to the channel's streams when it is
  * new. */
 static void
-presence_on_read(redisAsyncContext *ac, void *r, void *priv)
+presence_read_reply(struct pchan *pc, const redisReply *r)
 {
-	struct pchan	*pc = priv;
 	struct presence	*p = pc->p;
 	struct hub_msg	 m;
 	char		*json, err[256];
 
-	pc->reading = 0;
-	if (presence_pchan_done(pc) || r == NULL)
-		return;
-	if (presence_noscript(r)) {
-		/* Redis lost its scripts: this once, the whole script. */
-		if (p->ac != NULL && !p->stopped)
-			presence_send_read(p, pc, 1);
-		return;
-	}
 	if (presence_reply_json(r, pc->name, pc->len, &json, err,
 	    sizeof err) == -1) {
 		presence_failed(p, err);
@@ -480,14 +727,64 @@ presence_on_read(redisAsyncContext *ac, void *r, void *priv)
 	}
 }
 
+static void
+presence_on_read(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct pchan	*pc = priv;
+	struct presence	*p = pc->p;
+
+	pc->reading = 0;
+	if (presence_pchan_done(pc) || r == NULL)
+		return;
+	if (presence_noscript(r)) {
+		/* Redis lost its scripts: this once, the whole script. */
+		if (p->ac != NULL && !p->stopped)
+			presence_send_read(p, pc, 1);
+		return;
+	}
+	presence_read_reply(pc, r);
+}
+
+/* The same through a cluster. */
+static void
+presence_ca_on_read(struct presence *p, struct pchan *pc,
+    struct presence_query *q, const redisReply *r, const char *err)
+{
+	pc->reading = 0;
+	if (r == NULL) {
+		presence_failed(p, err);
+		return;
+	}
+	if (presence_noscript(r)) {
+		/* This master never saw the script, or lost it. */
+		if (!p->stopped)
+			presence_send_read(p, pc, 1);
+		return;
+	}
+	presence_read_reply(pc, r);
+}
+
 /* Sends the read of PC's sum: EVALSHA, or the whole script (FULL).
  * Returns 0, or -1. */
 static int
 presence_send_read(struct presence *p, struct pchan *pc, int full)
 {
-	char	*hpre, nowbuf[24], max[24];
-	int	 rc;
+	struct presence_read_args	 ra;
+	const char			*argv[7];
+	size_t				 argl[7];
+	char				*hpre, nowbuf[24], max[24];
+	int				 rc, argc;
 
+	if (p->ca != NULL) {
+		presence_read_args(&ra, pc->zkey);
+		argc = presence_read_argv(argv, argl, full, p->sha, pc->zkey,
+		    &ra);
+		presence_ca_argv(p, pc->slot, pc, NULL, presence_ca_on_read,
+		    argc, argv, argl);
+		free(ra.hpre);
+		pc->reading = 1;
+		return 0;
+	}
 	hpre = xmalloc(strlen(pc->zkey) + 2);
 	snprintf(hpre, strlen(pc->zkey) + 2, "%s/", pc->zkey);
 	snprintf(nowbuf, sizeof nowbuf, "%llu",
@@ -550,12 +847,51 @@ presence_on_query(redisAsyncContext *ac, void *r, void *priv)
 	presence_query_free(q);
 }
 
+/* The same through a cluster. */
+static void
+presence_ca_on_query(struct presence *p, struct pchan *pc,
+    struct presence_query *q, const redisReply *r, const char *err)
+{
+	char	*json = NULL, why[256];
+
+	if (q->fn == NULL) {
+		presence_query_free(q);
+		return;
+	}
+	if (r == NULL)
+		snprintf(why, sizeof why, "%s", err);
+	else if (presence_noscript(r) && !q->full) {
+		q->full = 1;	/* this master lacks the script */
+		presence_query_send(q);
+		return;
+	} else
+		(void)presence_reply_json(r, q->channel, q->len, &json, why,
+		    sizeof why);
+	q->fn(q->arg, json, json != NULL ? NULL : why);
+	free(json);
+	presence_query_free(q);
+}
+
 /* Sends Q's read; returns 0, or -1. */
 static int
 presence_query_send(struct presence_query *q)
 {
-	char	*hpre, nowbuf[24], max[24];
-	int	 rc;
+	struct presence_read_args	 ra;
+	const char			*argv[7];
+	size_t				 argl[7];
+	char				*hpre, nowbuf[24], max[24];
+	int				 rc, argc;
+
+	if (q->p->ca != NULL) {
+		presence_read_args(&ra, q->zkey);
+		argc = presence_read_argv(argv, argl, q->full, q->p->sha,
+		    q->zkey, &ra);
+		presence_ca_argv(q->p, cluster_keyslot(q->zkey,
+		    strlen(q->zkey)), NULL, q, presence_ca_on_query, argc,
+		    argv, argl);
+		free(ra.hpre);
+		return 0;
+	}
 
 	hpre = xmalloc(strlen(q->zkey) + 2);
 	snprintf(hpre, strlen(q->zkey) + 2, "%s/", q->zkey);
@@ -576,7 +912,7 @@ presence_query(struct presence *p, const char *channel, size_t len,
 {
 	struct presence_query	*q;
 
-	if (p == NULL || p->ac == NULL) {
+	if (p == NULL || !presence_up(p)) {
 		snprintf(err, errlen, "presence: redis is unreachable");
 		return NULL;
 	}
@@ -586,7 +922,7 @@ presence_query(struct presence *p, const char *channel, size_t len,
 	q->arg = arg;
 	q->channel = xstrndup(channel, len);
 	q->len = len;
-	q->zkey = presence_zkey(p->prefix, channel, len);
+	q->zkey = presence_key(p->prefix, channel, len, p->ca != NULL);
 	if (presence_query_send(q) == -1) {
 		presence_query_free(q);
 		snprintf(err, errlen, "presence: redis is unreachable");
@@ -610,7 +946,7 @@ presence_read(struct pchan *pc)
 	struct timeval	 tv;
 	uint64_t	 now = presence_mono_ms(), wait;
 
-	if (!p->events || p->ac == NULL || p->stopped || pc->orphan)
+	if (!p->events || !presence_up(p) || p->stopped || pc->orphan)
 		return;
 	if (pc->reading) {
 		pc->again = 1;
@@ -637,16 +973,40 @@ presence_on_read_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The heartbeat's EXPIRE of a hash: 0 means Redis lost it. */
+static void	presence_expire_reply(struct pchan *pc,
+		    const redisReply *reply);
+
 static void
 presence_on_expire(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct pchan	*pc = priv;
-	redisReply	*reply = r;
 
-	if (presence_pchan_done(pc) || reply == NULL)
+	if (presence_pchan_done(pc) || r == NULL)
 		return;
+	presence_expire_reply(pc, r);
+}
+
+/* The same through a cluster: an answer ends a failure's quiet. */
+static void
+presence_ca_on_expire(struct presence *p, struct pchan *pc,
+    struct presence_query *q, const redisReply *r, const char *err)
+{
+	if (r == NULL) {
+		presence_failed(p, err);
+		return;
+	}
+	if (r->type == REDIS_REPLY_INTEGER && p->quiet) {
+		log_info("presence: redis answers again");
+		p->quiet = 0;
+	}
+	presence_expire_reply(pc, r);
+}
+
+static void
+presence_expire_reply(struct pchan *pc, const redisReply *reply)
+{
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0 &&
-	    pc->p->ac != NULL && !pc->p->stopped) {
+	    presence_up(pc->p) && !pc->p->stopped) {
 		log_info("presence: redis lost this worker's entry of %s; "
 		    "writing it again", pc->name);
 		presence_write_full(pc->p, pc);
@@ -702,6 +1062,16 @@ presence_beat_one(const char *key, size_t klen, void *val, void *arg)
 	if (e->full) {
 		presence_write_full(p, pc);
 		presence_notice(p, pc);
+	} else if (p->ca != NULL) {
+		char	ttl[24], score[24];
+
+		presence_expiry(p, ttl, score);
+		presence_ca(p, pc->slot, pc, presence_ca_on_expire, "EXPIRE",
+		    pc->hkey, ttl, NULL);
+		presence_ca(p, pc->slot, NULL, NULL, "ZADD", pc->zkey, score,
+		    p->id, NULL);
+		presence_ca(p, pc->slot, NULL, NULL, "EXPIRE", pc->zkey, ttl,
+		    NULL);
 	} else {
 		if (redisAsyncCommand(p->ac, presence_on_expire, pc,
 		    "EXPIRE %s %u", pc->hkey, p->ttl) == REDIS_OK)
@@ -768,27 +1138,22 @@ presence_on_beat(evutil_socket_t fd, short what, void *arg)
 
 	if (p->stopped)
 		return;
-	if (p->ac == NULL) {
+	if (!presence_up(p)) {
 		presence_connect(p);
 		return;
 	}
 	dict_foreach(p->chans, presence_beat_one, &e);
 }
 
-struct presence *
-presence_create(struct event_base *base, const char *url, const char *prefix,
-    const char *patterns, unsigned ttl, struct hub *hub, int events,
-    char *err, size_t errlen)
+/* What both kinds of presence share. */
+static void
+presence_init(struct presence *p, struct event_base *base,
+    const char *prefix, const char *patterns, unsigned ttl, struct hub *hub,
+    int events)
 {
-	struct presence	*p;
 	char		 host[256];
 	size_t		 n;
 
-	p = xcalloc(1, sizeof *p);
-	if ((p->conn = redis_conn_create(url, err, errlen)) == NULL) {
-		free(p);
-		return NULL;
-	}
 	p->base = base;
 	p->hub = hub;
 	p->events = events;
@@ -806,13 +1171,63 @@ presence_create(struct event_base *base, const char *url, const char *prefix,
 	presence_sha(p->sha);
 	p->chans = dict_create();
 	p->beat = event_new(base, -1, EV_PERSIST, presence_on_beat, p);
+}
+
+struct presence *
+presence_create(struct event_base *base, const char *url, const char *prefix,
+    const char *patterns, unsigned ttl, struct hub *hub, int events,
+    char *err, size_t errlen)
+{
+	struct presence	*p;
+
+	p = xcalloc(1, sizeof *p);
+	if ((p->conn = redis_conn_create(url, err, errlen)) == NULL) {
+		free(p);
+		return NULL;
+	}
+	presence_init(p, base, prefix, patterns, ttl, hub, events);
 	return p;
+}
+
+struct presence *
+presence_create_cluster(struct event_base *base, struct cluster_async *ca,
+    const char *prefix, const char *patterns, unsigned ttl, struct hub *hub,
+    int events)
+{
+	struct presence	*p;
+
+	p = xcalloc(1, sizeof *p);
+	p->ca = ca;
+	presence_init(p, base, prefix, patterns, ttl, hub, events);
+	return p;
+}
+
+void
+presence_on_watch(struct presence *p, presence_watch_fn fn, void *arg)
+{
+	p->watch = fn;
+	p->watch_arg = arg;
 }
 
 static void
 presence_free_one(const char *key, size_t klen, void *val, void *arg)
 {
 	presence_pchan_free(val);
+}
+
+/* Cluster: frees PC, or leaves it to its last reply. */
+static void
+presence_orphan_one(const char *key, size_t klen, void *val, void *arg)
+{
+	struct pchan	*pc = val;
+
+	if (pc->inflight == 0) {
+		presence_pchan_free(pc);
+		return;
+	}
+	pc->orphan = 1;
+	event_del(pc->read_ev);
+	event_del(pc->notice_ev);
 }
 
 static void
@@ -833,6 +1248,19 @@ presence_free(struct presence *p)
 		return;
 	if (p->beat != NULL)
 		event_free(p->beat);
+	p->beat = NULL;
+	if (p->ca != NULL) {
+		/* Replies still due find orphans; the last frees P. */
+		dict_foreach(p->chans, presence_orphan_one, NULL);
+		dict_free(p->chans);
+		p->chans = NULL;
+		p->removed_fn = NULL;
+		if (p->out > 0)
+			p->freed = 1;
+		else
+			presence_free_rest(p);
+		return;
+	}
 	if ((ac = p->ac) != NULL) {
 		/* Its callbacks run now with no reply; orphans go. */
 		p->ac = NULL;
@@ -841,7 +1269,16 @@ presence_free(struct presence *p)
 	dict_foreach(p->chans, presence_unref_one, NULL);
 	dict_foreach(p->chans, presence_free_one, NULL);
 	dict_free(p->chans);
-	redis_conn_free(p->conn);
+	p->chans = NULL;
+	presence_free_rest(p);
+}
+
+/* Frees what is left of P once no reply can reach it. */
+static void
+presence_free_rest(struct presence *p)
+{
+	if (p->conn != NULL)
+		redis_conn_free(p->conn);
 	free(p->patterns);
 	free(p->prefix);
 	free(p->notice);
@@ -860,7 +1297,24 @@ presence_start(struct presence *p)
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	event_add(p->beat, &tv);
-	presence_connect(p);
+	if (p->ca == NULL)
+		presence_connect(p);
+}
+
+/* The answer to one command of the stop's removal (cluster). */
+static void
+presence_ca_on_removed(struct presence *p, struct pchan *pc,
+    struct presence_query *q, const redisReply *r, const char *err)
+{
+	void	(*fn)(void *);
+
+	if (r == NULL || r->type == REDIS_REPLY_ERROR)
+		log_debug("presence: cannot remove this worker's entry: %s",
+		    r == NULL ? err : r->str);
+	if (--p->removing > 0 || (fn = p->removed_fn) == NULL)
+		return;
+	p->removed_fn = NULL;
+	fn(p->removed_arg);
 }
 
 static void
@@ -868,6 +1322,17 @@ presence_remove_one(const char *key, size_t klen, void *val, void *arg)
 {
 	struct presence	*p = arg;
 	struct pchan	*pc = val;
+
+	if (p->ca != NULL) {
+		p->removing += 3;
+		presence_ca(p, pc->slot, NULL, presence_ca_on_removed, "DEL",
+		    pc->hkey, NULL);
+		presence_ca(p, pc->slot, NULL, presence_ca_on_removed, "ZREM",
+		    pc->zkey, p->id, NULL);
+		presence_ca(p, pc->slot, NULL, presence_ca_on_removed,
+		    "SPUBLISH", pc->notice, pc->name, NULL);
+		return;
+	}
 
 	redisAsyncCommand(p->ac, NULL, NULL, "DEL %s", pc->hkey);
 	redisAsyncCommand(p->ac, NULL, NULL, "ZREM %s %s", pc->zkey, p->id);
@@ -881,6 +1346,12 @@ presence_stop(struct presence *p)
 	if (p->stopped)
 		return;
 	event_del(p->beat);
+	if (p->ca != NULL) {
+		/* First: the removal goes with PRESENCE_STOP_MS. */
+		p->stopped = 1;
+		dict_foreach(p->chans, presence_remove_one, p);
+		return;
+	}
 	if (p->ac != NULL && (p->ac->c.flags & REDIS_CONNECTED)) {
 		dict_foreach(p->chans, presence_remove_one, p);
 		/* Now: the loop may end before it would write them. */
@@ -889,11 +1360,35 @@ presence_stop(struct presence *p)
 	p->stopped = 1;
 }
 
+void
+presence_when_removed(struct presence *p, void (*fn)(void *), void *arg)
+{
+	if (p->removing == 0) {
+		fn(arg);
+		return;
+	}
+	p->removed_fn = fn;
+	p->removed_arg = arg;
+}
+
 const char *
 presence_notice_channel(const struct presence *p, size_t *len)
 {
+	if (p->ca != NULL) {
+		*len = 0;
+		return NULL;
+	}
 	*len = p->notice_len;
 	return p->notice;
+}
+
+int
+presence_is_notice(const struct presence *p, const char *channel,
+    size_t len)
+{
+	if (p->ca != NULL)
+		return presence_is_cluster_notice(p->prefix, channel, len);
+	return len == p->notice_len && memcmp(channel, p->notice, len) == 0;
 }
 
 void
@@ -922,15 +1417,40 @@ presence_field(const char *user, char *buf, size_t *len)
 	return buf;
 }
 
+/* The same through a cluster (F NUL-terminated). */
+static void
+presence_write_cluster(struct presence *p, struct pchan *pc, const char *f,
+    unsigned long count)
+{
+	char	n[24], c[24];
+
+	snprintf(n, sizeof n, "%lu", pc->count);
+	snprintf(c, sizeof c, "%lu", count);
+	if (f == NULL)
+		presence_ca(p, pc->slot, NULL, NULL, "HSET", pc->hkey, "n", n,
+		    NULL);
+	else if (count > 0)
+		presence_ca(p, pc->slot, NULL, NULL, "HSET", pc->hkey, "n", n,
+		    f, c, NULL);
+	else {
+		presence_ca(p, pc->slot, NULL, NULL, "HSET", pc->hkey, "n", n,
+		    NULL);
+		presence_ca(p, pc->slot, NULL, NULL, "HDEL", pc->hkey, f,
+		    NULL);
+	}
+}
+
 /* Writes PC's count and the field F (FLEN bytes) with its COUNT: 0 drops
  * it. */
 static void
 presence_write(struct presence *p, struct pchan *pc, const char *f,
     size_t flen, unsigned long count)
 {
-	if (p->ac == NULL || p->stopped)
+	if (!presence_up(p) || p->stopped)
 		return;
-	if (f == NULL)
+	if (p->ca != NULL)
+		presence_write_cluster(p, pc, f, count);
+	else if (f == NULL)
 		redisAsyncCommand(p->ac, NULL, NULL, "HSET %s n %lu",
 		    pc->hkey, pc->count);
 	else if (count > 0)
@@ -943,6 +1463,24 @@ presence_write(struct presence *p, struct pchan *pc, const char *f,
 		    f, flen);
 	}
 	presence_notice(p, pc);
+}
+
+/* Cluster: PC's notice channel is watched (or no longer: ON 0) by a
+ * worker that sends events; the others never read on a notice. */
+static void
+presence_cluster_watch(struct presence *p, struct pchan *pc, int on)
+{
+	if (p->watch != NULL && p->events)
+		p->watch(p->watch_arg, pc->notice, strlen(pc->notice), on);
+}
+
+/* Cluster: PC's slot and notice channel, watched from now on. */
+static void
+presence_cluster_chan(struct presence *p, struct pchan *pc)
+{
+	pc->slot = cluster_keyslot(pc->zkey, strlen(pc->zkey));
+	pc->notice = presence_cluster_notice(p->prefix, pc->name, pc->len);
+	presence_cluster_watch(p, pc, 1);
 }
 
 void
@@ -963,10 +1501,13 @@ presence_join(struct presence *p, const char *channel, size_t len,
 		pc->p = p;
 		pc->name = xstrndup(channel, len);
 		pc->len = len;
-		pc->zkey = presence_zkey(p->prefix, channel, len);
+		pc->zkey = presence_key(p->prefix, channel, len,
+		    p->ca != NULL);
 		n = strlen(pc->zkey) + 1 + strlen(p->id) + 1;
 		pc->hkey = xmalloc(n);
 		snprintf(pc->hkey, n, "%s/%s", pc->zkey, p->id);
+		if (p->ca != NULL)
+			presence_cluster_chan(p, pc);
 		pc->users = dict_create();
 		pc->read_ev = evtimer_new(p->base, presence_on_read_timer, pc);
 		pc->notice_ev = evtimer_new(p->base, presence_on_notice_timer,
@@ -980,9 +1521,15 @@ presence_join(struct presence *p, const char *channel, size_t len,
 		dict_put(pc->users, f, flen, (void *)c);
 	}
 	if (pc->count == 1) {
-		if (p->ac != NULL && !p->stopped) {
+		if (presence_up(p) && !p->stopped) {
 			presence_write_full(p, pc);
 			presence_notice(p, pc);
+			/* A cluster's notice channel was watched just now: the
+			 * notice may reach the master before the subscription
+			 * does. The read goes after the writes, on the same
+			 * connection. */
+			if (p->ca != NULL)
+				presence_read(pc);
 		}
 	} else
 		presence_write(p, pc, f, flen, c);
@@ -1012,7 +1559,17 @@ presence_leave(struct presence *p, const char *channel, size_t len,
 		return;
 	}
 	/* The last local stream: this worker's entry goes. */
-	if (p->ac != NULL && !p->stopped) {
+	if (p->ca != NULL) {
+		if (!p->stopped) {
+			presence_ca(p, pc->slot, NULL, NULL, "DEL", pc->hkey,
+			    NULL);
+			presence_ca(p, pc->slot, NULL, NULL, "ZREM", pc->zkey,
+			    p->id, NULL);
+			presence_ca(p, pc->slot, NULL, NULL, "SPUBLISH",
+			    pc->notice, pc->name, NULL);
+		}
+		presence_cluster_watch(p, pc, 0);
+	} else if (p->ac != NULL && !p->stopped) {
 		redisAsyncCommand(p->ac, NULL, NULL, "DEL %s", pc->hkey);
 		redisAsyncCommand(p->ac, NULL, NULL, "ZREM %s %s", pc->zkey,
 		    p->id);

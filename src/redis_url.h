@@ -11,9 +11,9 @@
  *   redis+cluster://[[user]:password@]host[:port][,host[:port]...][/0]
  *        Redis Cluster: seed nodes (port 6379 by default) to learn the
  *        topology from; a cluster has database 0 only, so no other /db.
- *        The publisher takes it (cluster_sync.h); redis_conn_create(), the
- *        way of the worker's single-node clients, refuses it
- *        (REDIS_URL_CLUSTER_UNSUPPORTED).
+ *        The publisher takes it through cluster_sync.h, the worker through
+ *        cluster_async.h; redis_conn_create(), the way of the single-node
+ *        clients, refuses it (REDIS_URL_CLUSTER_UNSUPPORTED).
  * host may be a name, an IPv4 address or a bracketed IPv6 address.
  * Percent-escapes are decoded in user and password.
  */
@@ -26,11 +26,10 @@
 #define REDIS_URL_SENTINELS_MAX	16
 #define REDIS_URL_SEEDS_MAX	16
 
-/* Why the worker refuses a redis+cluster:// URL for now (one line, for
- * the error after "--redis: "). */
+/* Why a single-node client refuses a redis+cluster:// URL (one line). */
 #define REDIS_URL_CLUSTER_UNSUPPORTED \
-	"redis+cluster:// is not supported yet by the sse-fcgi worker " \
-	"(sse-publish publishes to a cluster)"
+	"redis+cluster:// is not supported by a connection to one node " \
+	"(a cluster is reached through the cluster client)"
 
 /* One sentinel of a redis+sentinel:// URL. */
 struct redis_sentinel {

@@ -32,8 +32,10 @@
 #      missed, from the history (the new worker counts them replayed).
 # Besides: a stream of several channels with a Last-Event-ID that is not
 # a position for each (a plain id, a field too few or too many, a field
-# not an id) is refused with 400 naming the positions; a worker given --presence and a cluster URL
-# exits 2 with one error line naming presence; every channel's history (at
+# not an id) is refused with 400 naming the positions, and so are
+# several channels in poll mode and 65 in one stream; a worker given a
+# history-prefix with '{' and a cluster URL exits 2 with one error line
+# naming it; every channel's history (at
 # its master) holds each published event once, in order, so a publisher's
 # fault is told apart from the worker's; /stats answers, with no stream
 # left open; the worker log has no error but of Redis nodes or the
@@ -56,14 +58,15 @@ SECRET=cluster-publish-secret
 WARGS=(--retry 1000 --keepalive 5 --log-level debug --publisher-secret "$SECRET")
 
 DOWN=$(free_port)
-# --presence with a cluster URL: refused before any connection.
+# A history-prefix holding a '{' (the channel must be the keys' hash
+# tag): refused before any connection.
 timeout -k 5 20 "$SSE_FCGI" --redis "redis+cluster://127.0.0.1:$DOWN" \
-    --presence 'room.*' --listen "unix:$T/presence.sock" \
-    > /dev/null 2> "$T/presence.err" < /dev/null; rc=$?
-grep ' error: ' "$T/presence.err" > "$T/presence.errors"
-echo "# --presence with a cluster URL: exit $rc: $(head -c 300 "$T/presence.errors")"
-check "--presence with a cluster URL: exit 2, one error line, naming presence" bash -c \
-    "[ $rc = 2 ] && [ \$(wc -l < '$T/presence.errors') = 1 ] && grep -qi presence '$T/presence.errors'"
+    --history-prefix 'x{y}:' --listen "unix:$T/prefix.sock" \
+    > /dev/null 2> "$T/prefix.err" < /dev/null; rc=$?
+grep ' error: ' "$T/prefix.err" > "$T/prefix.errors"
+echo "# history-prefix x{y}: with a cluster URL: exit $rc: $(head -c 300 "$T/prefix.errors")"
+check "a history-prefix with '{' and a cluster URL: exit 2, one error line, naming it" bash -c \
+    "[ $rc = 2 ] && [ \$(wc -l < '$T/prefix.errors') = 1 ] && grep -q history-prefix '$T/prefix.errors'"
 
 t0=$SECONDS
 start_cluster

@@ -3,16 +3,20 @@
  * Presence's pure parts: which channels have presence, which user names
  * may be listed (the UTF-8 check), and the reading of the presence
  * script's reply, well-formed and not, into the endpoint's and the
- * event's JSON.
+ * event's JSON; the keys and notice channels, on one Redis and on a
+ * cluster (where the channel is the hash tag), and the recognition of a
+ * cluster's notice channels.
  */
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <hiredis/hiredis.h>
 
+#include "cluster_map.h"
 #include "presence.h"
 #include "testlib.h"
 
@@ -159,11 +163,78 @@ test_reply(void)
 	test_cond("nil", json_bad(reply(REDIS_REPLY_NIL, 0, NULL)));
 }
 
+/* Returns 1 if S (a new string) equals WANT; frees S. */
+static int
+str_is(char *s, const char *want)
+{
+	int	ok = s != NULL && strcmp(s, want) == 0;
+
+	free(s);
+	return ok;
+}
+
+static void
+test_names(void)
+{
+	char	*k, *n, h[64];
+
+	test_cond("key", str_is(presence_key("sse:", "room.1", 6, 0),
+	    "sse:presence:room.1"));
+	test_cond("key, length", str_is(presence_key("sse:", "room.12", 6,
+	    0), "sse:presence:room.1"));
+	test_cond("cluster key", str_is(presence_key("sse:", "room.1", 6, 1),
+	    "sse:presence:{room.1}"));
+	test_cond("cluster key, no prefix", str_is(presence_key("", "a", 1,
+	    1), "presence:{a}"));
+	test_cond("notice", str_is(presence_cluster_notice("sse:", "room.1",
+	    6), "sse:presence/notice{room.1}"));
+	/* The set, a hash and the notice channel all in the channel's
+	 * slot. */
+	k = presence_key("sse:", "room.1", 6, 1);
+	n = presence_cluster_notice("sse:", "room.1", 6);
+	test_cond("key slot", cluster_keyslot(k, strlen(k)) ==
+	    cluster_keyslot("room.1", 6));
+	test_cond("notice slot", cluster_keyslot(n, strlen(n)) ==
+	    cluster_keyslot("room.1", 6));
+	free(n);
+	snprintf(h, sizeof h, "%s/host:42", k);
+	test_cond("hash slot", cluster_keyslot(h, strlen(h)) ==
+	    cluster_keyslot("room.1", 6));
+	free(k);
+}
+
+static int
+notice_is(const char *prefix, const char *name)
+{
+	return presence_is_cluster_notice(prefix, name, strlen(name));
+}
+
+static void
+test_notice_match(void)
+{
+	test_cond("notice", notice_is("sse:", "sse:presence/notice{room.1}"));
+	test_cond("no prefix", notice_is("", "presence/notice{a}"));
+	test_cond("other prefix", !notice_is("sse:",
+	    "sso:presence/notice{room.1}"));
+	test_cond("global", !notice_is("sse:", "sse:presence/notice"));
+	test_cond("empty tag", !notice_is("sse:", "sse:presence/notice{}"));
+	test_cond("unclosed", !notice_is("sse:", "sse:presence/notice{a"));
+	test_cond("tail", !notice_is("sse:", "sse:presence/notice{a}b"));
+	test_cond("nested", !notice_is("sse:", "sse:presence/notice{a{b}"));
+	test_cond("bad char", !notice_is("sse:", "sse:presence/notice{a b}"));
+	test_cond("a channel", !notice_is("sse:", "room.1"));
+	test_cond("short", !notice_is("sse:", "sse:"));
+	test_cond("cut", !presence_is_cluster_notice("sse:",
+	    "sse:presence/notice{room.1}", 20));
+}
+
 int
 main(void)
 {
 	test_patterns();
 	test_users();
 	test_reply();
+	test_names();
+	test_notice_match();
 	return test_report("test_presence");
 }

@@ -517,7 +517,7 @@ test_cluster_refused(void)
 	test_cond("the reason is one line, naming the scheme",
 	    strchr(REDIS_URL_CLUSTER_UNSUPPORTED, '\n') == NULL &&
 	    strstr(REDIS_URL_CLUSTER_UNSUPPORTED, "redis+cluster:// is not "
-	    "supported yet by") != NULL);
+	    "supported by") != NULL);
 	err[0] = '\0';
 	test_cond("a bad cluster URL: its own reason first", redis_conn_create(
 	    "redis+cluster://h1/2", err, sizeof err) == NULL &&
