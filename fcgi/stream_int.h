@@ -187,6 +187,12 @@ void	stream_replay_next(struct stream *s);
  * cannot send yet (bounded by queue-limit: over it, S is closed). */
 void	stream_hold(struct stream *s, size_t chan, struct frame *f,
 	    const struct event_id *id);
+/* The frame of history entry E on CHANNEL (LEN bytes) for subscribers of
+ * KIND (hub.h), made by the first stream that needs it and shared by the
+ * read's streams (history.h; the read keeps the reference). */
+struct history_entry;
+struct frame *stream_entry_frame(const struct history_entry *e,
+	    const char *channel, size_t len, int kind);
 /* Releases the events held while waiting or resuming. */
 void	stream_drop_pending(struct stream *s);
 /* Frees the request once the stream is live. */

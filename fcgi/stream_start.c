@@ -211,30 +211,37 @@ stream_push_gap(struct stream *s, const char *channel, const char *last_id,
 	frame_unref(f);
 }
 
-/* Queues a page's entries, each in the frame the read shares (made here
- * by the first stream that needs it). */
+struct frame *
+stream_entry_frame(const struct history_entry *e, const char *channel,
+    size_t len, int kind)
+{
+	struct frame	**slot = &e->frames[kind];
+	struct hub_msg	  m;
+
+	if (*slot == NULL) {
+		m.id = &e->id;
+		m.id_text = e->id_text;
+		m.event = e->event;
+		m.data = e->data;
+		m.len = e->len;
+		*slot = hub_frame(channel, len, kind, &m);
+	}
+	return *slot;
+}
+
+/* Queues a page's entries, each in the frame the read shares. */
 static void
 stream_replay_page(struct stream *s, const struct history_snapshot *snap)
 {
 	const struct history_entry *e;
-	struct hub_msg		 m;
-	struct frame		**slot;
 	size_t			 i;
-	int			 tagged = s->nsubs > 1;
+	int			 kind = s->nsubs > 1 ? HUB_TAGGED : HUB_PLAIN;
 
 	for (i = 0; i < snap->nentries; i++) {
 		e = &snap->entries[i];
-		slot = &e->frames[tagged];
-		if (*slot == NULL) {
-			m.id = &e->id;
-			m.id_text = e->id_text;
-			m.event = e->event;
-			m.data = e->data;
-			m.len = e->len;
-			*slot = hub_frame(s->req->channels[e->channel],
-			    s->req->lens[e->channel], tagged, &m);
-		}
-		stream_push(s, *slot);
+		stream_push(s, stream_entry_frame(e,
+		    s->req->channels[e->channel], s->req->lens[e->channel],
+		    kind));
 		s->last = e->id;
 		s->has_last = 1;
 	}

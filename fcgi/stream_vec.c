@@ -276,8 +276,6 @@ stream_vec_on_history(void *arg, const struct history_snapshot *snap,
 	struct stream		*s = r->s;
 	struct stream_vec	*v = s->more->vec;
 	const struct history_entry *e;
-	struct hub_msg		 m;
-	struct frame		**slot;
 	size_t			 k, i = r->i;
 	char			 pos[EVENT_ID_MAX];
 
@@ -311,18 +309,10 @@ stream_vec_on_history(void *arg, const struct history_snapshot *snap,
 	for (k = 0; k < snap->nentries; k++) {
 		e = &snap->entries[k];
 		if (e->id.seq <= v->pos[i].seq)
-			continue;	/* a held copy went out already */
-		slot = &e->frames[HUB_TAGGED_OPEN];
-		if (*slot == NULL) {
-			m.id = &e->id;
-			m.id_text = e->id_text;
-			m.event = e->event;
-			m.data = e->data;
-			m.len = e->len;
-			*slot = hub_frame(s->req->channels[i],
-			    s->req->lens[i], HUB_TAGGED_OPEN, &m);
-		}
-		stream_vec_push(s, v, i, *slot, &e->id);
+			continue;	/* not past the position */
+		stream_vec_push(s, v, i, stream_entry_frame(e,
+		    s->req->channels[i], s->req->lens[i], HUB_TAGGED_OPEN),
+		    &e->id);
 		s->ctx->n.replayed++;
 		s->more->replayed++;
 	}

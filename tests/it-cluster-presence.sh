@@ -27,9 +27,7 @@
 redis-cli --cluster help 2>&1 | grep -q reshard ||
     { echo "SKIP: redis-cli has no --cluster"; exit 77; }
 unset SSE_FCGI_CONFIG SSE_FCGI_REDIS SSE_FCGI_HISTORY_PREFIX SSE_FCGI_PRESENCE
-MINT="python3 $top_srcdir/tests/jwt-mint.py"
-printf '%s\n' "presence-test-secret-0123456789abcdef" > "$T/jwt.key"
-tok() { $MINT HS256 "$T/jwt.key" "$1"; }
+jwt_key
 ALICE=$(tok '{"sub":"alice","sse":{"subscribe":["room.*"]}}')
 BOB=$(tok '{"sub":"bob","sse":{"subscribe":["room.*"]}}')
 CAROL=$(tok '{"sub":"carol","sse":{"subscribe":["room.*"]}}')
@@ -38,10 +36,6 @@ ERIN=$(tok '{"sub":"erin","sse":{"subscribe":["room.*"]}}')
 ARGS=(--jwt-secret-file "$T/jwt.key" --presence "room.*" --keepalive 1
     --log-level debug)
 
-# js FILE EXPR: a value from a JSON file (d is the document).
-js() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@" 2>/dev/null; }
-# get NAME URL [CURL-ARGS...]: body to $T/NAME, prints the status.
-get() { local n=$1 u=$2; shift 2; curl -s -m 10 -o "$T/$n" -w '%{http_code}' "$@" "$u"; }
 # pres_is BASE CHANNEL EXPR WANT: the endpoint answers EXPR (as alice).
 pres_is() {
 	[ "$(get p.json "$1/api/v1/presence/$2" -H "Authorization: Bearer $ALICE")" = 200 ] &&

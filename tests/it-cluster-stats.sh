@@ -22,10 +22,6 @@ redis-cli --cluster help 2>&1 | grep -q reshard ||
     { echo "SKIP: redis-cli has no --cluster"; exit 77; }
 unset SSE_FCGI_CONFIG SSE_FCGI_REDIS SSE_FCGI_HISTORY_PREFIX
 
-# js FILE EXPR: a value from a JSON file (d is the document).
-js() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@" 2>/dev/null; }
-# get NAME URL [CURL-ARGS...]: body to $T/NAME, prints the status.
-get() { local n=$1 u=$2; shift 2; curl -s -m 10 -o "$T/$n" -w '%{http_code}' "$@" "$u"; }
 # stats_is BASE EXPR WANT [CURL-ARGS...]: /stats answers EXPR == WANT.
 stats_is() {
 	local b=$1 e=$2 w=$3; shift 3

@@ -30,6 +30,8 @@
 #      one is stopped by its PID (SIGTERM) while publishers run; every
 #      stream comes back with Last-Event-ID and gets exactly the events it
 #      missed, from the history (the new worker counts them replayed).
+# 5. HTTP publishing through the worker, and a raw SPUBLISH as existing
+#    publishers send it, on a channel of each master.
 # Besides: a stream of several channels with a Last-Event-ID that is not
 # a position for each (a plain id, a field too few or too many, a field
 # not an id) is refused with 400 naming the positions, and so are
@@ -435,6 +437,21 @@ http_history() {
 }
 check "HTTP publishing: 20 events in each channel's history at its master" \
     [ -z "$(http_history)" ]
+# A raw SPUBLISH, as an existing publisher sends it (redis-cli at the
+# channel's master, the quick start's JSON): each stream gets it once, as
+# data with no id, as a raw PUBLISH on one Redis.
+owners "$T/http.chans" | while read -r ch port; do
+	ccli "$port" SPUBLISH "$ch" "{\"type\":\"notification\",\"ch\":\"$ch\"}" > /dev/null
+done
+raw_got() {
+	local ch
+	for ch in $(cat "$T/http.chans"); do
+		[ "$(grep -c "^data: {\"type\":\"notification\",\"ch\":\"$ch\"}\$" "$T/h-$ch.out")" = 1 ] || return 1
+	done
+}
+check "raw SPUBLISH at each master: each stream got the JSON once, as data" wait_until 30 raw_got
+check "raw SPUBLISH: no id with it (20 ids, for the 20 scripted events)" \
+    bash -c "for ch in \$(cat '$T/http.chans'); do [ \$(grep -c '^id: ' \"$T/h-\$ch.out\") = 20 ] || exit 1; done"
 kill "${HPIDS[@]}" 2>/dev/null
 
 # No subscription is left once every stream is gone: the worker let each

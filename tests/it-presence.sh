@@ -17,9 +17,7 @@
 # all), 404 for channels without presence, 400 for bad channel names, 405
 # for POST, and bad --presence / --presence-ttl values refused at start.
 . "$(dirname "$0")/lib.sh"
-MINT="python3 $top_srcdir/tests/jwt-mint.py"
-printf '%s\n' "presence-test-secret-0123456789abcdef" > "$T/jwt.key"
-tok() { $MINT HS256 "$T/jwt.key" "$1"; }
+jwt_key
 ALICE=$(tok '{"sub":"alice","sse":{"subscribe":["room.*"]}}')
 BOB=$(tok '{"sub":"bob","sse":{"subscribe":["room.*"]}}')
 CAROL=$(tok '{"sub":"carol","sse":{"subscribe":["room.*"]}}')
@@ -27,10 +25,6 @@ OTHER=$(tok '{"sub":"eve","sse":{"subscribe":["other.*"]}}')
 ARGS=(--jwt-secret-file "$T/jwt.key" --public-channels "room.pub other.*"
     --presence "room.*" --presence-ttl 3 --keepalive 1 --log-level debug)
 
-# js FILE EXPR: a value from a JSON file (d is the document).
-js() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@" 2>/dev/null; }
-# get NAME URL [CURL-ARGS...]: body to $T/NAME, prints the status.
-get() { local n=$1 u=$2; shift 2; curl -s -m 10 -o "$T/$n" -w '%{http_code}' "$@" "$u"; }
 # pres_is BASE CHANNEL EXPR WANT [CURL-ARGS...]: the endpoint answers EXPR.
 pres_is() {
 	local b=$1 c=$2 e=$3 w=$4; shift 4

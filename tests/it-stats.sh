@@ -18,10 +18,6 @@
 . "$(dirname "$0")/lib.sh"
 SECRET=stats-s3cret
 
-# js FILE EXPR: a value from a JSON file (d is the document).
-js() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@" 2>/dev/null; }
-# get NAME URL [CURL-ARGS...]: body to $T/NAME, prints the status.
-get() { local n=$1 u=$2; shift 2; curl -s -m 10 -o "$T/$n" -w '%{http_code}' "$@" "$u"; }
 # stats_is BASE EXPR WANT [CURL-ARGS...]: /stats answers EXPR == WANT.
 stats_is() {
 	local b=$1 e=$2 w=$3; shift 3

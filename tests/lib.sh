@@ -224,6 +224,13 @@ stream() {
 	    > "$T/$name.out" 2> "$T/$name.err" &
 	CURL_PID=$!; track $CURL_PID
 }
+# js FILE EXPR: a value from a JSON file (d is the document).
+js() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@" 2>/dev/null; }
+# get NAME URL [CURL-ARGS...]: body to $T/NAME, prints the status.
+get() { local n=$1 u=$2; shift 2; curl -s -m 10 -o "$T/$n" -w '%{http_code}' "$@" "$u"; }
+# jwt_key: an HS256 key in $T/jwt.key; tok CLAIMS: a token it signs.
+jwt_key() { printf '%s\n' "presence-test-secret-0123456789abcdef" > "$T/jwt.key"; }
+tok() { python3 "$top_srcdir/tests/jwt-mint.py" HS256 "$T/jwt.key" "$1"; }
 # has FILE PATTERN: grep -q in the file.
 has() { grep -q -- "$2" "$1" 2>/dev/null; }
 # body_has NAME TEXT: fixed-string match in a stream's body.

@@ -1145,6 +1145,23 @@ reply_vec(struct history_req *q, uint64_t start, const uint64_t *seqs,
 	memset(page_start, 0, sizeof page_start);
 }
 
+/* Opens a stream of the two channels A and B on a cluster (from LAST),
+ * both confirmed at once. */
+static void
+open_vec(struct peer *p, const char *a, const char *b, const char *last,
+    uint16_t rid)
+{
+	char	chs[64];
+
+	history_cluster = 1;
+	nreqs = 0;
+	snprintf(chs, sizeof chs, "%s,%s", a, b);
+	open_stream(p, chs, last, rid);
+	hub_channel_ready(hub, a, strlen(a));
+	hub_channel_ready(hub, b, strlen(b));
+	drain(p);
+}
+
 /* A fresh stream of two channels on a cluster: a read per channel of its
  * last 0 (its position), the headers at once, a live event held during
  * the reads sent once after them with the whole vector as its id, then
@@ -1154,11 +1171,7 @@ test_vec_fresh(void)
 {
 	struct peer	p;
 
-	history_cluster = 1;
-	nreqs = 0;
-	open_stream(&p, "va,vb", "", 70);
-	hub_channel_ready(hub, "va", 2);
-	hub_channel_ready(hub, "vb", 2);
+	open_vec(&p, "va", "vb", "", 70);
 	drain(&p);
 	test_cond("vec: headers once subscribed",
 	    strstr(p.out, "text/event-stream") != NULL);
@@ -1202,11 +1215,7 @@ test_vec_resume(void)
 {
 	struct peer	p;
 
-	history_cluster = 1;
-	nreqs = 0;
-	open_stream(&p, "va,vb", "~1-3~1-7", 71);
-	hub_channel_ready(hub, "va", 2);
-	hub_channel_ready(hub, "vb", 2);
+	open_vec(&p, "va", "vb", "~1-3~1-7", 71);
 	drain(&p);
 	test_cond("vec resume: each channel after its own position",
 	    nreqs == 2 && reqs[0].from[0].last == -1 &&
@@ -1244,11 +1253,7 @@ test_vec_lost(void)
 {
 	struct peer	p;
 
-	history_cluster = 1;
-	nreqs = 0;
-	open_stream(&p, "vc,vd", "~1-1~1-2", 72);
-	hub_channel_ready(hub, "vc", 2);
-	hub_channel_ready(hub, "vd", 2);
+	open_vec(&p, "vc", "vd", "~1-1~1-2", 72);
 	reply_vec(&reqs[0], 1, NULL, 0, 1, 0);
 	reply_vec(&reqs[1], 2, NULL, 0, 2, 0);
 	publish("vc", 4);

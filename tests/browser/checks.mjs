@@ -2,8 +2,19 @@
 //
 // What the browser checkers share: one "ok - ..." / "not ok - ..." line per
 // check (with "# ..." lines saying why), assertions, and polling waits.
-// exitCode() is 1 once any check failed.
+// exitCode() is 1 once any check failed. launch(): the headless Chromium
+// every checker uses (Debian's, or CHROMIUM; never a downloaded one).
+import { chromium } from "playwright-core";
+
 let failures = 0;
+
+export const launch = () => chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    timeout: 30000,
+});
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

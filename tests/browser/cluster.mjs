@@ -22,11 +22,10 @@
 //             one is gone
 //
 // Prints one line per check and exits 1 if any failed.
-import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
-import { check, equal, exitCode, expect, sleep, waitFor } from "./checks.mjs";
+import { check, equal, exitCode, expect, sleep, waitFor, launch } from "./checks.mjs";
 
 const [BASE, OUT_DIR, CHANNELS, SSE_PUBLISH, URL, RESTART] = process.argv.slice(2);
 if (!RESTART) {
@@ -57,13 +56,7 @@ window.start = (chs) => {
 </script></body></html>
 `);
 
-const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    timeout: 30000,
-});
+const browser = await launch();
 try {
     const page = await browser.newPage();
     const errors = [];

@@ -4,7 +4,7 @@
 // from an allowed origin it opens and receives; from another origin the
 // worker refuses it and the browser gets nothing.
 // Usage: node cors.mjs ALLOWED_PAGE_URL REFUSED_PAGE_URL REDIS_PORT CHANNEL
-import { chromium } from "playwright-core";
+import { launch } from "./checks.mjs";
 import { execFileSync } from "node:child_process";
 
 const [allowedUrl, refusedUrl, redisPort, channel] = process.argv.slice(2);
@@ -16,12 +16,7 @@ const check = (name, ok) => {
 const publish = (data) =>
   execFileSync("redis-cli", ["-p", redisPort, "PUBLISH", channel, data]);
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-    "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage();
   await page.goto(allowedUrl);

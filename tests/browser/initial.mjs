@@ -20,13 +20,12 @@
 //
 // Prints one line per check ("ok - ..." / "not ok - ...") and exits 1 if
 // any failed. CHROMIUM overrides the browser's path.
-import { chromium } from "playwright-core";
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { check, equal, exitCode, waitFor as waitForMs } from "./checks.mjs";
+import { check, equal, exitCode, waitFor as waitForMs, launch } from "./checks.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [BASE, OUT_DIR, REDIS_PORT, PLAIN_BASE = ""] = process.argv.slice(2);
@@ -71,13 +70,7 @@ const waitValue = (page, n) => page.waitForFunction((k) => {
     return p !== null && p.value === k;
 }, n, { timeout: WAIT, polling: 20 });
 
-const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    timeout: 30000,
-});
+const browser = await launch();
 try {
     const context = await browser.newContext();
     const errors = [];

@@ -7,16 +7,11 @@
 // MessageEvent's lastEventId. The test compares them with what was
 // published.
 // Usage: node injection.mjs PAGE_URL READY_FILE COUNT OUT_FILE
-import { chromium } from "playwright-core";
+import { launch } from "./checks.mjs";
 import { writeFileSync } from "node:fs";
 
 const [pageUrl, readyFile, count, outFile] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-    "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 let rc = 0;
 try {
   const page = await browser.newPage();

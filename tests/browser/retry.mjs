@@ -18,12 +18,11 @@
 //
 // Prints one line per check ("ok - ..." / "not ok - ...") and exits 1 if
 // any failed. CHROMIUM overrides the browser's path.
-import { chromium } from "playwright-core";
 import { execFileSync, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
-import { check, exitCode, waitFor as waitForMs } from "./checks.mjs";
+import { check, exitCode, waitFor as waitForMs, launch } from "./checks.mjs";
 
 const [DOWN_BASE, CAP_BASE, PAGES, REDIS_PORT, REDIS_DIR, WORKER_PID] = process.argv.slice(2);
 if (!DOWN_BASE || !CAP_BASE || !PAGES || !REDIS_PORT || !REDIS_DIR || !WORKER_PID) {
@@ -61,13 +60,7 @@ async function sentBack(page) {
 }
 
 let redis = null;
-const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    timeout: 30000,
-});
+const browser = await launch();
 try {
     const context = await browser.newContext();
     const url = (base) => `${base.replace(/\/$/, "")}/${PAGES}/use-sse.html`;

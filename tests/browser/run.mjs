@@ -18,12 +18,11 @@
 // Prints one line per check, "ok - ..." or "not ok - ..." (with "# ..."
 // lines saying why), and exits 1 if any check failed.
 // CHROMIUM overrides the browser's path.
-import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { check, equal, exitCode, expect, sleep, waitFor as waitForMs } from "./checks.mjs";
+import { check, equal, exitCode, expect, sleep, waitFor as waitForMs, launch } from "./checks.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [BASE, PAGES_DIR, ARTIFACTS, REDIS_PORT, RESUME_STREAM = ""] = process.argv.slice(2);
@@ -87,13 +86,7 @@ const noSubscribers = (channels) =>
 
 // --- Browser -------------------------------------------------------------------
 
-const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    timeout: 30000,
-});
+const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });
 context.setDefaultTimeout(WAIT);
 

@@ -14,10 +14,9 @@
 // The document root holds shared.html, js/sse-fcgi.js and the pattern
 // pages built with --shared in shared-patterns/. Prints one line per check
 // ("ok - ..." / "not ok - ...") and exits 1 if any failed.
-import { chromium } from "playwright-core";
 import { execFileSync, execSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { check, equal, expect, exitCode, sleep, waitFor as waitForMs } from "./checks.mjs";
+import { check, equal, expect, exitCode, sleep, waitFor as waitForMs, launch } from "./checks.mjs";
 
 const [BASE, REDIS_PORT, LUA] = process.argv.slice(2);
 const { LATE_START, LATE_PIDFILE } = process.env;
@@ -62,13 +61,7 @@ async function openPage(context, path = "/shared.html") {
     return page;
 }
 
-const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    timeout: 30000,
-});
+const browser = await launch();
 try {
     // 1. Four tabs, one channel: one stream; the leader leaves mid-flow.
     const ctx = await browser.newContext();
