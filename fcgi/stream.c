@@ -385,44 +385,61 @@ stream_over_limit(struct stream *s, uint32_t now_ms)
 	return 1;
 }
 
+/* Tells whether S, over queue-limit, was closed for it. Over the cap is a
+ * backlog, not one big message: a stream is closed when what was already
+ * waiting exceeds it (see stream_over_limit). */
+static inline int
+stream_backlogged(struct stream *s)
+{
+	return outq_bytes(&s->q) > s->ctx->cfg->queue_limit &&
+	    stream_over_limit(s, stream_clock_ms());
+}
+
+/* The rarer cases of stream_deliver(): S holds the event (waiting or
+ * syncing), or S keeps a position per channel (stream_vec.h). */
+static void
+stream_deliver_other(struct stream *s, struct hub_sub *sub, struct frame *f,
+    const struct event_id *id)
+{
+	size_t	chan = (size_t)(sub - s->subs);
+
+	if (s->flags & (STREAM_WAITING|STREAM_SYNCING)) {
+		stream_hold(s, chan, f, id);
+		return;
+	}
+	/* Ids count per channel: its own position decides. */
+	if (!stream_vec_is_new(s, chan, id) || stream_backlogged(s))
+		return;
+	stream_vec_deliver(s, chan, f, id);
+	s->ctx->n.delivered++;
+	stream_mark_dirty(s);
+}
+
 /* Hub callback: one event for this stream. */
 void
 stream_deliver(void *owner, struct hub_sub *sub, struct frame *f,
     const struct event_id *id)
 {
 	struct stream	*s = owner;
-	size_t		 chan = (size_t)(sub - s->subs);
 
 	if (s->flags & (STREAM_DEAD|STREAM_ENDING))
 		return;
-	if (s->flags & (STREAM_WAITING|STREAM_SYNCING)) {
-		stream_hold(s, chan, f, id);
+	if (s->flags & (STREAM_WAITING|STREAM_SYNCING|STREAM_VECTOR)) {
+		stream_deliver_other(s, sub, f, id);
 		return;
 	}
-	if (s->flags & STREAM_VECTOR) {
-		/* Ids count per channel: its own position decides. */
-		if (!stream_vec_is_new(s, chan, id))
-			return;
-	} else {
-		/* Ids only grow on a stream. An event the history replay
-		 * already gave (the replay and the live copy come on two
-		 * Redis connections, in either order) is not sent twice. */
-		if (id != NULL && s->has_last && id->seq <= s->last.seq)
-			return;
-		if (id != NULL) {
-			s->last = *id;
-			s->has_last = 1;
-		}
-	}
-	/* Over the cap is a backlog, not one big message: a stream is closed
-	 * when what was already waiting exceeds it (see stream_over_limit). */
-	if (outq_bytes(&s->q) > s->ctx->cfg->queue_limit &&
-	    stream_over_limit(s, stream_clock_ms()))
+	/* Ids only grow on a stream. An event the history replay already
+	 * gave (the replay and the live copy come on two Redis connections,
+	 * in either order) is not sent twice. */
+	if (id != NULL && s->has_last && id->seq <= s->last.seq)
 		return;
-	if (s->flags & STREAM_VECTOR)
-		stream_vec_deliver(s, chan, f, id);
-	else
-		stream_queue(s, f);
+	if (id != NULL) {
+		s->last = *id;
+		s->has_last = 1;
+	}
+	if (stream_backlogged(s))
+		return;
+	stream_queue(s, f);
 	s->ctx->n.delivered++;
 	stream_mark_dirty(s);
 	if (s->ctx->cfg->poll_hold_ms >= 0) {
