@@ -30,6 +30,7 @@
 #include "cfg.h"
 #include "dict.h"
 #include "log.h"
+#include "monotime.h"
 #include "resolve.h"
 #include "xmalloc.h"
 
@@ -87,18 +88,9 @@ struct auth_url {
 
 static void	auth_url_ask(struct auth_url_entry *e);
 
-/* Milliseconds: in whole seconds a verdict asked late in one could
- * expire early in the next, at once for auth-cache 1. */
-static int64_t
-auth_url_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Whether E's verdict, asked at e->asked, still holds at NOW. */
+/* Whether E's verdict, asked at e->asked, still holds at NOW (ms: in
+ * whole seconds a verdict asked late in one could expire early in the
+ * next, at once for auth-cache 1). */
 static int
 auth_url_fresh(const struct auth_url_entry *e, int64_t now)
 {
@@ -397,7 +389,7 @@ auth_url_ask(struct auth_url_entry *e)
 	/* evhttp's own timeouts a second later: the deadline decides. */
 	tv.tv_sec = au->cfg->auth_timeout_ms / 1000 + 1;
 	tv.tv_usec = (au->cfg->auth_timeout_ms % 1000) * 1000;
-	e->asked = auth_url_now();
+	e->asked = (int64_t)monotime_ms();
 	auth_url_unlink(e);
 	auth_url_append(e);
 	au->requests++;
@@ -452,7 +444,7 @@ auth_url_subscribe(struct auth_url *au, struct auth_url_creds *c,
 		e = xcalloc(1, sizeof *e);
 		memcpy(e->key, key, sizeof key);
 		e->au = au;
-		e->asked = auth_url_now();
+		e->asked = (int64_t)monotime_ms();
 		e->deadline = evtimer_new(au->base, auth_url_on_deadline, e);
 		dict_put(au->cache, (const char *)e->key, sizeof e->key, e);
 		auth_url_append(e);
@@ -471,7 +463,7 @@ auth_url_subscribe(struct auth_url *au, struct auth_url_creds *c,
 	else
 		auth_url_creds_free(c);
 	*known = 0;
-	if (e->has_verdict && auth_url_fresh(e, auth_url_now())) {
+	if (e->has_verdict && auth_url_fresh(e, (int64_t)monotime_ms())) {
 		auth_url_fill(e, now);
 		*known = 1;
 		return s;
@@ -522,7 +514,7 @@ auth_url_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct auth_url		*au = arg;
 	struct auth_url_entry	*e, *next, *stop = au->tail;
-	int64_t			 now = auth_url_now();
+	int64_t			 now = (int64_t)monotime_ms();
 	size_t			 idle = 0;
 	int			 last;
 

@@ -38,6 +38,7 @@
 #include "cluster_map.h"
 #include "dict.h"
 #include "log.h"
+#include "monotime.h"
 #include "redis_conn.h"
 #include "xmalloc.h"
 
@@ -131,11 +132,10 @@ struct broker {
 	struct dict		*chans;		/* name -> struct bchan */
 	atomic_int		 up;
 	atomic_int		 was_up;
-	_Atomic uint64_t	 down_since_ms;	/* broker_now_ms(), while down */
+	_Atomic uint64_t	 down_since_ms;	/* (uint64_t)monotime_ms(), while down */
 	unsigned long		 reconnects;
 };
 
-static uint64_t	broker_now_ms(void);
 static void	link_connect(struct blink *);
 static void	link_became_up(struct blink *);
 static void	link_fail(struct blink *, const char *why);
@@ -171,7 +171,7 @@ broker_new(struct event_base *base, broker_message_fn on_message, void *arg)
 	struct broker	*b;
 
 	b = xcalloc(1, sizeof *b);
-	atomic_store(&b->down_since_ms, broker_now_ms());
+	atomic_store(&b->down_since_ms, (uint64_t)monotime_ms());
 	b->base = base;
 	b->on_message = on_message;
 	b->arg = arg;
@@ -319,7 +319,7 @@ broker_down_ms(const struct broker *b)
 {
 	struct broker	*m = (struct broker *)b;
 	uint64_t	 since = atomic_load(&m->down_since_ms);
-	uint64_t	 now = broker_now_ms();
+	uint64_t	 now = (uint64_t)monotime_ms();
 
 	if (atomic_load(&m->up))
 		return 0;
@@ -330,15 +330,6 @@ unsigned long
 broker_reconnects(const struct broker *b)
 {
 	return b->reconnects;
-}
-
-static uint64_t
-broker_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* One Redis: up while its link is. A cluster: up once a map came and
@@ -368,7 +359,7 @@ broker_update_up(struct broker *b)
 		atomic_store(&b->was_up, 1);
 		atomic_store(&b->up, 1);
 	} else if (atomic_exchange(&b->up, 0))
-		atomic_store(&b->down_since_ms, broker_now_ms());
+		atomic_store(&b->down_since_ms, (uint64_t)monotime_ms());
 }
 
 /* Arms the write event if hiredis holds unsent bytes. */
@@ -535,7 +526,7 @@ link_became_up(struct blink *l)
 	struct timeval	 tick = { 1, 0 };
 
 	evtimer_del(l->timer_ev);
-	l->last_rx_ms = broker_now_ms();
+	l->last_rx_ms = (uint64_t)monotime_ms();
 	l->ping_ms = 0;
 	event_add(l->live_ev, &tick);
 	l->state = BROKER_UP;
@@ -576,7 +567,7 @@ static void
 link_on_live(evutil_socket_t fd, short what, void *arg)
 {
 	struct blink	*l = arg;
-	uint64_t	 now = broker_now_ms();
+	uint64_t	 now = (uint64_t)monotime_ms();
 	char		 why[64];
 
 	if (l->state != BROKER_UP)
@@ -946,7 +937,7 @@ link_on_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* Any byte proves the server alive, a PONG or a message. */
-	l->last_rx_ms = broker_now_ms();
+	l->last_rx_ms = (uint64_t)monotime_ms();
 	l->ping_ms = 0;
 	for (;;) {
 		if (redisGetReplyFromReader(l->ctx, &reply) == REDIS_ERR) {

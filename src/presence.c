@@ -39,6 +39,7 @@
 #include "dict.h"
 #include "hub.h"
 #include "log.h"
+#include "monotime.h"
 #include "pattern.h"
 #include "presence.h"
 #include "redis_conn.h"
@@ -163,15 +164,6 @@ presence_noscript(const redisReply *r)
 {
 	return r != NULL && r->type == REDIS_REPLY_ERROR &&
 	    strncmp(r->str, "NOSCRIPT", 8) == 0;
-}
-
-static uint64_t
-presence_mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static uint64_t
@@ -661,7 +653,7 @@ static void
 presence_notice(struct presence *p, struct pchan *pc)
 {
 	struct timeval	tv;
-	uint64_t	now = presence_mono_ms(), wait;
+	uint64_t	now = (uint64_t)monotime_ms(), wait;
 
 	if (!presence_up(p) || p->stopped ||
 	    evtimer_pending(pc->notice_ev, NULL))
@@ -717,7 +709,7 @@ presence_read_reply(struct pchan *pc, const redisReply *r)
 		/* The next read, and so the next event, a second after this
 		 * event: however long a reply took, events keep their
 		 * second. */
-		pc->last_read_ms = presence_mono_ms();
+		pc->last_read_ms = (uint64_t)monotime_ms();
 		hub_publish(p->hub, pc->name, pc->len, &m);
 	} else
 		free(json);
@@ -944,7 +936,7 @@ presence_read(struct pchan *pc)
 {
 	struct presence	*p = pc->p;
 	struct timeval	 tv;
-	uint64_t	 now = presence_mono_ms(), wait;
+	uint64_t	 now = (uint64_t)monotime_ms(), wait;
 
 	if (!p->events || !presence_up(p) || p->stopped || pc->orphan)
 		return;
