@@ -121,13 +121,14 @@ static void
 stream_vec_push_id(struct stream *s, const struct stream_vec *v)
 {
 	struct frame	*f;
+	char		 buf[4 + EVENT_ID_VEC_MAX(STREAM_VEC_MAX) + 2];
 	size_t		 len;
 
-	f = frame_create(4 + EVENT_ID_VEC_MAX(v->n) + 2);
-	memcpy(f->data, "id: ", 4);
-	len = 4 + event_id_vec_format(v->pos, v->n, f->data + 4);
-	memcpy(f->data + len, "\n\n", 2);
-	f->len = len + 2;
+	/* Formatted here, so the frame a queued event keeps is its size. */
+	memcpy(buf, "id: ", 4);
+	len = 4 + event_id_vec_format(v->pos, v->n, buf + 4);
+	memcpy(buf + len, "\n\n", 2);
+	f = frame_from(buf, len + 2);
 	stream_push(s, f);
 	frame_unref(f);
 }

@@ -21,7 +21,8 @@ struct stream_vec;
  * (several channels, and history on a cluster). */
 int	stream_vec_wanted(const struct stream_ctx *ctx, size_t nchannels);
 /* Gives S its vector, from REQ's positions (REQ->from, parsed from the
- * client's Last-Event-ID) or fresh; S is to sync before it goes live. */
+ * client's Last-Event-ID) or fresh; S is to sync before it goes live.
+ * REQ has at most STREAM_VEC_MAX channels (the acceptor refuses more). */
 void	stream_vec_create(struct stream *s, struct stream_req *req);
 /* Frees V (cancelling its reads). NULL is ignored. */
 void	stream_vec_free(struct stream_vec *v);

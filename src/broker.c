@@ -36,6 +36,7 @@
 #include "broker.h"
 #include "cluster_async.h"
 #include "cluster_map.h"
+#include "cluster_nodes.h"
 #include "dict.h"
 #include "log.h"
 #include "monotime.h"
@@ -84,8 +85,8 @@ struct bchan {
 struct bsent {
 	struct bsent	*next;
 	int		 subscribe;
-	int		 let_go;	/* a SUNSUBSCRIBE for a channel moved
-					 * away: its answer concerns nobody */
+	int		 let_go;	/* for a channel moved away since:
+					 * its answer concerns nobody */
 	size_t		 len;
 	char		 name[];
 };
@@ -633,6 +634,17 @@ link_send_sub(struct blink *l, const char *name, size_t len,
 	l->sent_tail = &s->next;
 }
 
+/* Marks what L sent for NAME and has not seen answered as let go. */
+static void
+link_let_go(struct blink *l, const char *name, size_t len)
+{
+	struct bsent	*s;
+
+	for (s = l->sent; s != NULL; s = s->next)
+		if (s->len == len && memcmp(s->name, name, len) == 0)
+			s->let_go = 1;
+}
+
 /* Takes the oldest command L has not seen answered, if it is the one
  * SUBSCRIBE or not for NAME (NAME NULL: whatever it is). Returns 1 if it
  * was taken. */
@@ -968,12 +980,11 @@ broker_link_for(struct broker *b, const struct cluster_node *n)
 {
 	struct redis_conn	*conn;
 	struct blink		*l;
-	char			 key[CLUSTER_HOST_MAX + 16];
+	char			 key[CLUSTER_ADDR_MAX];
 	char			 err[REDIS_CONN_ERR_MAX];
-	int			 len;
 
-	len = snprintf(key, sizeof key, "%s:%d", n->host, n->port);
-	if ((l = dict_get(b->links, key, (size_t)len)) != NULL)
+	cluster_addr_format(n->host, n->port, key, sizeof key);
+	if ((l = dict_get(b->links, key, strlen(key))) != NULL)
 		return l;
 	conn = redis_conn_create_node(cluster_async_url(b->cluster), n->host,
 	    n->port, err, sizeof err);
@@ -982,7 +993,7 @@ broker_link_for(struct broker *b, const struct cluster_node *n)
 		return NULL;
 	}
 	l = link_create(b, conn, key);
-	dict_put(b->links, key, (size_t)len, l);
+	dict_put(b->links, key, strlen(key), l);
 	return l;
 }
 
@@ -1012,10 +1023,14 @@ broker_move_chan(const char *key, size_t klen, void *val, void *arg)
 			link_send_sub(nl, key, klen, c, 1);
 		return;
 	}
-	/* The old master lets the channel go; its answer is ignored. */
+	/* The old master lets the channel go; its answers to that and to
+	 * what was still out for the channel there are ignored (should the
+	 * channel come back before them, they are not about its return). */
 	if (old != NULL && old->state == BROKER_UP &&
-	    (c->state == BCHAN_SUBSCRIBED || c->state == BCHAN_SUBSCRIBING))
+	    (c->state == BCHAN_SUBSCRIBED || c->state == BCHAN_SUBSCRIBING)) {
+		link_let_go(old, key, klen);
 		link_send_sub(old, key, klen, NULL, 0);
+	}
 	if (c->state == BCHAN_SUBSCRIBED && c->wanted)
 		lost_add(&w->lost, key, klen);
 	c->state = BCHAN_IDLE;

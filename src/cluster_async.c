@@ -53,6 +53,7 @@ struct ca_node {
 	redisAsyncContext	*ac;		/* NULL until needed */
 	int			 connected;	/* ac's connect succeeded */
 	unsigned		 inflight;	/* our callbacks out on ac */
+	long long		 heard_ms;	/* its last reply (monotime) */
 	struct ca_node		*prev, *next;
 };
 
@@ -79,6 +80,7 @@ struct ca_cmd {
 	char			 why[CA_WHY_MAX];	/* the last wait, or
 						 * the failure */
 	struct ca_node		*node;		/* while out on it */
+	long long		 sent_ms;	/* when it went out (monotime) */
 	struct event		*ev;
 	cluster_async_fn	 fn;
 	void			*arg;
@@ -313,7 +315,8 @@ ca_node_get(struct cluster_async *ca, const char *host, int port, char *why,
 	return n;
 }
 
-/* Frees the nodes that are no masters of the map and have nothing out. */
+/* Frees the nodes that are no masters of the map, have nothing out and
+ * did not give the map. */
 static void
 ca_prune(struct cluster_async *ca)
 {
@@ -321,8 +324,10 @@ ca_prune(struct cluster_async *ca)
 
 	for (n = ca->nodes; n != NULL; n = next) {
 		next = n->next;
+		/* The node that gave the map is asked first next time. */
 		if (n->inflight == 0 && !cluster_is_master(ca->map, n->host,
-		    n->port))
+		    n->port) && !(n->port == ca->last.port &&
+		    strcmp(n->host, ca->last.host) == 0))
 			ca_node_free(ca, n);
 	}
 }
@@ -451,6 +456,8 @@ ca_on_shards(redisAsyncContext *ac, void *reply, void *priv)
 	char			 why[512];
 
 	req->node->inflight--;
+	if (reply != NULL)
+		req->node->heard_ms = monotime_ms();
 	if (ca->closing || req->gen != ca->gen) {
 		free(req);	/* given up on (the node's time ran out) */
 		return;
@@ -525,11 +532,16 @@ ca_on_fetch_timer(evutil_socket_t fd, short what, void *arg)
 	struct cluster_async	*ca = arg;
 	char			 addr[CLUSTER_ADDR_MAX], text[64];
 	struct cluster_addr	*t = &ca->cand[ca->icand];
+	struct ca_node		*n;
 
 	snprintf(text, sizeof text, "no answer in %d ms", CA_FETCH_NODE_MS);
-	cluster_reasons_append(ca->fwhy, sizeof ca->fwhy,
-	    cluster_addr_format(t->host, t->port, addr, sizeof addr), text);
-	ca->gen++;
+	cluster_addr_format(t->host, t->port, addr, sizeof addr);
+	cluster_reasons_append(ca->fwhy, sizeof ca->fwhy, addr, text);
+	ca->gen++;		/* its answer, if it ever comes, is stale */
+	/* Silent: its connection goes, so what is out on it fails now
+	 * instead of piling up. */
+	if ((n = dict_get(ca->node_by_addr, addr, strlen(addr))) != NULL)
+		ca_node_close(n);
 	ca->icand++;
 	ca_fetch_next(ca);
 }
@@ -671,6 +683,8 @@ ca_cmd_on_reply(redisAsyncContext *ac, void *reply, void *priv)
 
 	n->inflight--;
 	c->node = NULL;
+	if (reply != NULL)
+		n->heard_ms = monotime_ms();
 	if (c->state == CA_DONE) {
 		ca_cmd_free(c);		/* answered at its deadline */
 		return;
@@ -788,6 +802,7 @@ ca_cmd_route(struct ca_cmd *c)
 	}
 	n->inflight++;
 	c->node = n;
+	c->sent_ms = monotime_ms();
 	c->state = CA_SENT;
 	ca_arm(c->ev, left);
 }
@@ -823,10 +838,16 @@ ca_cmd_on_timer(evutil_socket_t fd, short what, void *arg)
 		snprintf(err, sizeof err, "%s: no reply in %u ms", n->addr,
 		    c->timeout_ms);
 		ca_cmd_finish(c, NULL, err);
-		/* A connect that never ends (a host gone without a refusal)
-		 * holds the rest too: they try again on a new one. */
-		if (!n->connected)
-			ca_node_close(n);
+		/* A connect that never ends (a host gone without a refusal),
+		 * or a connection silent since the command went out (a peer
+		 * gone without a reset), holds the rest too and would pile
+		 * up what times out on it: they try again on a new one,
+		 * after a new map. A node that answered meanwhile is slow,
+		 * not gone: it keeps its connection. */
+		if (n->connected && n->heard_ms > c->sent_ms)
+			return;
+		ca_node_close(n);
+		cluster_async_refresh(ca);
 		return;
 	case CA_DONE:
 		return;

@@ -28,7 +28,14 @@
  *     a refused connection: sent again after a pause (cluster_sync_pause)
  *     until the command's deadline;
  *   - a connection lost after the command was sent: the command fails
- *     (it may have run; the caller decides).
+ *     (it may have run; the caller decides);
+ *   - no reply by the deadline: the command fails, and when the node has
+ *     answered nothing since the command went out (a peer gone without a
+ *     reset) its connection is closed and a new map fetched, so what is
+ *     out there fails too rather than piling up.
+ * Nodes are reached by address: a node named by a host name (set
+ * cluster-preferred-endpoint-type ip) is refused, as its lookup would
+ * block the loop; the URL's seeds are resolved at start-up.
  * Every reply is untrusted: a shape it does not expect fails the command
  * with a reason, never crashes.
  * Event-loop thread only.

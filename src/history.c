@@ -44,6 +44,7 @@ struct history {
 	struct cluster_async	*cluster;	/* NULL: one Redis */
 	struct dict		*opens;		/* cluster: channel -> batch
 						 * gathering */
+	int			 closing;	/* history_free: no new reads */
 };
 
 static void	history_on_reply(redisAsyncContext *, void *, void *);
@@ -161,6 +162,7 @@ history_free(struct history *h)
 {
 	if (h == NULL)
 		return;
+	h->closing = 1;		/* a failed read's callback cannot ask again */
 	if (h->ac != NULL)
 		redisAsyncFree(h->ac);	/* runs pending callbacks: failures */
 	if (h->conn != NULL)
@@ -317,6 +319,8 @@ history_open(struct history *h, const char *const *channels,
 {
 	struct history_batch	*b;
 
+	if (h->closing)
+		return NULL;
 	if (h->batch_ev == NULL)
 		h->batch_ev = evtimer_new(h->base, history_on_batch, h);
 	if (h->cluster != NULL) {

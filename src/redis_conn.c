@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,15 +398,19 @@ redis_conn_create_node(const struct redis_url *u, const char *host, int port,
     char *err, size_t errlen)
 {
 	struct redis_conn	*rc;
+	unsigned char		 bin[sizeof(struct in6_addr)];
 
 	/* Like redis_conn_node_sync()'s, but on the heap and owning its
 	 * strings: an async context outlives the call. */
-	rc = xcalloc(1, sizeof *rc);
-	if (redis_url_resolve_host(host, rc->ip, sizeof rc->ip, err,
-	    errlen) == -1) {
-		free(rc);
+	if (inet_pton(AF_INET, host, bin) != 1 &&
+	    inet_pton(AF_INET6, host, bin) != 1) {
+		snprintf(err, errlen, "cluster node \"%s\" is not an address: "
+		    "the worker does not look names up on its event loop (set "
+		    "cluster-preferred-endpoint-type ip)", host);
 		return NULL;
 	}
+	rc = xcalloc(1, sizeof *rc);
+	snprintf(rc->ip, sizeof rc->ip, "%s", host);
 	rc->url.host = xstrdup(host);
 	rc->url.port = port;
 	if (u->user != NULL)

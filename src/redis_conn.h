@@ -81,10 +81,13 @@ struct redisContext *redis_conn_node_sync(const struct redis_url *u,
 		    const char *host, int port, unsigned timeout_ms, char *err,
 		    size_t errlen);
 
-/* Returns a way to the cluster node at HOST:PORT (a name or an address,
- * as a Redis Cluster names its nodes, resolved now) with the credentials
- * of U, copied: AUTH only, as for redis_conn_node_sync(). Free with
- * redis_conn_free(); NULL with a reason in ERR. */
+/* Returns a way to the cluster node at HOST:PORT with the credentials of
+ * U, copied: AUTH only, as for redis_conn_node_sync(). HOST must be an
+ * IPv4 or IPv6 address: its callers run on the event loop, which a name's
+ * lookup would block (a cluster names its nodes by address unless
+ * cluster-preferred-endpoint-type says otherwise; the seeds of a URL are
+ * resolved at start-up). Free with redis_conn_free(); NULL with a reason
+ * in ERR. */
 struct redis_conn *redis_conn_create_node(const struct redis_url *u,
 		    const char *host, int port, char *err, size_t errlen);
 

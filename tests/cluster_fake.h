@@ -31,9 +31,14 @@ enum fake_mode {
 	FAKE_GARBAGE,	/* CLUSTER SHARDS answered with :1 */
 	FAKE_PART,	/* serves slots 0-100 only */
 	FAKE_CLOSE,	/* closes the connection on the command */
-	FAKE_COUNT	/* +DONE shards=N: the CLUSTER SHARDS it answered
+	FAKE_COUNT,	/* +DONE shards=N: the CLUSTER SHARDS it answered
 			 * on this connection before */
+	FAKE_SILENT	/* no answer to it on the first connection that
+			 * sends it (a peer gone without a reset), +DONE
+			 * on the later ones */
 };
+
+static int	fake_silenced;	/* FAKE_SILENT: a connection was */
 
 static void
 fake_send(int fd, const char *s)
@@ -69,6 +74,7 @@ fake_serve(int fd, enum fake_mode mode, int port, unsigned slot)
 	char		 buf[4096], out[256];
 	ssize_t		 n;
 	int		 step = 0, asking = 0, shards = 0, loaded = 0;
+	int		 silent = mode == FAKE_SILENT && !fake_silenced;
 
 	while ((n = read(fd, buf, sizeof buf)) > 0) {
 		redisReaderFeed(rd, buf, (size_t)n);
@@ -129,6 +135,8 @@ fake_serve(int fd, enum fake_mode mode, int port, unsigned slot)
 				snprintf(out, sizeof out, "+DONE shards=%d\r\n",
 				    shards);
 				fake_send(fd, out);
+			} else if (silent) {
+				fake_silenced = 1;	/* swallowed */
 			} else if (mode == FAKE_OTHER_SLOT) {
 				snprintf(out, sizeof out, "-MOVED %u :%d\r\n",
 				    (slot + 1) % CLUSTER_SLOTS, port);

@@ -838,6 +838,50 @@ test_move_back(void)
 	teardown();
 }
 
+/* 3, once more: a slot that moves away and back before its node answered
+ * the channel's first SSUBSCRIBE: that answer and the SUNSUBSCRIBE's are
+ * not about its return; it is ready at A once, on the last SSUBSCRIBE. */
+static void
+test_move_back_subscribing(void)
+{
+	static const int	first[] = { A1 };
+
+	if (setup(first, 1) != 0) {
+		test_cond("set up", 0);
+		teardown();
+		return;
+	}
+	run_until(H.ready[A1] == 1, 5000);
+	fnode_ctl(NA, 'H', "");
+	watch(A2);			/* its SSUBSCRIBE left unread at A */
+	settle(100);
+	H.owner[slot_of(A2)] = 1;
+	test_cond("map written", map_write() == 0);
+	cluster_async_refresh(H.ca);
+	run_until(H.ready[A2] == 1 && fnode_count(NB, 'S', names[A2]) == 1,
+	    5000);
+	test_cond("subscribing at A, moved to B: ready there once",
+	    H.ready[A2] == 1 && H.lost[A2] == 0);
+	H.owner[slot_of(A2)] = 0;
+	test_cond("map written", map_write() == 0);
+	cluster_async_refresh(H.ca);
+	run_until(fnode_count(NB, 'U', names[A2]) == 1, 5000);
+	fnode_clear(NA);
+	fnode_ctl(NA, 'R', "");
+	run_until(H.ready[A2] >= 2 && fnode_count(NA, 'S', names[A2]) == 2,
+	    5000);
+	settle(300);
+	test_cond("back at A: SSUBSCRIBE, SUNSUBSCRIBE, SSUBSCRIBE there",
+	    fnode_count(NA, 'S', names[A2]) == 2 &&
+	    fnode_count(NA, 'U', names[A2]) == 1);
+	test_cond("back at A: ready once, on the last SSUBSCRIBE",
+	    H.ready[A2] == 2 && is_ready(A2) && H.lost[A2] == 1);
+	push_msg(NA, names[A2], "home2");
+	run_until(got(names[A2], "home2"), 3000);
+	test_cond("delivered from A", got(names[A2], "home2"));
+	teardown();
+}
+
 /* 4: the node drops a channel by itself. */
 static void
 test_node_drops(void)
@@ -1059,6 +1103,7 @@ main(void)
 	pick_names();
 	test_subscribe_move();
 	test_move_back();
+	test_move_back_subscribing();
 	test_node_drops();
 	test_moved();
 	test_node_lost();

@@ -223,6 +223,49 @@ test_loop(void)
 	close(lfd);
 }
 
+/* A node that stops answering on a live connection: the command fails at
+ * its deadline, and the connection goes with it, so the next command is
+ * sent on a new one and answered (on the old one it would time out too,
+ * and each would stay queued there). */
+static void
+test_silent(void)
+{
+	static const char	*argv[] = { "SET", "k", "v" };
+	static const size_t	 argl[] = { 3, 1, 1 };
+	struct event_base	*base = event_base_new();
+	struct cluster_async	*ca;
+	struct run		 r1, r2;
+	char			 url[128];
+	pid_t			 pid;
+	int			 port;
+
+	memset(&r1, 0, sizeof r1);
+	memset(&r2, 0, sizeof r2);
+	port = fake_start(FAKE_SILENT, 42, &pid);
+	snprintf(url, sizeof url, "redis+cluster://127.0.0.1:%d", port);
+	ca = cluster_async_create(base, url, r1.err, sizeof r1.err);
+	cluster_async_start(ca);
+	cluster_async_command(ca, 42, 3, argv, argl, 300, run_done, &r1);
+	r1.returned = 1;
+	while (r1.calls == 0 && event_base_loop(base, EVLOOP_ONCE) == 0)
+		;
+	test_cond("silent node: the command fails at its deadline",
+	    r1.type == 0 && strstr(r1.err, "no reply in 300 ms") != NULL &&
+	    run_once(&r1));
+	cluster_async_command(ca, 42, 3, argv, argl, 5000, run_done, &r2);
+	r2.returned = 1;
+	while (r2.calls == 0 && event_base_loop(base, EVLOOP_ONCE) == 0)
+		;
+	test_cond("silent node: the next goes on a new connection, answered",
+	    r2.type == REDIS_REPLY_STATUS && strcmp(r2.str, "DONE") == 0 &&
+	    run_once(&r2));
+	if (r2.type == 0)
+		fprintf(stderr, "silent: %s\n", r2.err);
+	cluster_async_free(ca);
+	event_base_free(base);
+	fake_stop(pid);
+}
+
 /* Runs BASE's loop for MS milliseconds. */
 static void
 spin(struct event_base *base, long ms)
@@ -358,5 +401,6 @@ main(void)
 	test_loop();
 	test_gap();
 	test_free_pending();
+	test_silent();
 	return test_report("test_cluster_async");
 }

@@ -527,6 +527,35 @@ test_cluster_refused(void)
 	redis_conn_free(rc);
 }
 
+/* A cluster node's way, made on the event loop: an address is taken as
+ * it is, a name refused with the reason (its lookup would block). */
+static void
+test_cluster_node(void)
+{
+	struct redis_url	 u;
+	struct redis_conn	*rc;
+	char			 err[256];
+	static const char	*names[] = { "localhost", "redis-1.internal",
+	    "", "127.0.0.1.", "[::1]" };
+	size_t			 i;
+
+	memset(&u, 0, sizeof u);
+	rc = redis_conn_create_node(&u, "127.0.0.1", 7000, err, sizeof err);
+	test_cond("node: an IPv4 address taken", rc != NULL);
+	redis_conn_free(rc);
+	rc = redis_conn_create_node(&u, "::1", 7000, err, sizeof err);
+	test_cond("node: an IPv6 address taken", rc != NULL);
+	redis_conn_free(rc);
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		err[0] = '\0';
+		rc = redis_conn_create_node(&u, names[i], 7000, err,
+		    sizeof err);
+		test_cond(names[i], rc == NULL &&
+		    strstr(err, "is not an address") != NULL &&
+		    strstr(err, "cluster-preferred-endpoint-type") != NULL);
+	}
+}
+
 int
 main(void)
 {
@@ -535,6 +564,7 @@ main(void)
 	test_parse();
 	test_handshake();
 	test_cluster_refused();
+	test_cluster_node();
 	base = event_base_new();
 	test_query(base);
 	test_open(base);
